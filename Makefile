@@ -1,0 +1,57 @@
+# Two commands: `make run` (demo on SQLite, or on DATABASE_URL / REDIS_URL when set) and
+# `make test` (the whole suite on the machine's PostgreSQL and Redis).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+
+.PHONY: run test deps lint format messages demo clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Development secrets, made once per checkout and never committed.
+.env:
+	@$(PYTHON) -c "import secrets,base64;print('DJANGO_DEBUG=1');print('DJANGO_SECRET_KEY='+secrets.token_urlsafe(40));print('PHONE_ENCRYPTION_KEYS='+base64.urlsafe_b64encode(secrets.token_bytes(32)).decode());print('PHONE_HASH_KEY='+secrets.token_hex(32))" > $@
+	@echo "wrote .env with development secrets"
+
+locale/en/LC_MESSAGES/django.mo: locale/en/LC_MESSAGES/django.po
+	$(PY) manage.py compilemessages -v0 -l en
+
+deps: $(VENV)/.installed node_modules/.installed .env locale/en/LC_MESSAGES/django.mo
+
+run: deps
+	$(PY) manage.py migrate --no-input -v0
+	$(PY) manage.py load_demo
+	@echo ""
+	@echo "  民意感知中心 is at http://127.0.0.1:$(PORT)/"
+	@echo "  demo logins (password demo12345): center, handler, leader, handler2, supervisor, admin"
+	@echo "  SMS simulator: http://127.0.0.1:$(PORT)/sms/simulator/   API docs: http://127.0.0.1:$(PORT)/api/docs/"
+	@echo ""
+	PORT=$(PORT) $(VENV)/bin/honcho -f Procfile.dev start
+
+test: deps
+	bash scripts/test.sh
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format:
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+messages:
+	$(PY) manage.py makemessages -l en --ignore=.venv --ignore=node_modules
+	$(PY) manage.py compilemessages -l en
+
+clean:
+	rm -rf var/broker var/cache

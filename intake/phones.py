@@ -1,0 +1,116 @@
+"""Citizens' phone numbers: validation, normalisation, encryption at rest, look-up hash, masking.
+
+A number is stored twice: encrypted (Fernet, keys from PHONE_ENCRYPTION_KEYS, newest first, so
+keys can rotate) and as a keyed hash (HMAC-SHA256 of the E.164 form with PHONE_HASH_KEY) that is
+indexed for "same caller" look-ups. The number itself is never indexed, never put in a URL, a
+log line or a task argument (ARCHITECTURE rule 8).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from functools import lru_cache
+
+import phonenumbers
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+DEFAULT_REGION = "CN"
+
+
+def normalize_phone(raw: str) -> str:
+    """The E.164 form of a Chinese mobile or landline (or any valid international number).
+
+    Raises ValidationError with a message in the user's language when the number is not valid.
+    """
+    text = (raw or "").strip().replace(" ", "").replace("-", "").replace("－", "")
+    text = text.translate(str.maketrans("０１２３４５６７８９＋", "0123456789+"))
+    if not text:
+        raise ValidationError(_("请填写电话号码。"), code="required")
+    try:
+        number = phonenumbers.parse(text, DEFAULT_REGION)
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError(_("电话号码格式不正确。"), code="invalid") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError(_("电话号码格式不正确。"), code="invalid")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_hash(e164: str) -> str:
+    """Keyed hash of an E.164 number, for indexed equality look-ups."""
+    return hmac.new(settings.PHONE_HASH_KEY.encode(), e164.encode(), hashlib.sha256).hexdigest()
+
+
+def hash_of(raw: str) -> str | None:
+    """The look-up hash of a raw number, or None when it is not a valid number."""
+    try:
+        return phone_hash(normalize_phone(raw))
+    except ValidationError:
+        return None
+
+
+@lru_cache(maxsize=4)
+def _fernet(keys: tuple[str, ...]) -> MultiFernet:
+    return MultiFernet([Fernet(k.encode() if isinstance(k, str) else k) for k in keys])
+
+
+def encrypt(value: str) -> str:
+    return _fernet(tuple(settings.PHONE_ENCRYPTION_KEYS)).encrypt(value.encode()).decode()
+
+
+def decrypt(token: str) -> str:
+    try:
+        return _fernet(tuple(settings.PHONE_ENCRYPTION_KEYS)).decrypt(token.encode()).decode()
+    except InvalidToken as exc:
+        # Never hand back ciphertext as if it were a number.
+        raise ValueError("phone number cannot be decrypted with the configured keys") from exc
+
+
+def national(e164: str) -> str:
+    """The number as a Chinese user writes it: 13800001234, 02412345678."""
+    if not e164:
+        return ""
+    try:
+        number = phonenumbers.parse(e164, DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return e164
+    if number.country_code == 86:
+        return (
+            phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+            .replace(" ", "")
+            .replace("-", "")
+        )
+    return e164
+
+
+def mask(e164: str) -> str:
+    """138****1234 for mobiles; keep the area code and last 4 digits of landlines."""
+    digits = national(e164)
+    if not digits:
+        return ""
+    if len(digits) >= 11 and digits.startswith("1"):
+        return f"{digits[:3]}****{digits[-4:]}"
+    if len(digits) > 6:
+        return f"{digits[:-8] if len(digits) > 8 else digits[:2]}****{digits[-4:]}"
+    return "****"
+
+
+class EncryptedPhoneField(models.TextField):
+    """Holds an E.164 number encrypted. Assign the E.164 string; read it back decrypted."""
+
+    description = "Encrypted phone number"
+
+    def from_db_value(self, value, expression, connection):
+        if value in (None, ""):
+            return value
+        return decrypt(value)
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        if value in (None, ""):
+            return value
+        return encrypt(value)

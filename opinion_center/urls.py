@@ -1,0 +1,52 @@
+"""URL map. Each app brings its own staff URLs and its own API routes under /api/v1/."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from units import views as unit_views
+
+PROJECT_APPS = ("units", "intake", "feeds", "workorders", "surveys", "analytics")
+
+
+def _optional(module: str) -> list:
+    """An app's url module if it has one yet (apps grow their URLs as they grow)."""
+    try:
+        return [path("", include(module))]
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        return []
+
+
+api_patterns = [p for app in PROJECT_APPS for p in _optional(f"{app}.api.urls")]
+
+urlpatterns = [
+    path("", unit_views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("healthz", unit_views.healthz, name="healthz"),
+    path("readyz", unit_views.readyz, name="readyz"),
+    path("healthz/", unit_views.healthz),
+    path("readyz/", unit_views.readyz),
+    path("admin/", admin.site.urls),
+    path("units/", include("units.urls")),
+    path("api/v1/", include(api_patterns)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]
+
+# Staff and public pages of the other apps: each app's ``urls.py`` declares its own prefixes
+# (e.g. "appeals/", "mailbox/") in ``urlpatterns``.
+for _app in PROJECT_APPS[1:]:
+    urlpatterns += _optional(f"{_app}.urls")
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,95 @@
+"""The fixed cast every test can use: the demo city's units and one user of each role.
+
+units.demo builds the city bureau → departments / district bureaus → stations tree; the users are
+``center`` (center staff), ``handler`` and ``leader`` (station 滨江派出所 and its head),
+``handler2`` (another station, 北湖派出所), ``supervisor`` and ``administrator``.
+"""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from opinion_center.celery import app as celery_app
+from units import demo as units_demo
+from units.models import Unit, User
+
+
+@pytest.fixture
+def city(db) -> Unit:
+    units_demo.load()
+    return Unit.objects.get(code="LJ000")
+
+
+def _user(username: str) -> User:
+    return User.objects.select_related("unit").get(username=username)
+
+
+@pytest.fixture
+def center(city) -> User:
+    return _user("center")
+
+
+@pytest.fixture
+def handler(city) -> User:
+    return _user("handler")
+
+
+@pytest.fixture
+def leader(city) -> User:
+    return _user("leader")
+
+
+@pytest.fixture
+def handler2(city) -> User:
+    return _user("handler2")
+
+
+@pytest.fixture
+def supervisor(city) -> User:
+    return _user("supervisor")
+
+
+@pytest.fixture
+def administrator(city) -> User:
+    return _user("admin")
+
+
+@pytest.fixture
+def station(handler) -> Unit:
+    """The station of ``handler`` and ``leader``."""
+    return handler.unit
+
+
+@pytest.fixture
+def other_station(handler2) -> Unit:
+    return handler2.unit
+
+
+@pytest.fixture
+def district(station) -> Unit:
+    return station.parent
+
+
+@pytest.fixture
+def api():
+    """An API client; ``api.as_user(user)`` authenticates it."""
+
+    client = APIClient()
+
+    def as_user(user):
+        client.force_authenticate(user=user)
+        return client
+
+    client.as_user = as_user
+    return client
+
+
+@pytest.fixture
+def celery_eager():
+    """Run tasks inline (still after commit) for tests that follow a flow end to end."""
+    previous = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = previous

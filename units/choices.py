@@ -1,0 +1,25 @@
+"""Choices for units and people."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Tier(models.TextChoices):
+    """Level of a unit in the tree: 市局 → 部门 / 分县局 → 基层所队."""
+
+    CITY = "city", _("市局")
+    DEPARTMENT = "department", _("市局部门")
+    DISTRICT = "district", _("分县局")
+    STATION = "station", _("基层所队")
+
+
+class Role(models.TextChoices):
+    CENTER_STAFF = "center_staff", _("中心坐席")
+    UNIT_HANDLER = "unit_handler", _("承办民警")
+    UNIT_LEADER = "unit_leader", _("单位负责人")
+    SUPERVISOR = "supervisor", _("督察")
+    ADMIN = "admin", _("系统管理员")
+
+
+# Roles that see every unit's data (the rest see their own unit and the units below it).
+CITYWIDE_ROLES = frozenset({Role.CENTER_STAFF, Role.SUPERVISOR, Role.ADMIN})

@@ -1,0 +1,135 @@
+"""Units (the police organisation tree) and the people who work in them."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .choices import CITYWIDE_ROLES, Role, Tier
+
+
+class UnitQuerySet(models.QuerySet):
+    def below(self, unit: Unit) -> UnitQuerySet:
+        """The unit and every unit under it (its subtree)."""
+        return self.filter(path__startswith=unit.path)
+
+    def visible_to(self, user) -> UnitQuerySet:
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        if user.sees_all_units:
+            return self
+        if user.unit_id is None:
+            return self.none()
+        return self.below(user.unit)
+
+
+class Unit(models.Model):
+    """A police unit: the city bureau, a department or district bureau, or a station.
+
+    ``path`` is a materialised path of ids ("/1/4/17/") so that "this unit and those below it"
+    is one indexed prefix match; it is kept by ``save()`` from the parent's path.
+    """
+
+    code = models.CharField(_("单位代码"), max_length=32, unique=True)
+    name = models.CharField(_("单位名称"), max_length=100)
+    short_name = models.CharField(_("简称"), max_length=40, blank=True)
+    tier = models.CharField(_("层级"), max_length=16, choices=Tier.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    path = models.CharField(max_length=255, editable=False, db_index=True, default="")
+    phone = models.CharField(_("值班电话"), max_length=32, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+    sort_order = models.PositiveIntegerField(_("排序"), default=0)
+
+    objects = UnitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("单位")
+        verbose_name_plural = _("单位")
+        ordering = ["path"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        # The path needs our own id, so a new unit is saved once to get it.
+        if self.pk is None:
+            super().save(*args, **kwargs)
+            kwargs.pop("force_insert", None)
+        old_path = self.path
+        self.path = f"{self.parent.path if self.parent else '/'}{self.pk}/"
+        super().save(*args, **{k: v for k, v in kwargs.items() if k != "force_insert"})
+        if old_path and old_path != self.path:
+            # Moved: re-root the subtree.
+            for child in Unit.objects.filter(path__startswith=old_path).exclude(pk=self.pk):
+                child.path = self.path + child.path[len(old_path) :]
+                Unit.objects.filter(pk=child.pk).update(path=child.path)
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.parent and self.pk and self.parent.path.startswith(self.path or "\0"):
+            raise ValidationError({"parent": _("上级单位不能是本单位或其下级单位。")})
+
+    @property
+    def ancestors(self) -> list[Unit]:
+        ids = [int(p) for p in self.path.strip("/").split("/") if p][:-1]
+        by_id = Unit.objects.in_bulk(ids)
+        return [by_id[i] for i in ids if i in by_id]
+
+    def is_under(self, other: Unit) -> bool:
+        """True when this unit is ``other`` or below it."""
+        return self.path.startswith(other.path)
+
+
+class User(AbstractUser):
+    """A member of staff: belongs to one unit and has one role."""
+
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("所属单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+    )
+    role = models.CharField(_("角色"), max_length=16, choices=Role.choices, default=Role.UNIT_HANDLER)
+    # The officer's own phone, for reminders by SMS. Staff numbers are not citizens' data.
+    mobile = models.CharField(_("手机号"), max_length=20, blank=True)
+    police_number = models.CharField(_("警号"), max_length=20, blank=True)
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def __str__(self) -> str:
+        full = f"{self.last_name}{self.first_name}".strip()
+        return full or self.username
+
+    @property
+    def display_name(self) -> str:
+        return str(self)
+
+    @property
+    def sees_all_units(self) -> bool:
+        return self.is_superuser or self.role in CITYWIDE_ROLES
+
+    def has_role(self, *roles: str) -> bool:
+        return self.role in roles or (self.is_superuser and Role.ADMIN in roles)
+
+    @property
+    def is_center(self) -> bool:
+        return self.role == Role.CENTER_STAFF
+
+    @property
+    def is_unit_user(self) -> bool:
+        return self.role in (Role.UNIT_HANDLER, Role.UNIT_LEADER)

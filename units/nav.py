@@ -1,0 +1,17 @@
+"""Menu entries and home panels of the units app."""
+
+from django.utils.translation import gettext_lazy as _
+
+from .choices import Role
+from .navigation import HomePanel, NavItem
+from .selectors import unit_overview
+
+NAV_ITEMS = [
+    NavItem(_("首页"), "home", order=0),
+    NavItem(_("单位"), "units:list", order=900),
+    NavItem(_("系统管理"), "admin:index", roles=frozenset({Role.ADMIN}), order=999),
+]
+
+HOME_PANELS = [
+    HomePanel("units/_panel_my_unit.html", order=1000, context=unit_overview),
+]

@@ -1,0 +1,83 @@
+"""The one rule for who sees which units' data, and the base views that apply it.
+
+Center staff, supervisors and administrators see every unit; everyone else sees his own unit
+and the units below it. Every queryset of unit-owned data derives from ``VisibleQuerySet`` and
+every list/detail view or viewset derives from the mixins below, so no view can forget the rule.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.db import models
+from rest_framework import permissions
+
+
+def unit_scope(user):
+    """None when the user sees all units, else the unit whose subtree he sees (or False)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.sees_all_units:
+        return None
+    return user.unit if user.unit_id else False
+
+
+class VisibleQuerySet(models.QuerySet):
+    """A queryset of data owned by a unit. ``unit_field`` names the owning unit's relation."""
+
+    unit_field = "unit"
+
+    def visible_to(self, user):
+        scope = unit_scope(user)
+        if scope is None:
+            return self.all()
+        if scope is False:
+            return self.none()
+        return self.filter(**{f"{self.unit_field}__path__startswith": scope.path})
+
+
+def _visible(qs, user):
+    if not hasattr(qs, "visible_to"):
+        raise ImproperlyConfigured(f"{qs.model.__name__} has no visible_to(user) queryset method.")
+    return qs.visible_to(user)
+
+
+class RoleRequiredMixin(LoginRequiredMixin):
+    """Staff views: login required, and optionally one of ``allowed_roles``."""
+
+    allowed_roles: tuple[str, ...] = ()
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        if self.allowed_roles and not request.user.has_role(*self.allowed_roles):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+class VisibleMixin(RoleRequiredMixin):
+    """For ListView/DetailView/UpdateView: the queryset is always restricted to the user."""
+
+    def get_queryset(self):
+        return _visible(super().get_queryset(), self.request.user)
+
+
+class HasRole(permissions.BasePermission):
+    """DRF permission: the view's ``allowed_roles`` (empty means any authenticated user)."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        roles = getattr(view, "allowed_roles", ())
+        return not roles or user.has_role(*roles)
+
+
+class VisibleViewSetMixin:
+    """For DRF viewsets: restricts the queryset, so an unseen item answers 404."""
+
+    allowed_roles: tuple[str, ...] = ()
+    permission_classes = [HasRole]
+
+    def get_queryset(self):
+        return _visible(super().get_queryset(), self.request.user)
