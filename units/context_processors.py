@@ -15,4 +15,7 @@ def navigation(request) -> dict:
             continue
         active = path == url if url == "/" else path.startswith(url)
         items.append({"label": item.label, "url": url, "active": active, "icon": item.icon})
-    return {"nav_items": items}
+    from .models import Notification
+
+    unread = Notification.objects.filter(user=user, read_at__isnull=True).count()
+    return {"nav_items": items, "unread_notifications": unread}

@@ -133,3 +133,42 @@ class User(AbstractUser):
     @property
     def is_unit_user(self) -> bool:
         return self.role in (Role.UNIT_HANDLER, Role.UNIT_LEADER)
+
+
+class Notification(models.Model):
+    """A message to one member of staff: a reminder, a warning, an assignment.
+
+    ``dedupe_key`` makes sending idempotent: the same key for the same user is stored once, so a job
+    that runs twice tells nobody twice.
+    """
+
+    class Level(models.TextChoices):
+        INFO = "info", _("通知")
+        WARNING = "warning", _("提醒")
+        ALERT = "alert", _("警示")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    level = models.CharField(_("级别"), max_length=8, choices=Level.choices, default=Level.INFO)
+    text = models.CharField(_("内容"), max_length=300)
+    url = models.CharField(_("链接"), max_length=300, blank=True)
+    dedupe_key = models.CharField(max_length=120, null=True, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("消息")
+        verbose_name_plural = _("消息")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "dedupe_key"], condition=models.Q(dedupe_key__isnull=False), name="notification_once"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["user", "created_at"], condition=models.Q(read_at__isnull=True), name="notification_unread"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.text

@@ -8,6 +8,7 @@ from .selectors import unit_overview
 
 NAV_ITEMS = [
     NavItem(_("首页"), "home", order=0),
+    NavItem(_("消息"), "units:notifications", order=5),
     NavItem(_("单位"), "units:list", order=900),
     NavItem(_("系统管理"), "admin:index", roles=frozenset({Role.ADMIN}), order=999),
 ]

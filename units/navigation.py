@@ -67,3 +67,8 @@ def nav_items_for(user) -> list[NavItem]:
 
 def home_panels_for(user) -> list[HomePanel]:
     return _for_user(_collect("HOME_PANELS"), user)
+
+
+def panels_for(attr: str, user) -> list[HomePanel]:
+    """Panels any app contributes under ``attr`` in its nav.py (e.g. "APPEAL_PANELS"), for this user."""
+    return _for_user(_collect(attr), user)

@@ -6,4 +6,5 @@ app_name = "units"
 
 urlpatterns = [
     path("", views.unit_list, name="list"),
+    path("notifications/", views.notification_list, name="notifications"),
 ]

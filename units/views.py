@@ -10,8 +10,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from .models import Notification
 from .navigation import home_panels_for
 from .selectors import unit_tree
+from .services import mark_read
 
 
 @login_required
@@ -27,6 +29,15 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def unit_list(request: HttpRequest) -> HttpResponse:
     return render(request, "units/unit_list.html", {"tree": unit_tree(request.user)})
+
+
+@login_required
+def notification_list(request: HttpRequest) -> HttpResponse:
+    """The user's notifications, newest first; POST marks them read."""
+    if request.method == "POST":
+        mark_read(user=request.user)
+    items = Notification.objects.filter(user=request.user)[:200]
+    return render(request, "units/notification_list.html", {"notifications": items})
 
 
 @never_cache
