@@ -84,7 +84,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "units.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -280,6 +280,23 @@ LOGGING = {
 }
 
 # --- Intake (appeals, triage, public mailboxes) ----------------------------------------------
+# Repeat detection: the same caller about a similar matter within this many days is a repeat.
+INTAKE_REPEAT_WINDOW_DAYS = env.int("INTAKE_REPEAT_WINDOW_DAYS", default=30)
+# Character-bigram similarity (0..1) from which two appeals count as "the same matter".
+INTAKE_SIMILARITY_THRESHOLD = env.float("INTAKE_SIMILARITY_THRESHOLD", default=0.35)
+# Attachments sent with an appeal: size limits in bytes and how many per appeal.
+INTAKE_IMAGE_MAX_BYTES = env.int("INTAKE_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
+INTAKE_AUDIO_MAX_BYTES = env.int("INTAKE_AUDIO_MAX_BYTES", default=10 * 1024 * 1024)
+INTAKE_MAX_ATTACHMENTS = env.int("INTAKE_MAX_ATTACHMENTS", default=5)
+# Public mailboxes: letters allowed per phone and per device (signed cookie) per day, and per IP
+# per hour (generous: a carrier NAT puts thousands of phones behind one address).
+INTAKE_MAILBOX_PER_PHONE_PER_DAY = env.int("INTAKE_MAILBOX_PER_PHONE_PER_DAY", default=3)
+INTAKE_MAILBOX_PER_DEVICE_PER_DAY = env.int("INTAKE_MAILBOX_PER_DEVICE_PER_DAY", default=5)
+INTAKE_MAILBOX_PER_IP_PER_HOUR = env.int("INTAKE_MAILBOX_PER_IP_PER_HOUR", default=200)
+# /track/ look-ups allowed per device per hour (guessing codes is the abuse to stop).
+INTAKE_TRACK_PER_DEVICE_PER_HOUR = env.int("INTAKE_TRACK_PER_DEVICE_PER_HOUR", default=30)
+# Captcha challenges expire after this many seconds.
+INTAKE_CAPTCHA_MAX_AGE = env.int("INTAKE_CAPTCHA_MAX_AGE", default=900)
 
 # --- Feeds (12345 / 12389 / message boards, imports, results sent back) ---------------------
 

@@ -111,3 +111,9 @@ def test_it_loads_nothing_from_another_host(client, city, username):
         body = response.content.decode()
         assert not EXTERNAL.search(body), f"{url} refers to another host: {EXTERNAL.search(body).group(0)}"
     assert scanned >= 2
+
+
+def test_it_stays_in_chinese_for_an_english_browser_until_english_is_chosen(client, city):
+    html = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="zh-hans"' in html
+    assert "用户名" in html
