@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import secrets
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from units.visibility import VisibleQuerySet
+from units.visibility import VisibleQuerySet, unit_scope
 
 from .choices import AppealStatus, Channel, Kind, Severity
-from .phones import EncryptedPhoneField
+from .phones import EncryptedPhoneField, mask
 
 # No 0/O, 1/I/L: citizens read the code over the phone.
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -45,12 +46,35 @@ class Category(models.Model):
 
 
 class AppealQuerySet(VisibleQuerySet):
-    """Unit users see the appeals dispatched to their unit or below (``unit`` is the lead unit)."""
+    """Unit users see the appeals dispatched to their unit or below (``unit`` is the lead unit),
+    and, once the work-orders app exists, the appeals on which their unit holds any work order."""
 
     unit_field = "unit"
 
+    def visible_to(self, user) -> AppealQuerySet:
+        scope = unit_scope(user)
+        if scope is None:
+            return self.all()
+        if scope is False:
+            return self.none()
+        condition = Q(unit__path__startswith=scope.path)
+        work_order = _work_order_model()
+        if work_order is not None:
+            condition |= Q(Exists(work_order.objects.filter(appeal=OuterRef("pk"), unit__path__startswith=scope.path)))
+        return self.filter(condition)
+
     def open(self) -> AppealQuerySet:
         return self.exclude(status__in=[AppealStatus.CLOSED, AppealStatus.MERGED])
+
+
+def _work_order_model():
+    """The work-orders app's model when it exists (it is built beside this app)."""
+    try:
+        model = apps.get_model("workorders", "WorkOrder")
+    except LookupError:
+        return None
+    fields = {f.name for f in model._meta.get_fields()}
+    return model if {"appeal", "unit"} <= fields else None
 
 
 class Appeal(models.Model):
@@ -64,6 +88,8 @@ class Appeal(models.Model):
         Category, verbose_name=_("分类"), null=True, blank=True, on_delete=models.PROTECT, related_name="appeals"
     )
     severity = models.CharField(_("分级"), max_length=8, choices=Severity.choices, default=Severity.BLUE)
+    # Severity.rank kept as a column so the desk's keyset (rank, received_at, id) is one index scan.
+    severity_rank = models.PositiveSmallIntegerField(default=3, editable=False)
     status = models.CharField(_("状态"), max_length=20, choices=AppealStatus.choices, default=AppealStatus.NEW)
     title = models.CharField(_("标题"), max_length=120, blank=True)
     content = models.TextField(_("诉求内容"))
@@ -81,6 +107,15 @@ class Appeal(models.Model):
         on_delete=models.PROTECT,
         related_name="appeals",
     )
+    # Where triage proposes to send it; ``unit`` (which drives visibility) is set only on dispatch.
+    proposed_unit = models.ForeignKey(
+        "units.Unit",
+        verbose_name=_("建议承办单位"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     is_repeat = models.BooleanField(_("重复诉求"), default=False)
     repeat_of = models.ForeignKey(
         "self", verbose_name=_("重复于"), null=True, blank=True, on_delete=models.SET_NULL, related_name="repeats"
@@ -89,6 +124,8 @@ class Appeal(models.Model):
         "self", verbose_name=_("合并至"), null=True, blank=True, on_delete=models.SET_NULL, related_name="merged"
     )
     risk_words = models.CharField(_("命中风险词"), max_length=200, blank=True)
+    category_hint = models.CharField(_("来源分类"), max_length=100, blank=True)
+    similarity = models.FloatField(_("与前诉求相似度"), null=True, blank=True)
     public_reply = models.TextField(_("答复内容"), blank=True)
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     created_by = models.ForeignKey(
@@ -110,14 +147,33 @@ class Appeal(models.Model):
                 name="appeal_unique_channel_external_id",
             )
         ]
-        indexes = [models.Index(fields=["status", "severity", "received_at"], name="appeal_queue_idx")]
+        indexes = [
+            models.Index(fields=["status", "severity", "received_at"], name="appeal_queue_idx"),
+            models.Index(fields=["severity_rank", "received_at", "id"], name="appeal_desk_idx"),
+            models.Index(fields=["citizen_phone_hash", "received_at"], name="appeal_caller_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.tracking_code} {self.title or self.content[:20]}"
 
+    def save(self, *args, **kwargs) -> None:
+        # A derived column, not a side effect: it must always equal the severity's rank.
+        self.severity_rank = Severity(self.severity).rank
+        if kwargs.get("update_fields") is not None and "severity" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "severity_rank"}
+        super().save(*args, **kwargs)
+
     @property
     def severity_choice(self) -> Severity:
         return Severity(self.severity)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in (AppealStatus.CLOSED, AppealStatus.MERGED)
+
+    @property
+    def masked_phone(self) -> str:
+        return mask(self.citizen_phone) if self.citizen_phone else ""
 
 
 class AppealEvent(models.Model):
@@ -138,3 +194,79 @@ class AppealEvent(models.Model):
         verbose_name = _("诉求记录")
         verbose_name_plural = _("诉求记录")
         ordering = ["created_at", "id"]
+
+
+class RiskWord(models.Model):
+    """A word or phrase (self-harm, revenge, extreme threats…) that proposes red and raises an alert."""
+
+    word = models.CharField(_("风险词"), max_length=40, unique=True)
+    note = models.CharField(_("说明"), max_length=100, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("风险词")
+        verbose_name_plural = _("风险词")
+        ordering = ["word"]
+
+    def __str__(self) -> str:
+        return self.word
+
+
+class PhoneReveal(models.Model):
+    """One deliberate look at a citizen's full number: who, when, which appeal, from where."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("查看人"), on_delete=models.PROTECT, related_name="+"
+    )
+    appeal = models.ForeignKey(Appeal, verbose_name=_("诉求"), on_delete=models.CASCADE, related_name="phone_reveals")
+    ip = models.GenericIPAddressField(_("IP地址"), null=True, blank=True)
+    created_at = models.DateTimeField(_("查看时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("号码查看记录")
+        verbose_name_plural = _("号码查看记录")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.appeal.tracking_code}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # A random name: the citizen's file name may carry personal data and is kept in a column.
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"intake/{timezone.now():%Y/%m}/{secrets.token_hex(12)}.{ext}"
+
+
+class Attachment(models.Model):
+    """An image or audio file sent with an appeal (type and size checked by the intake forms)."""
+
+    class Type(models.TextChoices):
+        IMAGE = "image", _("图片")
+        AUDIO = "audio", _("录音")
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(_("文件"), upload_to=attachment_path)
+    type = models.CharField(_("类型"), max_length=8, choices=Type.choices)
+    original_name = models.CharField(_("原文件名"), max_length=200, blank=True)
+    size = models.PositiveIntegerField(_("大小"), default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.original_name or self.file.name
+
+
+class IdempotencyRecord(models.Model):
+    """An API create already done under an ``Idempotency-Key``: a retry returns the same appeal."""
+
+    key = models.CharField(max_length=100)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="intake_idempotency_once")]

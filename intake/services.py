@@ -1,0 +1,568 @@
+"""Writes about appeals: receiving them from any channel, triage, and every change of status.
+
+Every status change goes through ``_transition`` (lock the row, re-check, "already there" is a
+no-op, one event row in the same transaction). Views, the API, tasks and other apps call these
+functions; nothing else changes an appeal's status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from units.models import Unit, User
+
+from .choices import AppealStatus, Channel, Kind, Severity
+from .models import Appeal, AppealEvent, Attachment, Category, IdempotencyRecord, PhoneReveal, RiskWord
+from .phones import national, normalize_phone, phone_hash
+from .similarity import cosine
+
+
+class TransitionError(Exception):
+    """A move the appeal's state does not allow; ``str()`` is a message for the user (Chinese)."""
+
+
+class Action:
+    """Action codes of the appeal timeline (``AppealEvent.action``)."""
+
+    RECEIVED = "received"
+    TRIAGED = "triaged"
+    MARKED_FOR_DISPATCH = "marked_for_dispatch"
+    DISPATCHED = "dispatched"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+    MERGED = "merged"
+    MERGED_IN = "merged_in"
+    REPEAT = "repeat_detected"
+    RISK = "risk_alert"
+    PHONE_REVEALED = "phone_revealed"
+    ATTACHMENT = "attachment_added"
+
+
+ACTION_LABELS = {
+    Action.RECEIVED: "受理",
+    Action.TRIAGED: "研判",
+    Action.MARKED_FOR_DISPATCH: "标记待派单",
+    Action.DISPATCHED: "派单",
+    Action.CLOSED: "答复办结",
+    Action.REOPENED: "重新办理",
+    Action.MERGED: "合并至原诉求",
+    Action.MERGED_IN: "并入重复诉求",
+    Action.REPEAT: "识别为重复诉求",
+    Action.RISK: "风险词预警",
+    Action.PHONE_REVEALED: "查看完整号码",
+    Action.ATTACHMENT: "上传附件",
+}
+
+# The allowed moves of an appeal. DISPATCHED → DISPATCHED is a re-dispatch to another unit (after a
+# misrouted order came back); DISPATCHED → PENDING_DISPATCH puts it back on the desk.
+ALLOWED_MOVES: dict[str, set[str]] = {
+    AppealStatus.NEW: {
+        AppealStatus.PENDING_DISPATCH,
+        AppealStatus.DISPATCHED,
+        AppealStatus.CLOSED,
+        AppealStatus.MERGED,
+    },
+    AppealStatus.PENDING_DISPATCH: {
+        AppealStatus.NEW,
+        AppealStatus.DISPATCHED,
+        AppealStatus.CLOSED,
+        AppealStatus.MERGED,
+    },
+    AppealStatus.DISPATCHED: {AppealStatus.DISPATCHED, AppealStatus.PENDING_DISPATCH, AppealStatus.CLOSED},
+    AppealStatus.CLOSED: {AppealStatus.DISPATCHED},
+    AppealStatus.MERGED: set(),
+}
+
+
+def record_event(
+    appeal: Appeal,
+    *,
+    action: str,
+    actor: User | None = None,
+    note: str = "",
+    from_status: str = "",
+    to_status: str = "",
+    data: dict | None = None,
+) -> AppealEvent:
+    """Add one step to the appeal's timeline (other apps record their own steps here too)."""
+    return AppealEvent.objects.create(
+        appeal=appeal,
+        action=action,
+        actor=actor if getattr(actor, "pk", None) else None,
+        note=note or "",
+        from_status=from_status or "",
+        to_status=to_status or "",
+        data=data or {},
+    )
+
+
+def _refuse(appeal: Appeal, to: str) -> TransitionError:
+    return TransitionError(
+        _("诉求当前状态为“%(status)s”,不能变更为“%(to)s”。")
+        % {"status": appeal.get_status_display(), "to": AppealStatus(to).label}
+    )
+
+
+def _transition(
+    appeal: Appeal,
+    *,
+    to: str,
+    actor: User | None,
+    action: str,
+    note: str = "",
+    changes: dict[str, Any] | None = None,
+    data: dict | None = None,
+) -> Appeal:
+    """Move ``appeal`` to status ``to``, applying ``changes`` to its fields.
+
+    1. lock the row and re-read it (another request may have moved it meanwhile);
+    2. already in ``to`` with the same changes: nothing to do, return it;
+    3. refuse a move the table does not allow;
+    4. save the status and the changes, write the event row, all in one transaction.
+    """
+    changes = changes or {}
+    with transaction.atomic():
+        locked = Appeal.objects.select_for_update().get(pk=appeal.pk)
+        same = locked.status == to and all(getattr(locked, k) == v for k, v in changes.items())
+        if same:
+            _refresh(appeal, locked)
+            return appeal
+        if to not in ALLOWED_MOVES[locked.status]:
+            raise _refuse(locked, to)
+        from_status = locked.status
+        locked.status = to
+        for field, value in changes.items():
+            setattr(locked, field, value)
+        locked.save()
+        record_event(locked, action=action, actor=actor, note=note, from_status=from_status, to_status=to, data=data)
+    _refresh(appeal, locked)
+    return appeal
+
+
+def _refresh(target: Appeal, source: Appeal) -> None:
+    """Copy the stored state onto the caller's instance, so it sees what was saved."""
+    for field in Appeal._meta.concrete_fields:
+        setattr(target, field.attname, getattr(source, field.attname))
+
+
+# --- Receiving -------------------------------------------------------------------------------
+
+
+def active_risk_words() -> list[str]:
+    return list(RiskWord.objects.filter(is_active=True).values_list("word", flat=True))
+
+
+def find_risk_words(text: str) -> list[str]:
+    """The active risk words that occur in ``text``."""
+    return [w for w in active_risk_words() if w and w in (text or "")]
+
+
+@dataclass(frozen=True)
+class SeverityProposal:
+    severity: str
+    risk_words: list[str]
+
+    @property
+    def is_alert(self) -> bool:
+        return bool(self.risk_words)
+
+
+def propose_severity(*, content: str, category: Category | None) -> SeverityProposal:
+    """Red when a risk word occurs (with the words found), else the category's default (or blue)."""
+    words = find_risk_words(content)
+    if words:
+        return SeverityProposal(Severity.RED, words)
+    if category is not None:
+        return SeverityProposal(category.default_severity, [])
+    return SeverityProposal(Severity.BLUE, [])
+
+
+def map_category_hint(hint: str) -> Category | None:
+    """The category another platform's free-text category most likely means, or None.
+
+    Exact code or name first; then the most specific category whose name occurs in the hint.
+    """
+    text = (hint or "").strip()
+    if not text:
+        return None
+    exact = Category.objects.filter(Q(code__iexact=text) | Q(name=text), is_active=True).first()
+    if exact:
+        return exact
+    candidates = [c for c in Category.objects.filter(is_active=True) if c.name and c.name in text]
+    if not candidates:
+        return None
+    # Children before parents (a leaf is more specific), then the longest name.
+    candidates.sort(key=lambda c: (c.parent_id is None, -len(c.name)))
+    return candidates[0]
+
+
+@dataclass(frozen=True)
+class RepeatMatch:
+    earlier: Appeal
+    score: float
+
+
+def find_repeat(
+    *, caller_hash: str, content: str, received_at: datetime, exclude_pk: int | None = None
+) -> RepeatMatch | None:
+    """The earlier appeal of the same caller about a similar matter within the repeat window.
+
+    Same caller is the keyed phone hash; similar is the character-bigram cosine at or above
+    INTAKE_SIMILARITY_THRESHOLD; the window is INTAKE_REPEAT_WINDOW_DAYS before ``received_at``.
+    """
+    if not caller_hash:
+        return None
+    since = received_at - timedelta(days=settings.INTAKE_REPEAT_WINDOW_DAYS)
+    candidates = (
+        Appeal.objects.filter(citizen_phone_hash=caller_hash, received_at__gte=since, received_at__lte=received_at)
+        .exclude(status=AppealStatus.MERGED)
+        .only("id", "content", "received_at", "repeat_of_id", "tracking_code")
+        .order_by("-received_at", "-id")[:50]
+    )
+    best: RepeatMatch | None = None
+    for candidate in candidates:
+        if candidate.pk == exclude_pk:
+            continue
+        score = cosine(content, candidate.content)
+        if score >= settings.INTAKE_SIMILARITY_THRESHOLD and (best is None or score > best.score):
+            best = RepeatMatch(candidate, score)
+    if best and best.earlier.repeat_of_id:
+        # Link to the first appeal of the chain, so every repeat points at the original.
+        original = Appeal.objects.filter(pk=best.earlier.repeat_of_id).first()
+        if original:
+            best = RepeatMatch(original, best.score)
+    return best
+
+
+def create_appeal(
+    *,
+    channel: str,
+    content: str,
+    received_at: datetime | None = None,
+    external_id: str | None = None,
+    citizen_name: str = "",
+    citizen_phone: str = "",
+    address: str = "",
+    kind: str | None = None,
+    category: Category | None = None,
+    is_enterprise: bool = False,
+    title: str = "",
+    actor: User | None = None,
+    category_hint: str | None = None,
+    severity: str | None = None,
+) -> tuple[Appeal, bool]:
+    """Receive one appeal from any channel. Returns (appeal, created).
+
+    1. validate: a known channel, some content, a valid phone (raw input, normalised to E.164;
+       a bad number raises ValidationError with a Chinese message);
+    2. a re-sent item (same channel + external id) returns (existing, False) and changes nothing;
+    3. map ``category_hint`` to a category; propose the severity (risk words → red + alert, else
+       the category's default) unless staff chose one; detect a repeat of the same caller;
+    4. insert under the unique (channel, external_id) constraint: when a concurrent request won
+       the race, return its row; record the "received" event (and the repeat/risk events).
+    """
+    if channel not in Channel.values:
+        raise ValidationError({"channel": _("未知的渠道。")})
+    content = (content or "").strip()
+    if not content:
+        raise ValidationError({"content": _("请填写诉求内容。")})
+    if kind and kind not in Kind.values:
+        raise ValidationError({"kind": _("未知的诉求类型。")})
+    if severity and severity not in Severity.values:
+        raise ValidationError({"severity": _("未知的分级。")})
+    e164 = ""
+    if (citizen_phone or "").strip():
+        try:
+            e164 = normalize_phone(citizen_phone)
+        except ValidationError as exc:
+            raise ValidationError({"citizen_phone": exc.messages}) from exc
+    external_id = (external_id or "").strip() or None
+
+    if external_id:
+        existing = Appeal.objects.filter(channel=channel, external_id=external_id).first()
+        if existing:
+            return existing, False
+
+    if category is None and category_hint:
+        category = map_category_hint(category_hint)
+    received_at = received_at or timezone.now()
+    proposal = propose_severity(content=f"{title}\n{content}", category=category)
+    caller_hash = phone_hash(e164) if e164 else ""
+    repeat = find_repeat(caller_hash=caller_hash, content=content, received_at=received_at)
+
+    appeal = Appeal(
+        channel=channel,
+        external_id=external_id,
+        kind=kind or Kind.COMPLAINT,
+        category=category,
+        severity=severity or proposal.severity,
+        title=(title or "")[:120],
+        content=content,
+        address=(address or "")[:200],
+        citizen_name=(citizen_name or "")[:60],
+        citizen_phone=e164,
+        citizen_phone_hash=caller_hash,
+        is_enterprise=bool(is_enterprise) or channel == Channel.ENTERPRISE,
+        received_at=received_at,
+        risk_words="、".join(proposal.risk_words)[:200],
+        category_hint=(category_hint or "")[:100],
+        is_repeat=repeat is not None,
+        repeat_of=repeat.earlier if repeat else None,
+        similarity=round(repeat.score, 3) if repeat else None,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    try:
+        with transaction.atomic():
+            appeal.save(force_insert=True)
+            record_event(
+                appeal,
+                action=Action.RECEIVED,
+                actor=actor,
+                to_status=appeal.status,
+                data={"channel": channel, "external_id": external_id or "", "proposed_severity": proposal.severity},
+            )
+            if repeat:
+                record_event(
+                    appeal,
+                    action=Action.REPEAT,
+                    actor=None,
+                    note=_("与 %(code)s 相似度 %(score).0f%%")
+                    % {"code": repeat.earlier.tracking_code, "score": repeat.score * 100},
+                    data={"repeat_of": repeat.earlier.pk, "score": round(repeat.score, 3)},
+                )
+            if proposal.is_alert:
+                record_event(
+                    appeal, action=Action.RISK, note="、".join(proposal.risk_words), data={"words": proposal.risk_words}
+                )
+                transaction.on_commit(lambda: _alert_center(appeal.pk))
+    except IntegrityError:
+        if external_id:
+            existing = Appeal.objects.filter(channel=channel, external_id=external_id).first()
+            if existing:
+                return existing, False
+        raise
+    return appeal, True
+
+
+def _alert_center(appeal_pk: int) -> None:
+    """Tell center staff at once about an appeal with risk words (one message per appeal)."""
+    from units.choices import Role
+    from units.services import notify
+
+    appeal = Appeal.objects.filter(pk=appeal_pk).first()
+    if appeal is None:
+        return
+    staff = User.objects.filter(role=Role.CENTER_STAFF, is_active=True)
+    notify(
+        users=staff,
+        text=_("风险预警:诉求 %(code)s 含“%(words)s”,请立即研判。")
+        % {"code": appeal.tracking_code, "words": appeal.risk_words},
+        url=reverse("intake:appeal", args=[appeal.pk]),
+        level="alert",
+        dedupe_key=f"intake-risk-{appeal.pk}",
+    )
+
+
+def create_appeal_idempotent(*, key: str, actor: User, **fields: Any) -> tuple[Appeal, bool]:
+    """``create_appeal`` under an API ``Idempotency-Key``: a retried request returns the first appeal."""
+    done = IdempotencyRecord.objects.filter(user=actor, key=key).select_related("appeal").first()
+    if done:
+        return done.appeal, False
+    with transaction.atomic():
+        appeal, created = create_appeal(actor=actor, **fields)
+        try:
+            with transaction.atomic():
+                IdempotencyRecord.objects.create(user=actor, key=key, appeal=appeal)
+        except IntegrityError:
+            # A concurrent retry with the same key finished first: undo ours, answer with its appeal.
+            transaction.set_rollback(True)
+            created = False
+    if not created:
+        done = IdempotencyRecord.objects.filter(user=actor, key=key).select_related("appeal").first()
+        if done:
+            return done.appeal, False
+    return appeal, created
+
+
+def add_attachment(appeal: Appeal, *, upload, actor: User | None = None) -> Attachment:
+    """Attach an image or audio file after checking its type and size (Chinese errors)."""
+    from .validators import validate_attachment
+
+    kind = validate_attachment(upload)
+    if appeal.attachments.count() >= settings.INTAKE_MAX_ATTACHMENTS:
+        raise ValidationError(_("每件诉求最多上传 %(n)d 个附件。") % {"n": settings.INTAKE_MAX_ATTACHMENTS})
+    with transaction.atomic():
+        attachment = Attachment.objects.create(
+            appeal=appeal, file=upload, type=kind, original_name=(upload.name or "")[:200], size=upload.size or 0
+        )
+        record_event(appeal, action=Action.ATTACHMENT, actor=actor, note=attachment.get_type_display())
+    return attachment
+
+
+# --- Triage ------------------------------------------------------------------------------------
+
+
+def triage_appeal(
+    appeal: Appeal,
+    *,
+    actor: User,
+    kind: str | None = None,
+    category: Category | None = None,
+    severity: str | None = None,
+    proposed_unit: Unit | None = None,
+    note: str = "",
+) -> Appeal:
+    """Set kind, category, severity (and the proposed unit) of an open appeal; records what changed."""
+    if kind and kind not in Kind.values:
+        raise ValidationError({"kind": _("未知的诉求类型。")})
+    if severity and severity not in Severity.values:
+        raise ValidationError({"severity": _("未知的分级。")})
+    with transaction.atomic():
+        locked = Appeal.objects.select_for_update().get(pk=appeal.pk)
+        if not locked.is_open:
+            raise TransitionError(_("诉求已办结或已合并,不能再研判。"))
+        wanted = {"kind": kind, "category_id": category.pk if category else None, "severity": severity}
+        wanted["proposed_unit_id"] = proposed_unit.pk if proposed_unit else None
+        changed = {}
+        for field, value in wanted.items():
+            if value is not None and getattr(locked, field) != value:
+                changed[field] = [getattr(locked, field), value]
+                setattr(locked, field, value)
+        if changed:
+            locked.save()
+            record_event(locked, action=Action.TRIAGED, actor=actor, note=note, data=changed)
+    _refresh(appeal, locked)
+    return appeal
+
+
+def mark_for_dispatch(appeal: Appeal, *, actor: User, note: str = "", proposed_unit: Unit | None = None) -> Appeal:
+    """Put the appeal on the dispatch list (status → PENDING_DISPATCH)."""
+    changes = {"proposed_unit_id": proposed_unit.pk} if proposed_unit else {}
+    return _transition(
+        appeal,
+        to=AppealStatus.PENDING_DISPATCH,
+        actor=actor,
+        action=Action.MARKED_FOR_DISPATCH,
+        note=note,
+        changes=changes,
+    )
+
+
+def mark_dispatched(appeal: Appeal, *, unit: Unit, actor: User | None, note: str = "") -> Appeal:
+    """The appeal went out as a work order to ``unit`` (status → DISPATCHED, lead unit set).
+
+    Called by the work-orders app when it dispatches; dispatching again to the same unit is a
+    no-op, to another unit (after a misrouted order came back) changes the lead unit.
+    """
+    return _transition(
+        appeal,
+        to=AppealStatus.DISPATCHED,
+        actor=actor,
+        action=Action.DISPATCHED,
+        note=note,
+        changes={"unit_id": unit.pk},
+        data={"unit": unit.pk, "unit_name": unit.name},
+    )
+
+
+def close_appeal(appeal: Appeal, *, actor: User | None, reply: str, note: str = "") -> Appeal:
+    """Answer the citizen and close (status → CLOSED, ``public_reply``, ``closed_at``). Idempotent."""
+    reply = (reply or "").strip()
+    if not reply:
+        raise ValidationError({"reply": _("请填写答复内容。")})
+    with transaction.atomic():
+        locked = Appeal.objects.select_for_update().get(pk=appeal.pk)
+        if locked.status == AppealStatus.CLOSED:
+            _refresh(appeal, locked)
+            return appeal
+        return _transition(
+            appeal,
+            to=AppealStatus.CLOSED,
+            actor=actor,
+            action=Action.CLOSED,
+            note=note or reply,
+            changes={"public_reply": reply, "closed_at": timezone.now()},
+        )
+
+
+def reopen_appeal(appeal: Appeal, *, actor: User | None, reason: str) -> Appeal:
+    """A closed appeal goes back to work (CLOSED → DISPATCHED); already in work is a no-op."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("请填写重新办理的原因。")})
+    with transaction.atomic():
+        locked = Appeal.objects.select_for_update().get(pk=appeal.pk)
+        if locked.status == AppealStatus.DISPATCHED:
+            _refresh(appeal, locked)
+            return appeal
+        if locked.status != AppealStatus.CLOSED:
+            raise _refuse(locked, AppealStatus.DISPATCHED)
+        return _transition(
+            appeal,
+            to=AppealStatus.DISPATCHED,
+            actor=actor,
+            action=Action.REOPENED,
+            note=reason,
+            changes={"closed_at": None},
+        )
+
+
+def merge_appeal(appeal: Appeal, *, into: Appeal, actor: User, note: str = "") -> Appeal:
+    """Fold a duplicate into its original (status → MERGED); both timelines record it."""
+    if into.pk == appeal.pk:
+        raise TransitionError(_("不能将诉求合并到它自己。"))
+    with transaction.atomic():
+        # Lock both rows in id order so two opposite merges cannot deadlock.
+        rows = {a.pk: a for a in Appeal.objects.select_for_update().filter(pk__in=[appeal.pk, into.pk]).order_by("pk")}
+        locked, target = rows[appeal.pk], rows[into.pk]
+        if locked.status == AppealStatus.MERGED and locked.merged_into_id == target.pk:
+            _refresh(appeal, locked)
+            return appeal
+        if target.status == AppealStatus.MERGED:
+            raise TransitionError(_("目标诉求本身已被合并,请合并到原始诉求。"))
+        result = _transition(
+            appeal,
+            to=AppealStatus.MERGED,
+            actor=actor,
+            action=Action.MERGED,
+            note=note,
+            changes={"merged_into_id": target.pk},
+            data={"into": target.pk, "into_code": target.tracking_code},
+        )
+        record_event(
+            target,
+            action=Action.MERGED_IN,
+            actor=actor,
+            note=note,
+            data={"from": appeal.pk, "from_code": locked.tracking_code},
+        )
+    return result
+
+
+# --- Citizens' phones ------------------------------------------------------------------------
+
+
+def reveal_phone(appeal: Appeal, *, actor: User, ip: str | None = None) -> str:
+    """The citizen's full number, for a user who may see the appeal; every call is logged.
+
+    The caller must have checked visibility (the views fetch the appeal through ``visible_to``);
+    this re-checks it so no path can skip the rule, then writes the reveal log and the timeline.
+    """
+    if not Appeal.objects.visible_to(actor).filter(pk=appeal.pk).exists():
+        raise PermissionError("appeal not visible to this user")
+    if not appeal.citizen_phone:
+        return ""
+    with transaction.atomic():
+        PhoneReveal.objects.create(user=actor, appeal=appeal, ip=ip or None)
+        record_event(appeal, action=Action.PHONE_REVEALED, actor=actor)
+    return national(appeal.citizen_phone)

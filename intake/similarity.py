@@ -1,0 +1,46 @@
+"""Chinese text similarity by character bigrams: pure functions, no dictionary, no model.
+
+Chinese has no spaces, so words are not at hand; overlapping pairs of characters capture most of
+what two complaints about "the same crossing" or "the same noisy bar" share. Punctuation and
+spaces are dropped so that formatting does not count as content.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+_NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+def normalise(text: str) -> str:
+    """Lower-case text without spaces and punctuation (full-width forms folded to half-width)."""
+    folded = (text or "").translate({c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)})
+    return _NOISE.sub("", folded.lower())
+
+
+def ngrams(text: str, n: int = 2) -> Counter[str]:
+    """Counts of the character n-grams of the normalised text (a 1-character text is its own gram)."""
+    clean = normalise(text)
+    if len(clean) < n:
+        return Counter([clean]) if clean else Counter()
+    return Counter(clean[i : i + n] for i in range(len(clean) - n + 1))
+
+
+def cosine(a: str, b: str, n: int = 2) -> float:
+    """Cosine similarity (0..1) of the two texts' character n-gram count vectors."""
+    va, vb = ngrams(a, n), ngrams(b, n)
+    if not va or not vb:
+        return 0.0
+    dot = sum(count * vb[gram] for gram, count in va.items() if gram in vb)
+    norm = math.sqrt(sum(c * c for c in va.values())) * math.sqrt(sum(c * c for c in vb.values()))
+    return dot / norm if norm else 0.0
+
+
+def jaccard(a: str, b: str, n: int = 2) -> float:
+    """Jaccard similarity (0..1) of the two texts' sets of character n-grams."""
+    sa, sb = set(ngrams(a, n)), set(ngrams(b, n))
+    if not sa or not sb:
+        return 0.0
+    return len(sa & sb) / len(sa | sb)
