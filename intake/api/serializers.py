@@ -1,0 +1,133 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from units.models import Unit
+
+from ..choices import Channel, Kind, Severity
+from ..models import Appeal, Category, PhoneReveal
+
+
+class AppealSerializer(serializers.ModelSerializer):
+    """An appeal as staff see it: the citizen's phone only masked (reveal it with ``reveal-phone/``)."""
+
+    channel_display = serializers.CharField(source="get_channel_display", read_only=True)
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    severity_display = serializers.CharField(source="get_severity_display", read_only=True)
+    severity_colour = serializers.SerializerMethodField()
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    category_name = serializers.SerializerMethodField()
+    unit_name = serializers.CharField(source="unit.name", read_only=True, default="")
+    citizen_phone_masked = serializers.CharField(source="masked_phone", read_only=True)
+
+    class Meta:
+        model = Appeal
+        fields = [
+            "id",
+            "tracking_code",
+            "channel",
+            "channel_display",
+            "external_id",
+            "kind",
+            "kind_display",
+            "category",
+            "category_name",
+            "category_hint",
+            "severity",
+            "severity_display",
+            "severity_colour",
+            "status",
+            "status_display",
+            "title",
+            "content",
+            "address",
+            "citizen_name",
+            "citizen_phone_masked",
+            "is_enterprise",
+            "received_at",
+            "unit",
+            "unit_name",
+            "proposed_unit",
+            "is_repeat",
+            "repeat_of",
+            "similarity",
+            "merged_into",
+            "risk_words",
+            "public_reply",
+            "closed_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_severity_colour(self, obj: Appeal) -> str:
+        return Severity(obj.severity).colour
+
+    def get_category_name(self, obj: Appeal) -> str:
+        return str(obj.category) if obj.category_id else ""
+
+
+class AppealCreateSerializer(serializers.Serializer):
+    """A new appeal entered by staff or sent by a system (``external_id`` makes a re-send harmless)."""
+
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    content = serializers.CharField(max_length=5000)
+    title = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    external_id = serializers.CharField(max_length=64, required=False, allow_blank=True, allow_null=True)
+    received_at = serializers.DateTimeField(required=False, allow_null=True)
+    citizen_name = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+    citizen_phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    kind = serializers.ChoiceField(choices=Kind.choices, required=False, allow_null=True)
+    category = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    category_hint = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
+    severity = serializers.ChoiceField(choices=Severity.choices, required=False, allow_null=True)
+    is_enterprise = serializers.BooleanField(required=False, default=False)
+
+
+class TriageSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Kind.choices, required=False)
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.filter(is_active=True), required=False)
+    severity = serializers.ChoiceField(choices=Severity.choices, required=False)
+    proposed_unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.filter(is_active=True), required=False)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class MergeSerializer(serializers.Serializer):
+    into = serializers.IntegerField(help_text=_("原诉求的 id"))
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class CloseSerializer(serializers.Serializer):
+    reply = serializers.CharField(help_text=_("给群众的答复"))
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class MarkForDispatchSerializer(serializers.Serializer):
+    proposed_unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.filter(is_active=True), required=False)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class DispatchSerializer(serializers.Serializer):
+    unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.filter(is_active=True))
+    assisting_units = serializers.PrimaryKeyRelatedField(
+        queryset=Unit.objects.filter(is_active=True), many=True, required=False
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class RevealedPhoneSerializer(serializers.Serializer):
+    phone = serializers.CharField()
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class PhoneRevealSerializer(serializers.ModelSerializer):
+    user_name = serializers.CharField(source="user.display_name", read_only=True)
+    tracking_code = serializers.CharField(source="appeal.tracking_code", read_only=True)
+
+    class Meta:
+        model = PhoneReveal
+        fields = ["id", "user", "user_name", "appeal", "tracking_code", "ip", "created_at"]

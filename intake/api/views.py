@@ -1,0 +1,224 @@
+"""REST API of appeals: list (the desk's FilterSet), detail, create, and the triage actions."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from units.choices import Role
+from units.visibility import HasRole, VisibleViewSetMixin
+
+from .. import services
+from ..filters import AppealFilter
+from ..models import Appeal, PhoneReveal
+from ..services import TransitionError
+from . import serializers as s
+
+TRIAGE_ROLES = (Role.CENTER_STAFF, Role.ADMIN)
+
+_400 = OpenApiResponse(description=_("输入有误(字段错误)"))
+_404 = OpenApiResponse(s.DetailSerializer, description=_("诉求不存在或无权查看"))
+_409 = OpenApiResponse(s.DetailSerializer, description=_("当前状态不允许此操作"))
+
+
+def client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _errors(exc: DjangoValidationError) -> dict:
+    if hasattr(exc, "error_dict"):
+        return {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
+    return {"detail": " ".join(str(m) for m in exc.messages)}
+
+
+class TriageRole(HasRole):
+    """Reading is for every staff role that sees the appeal; changing it is for center staff."""
+
+    def has_permission(self, request, view) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        if view.action in ("list", "retrieve", "reveal_phone"):
+            return True
+        return request.user.has_role(*TRIAGE_ROLES)
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("诉求列表(与分诊台相同的筛选)")),
+    retrieve=extend_schema(summary=_("诉求详情"), responses={200: s.AppealSerializer, 404: _404}),
+)
+class AppealViewSet(
+    VisibleViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Appeals the user may see (unit users: those of their unit and below). Actions call the services."""
+
+    queryset = Appeal.objects.select_related("category", "category__parent", "unit")
+    serializer_class = s.AppealSerializer
+    filterset_class = AppealFilter
+    permission_classes = [TriageRole]
+    cursor_ordering = ("-received_at", "-id")
+
+    def _fail(self, exc: Exception) -> Response:
+        if isinstance(exc, DjangoValidationError):
+            return Response(_errors(exc), status=status.HTTP_400_BAD_REQUEST)
+        return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+
+    def _ok(self, appeal: Appeal, code: int = status.HTTP_200_OK) -> Response:
+        appeal = self.get_queryset().get(pk=appeal.pk)
+        return Response(s.AppealSerializer(appeal, context=self.get_serializer_context()).data, status=code)
+
+    @extend_schema(
+        summary=_("新建诉求"),
+        request=s.AppealCreateSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key", str, OpenApiParameter.HEADER, required=False, description=_("重试同一请求时保持不变")
+            )
+        ],
+        responses={201: s.AppealSerializer, 200: s.AppealSerializer, 400: _400},
+    )
+    def create(self, request, *args, **kwargs):
+        payload = s.AppealCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        fields = dict(payload.validated_data)
+        key = (request.headers.get("Idempotency-Key") or "").strip()[:100]
+        try:
+            if key:
+                appeal, created = services.create_appeal_idempotent(key=key, actor=request.user, **fields)
+            else:
+                appeal, created = services.create_appeal(actor=request.user, **fields)
+        except DjangoValidationError as exc:
+            return self._fail(exc)
+        return self._ok(appeal, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(
+        summary=_("研判:设置类型、分类、分级"),
+        request=s.TriageSerializer,
+        responses={200: s.AppealSerializer, 400: _400, 404: _404, 409: _409},
+    )
+    @action(detail=True, methods=["post"])
+    def triage(self, request, pk=None):
+        appeal = self.get_object()
+        payload = s.TriageSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            services.triage_appeal(appeal, actor=request.user, **payload.validated_data)
+        except (DjangoValidationError, TransitionError) as exc:
+            return self._fail(exc)
+        return self._ok(appeal)
+
+    @extend_schema(
+        summary=_("合并重复诉求到原诉求"),
+        request=s.MergeSerializer,
+        responses={200: s.AppealSerializer, 400: _400, 404: _404, 409: _409},
+    )
+    @action(detail=True, methods=["post"])
+    def merge(self, request, pk=None):
+        appeal = self.get_object()
+        payload = s.MergeSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        into = self.get_queryset().filter(pk=payload.validated_data["into"]).first()
+        if into is None:
+            return Response({"into": [_("原诉求不存在或无权查看。")]}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            services.merge_appeal(appeal, into=into, actor=request.user, note=payload.validated_data["note"])
+        except (DjangoValidationError, TransitionError) as exc:
+            return self._fail(exc)
+        return self._ok(appeal)
+
+    @extend_schema(
+        summary=_("直接答复并办结"),
+        request=s.CloseSerializer,
+        responses={200: s.AppealSerializer, 400: _400, 404: _404, 409: _409},
+    )
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        appeal = self.get_object()
+        payload = s.CloseSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            services.close_appeal(appeal, actor=request.user, **payload.validated_data)
+        except (DjangoValidationError, TransitionError) as exc:
+            return self._fail(exc)
+        return self._ok(appeal)
+
+    @extend_schema(
+        summary=_("标记待派单"),
+        request=s.MarkForDispatchSerializer,
+        responses={200: s.AppealSerializer, 400: _400, 404: _404, 409: _409},
+    )
+    @action(detail=True, methods=["post"], url_path="mark-for-dispatch")
+    def mark_for_dispatch(self, request, pk=None):
+        appeal = self.get_object()
+        payload = s.MarkForDispatchSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            services.mark_for_dispatch(
+                appeal,
+                actor=request.user,
+                note=payload.validated_data["note"],
+                proposed_unit=payload.validated_data.get("proposed_unit"),
+            )
+        except (DjangoValidationError, TransitionError) as exc:
+            return self._fail(exc)
+        return self._ok(appeal)
+
+    @extend_schema(
+        summary=_("派单(生成工单)"),
+        request=s.DispatchSerializer,
+        responses={200: s.AppealSerializer, 400: _400, 404: _404, 409: _409},
+    )
+    # Not named "dispatch": that is the method every DRF view answers requests with.
+    @action(detail=True, methods=["post"], url_path="dispatch", url_name="dispatch")
+    def dispatch_to_unit(self, request, pk=None):
+        appeal = self.get_object()
+        payload = s.DispatchSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            from workorders.services import TransitionError as WorkOrderTransitionError
+            from workorders.services import dispatch_appeal
+        except ImportError:
+            return Response({"detail": _("工单模块尚未启用。")}, status=status.HTTP_409_CONFLICT)
+        data = payload.validated_data
+        try:
+            dispatch_appeal(
+                appeal,
+                unit=data["unit"],
+                actor=request.user,
+                assisting_units=data.get("assisting_units", []),
+                note=data["note"],
+            )
+        except (WorkOrderTransitionError, TransitionError) as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        except DjangoValidationError as exc:
+            return self._fail(exc)
+        return self._ok(appeal)
+
+    @extend_schema(
+        summary=_("查看完整号码(留痕)"),
+        request=None,
+        responses={200: s.RevealedPhoneSerializer, 404: _404},
+    )
+    @action(detail=True, methods=["post"], url_path="reveal-phone")
+    def reveal_phone(self, request, pk=None):
+        appeal = self.get_object()
+        phone = services.reveal_phone(appeal, actor=request.user, ip=client_ip(request))
+        return Response({"phone": phone})
+
+
+class PhoneRevealViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The log of revealed phone numbers, for administrators."""
+
+    queryset = PhoneReveal.objects.select_related("user", "appeal").order_by("-created_at", "-id")
+    serializer_class = s.PhoneRevealSerializer
+    permission_classes = [HasRole]
+    allowed_roles = (Role.ADMIN,)
+    cursor_ordering = ("-created_at", "-id")
+    filterset_fields = ["user", "appeal"]

@@ -1,0 +1,122 @@
+"""Reads about appeals: the triage desk (keyset pages, counts per status), a caller's history,
+similar appeals from others."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from .choices import AppealStatus
+from .models import Appeal
+from .similarity import cosine
+
+DESK_ORDER = ("severity_rank", "received_at", "id")
+_CURSOR_SALT = "intake.desk.cursor"
+
+
+def visible_appeals(user) -> QuerySet[Appeal]:
+    return Appeal.objects.visible_to(user).select_related("category", "category__parent", "unit")
+
+
+def encode_cursor(appeal: Appeal) -> str:
+    """An opaque, tamper-proof cursor after ``appeal`` in desk order."""
+    raw = json.dumps([appeal.severity_rank, appeal.received_at.isoformat(), appeal.pk])
+    return signing.dumps(base64.urlsafe_b64encode(raw.encode()).decode(), salt=_CURSOR_SALT, compress=True)
+
+
+def decode_cursor(cursor: str) -> tuple[int, datetime, int] | None:
+    try:
+        raw = base64.urlsafe_b64decode(signing.loads(cursor, salt=_CURSOR_SALT).encode())
+        rank, when, pk = json.loads(raw)
+        moment = parse_datetime(when)
+        return (int(rank), moment, int(pk)) if moment else None
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+
+
+@dataclass
+class DeskPage:
+    items: list[Appeal]
+    next_cursor: str | None
+
+
+def desk_page(queryset: QuerySet[Appeal], *, cursor: str | None = None, size: int = 50) -> DeskPage:
+    """One page of the desk: most severe first, then oldest first, by keyset (no OFFSET, no COUNT)."""
+    queryset = queryset.order_by(*DESK_ORDER)
+    position = decode_cursor(cursor) if cursor else None
+    if position:
+        rank, when, pk = position
+        queryset = queryset.filter(
+            Q(severity_rank__gt=rank)
+            | Q(severity_rank=rank, received_at__gt=when)
+            | Q(severity_rank=rank, received_at=when, id__gt=pk)
+        )
+    rows = list(queryset[: size + 1])
+    more = len(rows) > size
+    items = rows[:size]
+    return DeskPage(items=items, next_cursor=encode_cursor(items[-1]) if more and items else None)
+
+
+def status_counts(queryset: QuerySet[Appeal]) -> dict[str, int]:
+    """Appeals per status in one GROUP BY (every status present, zero when none)."""
+    counts = {s: 0 for s in AppealStatus.values}
+    for row in queryset.order_by().values("status").annotate(n=Count("id")):
+        counts[row["status"]] = row["n"]
+    return counts
+
+
+def caller_history(caller_hash: str, *, user, exclude_pk: int | None = None, limit: int = 20) -> list[Appeal]:
+    """Earlier appeals of the same caller (keyed phone hash) that ``user`` may see, newest first."""
+    if not caller_hash:
+        return []
+    qs = visible_appeals(user).filter(citizen_phone_hash=caller_hash).order_by("-received_at", "-id")
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    return list(qs[:limit])
+
+
+def similar_appeals(appeal: Appeal, *, user, limit: int = 10, days: int = 90) -> list[tuple[Appeal, float]]:
+    """Appeals from OTHER callers about a similar matter in the last ``days`` days, best first.
+
+    PostgreSQL ranks by pg_trgm similarity; elsewhere a character-bigram cosine in Python.
+    """
+    since = appeal.received_at - timedelta(days=days)
+    qs = visible_appeals(user).filter(received_at__gte=since).exclude(pk=appeal.pk)
+    if appeal.citizen_phone_hash:
+        qs = qs.exclude(citizen_phone_hash=appeal.citizen_phone_hash)
+    threshold = settings.INTAKE_SIMILARITY_THRESHOLD
+    if settings.IS_POSTGRES:
+        from django.contrib.postgres.search import TrigramSimilarity
+
+        rows = (
+            qs.annotate(score=TrigramSimilarity("content", appeal.content))
+            .filter(score__gte=min(threshold, 0.2))
+            .order_by("-score", "-received_at")[:limit]
+        )
+        return [(row, float(row.score)) for row in rows]
+    scored = [(row, cosine(appeal.content, row.content)) for row in qs.order_by("-received_at")[:2000]]
+    scored = [pair for pair in scored if pair[1] >= threshold]
+    scored.sort(key=lambda pair: -pair[1])
+    return scored[:limit]
+
+
+def recent_counts(user, *, hours: int = 24) -> dict[str, int]:
+    """Figures for the home panel: new today, red and open, repeats open, risk alerts open."""
+    open_qs = Appeal.objects.visible_to(user).filter(status__in=[AppealStatus.NEW, AppealStatus.PENDING_DISPATCH])
+    since = timezone.now() - timedelta(hours=hours)
+    return open_qs.aggregate(
+        new=Count("id", filter=Q(status=AppealStatus.NEW)),
+        pending=Count("id", filter=Q(status=AppealStatus.PENDING_DISPATCH)),
+        red=Count("id", filter=Q(severity_rank=0)),
+        repeats=Count("id", filter=Q(is_repeat=True)),
+        risks=Count("id", filter=~Q(risk_words="")),
+        today=Count("id", filter=Q(received_at__gte=since)),
+    )
