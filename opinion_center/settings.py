@@ -303,3 +303,33 @@ INTAKE_CAPTCHA_MAX_AGE = env.int("INTAKE_CAPTCHA_MAX_AGE", default=900)
 # --- Work orders (dispatch, deadlines, urging, supervision) ---------------------------------
 
 # --- Surveys (service records, evaluation SMS, replies, callbacks) and the SMS layer ---------
+# Twilio: sending needs the account SID, the auth token and a Messaging Service SID (or a sender
+# number); the auth token alone is enough to validate webhooks while sending stays on the outbox.
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+# Only for an HTTP proxy in front of Twilio (and the fake Twilio of the tests).
+TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
+TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
+_TWILIO_CAN_SEND = bool(TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and (TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER))
+SMS_BACKEND = env.str(
+    "SMS_BACKEND",
+    default="surveys.backends.TwilioBackend" if _TWILIO_CAN_SEND else "surveys.backends.OutboxBackend",
+)
+SMS_SEND_HOURS = env.str("SMS_SEND_HOURS", default="09:00-20:00")  # local time; no SMS outside it
+SMS_SEGMENTS_PER_SECOND = env.float("SMS_SEGMENTS_PER_SECOND", default=10.0)  # per sender (Twilio to +86)
+SMS_BUCKET_SEGMENTS = env.int("SMS_BUCKET_SEGMENTS", default=20)
+SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=5)
+SMS_RETRY_BASE_SECONDS = env.int("SMS_RETRY_BASE_SECONDS", default=30)
+SMS_STUCK_SENDING_SECONDS = env.int("SMS_STUCK_SENDING_SECONDS", default=300)
+SMS_SIMULATOR = env.bool("SMS_SIMULATOR", default=DEBUG)  # /sms/simulator/ (outbox backend only)
+SURVEYS_EVALUATION_DELAY_DAYS = env.int("SURVEYS_EVALUATION_DELAY_DAYS", default=1)  # Handan: 7
+SURVEYS_EVALUATION_RUN_AT = env.str("SURVEYS_EVALUATION_RUN_AT", default="08:30")
+SURVEYS_PHONE_CAP_DAYS = env.int("SURVEYS_PHONE_CAP_DAYS", default=30)  # one evaluation SMS per phone per N days
+SURVEYS_REPLY_WINDOW_HOURS = env.int("SURVEYS_REPLY_WINDOW_HOURS", default=72)
+SURVEYS_FOLLOW_UP = env.bool("SURVEYS_FOLLOW_UP", default=False)
+SURVEYS_CALLBACK_DUE_HOURS = env.int("SURVEYS_CALLBACK_DUE_HOURS", default=24)
+SURVEYS_CALLBACK_MAX_UNREACHED = env.int("SURVEYS_CALLBACK_MAX_UNREACHED", default=3)
+SURVEYS_CALLBACK_RETRY_HOURS = env.int("SURVEYS_CALLBACK_RETRY_HOURS", default=2)
+SURVEYS_RECTIFICATION_WORKING_DAYS = env.int("SURVEYS_RECTIFICATION_WORKING_DAYS", default=5)

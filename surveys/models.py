@@ -1,1 +1,503 @@
-"""Models of this app."""
+"""Service records, the daily evaluation run, the SMS outbox and its history, replies, ratings,
+opt-outs and the callback desk.
+
+Every intent is a row first (ARCHITECTURE rule 1): an SMS to send is an ``OutboundSms`` in state
+``queued`` with a ``send_after``; Celery only makes it happen sooner, and the sweeper re-drives it.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from intake.phones import EncryptedPhoneField, mask
+from units.visibility import VisibleQuerySet
+
+from .choices import (
+    Aspect,
+    AttemptOutcome,
+    CallbackStatus,
+    CallbackVerdict,
+    CallOutcome,
+    InboundOutcome,
+    OptOutSource,
+    RatingSource,
+    RecordState,
+    ReviewStatus,
+    SkipReason,
+    SmsPurpose,
+    SmsStatus,
+    Verdict,
+)
+
+
+class SmsTemplate(models.Model):
+    """An admin-editable SMS text: a code, a text with ``{param}`` placeholders, and the longest
+    value each parameter may take (``sample_params``), used to prove that it fits one segment."""
+
+    code = models.CharField(_("模板代码"), max_length=40, unique=True)
+    name = models.CharField(_("模板名称"), max_length=60)
+    text = models.CharField(_("短信内容"), max_length=300)
+    sample_params = models.JSONField(_("参数最长示例"), default=dict, blank=True)
+    provider_template_id = models.CharField(
+        _("服务商模板编号"),
+        max_length=60,
+        blank=True,
+        help_text=_("阿里云、腾讯云等模板短信服务商审核通过的模板编号。"),
+    )
+    is_active = models.BooleanField(_("启用"), default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("短信模板")
+        verbose_name_plural = _("短信模板")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from .sms import render_text, segments_of
+
+        try:
+            text = render_text(self.text, self.sample_params)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValidationError({"text": _("模板参数与示例参数不一致：%(e)s") % {"e": exc}}) from exc
+        if segments_of(text) > 1:
+            raise ValidationError({"text": _("按最长参数渲染后共%(n)d字，超过一条短信（70字）。") % {"n": len(text)}})
+
+
+class BusinessType(models.Model):
+    """A police business whose citizens are asked to rate it (110 dispatch, 122 accident, …)."""
+
+    code = models.CharField(_("业务代码"), max_length=32, unique=True)
+    name = models.CharField(_("业务名称"), max_length=60)
+    template = models.ForeignKey(
+        SmsTemplate, verbose_name=_("回访短信模板"), on_delete=models.PROTECT, related_name="business_types"
+    )
+    is_evaluated = models.BooleanField(_("是否回访"), default=True)
+    sort_order = models.PositiveIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("业务类型")
+        verbose_name_plural = _("业务类型")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EvaluationRun(models.Model):
+    """One daily evaluation run, unique per service date: running it twice creates nothing new."""
+
+    service_date = models.DateField(_("业务日期"), unique=True)
+    delay_days = models.PositiveSmallIntegerField(_("延后天数"))
+    started_at = models.DateTimeField(_("开始时间"), default=timezone.now)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    records = models.PositiveIntegerField(_("业务记录数"), default=0)
+    queued = models.PositiveIntegerField(_("安排短信数"), default=0)
+    skipped = models.PositiveIntegerField(_("不发送数"), default=0)
+    skipped_reasons = models.JSONField(_("不发送原因"), default=dict, blank=True)
+    send_after = models.DateTimeField(_("最早发送时间"), null=True, blank=True)
+    window_warning = models.CharField(_("发送窗口提示"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("回访批次")
+        verbose_name_plural = _("回访批次")
+        ordering = ["-service_date"]
+
+    def __str__(self) -> str:
+        return str(self.service_date)
+
+
+class ServiceRecordQuerySet(VisibleQuerySet):
+    unit_field = "unit"
+
+
+class ServiceRecord(models.Model):
+    """One service a citizen received, pushed or imported from a police business system."""
+
+    external_id = models.CharField(_("业务编号"), max_length=64, unique=True)
+    business_type = models.ForeignKey(
+        BusinessType, verbose_name=_("业务类型"), on_delete=models.PROTECT, related_name="records"
+    )
+    served_at = models.DateTimeField(_("办理时间"), db_index=True)
+    unit = models.ForeignKey("units.Unit", verbose_name=_("办理单位"), on_delete=models.PROTECT, related_name="+")
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("办理民警"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    officer_code = models.CharField(_("警号"), max_length=20, blank=True)
+    citizen_phone = EncryptedPhoneField(_("群众电话"))
+    citizen_phone_hash = models.CharField(max_length=64, db_index=True, editable=False)
+    source = models.CharField(_("来源"), max_length=32, default="api")
+    import_batch_id = models.BigIntegerField(_("导入批次"), null=True, blank=True)
+    state = models.CharField(_("回访状态"), max_length=16, choices=RecordState.choices, default=RecordState.PENDING)
+    skip_reason = models.CharField(_("不发送原因"), max_length=24, choices=SkipReason.choices, blank=True)
+    run = models.ForeignKey(
+        EvaluationRun, verbose_name=_("回访批次"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ServiceRecordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("业务记录")
+        verbose_name_plural = _("业务记录")
+        ordering = ["-served_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+    @property
+    def masked_phone(self) -> str:
+        return mask(self.citizen_phone)
+
+
+class OutboundSmsQuerySet(VisibleQuerySet):
+    """Evaluation SMS belong to the unit of their service record; other SMS to nobody's unit."""
+
+    unit_field = "service_record__unit"
+
+
+class OutboundSms(models.Model):
+    """One SMS to send: the outbox row that is the truth about it.
+
+    queued → sending (claimed by a conditional UPDATE) → sent → delivered / undelivered / failed.
+    A row left in ``sending`` by a dead worker is reconciled with the provider, never re-sent blindly.
+    """
+
+    phone = EncryptedPhoneField(_("手机号"))
+    phone_hash = models.CharField(max_length=64, db_index=True, editable=False)
+    template_code = models.CharField(_("模板代码"), max_length=40)
+    params = models.JSONField(_("模板参数"), default=dict, blank=True)
+    text = models.CharField(_("短信内容"), max_length=500)
+    segments = models.PositiveSmallIntegerField(_("计费条数"), default=1)
+    purpose = models.CharField(_("用途"), max_length=24, choices=SmsPurpose.choices, default=SmsPurpose.OTHER)
+    dedupe_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
+    service_record = models.OneToOneField(
+        ServiceRecord,
+        verbose_name=_("业务记录"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="evaluation_sms",
+    )
+    follow_up_of = models.OneToOneField(
+        "Rating", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_up_sms"
+    )
+    status = models.CharField(_("状态"), max_length=16, choices=SmsStatus.choices, default=SmsStatus.QUEUED)
+    send_after = models.DateTimeField(_("最早发送时间"), default=timezone.now)
+    next_attempt_at = models.DateTimeField(_("下次尝试时间"), default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    backend = models.CharField(_("发送通道"), max_length=40, blank=True)
+    provider_sid = models.CharField(_("服务商消息编号"), max_length=64, null=True, blank=True, unique=True)
+    needs_reconciliation = models.BooleanField(_("待核对"), default=False)
+    last_error = models.CharField(_("最近错误"), max_length=300, blank=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("失败时间"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OutboundSmsQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("外发短信")
+        verbose_name_plural = _("外发短信")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at", "send_after"], condition=Q(status="queued"), name="sms_queued_due_idx"
+            ),
+            models.Index(fields=["claimed_at"], condition=Q(status="sending"), name="sms_sending_idx"),
+            models.Index(fields=["phone_hash", "purpose", "created_at"], name="sms_phone_purpose_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template_code} → {self.masked_phone}"
+
+    @property
+    def masked_phone(self) -> str:
+        return mask(self.phone)
+
+    @property
+    def status_choice(self) -> SmsStatus:
+        return SmsStatus(self.status)
+
+
+class SmsAttempt(models.Model):
+    """One call to the provider for one SMS. Written (committed) BEFORE the call, finished after it,
+    so that a worker dying mid-call leaves a trace that tells the sweeper not to send again."""
+
+    sms = models.ForeignKey(OutboundSms, on_delete=models.CASCADE, related_name="sms_attempts")
+    number = models.PositiveSmallIntegerField(_("第几次"))
+    backend = models.CharField(max_length=40)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=AttemptOutcome.choices, default=AttemptOutcome.STARTED)
+    provider_sid = models.CharField(max_length=64, blank=True)
+    error_code = models.CharField(max_length=32, blank=True)
+    error_message = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("发送尝试")
+        verbose_name_plural = _("发送尝试")
+        ordering = ["sms", "number", "id"]
+
+
+class DeliveryStatusEvent(models.Model):
+    """A delivery status reported by the provider. Stored once per (message, status); applied only
+    when it moves the SMS forward (callbacks arrive twice and out of order)."""
+
+    sms = models.ForeignKey(OutboundSms, null=True, blank=True, on_delete=models.CASCADE, related_name="status_events")
+    provider_sid = models.CharField(max_length=64)
+    provider_status = models.CharField(max_length=24)
+    status = models.CharField(max_length=16, choices=SmsStatus.choices, blank=True)
+    error_code = models.CharField(max_length=32, blank=True)
+    applied = models.BooleanField(default=False)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("送达回执")
+        verbose_name_plural = _("送达回执")
+        ordering = ["received_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider_sid", "provider_status"], name="sms_status_event_once")
+        ]
+
+
+class SenderBucket(models.Model):
+    """Token bucket of one sender, counting segments. In the database so that losing Redis loses
+    nothing; at worst a restart grants one full bucket (a short burst)."""
+
+    sender = models.CharField(max_length=64, unique=True)
+    tokens = models.FloatField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+
+class InboundSms(models.Model):
+    """A message a citizen sent us. The provider's message id is unique: a replayed webhook
+    creates nothing new. Every message is kept, whatever the pipeline made of it."""
+
+    provider = models.CharField(_("通道"), max_length=24)
+    provider_message_id = models.CharField(_("服务商消息编号"), max_length=64)
+    phone = EncryptedPhoneField(_("手机号"))
+    phone_hash = models.CharField(max_length=64, db_index=True, editable=False)
+    body = models.CharField(_("内容"), max_length=1600)
+    received_at = models.DateTimeField(_("收到时间"), default=timezone.now, db_index=True)
+    outcome = models.CharField(_("处理结果"), max_length=16, choices=InboundOutcome.choices, blank=True)
+    matched_sms = models.ForeignKey(
+        OutboundSms,
+        verbose_name=_("对应短信"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replies",
+    )
+
+    class Meta:
+        verbose_name = _("上行短信")
+        verbose_name_plural = _("上行短信")
+        ordering = ["-received_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["provider", "provider_message_id"], name="inbound_sms_once")]
+
+    def __str__(self) -> str:
+        return f"{self.masked_phone}: {self.body[:20]}"
+
+    @property
+    def masked_phone(self) -> str:
+        return mask(self.phone)
+
+
+class RatingQuerySet(VisibleQuerySet):
+    unit_field = "unit"
+
+
+class Rating(models.Model):
+    """A citizen's verdict on one service: at most one per evaluation SMS."""
+
+    sms = models.OneToOneField(
+        OutboundSms, verbose_name=_("评价短信"), null=True, blank=True, on_delete=models.PROTECT, related_name="rating"
+    )
+    service_record = models.ForeignKey(
+        ServiceRecord,
+        verbose_name=_("业务记录"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ratings",
+    )
+    appeal = models.ForeignKey(
+        "intake.Appeal", verbose_name=_("诉求"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    unit = models.ForeignKey(
+        "units.Unit", verbose_name=_("被评价单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    business_type = models.ForeignKey(
+        BusinessType, verbose_name=_("业务类型"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    verdict = models.CharField(_("评价"), max_length=16, choices=Verdict.choices)
+    text = models.CharField(_("评价内容"), max_length=500, blank=True)
+    aspect = models.CharField(_("不满意方面"), max_length=16, choices=Aspect.choices, blank=True)
+    aspect_text = models.CharField(_("原因回复"), max_length=500, blank=True)
+    source = models.CharField(_("来源"), max_length=16, choices=RatingSource.choices, default=RatingSource.SMS)
+    inbound = models.ForeignKey(InboundSms, null=True, blank=True, on_delete=models.SET_NULL, related_name="ratings")
+    phone_hash = models.CharField(max_length=64, db_index=True, blank=True, editable=False)
+    rated_at = models.DateTimeField(_("评价时间"), default=timezone.now, db_index=True)
+
+    objects = RatingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("评价")
+        verbose_name_plural = _("评价")
+        ordering = ["-rated_at", "-id"]
+        indexes = [models.Index(fields=["unit", "rated_at"], name="rating_unit_time_idx")]
+
+    def __str__(self) -> str:
+        return self.get_verdict_display()
+
+    @property
+    def verdict_choice(self) -> Verdict:
+        return Verdict(self.verdict)
+
+
+class OptOut(models.Model):
+    """A phone that asked for no more SMS (TD / STOP). Honoured by every run from then on."""
+
+    phone = EncryptedPhoneField(_("手机号"))
+    phone_hash = models.CharField(max_length=64, unique=True, editable=False)
+    source = models.CharField(_("来源"), max_length=16, choices=OptOutSource.choices, default=OptOutSource.SMS)
+    inbound = models.ForeignKey(InboundSms, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("退订时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("退订号码")
+        verbose_name_plural = _("退订名单")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.masked_phone
+
+    @property
+    def masked_phone(self) -> str:
+        return mask(self.phone)
+
+
+class ReviewItem(models.Model):
+    """A reply the pipeline could not read (or a second verdict), kept for staff to read."""
+
+    inbound = models.OneToOneField(InboundSms, on_delete=models.CASCADE, related_name="review")
+    reason = models.CharField(_("原因"), max_length=16, choices=InboundOutcome.choices)
+    status = models.CharField(_("状态"), max_length=8, choices=ReviewStatus.choices, default=ReviewStatus.OPEN)
+    note = models.CharField(_("处理说明"), max_length=300, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("待查看回复")
+        verbose_name_plural = _("待查看回复")
+        ordering = ["-created_at", "-id"]
+
+
+class CallbackQuerySet(VisibleQuerySet):
+    unit_field = "unit"
+
+    def open(self) -> CallbackQuerySet:
+        return self.exclude(status=CallbackStatus.CLOSED)
+
+
+class Callback(models.Model):
+    """人工回访: a staff phone call to a citizen who said he was dissatisfied, due by ``due_at``."""
+
+    rating = models.OneToOneField(Rating, verbose_name=_("评价"), on_delete=models.PROTECT, related_name="callback")
+    unit = models.ForeignKey(
+        "units.Unit", verbose_name=_("被评价单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(_("状态"), max_length=16, choices=CallbackStatus.choices, default=CallbackStatus.PENDING)
+    due_at = models.DateTimeField(_("回访时限"))
+    attempts = models.PositiveSmallIntegerField(_("拨打次数"), default=0)
+    unreached = models.PositiveSmallIntegerField(_("未接通次数"), default=0)
+    reason = models.TextField(_("不满意原因"), blank=True)
+    is_reasonable = models.BooleanField(_("诉求合理"), null=True, blank=True)
+    verdict = models.CharField(_("回访结论"), max_length=16, choices=CallbackVerdict.choices, blank=True)
+    rectification_appeal = models.ForeignKey(
+        "intake.Appeal", verbose_name=_("整改诉求"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    rectification_order_id = models.BigIntegerField(_("整改工单"), null=True, blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = CallbackQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("人工回访")
+        verbose_name_plural = _("人工回访")
+        ordering = ["due_at", "id"]
+        indexes = [models.Index(fields=["due_at", "id"], condition=~Q(status="closed"), name="callback_open_due_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk}"
+
+    @property
+    def status_choice(self) -> CallbackStatus:
+        return CallbackStatus(self.status)
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status != CallbackStatus.CLOSED and self.due_at < timezone.now()
+
+
+class CallbackAttempt(models.Model):
+    """One phone call of a callback: who called, whether the citizen answered, what he said."""
+
+    callback = models.ForeignKey(Callback, on_delete=models.CASCADE, related_name="calls")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    outcome = models.CharField(_("拨打结果"), max_length=16, choices=CallOutcome.choices)
+    note = models.CharField(_("通话记录"), max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("回访通话")
+        verbose_name_plural = _("回访通话")
+        ordering = ["created_at", "id"]
+
+
+class CallbackEvent(models.Model):
+    """One step of a callback's timeline: who, when, from which status to which, and why."""
+
+    callback = models.ForeignKey(Callback, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(_("操作"), max_length=32)
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, blank=True)
+    note = models.TextField(_("说明"), blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("回访记录")
+        verbose_name_plural = _("回访记录")
+        ordering = ["created_at", "id"]

@@ -1,0 +1,210 @@
+"""SMS provider backends behind one interface, selected by ``settings.SMS_BACKEND``.
+
+A backend sends one message and answers with the provider's id and status, or raises one of
+three errors: ``TransientError`` (the provider did not take it: retry later), ``PermanentError``
+(it never will: mark failed) and ``AmbiguousError`` (we cannot know whether it was taken: a
+timeout). An ambiguous send is resolved by asking the provider (``fetch_status``/``find_sent``),
+never by sending again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from intake.phones import mask
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """What a backend needs to send one SMS (the phone only lives here, in memory)."""
+
+    reference: int
+    to: str
+    text: str
+    template_code: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProviderResult:
+    sid: str
+    status: str  # one of SmsStatus values: sent or delivered
+
+
+class SendError(Exception):
+    def __init__(self, message: str, *, code: str = "") -> None:
+        super().__init__(message)
+        self.code = str(code or "")
+
+
+class TransientError(SendError):
+    """The provider did not accept the message this time; try again later."""
+
+
+class PermanentError(SendError):
+    """The provider refuses this message for good (invalid number, blocked, unsubscribed)."""
+
+
+class AmbiguousError(SendError):
+    """We do not know whether the provider accepted it (timeout after the request was sent)."""
+
+
+class BaseBackend:
+    name = "base"
+
+    def sender(self) -> str:
+        """The key of the rate limit (one token bucket per sender)."""
+        return self.name
+
+    def send(self, message: OutgoingMessage) -> ProviderResult:
+        raise NotImplementedError
+
+    def fetch_status(self, sid: str) -> str | None:
+        """The provider's current status of a message, as an SmsStatus value (None if unknown)."""
+        return None
+
+    def find_sent(self, message: OutgoingMessage, *, since: dt.datetime) -> ProviderResult | None:
+        """For reconciliation: the message if the provider has it, None if it does not."""
+        return None
+
+    @property
+    def is_outbox(self) -> bool:
+        return False
+
+
+class OutboxBackend(BaseBackend):
+    """Development and demo: the outbox row itself is the message; it is "delivered" at once and
+    shown on the SMS simulator page. Nothing leaves the machine."""
+
+    name = "outbox"
+
+    def send(self, message: OutgoingMessage) -> ProviderResult:
+        logger.info("SMS (outbox) #%s to %s: %s", message.reference, mask(message.to), message.text)
+        return ProviderResult(sid=f"OUTBOX{message.reference:010d}", status="delivered")
+
+    def fetch_status(self, sid: str) -> str | None:
+        return "delivered"
+
+    def find_sent(self, message: OutgoingMessage, *, since: dt.datetime) -> ProviderResult | None:
+        # The outbox "sends" inside the worker: a dead worker sent nothing.
+        return None
+
+    @property
+    def is_outbox(self) -> bool:
+        return True
+
+
+TWILIO_STATUS = {
+    "accepted": "sent",
+    "scheduled": "sent",
+    "queued": "sent",
+    "sending": "sent",
+    "sent": "sent",
+    "delivered": "delivered",
+    "read": "delivered",
+    "undelivered": "undelivered",
+    "failed": "failed",
+    "canceled": "failed",
+}
+# Twilio error codes that no retry will fix (invalid or unreachable number, unsubscribed, blocked).
+TWILIO_PERMANENT_CODES = {21211, 21408, 21610, 21612, 21614, 21617, 30003, 30004, 30005, 30006, 30007}
+
+
+def twilio_status(raw: str) -> str | None:
+    return TWILIO_STATUS.get((raw or "").lower())
+
+
+def _http_client():
+    from twilio.http.http_client import TwilioHttpClient
+
+    base = settings.TWILIO_API_BASE_URL.rstrip("/")
+
+    class Client(TwilioHttpClient):
+        """Twilio's own HTTP client; with TWILIO_API_BASE_URL, aimed at a proxy instead."""
+
+        def request(self, method, url, *args, **kwargs):
+            if base and url.startswith("https://api.twilio.com"):
+                url = base + url[len("https://api.twilio.com") :]
+            return super().request(method, url, *args, **kwargs)
+
+    return Client(timeout=settings.TWILIO_TIMEOUT_SECONDS)
+
+
+class TwilioBackend(BaseBackend):
+    """Twilio Programmable Messaging through the official SDK (Messaging Service or a sender)."""
+
+    name = "twilio"
+
+    def __init__(self) -> None:
+        from twilio.rest import Client
+
+        self.client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=_http_client())
+
+    def sender(self) -> str:
+        return f"twilio:{settings.TWILIO_MESSAGING_SERVICE_SID or settings.TWILIO_FROM_NUMBER}"
+
+    def send(self, message: OutgoingMessage) -> ProviderResult:
+        import requests
+        from twilio.base.exceptions import TwilioRestException
+
+        kwargs: dict[str, Any] = {"to": message.to, "body": message.text}
+        if settings.TWILIO_MESSAGING_SERVICE_SID:
+            kwargs["messaging_service_sid"] = settings.TWILIO_MESSAGING_SERVICE_SID
+        else:
+            kwargs["from_"] = settings.TWILIO_FROM_NUMBER
+        if settings.PUBLIC_BASE_URL:
+            kwargs["status_callback"] = settings.PUBLIC_BASE_URL.rstrip("/") + "/sms/twilio/status/"
+        try:
+            created = self.client.messages.create(**kwargs)
+        except TwilioRestException as exc:
+            if exc.status == 429 or exc.status >= 500:
+                raise TransientError(str(exc.msg)[:300], code=exc.code or exc.status) from exc
+            if exc.code in TWILIO_PERMANENT_CODES or 400 <= exc.status < 500:
+                raise PermanentError(str(exc.msg)[:300], code=exc.code or exc.status) from exc
+            raise TransientError(str(exc.msg)[:300], code=exc.code or exc.status) from exc
+        except requests.exceptions.ConnectionError as exc:
+            if _never_connected(exc):
+                # The connection was never made: the provider cannot have the message.
+                raise TransientError(f"connection failed: {exc.__class__.__name__}", code="connect") from exc
+            # Dropped after the request went out: it may have been accepted.
+            raise AmbiguousError("connection lost after the request was sent", code="connection_lost") from exc
+        except requests.exceptions.Timeout as exc:
+            raise AmbiguousError("provider timed out after the request was sent", code="timeout") from exc
+        return ProviderResult(sid=created.sid, status=twilio_status(created.status) or "sent")
+
+    def fetch_status(self, sid: str) -> str | None:
+        return twilio_status(self.client.messages(sid).fetch().status)
+
+    def find_sent(self, message: OutgoingMessage, *, since: dt.datetime) -> ProviderResult | None:
+        for item in self.client.messages.list(to=message.to, date_sent_after=since, limit=50):
+            if item.body == message.text:
+                return ProviderResult(sid=item.sid, status=twilio_status(item.status) or "sent")
+        return None
+
+
+def _never_connected(exc: Exception) -> bool:
+    import requests
+    from urllib3.exceptions import NewConnectionError
+
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, NewConnectionError) or isinstance(exc.args[0] if exc.args else None, NewConnectionError)
+
+
+@lru_cache(maxsize=4)
+def _backend_class(path: str):
+    return import_string(path)
+
+
+def get_backend() -> BaseBackend:
+    return _backend_class(settings.SMS_BACKEND)()

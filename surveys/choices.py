@@ -1,0 +1,134 @@
+"""Choices of the surveys app and the SMS layer. Badge colours live with the choices that carry them."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SmsStatus(models.TextChoices):
+    """Life of one outbound SMS. The database row is the truth; statuses only move forward."""
+
+    QUEUED = "queued", _("待发送")
+    SENDING = "sending", _("发送中")
+    SENT = "sent", _("已发送")
+    DELIVERED = "delivered", _("已送达")
+    UNDELIVERED = "undelivered", _("未送达")
+    FAILED = "failed", _("发送失败")
+
+    @property
+    def rank(self) -> int:
+        return {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "undelivered": 3, "failed": 3}[self.value]
+
+    @property
+    def css(self) -> str:
+        return {
+            "queued": "state",
+            "sending": "state-warn",
+            "sent": "state",
+            "delivered": "state-ok",
+            "undelivered": "state-err",
+            "failed": "state-err",
+        }[self.value]
+
+
+class SmsPurpose(models.TextChoices):
+    EVALUATION = "evaluation", _("回访评价")
+    FOLLOW_UP = "follow_up", _("不满意原因追问")
+    APPEAL_CLOSED = "appeal_closed", _("办结告知")
+    URGE_REMINDER = "urge_reminder", _("催办提醒")
+    OTHER = "other", _("其他")
+
+
+class AttemptOutcome(models.TextChoices):
+    STARTED = "started", _("进行中")
+    ACCEPTED = "accepted", _("服务商已受理")
+    TRANSIENT = "transient", _("临时错误，稍后重试")
+    PERMANENT = "permanent", _("永久错误")
+    AMBIGUOUS = "ambiguous", _("结果不明，待核对")
+
+
+class RecordState(models.TextChoices):
+    """Where a service record stands in the evaluation run."""
+
+    PENDING = "pending", _("待回访")
+    QUEUED = "queued", _("已安排短信")
+    SKIPPED = "skipped", _("不发送")
+
+
+class SkipReason(models.TextChoices):
+    OPTED_OUT = "opted_out", _("号码已退订")
+    RECENTLY_CONTACTED = "recently_contacted", _("近期已发送过短信")
+    NOT_EVALUATED = "not_evaluated", _("业务类型不回访")
+    NO_PHONE = "no_phone", _("无有效手机号")
+
+
+class Verdict(models.TextChoices):
+    SATISFIED = "satisfied", _("满意")
+    BASIC = "basic", _("基本满意")
+    DISSATISFIED = "dissatisfied", _("不满意")
+    DECLINED = "declined", _("不评价")
+
+    @property
+    def css(self) -> str:
+        return {
+            "satisfied": "state-ok",
+            "basic": "sev-blue",
+            "dissatisfied": "state-err",
+            "declined": "state",
+        }[self.value]
+
+
+class Aspect(models.TextChoices):
+    """What fell short, asked by the optional follow-up SMS (digits 1–4 in that SMS)."""
+
+    SPEED = "speed", _("响应速度")
+    ATTITUDE = "attitude", _("服务态度")
+    OUTCOME = "outcome", _("办理结果")
+    FAIRNESS = "fairness", _("公正廉洁")
+
+
+class RatingSource(models.TextChoices):
+    SMS = "sms", _("短信回复")
+    CALLBACK = "callback", _("人工回访")
+
+
+class InboundOutcome(models.TextChoices):
+    """What the reply pipeline made of an inbound SMS. Nothing a citizen sent is dropped."""
+
+    RATING = "rating", _("已记录评价")
+    FOLLOW_UP = "follow_up", _("已记录不满意原因")
+    OPT_OUT = "opt_out", _("已退订")
+    ALREADY_RATED = "already_rated", _("重复评价，已转人工")
+    UNCLEAR = "unclear", _("无法识别，已转人工")
+    UNMATCHED = "unmatched", _("无对应短信，已保存")
+
+
+class ReviewStatus(models.TextChoices):
+    OPEN = "open", _("待查看")
+    DONE = "done", _("已处理")
+
+
+class CallbackStatus(models.TextChoices):
+    PENDING = "pending", _("待回访")
+    REACHED = "reached", _("已联系")
+    CLOSED = "closed", _("已结案")
+
+    @property
+    def css(self) -> str:
+        return {"pending": "state-warn", "reached": "state", "closed": "state-ok"}[self.value]
+
+
+class CallOutcome(models.TextChoices):
+    REACHED = "reached", _("已接通")
+    NO_ANSWER = "no_answer", _("无人接听")
+    REFUSED = "refused", _("拒绝沟通")
+
+
+class CallbackVerdict(models.TextChoices):
+    RESOLVED = "resolved", _("已化解")
+    EXPLAINED = "explained", _("解释后接受")
+    UNRESOLVED = "unresolved", _("未化解")
+
+
+class OptOutSource(models.TextChoices):
+    SMS = "sms", _("短信退订")
+    STAFF = "staff", _("工作人员登记")

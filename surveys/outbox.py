@@ -1,0 +1,334 @@
+"""The sending engine: token-bucket pacing, claiming outbox rows, calling the provider outside any
+transaction, recording every attempt, delivery statuses that only move forward, the sweeper and
+reconciliation of rows a dead worker left in ``sending``.
+
+No citizen gets the same SMS twice: a row is sent only by the worker whose conditional UPDATE
+moved it from ``queued`` to ``sending``; an attempt row is committed before the provider call, so
+a row found stuck in ``sending`` with a started attempt is reconciled with the provider, never
+re-sent; one stuck without an attempt never reached the provider and is safely queued again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .backends import (
+    AmbiguousError,
+    BaseBackend,
+    OutgoingMessage,
+    PermanentError,
+    ProviderResult,
+    TransientError,
+    get_backend,
+    twilio_status,
+)
+from .choices import AttemptOutcome, SmsStatus
+from .models import DeliveryStatusEvent, OutboundSms, SenderBucket, SmsAttempt
+from .sms import in_sending_hours, next_sending_time
+
+logger = logging.getLogger(__name__)
+
+
+# --- pacing ----------------------------------------------------------------------------------
+
+
+def take_tokens(*, sender: str, segments: int, now: dt.datetime | None = None) -> float:
+    """Take ``segments`` tokens from the sender's bucket; 0 when taken, else seconds to wait.
+
+    The bucket refills at SMS_SEGMENTS_PER_SECOND up to SMS_BUCKET_SEGMENTS. It is a database
+    row locked for the moment of the update, so workers on several machines share it.
+    """
+    now = now or timezone.now()
+    rate = max(settings.SMS_SEGMENTS_PER_SECOND, 0.001)
+    capacity = max(settings.SMS_BUCKET_SEGMENTS, segments)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                SenderBucket.objects.get_or_create(sender=sender, defaults={"tokens": capacity, "updated_at": now})
+        except IntegrityError:
+            pass
+        bucket = SenderBucket.objects.select_for_update().get(sender=sender)
+        elapsed = max((now - bucket.updated_at).total_seconds(), 0.0)
+        tokens = min(capacity, bucket.tokens + elapsed * rate)
+        if tokens >= segments:
+            bucket.tokens, bucket.updated_at = tokens - segments, now
+            bucket.save(update_fields=["tokens", "updated_at"])
+            return 0.0
+        bucket.tokens, bucket.updated_at = tokens, now
+        bucket.save(update_fields=["tokens", "updated_at"])
+        return (segments - tokens) / rate
+
+
+def batch_fits_window(*, segments: int, start: dt.datetime, end: dt.datetime) -> bool:
+    """Whether ``segments`` can be sent between start and end at the configured rate."""
+    seconds = max((end - start).total_seconds(), 0)
+    return segments <= seconds * settings.SMS_SEGMENTS_PER_SECOND + settings.SMS_BUCKET_SEGMENTS
+
+
+# --- sending one row -------------------------------------------------------------------------
+
+
+def _message(sms: OutboundSms) -> OutgoingMessage:
+    return OutgoingMessage(
+        reference=sms.pk, to=sms.phone, text=sms.text, template_code=sms.template_code, params=sms.params
+    )
+
+
+def _retry_delay(attempts: int) -> dt.timedelta:
+    return dt.timedelta(seconds=min(settings.SMS_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0), 3600))
+
+
+def send_one(sms_id: int, *, backend: BaseBackend | None = None) -> tuple[str, float]:
+    """Send one queued SMS if it is due. Returns (what happened, seconds to wait before retrying).
+
+    Steps:
+    1. read the row; do nothing unless it is queued and due;
+    2. outside sending hours, move ``send_after`` to the next window and stop;
+    3. take the segments from the sender's token bucket, or answer how long to wait;
+    4. claim: UPDATE … SET status='sending' WHERE id=… AND status='queued' — only one worker wins;
+    5. commit an attempt row (the trace that the provider may have been called);
+    6. call the provider, outside any transaction;
+    7. record the result: sent, queued again with back-off, failed, or left for reconciliation.
+    """
+    now = timezone.now()
+    sms = OutboundSms.objects.filter(pk=sms_id, status=SmsStatus.QUEUED).first()
+    if sms is None:
+        return "not_queued", 0.0
+    if sms.send_after > now or sms.next_attempt_at > now:
+        return "not_due", 0.0
+    if not in_sending_hours(now):
+        OutboundSms.objects.filter(pk=sms.pk, status=SmsStatus.QUEUED).update(send_after=next_sending_time(now))
+        return "outside_hours", 0.0
+    backend = backend or get_backend()
+    wait = take_tokens(sender=backend.sender(), segments=sms.segments, now=now)
+    if wait > 0:
+        return "paced", wait
+    claimed = OutboundSms.objects.filter(pk=sms.pk, status=SmsStatus.QUEUED).update(
+        status=SmsStatus.SENDING,
+        claimed_at=now,
+        attempts=F("attempts") + 1,
+        backend=backend.name,
+        needs_reconciliation=False,
+    )
+    if not claimed:
+        return "claimed_elsewhere", 0.0
+    sms.refresh_from_db()
+    attempt = SmsAttempt.objects.create(sms=sms, number=sms.attempts, backend=backend.name)
+    try:
+        result = backend.send(_message(sms))
+    except TransientError as exc:
+        return _record_transient(sms, attempt, exc), 0.0
+    except PermanentError as exc:
+        _record_permanent(sms, attempt, exc)
+        return "failed", 0.0
+    except AmbiguousError as exc:
+        _record_ambiguous(sms, attempt, exc)
+        return "ambiguous", 0.0
+    except Exception as exc:
+        logger.exception("SMS %s: unexpected provider error", sms.pk)
+        _record_ambiguous(sms, attempt, AmbiguousError(str(exc)[:300], code=exc.__class__.__name__))
+        return "ambiguous", 0.0
+    record_accepted(sms_id=sms.pk, attempt_id=attempt.pk, result=result)
+    return "sent", 0.0
+
+
+def record_accepted(*, sms_id: int, attempt_id: int | None, result: ProviderResult) -> None:
+    """The provider has the message: store its id, move the row forward, apply early callbacks."""
+    now = timezone.now()
+    with transaction.atomic():
+        sms = OutboundSms.objects.select_for_update().get(pk=sms_id)
+        sms.provider_sid = result.sid
+        sms.sent_at = sms.sent_at or now
+        sms.needs_reconciliation = False
+        sms.last_error = ""
+        _move_forward(sms, SmsStatus.SENT, now)
+        if result.status != SmsStatus.SENT:
+            _move_forward(sms, SmsStatus(result.status), now)
+        sms.save()
+        if attempt_id:
+            SmsAttempt.objects.filter(pk=attempt_id).update(
+                outcome=AttemptOutcome.ACCEPTED, provider_sid=result.sid, finished_at=now
+            )
+        # Status callbacks that arrived before we knew the provider's id.
+        for event in DeliveryStatusEvent.objects.filter(provider_sid=result.sid, sms__isnull=True):
+            event.sms = sms
+            if event.status and _move_forward(sms, SmsStatus(event.status), event.received_at):
+                event.applied = True
+                sms.save()
+            event.save(update_fields=["sms", "applied"])
+
+
+def _record_transient(sms: OutboundSms, attempt: SmsAttempt, exc: TransientError) -> str:
+    now = timezone.now()
+    SmsAttempt.objects.filter(pk=attempt.pk).update(
+        outcome=AttemptOutcome.TRANSIENT, error_code=exc.code[:32], error_message=str(exc)[:300], finished_at=now
+    )
+    if sms.attempts >= settings.SMS_MAX_ATTEMPTS:
+        OutboundSms.objects.filter(pk=sms.pk, status=SmsStatus.SENDING).update(
+            status=SmsStatus.FAILED, failed_at=now, last_error=str(exc)[:300]
+        )
+        logger.warning("SMS %s failed after %s attempts", sms.pk, sms.attempts)
+        return "failed"
+    OutboundSms.objects.filter(pk=sms.pk, status=SmsStatus.SENDING).update(
+        status=SmsStatus.QUEUED,
+        next_attempt_at=now + _retry_delay(sms.attempts),
+        enqueued_at=None,
+        last_error=str(exc)[:300],
+    )
+    return "retry"
+
+
+def _record_permanent(sms: OutboundSms, attempt: SmsAttempt, exc: PermanentError) -> None:
+    now = timezone.now()
+    SmsAttempt.objects.filter(pk=attempt.pk).update(
+        outcome=AttemptOutcome.PERMANENT, error_code=exc.code[:32], error_message=str(exc)[:300], finished_at=now
+    )
+    OutboundSms.objects.filter(pk=sms.pk, status=SmsStatus.SENDING).update(
+        status=SmsStatus.FAILED, failed_at=now, last_error=str(exc)[:300]
+    )
+
+
+def _record_ambiguous(sms: OutboundSms, attempt: SmsAttempt, exc: AmbiguousError) -> None:
+    SmsAttempt.objects.filter(pk=attempt.pk).update(
+        outcome=AttemptOutcome.AMBIGUOUS,
+        error_code=exc.code[:32],
+        error_message=str(exc)[:300],
+        finished_at=timezone.now(),
+    )
+    OutboundSms.objects.filter(pk=sms.pk, status=SmsStatus.SENDING).update(
+        needs_reconciliation=True, last_error=str(exc)[:300]
+    )
+
+
+def _move_forward(sms: OutboundSms, status: SmsStatus, when: dt.datetime) -> bool:
+    """Set a later status on the (locked) row; an earlier or equal one changes nothing."""
+    if status.rank <= SmsStatus(sms.status).rank:
+        return False
+    sms.status = status
+    if status == SmsStatus.SENT:
+        sms.sent_at = sms.sent_at or when
+    elif status == SmsStatus.DELIVERED:
+        sms.delivered_at = when
+    elif status in (SmsStatus.FAILED, SmsStatus.UNDELIVERED):
+        sms.failed_at = when
+    return True
+
+
+# --- delivery statuses -----------------------------------------------------------------------
+
+
+def apply_delivery_status(*, provider_sid: str, provider_status: str, error_code: str = "") -> DeliveryStatusEvent:
+    """Record a provider status report once and apply it if it moves the SMS forward."""
+    status = twilio_status(provider_status) or ""
+    now = timezone.now()
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                event = DeliveryStatusEvent.objects.create(
+                    provider_sid=provider_sid[:64],
+                    provider_status=(provider_status or "")[:24],
+                    status=status,
+                    error_code=(error_code or "")[:32],
+                    received_at=now,
+                )
+        except IntegrityError:
+            return DeliveryStatusEvent.objects.get(provider_sid=provider_sid[:64], provider_status=provider_status[:24])
+        sms = OutboundSms.objects.select_for_update().filter(provider_sid=provider_sid).first()
+        if sms is None:
+            return event  # applied when the sending worker records the provider's id
+        event.sms = sms
+        if status and _move_forward(sms, SmsStatus(status), now):
+            if error_code:
+                sms.last_error = f"{provider_status} {error_code}"[:300]
+            sms.save()
+            event.applied = True
+        event.save(update_fields=["sms", "applied"])
+    return event
+
+
+# --- the sweeper and reconciliation ----------------------------------------------------------
+
+
+def due_for_sending(now: dt.datetime | None = None):
+    now = now or timezone.now()
+    grace = now - dt.timedelta(seconds=120)
+    return OutboundSms.objects.filter(
+        Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=grace),
+        status=SmsStatus.QUEUED,
+        send_after__lte=now,
+        next_attempt_at__lte=now,
+    )
+
+
+def sweep(*, now: dt.datetime | None = None, backend: BaseBackend | None = None) -> dict[str, int]:
+    """Re-drive the outbox: enqueue due queued rows (their message may be lost), put back rows a
+    dead worker claimed before calling the provider, and reconcile rows that may have been sent."""
+    now = now or timezone.now()
+    counts = {"enqueued": 0, "requeued": 0, "reconciled": 0, "flagged": 0}
+    if in_sending_hours(now):
+        # No more than a minute of sending per sweep: the rest waits for the next one.
+        per_minute = max(int(settings.SMS_SEGMENTS_PER_SECOND * 60), 1)
+        ids = list(due_for_sending(now).order_by("send_after", "id").values_list("pk", flat=True)[:per_minute])
+        if ids:
+            OutboundSms.objects.filter(pk__in=ids, status=SmsStatus.QUEUED).update(enqueued_at=now)
+            from .sms import _safe_delay
+            from .tasks import send_sms_task
+
+            for pk in ids:
+                _safe_delay(send_sms_task, pk)
+            counts["enqueued"] = len(ids)
+    stale = now - dt.timedelta(seconds=settings.SMS_STUCK_SENDING_SECONDS)
+    for sms in OutboundSms.objects.filter(status=SmsStatus.SENDING, claimed_at__lt=stale).order_by("claimed_at")[:50]:
+        if not SmsAttempt.objects.filter(sms=sms, number=sms.attempts).exists():
+            # Claimed, but the provider was never called: safe to queue again.
+            counts["requeued"] += OutboundSms.objects.filter(
+                pk=sms.pk, status=SmsStatus.SENDING, claimed_at=sms.claimed_at
+            ).update(status=SmsStatus.QUEUED, enqueued_at=None, claimed_at=None, attempts=F("attempts") - 1)
+            continue
+        result = reconcile(sms, backend=backend)
+        counts["reconciled" if result else "flagged"] += 1
+    return counts
+
+
+def reconcile(sms: OutboundSms, *, backend: BaseBackend | None = None) -> bool:
+    """Ask the provider whether it has a message left in ``sending``. True when settled; else the
+    row stays flagged for an administrator (who may re-queue it after checking)."""
+    backend = backend or get_backend()
+    OutboundSms.objects.filter(pk=sms.pk).update(needs_reconciliation=True)
+    try:
+        if sms.provider_sid:
+            status = backend.fetch_status(sms.provider_sid)
+            found = ProviderResult(sid=sms.provider_sid, status=status) if status else None
+        else:
+            since = (sms.claimed_at or sms.created_at) - dt.timedelta(minutes=1)
+            found = backend.find_sent(_message(sms), since=since)
+    except Exception:  # noqa: BLE001 - the provider could not answer; try at the next sweep
+        logger.warning("SMS %s: reconciliation failed, will retry", sms.pk)
+        return False
+    if found is None:
+        logger.warning("SMS %s: provider has no record; left for an administrator", sms.pk)
+        return False
+    attempt = SmsAttempt.objects.filter(sms=sms, number=sms.attempts).first()
+    record_accepted(sms_id=sms.pk, attempt_id=attempt.pk if attempt else None, result=found)
+    return True
+
+
+def requeue_after_check(sms: OutboundSms) -> bool:
+    """An administrator checked with the provider that a flagged SMS was NOT sent: queue it again."""
+    return bool(
+        OutboundSms.objects.filter(pk=sms.pk, status=SmsStatus.SENDING, needs_reconciliation=True).update(
+            status=SmsStatus.QUEUED, needs_reconciliation=False, enqueued_at=None, next_attempt_at=timezone.now()
+        )
+    )
+
+
+def paced_countdown(wait: float) -> int | None:
+    """A short countdown for a paced send, or None to leave it to the sweeper (no long ETAs)."""
+    return math.ceil(wait) if wait <= 30 else None

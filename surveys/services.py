@@ -1,0 +1,729 @@
+"""Business operations of the surveys app: taking in service records, the daily evaluation run,
+reading citizens' replies, ratings, opt-outs and the callback desk.
+
+Views, the API, tasks and commands call these; nothing else changes a status.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+
+from intake.phones import normalize_phone, phone_hash
+from units.models import Unit, User
+
+from .choices import (
+    Aspect,
+    CallbackStatus,
+    CallbackVerdict,
+    CallOutcome,
+    InboundOutcome,
+    OptOutSource,
+    RatingSource,
+    RecordState,
+    ReviewStatus,
+    SkipReason,
+    SmsPurpose,
+    SmsStatus,
+    Verdict,
+)
+from .models import (
+    BusinessType,
+    Callback,
+    CallbackAttempt,
+    CallbackEvent,
+    EvaluationRun,
+    InboundSms,
+    OptOut,
+    OutboundSms,
+    Rating,
+    ReviewItem,
+    ServiceRecord,
+)
+from .sms import enqueue_after_commit, next_sending_time, queue_sms, render, segments_of, window_end
+
+logger = logging.getLogger(__name__)
+
+MAX_RECORDS_PER_PUSH = 1000
+
+
+class TransitionNotAllowed(Exception):
+    """A move the state machine does not allow (answers 409 in the API)."""
+
+
+class RectificationUnavailable(Exception):
+    """The work-order app cannot take a rectification order now."""
+
+
+# --- service records -------------------------------------------------------------------------
+
+
+@dataclass
+class RecordImportResult:
+    created: int = 0
+    existing: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "created": self.created,
+            "existing": self.existing,
+            "rejected": len(self.rejected),
+            "errors": self.rejected,
+        }
+
+
+def _parse_served_at(value: Any) -> dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, dt.date):
+        moment = dt.datetime.combine(value, dt.time(12, 0))
+    else:
+        text = str(value or "").strip().replace("/", "-")
+        moment = parse_datetime(text.replace(" ", "T", 1)) if " " in text else parse_datetime(text)
+        if moment is None:
+            day = parse_date(text)
+            if day is None:
+                return None
+            moment = dt.datetime.combine(day, dt.time(12, 0))
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
+
+
+def take_in_service_records(
+    *,
+    rows: Iterable[tuple[int, dict[str, Any]]],
+    source: str,
+    actor: User | None = None,
+    import_batch_id: int | None = None,
+) -> RecordImportResult:
+    """Validate and store service records, set-wise: one query per look-up table, one bulk insert.
+
+    ``rows`` are (index or row number, data) pairs. A record whose ``external_id`` is already
+    stored counts as already present and changes nothing; a bad row is reported with its index and
+    a reason in Chinese, and the good rows go in.
+    """
+    rows = list(rows)
+    result = RecordImportResult()
+    types = {b.code: b for b in BusinessType.objects.all()}
+    types.update({b.name: b for b in types.copy().values()})
+    unit_codes = {str(r.get("unit_code") or "").strip() for _i, r in rows}
+    units = {u.code: u for u in Unit.objects.filter(code__in=unit_codes)}
+    officer_codes = {str(r.get("officer_code") or "").strip() for _i, r in rows} - {""}
+    officers = {u.police_number: u for u in User.objects.filter(police_number__in=officer_codes)}
+    ids = [str(r.get("external_id") or "").strip() for _i, r in rows]
+    present = set(ServiceRecord.objects.filter(external_id__in=ids).values_list("external_id", flat=True))
+    seen: set[str] = set()
+    new: list[ServiceRecord] = []
+    for index, row in rows:
+        errors = []
+        external_id = str(row.get("external_id") or "").strip()
+        if not external_id:
+            errors.append(_("缺少业务编号（external_id）。"))
+        elif len(external_id) > 64:
+            errors.append(_("业务编号过长（最多64个字符）。"))
+        btype = types.get(str(row.get("business_type") or "").strip())
+        if btype is None:
+            errors.append(_("未知的业务类型：%(v)s。") % {"v": row.get("business_type") or ""})
+        served_at = _parse_served_at(row.get("served_at"))
+        if served_at is None:
+            errors.append(_("办理时间格式不正确：%(v)s。") % {"v": row.get("served_at") or ""})
+        unit = units.get(str(row.get("unit_code") or "").strip())
+        if unit is None:
+            errors.append(_("未知的单位代码：%(v)s。") % {"v": row.get("unit_code") or ""})
+        try:
+            e164 = normalize_phone(str(row.get("citizen_phone") or ""))
+        except ValidationError as exc:
+            errors.append(_("群众电话：%(e)s") % {"e": " ".join(str(m) for m in exc.messages)})
+            e164 = ""
+        if errors:
+            result.rejected.append({"index": index, "external_id": external_id, "reason": " ".join(errors)})
+            continue
+        if external_id in present or external_id in seen:
+            result.existing += 1
+            continue
+        seen.add(external_id)
+        officer_code = str(row.get("officer_code") or "").strip()[:20]
+        new.append(
+            ServiceRecord(
+                external_id=external_id,
+                business_type=btype,
+                served_at=served_at,
+                unit=unit,
+                officer=officers.get(officer_code),
+                officer_code=officer_code,
+                citizen_phone=e164,
+                citizen_phone_hash=phone_hash(e164),
+                source=source[:32],
+                import_batch_id=import_batch_id,
+            )
+        )
+    if new:
+        before = ServiceRecord.objects.filter(external_id__in=[r.external_id for r in new]).count()
+        ServiceRecord.objects.bulk_create(new, ignore_conflicts=True, batch_size=500)
+        after = ServiceRecord.objects.filter(external_id__in=[r.external_id for r in new]).count()
+        # A concurrent push may have stored some of them first: those are "already present".
+        result.created = after - before
+        result.existing += len(new) - result.created
+    return result
+
+
+# --- the daily evaluation run ----------------------------------------------------------------
+
+
+def _date_param(day: dt.date) -> str:
+    return f"{day.month}月{day.day}日"
+
+
+def run_evaluation(
+    *, service_date: dt.date | None = None, actor: User | None = None, now: dt.datetime | None = None
+) -> EvaluationRun:
+    """Create one evaluation SMS per pending service record of ``service_date`` (default: the day
+    SURVEYS_EVALUATION_DELAY_DAYS back), recording why each skipped record was skipped.
+
+    Steps:
+    1. get or create the run row of that date and lock it (two runs at once queue up);
+    2. take the day's records still pending (a second run finds none: it creates nothing);
+    3. skip excluded business types, opted-out phones and phones that got an evaluation SMS in the
+       last SURVEYS_PHONE_CAP_DAYS days (or earlier in this run);
+    4. insert the SMS rows with ``send_after`` inside the sending window, mark the records;
+    5. warn when the batch cannot be sent before the window closes; after commit, start sending.
+    """
+    now = now or timezone.now()
+    delay = settings.SURVEYS_EVALUATION_DELAY_DAYS
+    service_date = service_date or (timezone.localdate(now) - dt.timedelta(days=delay))
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                EvaluationRun.objects.get_or_create(service_date=service_date, defaults={"delay_days": delay})
+        except IntegrityError:
+            pass
+        run = EvaluationRun.objects.select_for_update().get(service_date=service_date)
+        records = list(
+            ServiceRecord.objects.filter(served_at__date=service_date, state=RecordState.PENDING)
+            .select_related("business_type", "business_type__template")
+            .order_by("served_at", "id")
+        )
+        hashes = {r.citizen_phone_hash for r in records}
+        opted = set(OptOut.objects.filter(phone_hash__in=hashes).values_list("phone_hash", flat=True))
+        recent = set(
+            OutboundSms.objects.filter(
+                purpose=SmsPurpose.EVALUATION,
+                phone_hash__in=hashes,
+                created_at__gte=now - dt.timedelta(days=settings.SURVEYS_PHONE_CAP_DAYS),
+            )
+            .exclude(status=SmsStatus.FAILED)
+            .values_list("phone_hash", flat=True)
+        )
+        send_after = next_sending_time(now)
+        reasons: Counter[str] = Counter(run.skipped_reasons or {})
+        outbox: list[OutboundSms] = []
+        for record in records:
+            record.run = run
+            reason = ""
+            if not record.business_type.is_evaluated:
+                reason = SkipReason.NOT_EVALUATED
+            elif record.citizen_phone_hash in opted:
+                reason = SkipReason.OPTED_OUT
+            elif record.citizen_phone_hash in recent:
+                reason = SkipReason.RECENTLY_CONTACTED
+            if reason:
+                record.state, record.skip_reason = RecordState.SKIPPED, reason
+                reasons[reason] += 1
+                continue
+            code = record.business_type.template.code
+            params = {"date": _date_param(timezone.localdate(record.served_at))}
+            text = render(code, params)
+            recent.add(record.citizen_phone_hash)
+            record.state, record.skip_reason = RecordState.QUEUED, ""
+            outbox.append(
+                OutboundSms(
+                    phone=record.citizen_phone,
+                    phone_hash=record.citizen_phone_hash,
+                    template_code=code,
+                    params=params,
+                    text=text,
+                    segments=segments_of(text),
+                    purpose=SmsPurpose.EVALUATION,
+                    dedupe_key=f"evaluation:{record.pk}",
+                    service_record=record,
+                    send_after=send_after,
+                    next_attempt_at=send_after,
+                    created_at=now,
+                )
+            )
+        OutboundSms.objects.bulk_create(outbox, batch_size=500, ignore_conflicts=True)
+        ServiceRecord.objects.bulk_update(records, ["state", "skip_reason", "run"], batch_size=500)
+        run.records += len(records)
+        run.queued += len(outbox)
+        run.skipped += len(records) - len(outbox)
+        run.skipped_reasons = dict(reasons)
+        run.send_after = run.send_after or send_after
+        run.finished_at = now
+        segments = sum(s.segments for s in outbox)
+        run.window_warning = ""
+        if outbox:
+            from .outbox import batch_fits_window
+
+            end = window_end(send_after)
+            if not batch_fits_window(segments=segments, start=send_after, end=end):
+                run.window_warning = _(
+                    "本批%(n)d条短信（%(s)d计费条）按当前速率无法在%(end)s前发完，剩余部分将顺延到下一个发送时段。"
+                ) % {"n": len(outbox), "s": segments, "end": timezone.localtime(end).strftime("%H:%M")}
+                logger.warning("evaluation run %s: batch does not fit the sending window", service_date)
+        run.save()
+        if outbox and send_after <= now + dt.timedelta(minutes=1):
+            from .sms import _safe_delay
+            from .tasks import sweep_sms_task
+
+            transaction.on_commit(lambda: _safe_delay(sweep_sms_task))
+    return run
+
+
+# --- replies ---------------------------------------------------------------------------------
+
+OPT_OUT_WORDS = {"TD", "T", "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "退订", "N"}
+VERDICT_DIGITS = {"1": Verdict.SATISFIED, "2": Verdict.BASIC, "3": Verdict.DISSATISFIED, "0": Verdict.DECLINED}
+VERDICT_WORDS = [
+    ("非常不满意", Verdict.DISSATISFIED),
+    ("很不满意", Verdict.DISSATISFIED),
+    ("不满意", Verdict.DISSATISFIED),
+    ("基本满意", Verdict.BASIC),
+    ("比较满意", Verdict.BASIC),
+    ("非常满意", Verdict.SATISFIED),
+    ("很满意", Verdict.SATISFIED),
+    ("满意", Verdict.SATISFIED),
+    ("不评价", Verdict.DECLINED),
+]
+_DIGIT_REPLY = re.compile(r"^([0-3])(?![0-9])[\s,，.。、:：;；!！-]*(.*)$", re.S)
+_SEPARATORS = " \t\r\n,，.。、:：;；!！"
+ASPECT_WORDS = [
+    ("速度", Aspect.SPEED),
+    ("太慢", Aspect.SPEED),
+    ("没来", Aspect.SPEED),
+    ("态度", Aspect.ATTITUDE),
+    ("结果", Aspect.OUTCOME),
+    ("没解决", Aspect.OUTCOME),
+    ("公正", Aspect.FAIRNESS),
+    ("廉洁", Aspect.FAIRNESS),
+    ("不公", Aspect.FAIRNESS),
+]
+ASPECT_DIGITS = {"1": Aspect.SPEED, "2": Aspect.ATTITUDE, "3": Aspect.OUTCOME, "4": Aspect.FAIRNESS}
+
+
+@dataclass(frozen=True)
+class ParsedReply:
+    kind: str  # "rating", "opt_out", "unclear"
+    verdict: str = ""
+    text: str = ""
+
+
+def parse_reply(body: str) -> ParsedReply:
+    """Read a reply: 1/2/3 (ASCII or full width), 满意/基本满意/不满意, a digit followed by text
+    (the text is kept), 0 (declines), TD/STOP (opt-out). Anything else is unclear."""
+    text = unicodedata.normalize("NFKC", body or "").strip()
+    if text.upper().strip(_SEPARATORS) in OPT_OUT_WORDS:
+        return ParsedReply("opt_out")
+    match = _DIGIT_REPLY.match(text)
+    if match:
+        return ParsedReply("rating", VERDICT_DIGITS[match.group(1)], match.group(2).strip()[:500])
+    for word, verdict in VERDICT_WORDS:
+        if text.startswith(word):
+            return ParsedReply("rating", verdict, text[len(word) :].strip(_SEPARATORS)[:500])
+    return ParsedReply("unclear", text=text[:500])
+
+
+def parse_aspect(body: str) -> str:
+    """The aspect named in an answer to the follow-up SMS ("2", "态度不好"), or "" if none."""
+    text = unicodedata.normalize("NFKC", body or "").strip()
+    match = re.match(r"^([1-4])(?![0-9])", text)
+    if match:
+        return ASPECT_DIGITS[match.group(1)]
+    for word, aspect in ASPECT_WORDS:
+        if word in text:
+            return aspect
+    return ""
+
+
+MATCHABLE = (SmsPurpose.EVALUATION, SmsPurpose.FOLLOW_UP, SmsPurpose.APPEAL_CLOSED)
+
+
+def receive_inbound(
+    *, provider: str, message_id: str, phone: str, body: str, received_at: dt.datetime | None = None
+) -> tuple[InboundSms, bool]:
+    """Store one inbound SMS (once per provider message id) and read it. Returns (row, created).
+
+    The row is committed before it is read, so a failure while reading loses nothing: the sweeper
+    reads rows left without an outcome.
+    """
+    try:
+        e164 = normalize_phone(phone)
+    except ValidationError:
+        e164 = (phone or "").strip()[:32] or "unknown"
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                inbound = InboundSms.objects.create(
+                    provider=provider[:24],
+                    provider_message_id=message_id[:64],
+                    phone=e164,
+                    phone_hash=phone_hash(e164),
+                    body=(body or "")[:1600],
+                    received_at=received_at or timezone.now(),
+                )
+        except IntegrityError:
+            return InboundSms.objects.get(provider=provider[:24], provider_message_id=message_id[:64]), False
+    try:
+        process_inbound(inbound.pk)
+    except Exception:
+        logger.exception("inbound SMS %s could not be read now; left for the sweeper", inbound.pk)
+    inbound.refresh_from_db()
+    return inbound, True
+
+
+def process_inbound(inbound_id: int) -> str:
+    """Turn a stored inbound SMS into an opt-out, a rating, a follow-up answer or a review item.
+    Reading the same row twice does nothing the second time."""
+    with transaction.atomic():
+        inbound = InboundSms.objects.select_for_update().get(pk=inbound_id)
+        if inbound.outcome:
+            return inbound.outcome
+        parsed = parse_reply(inbound.body)
+        if parsed.kind == "opt_out":
+            add_opt_out(phone=inbound.phone, source=OptOutSource.SMS, inbound=inbound, actor=None)
+            inbound.outcome = InboundOutcome.OPT_OUT
+            inbound.save(update_fields=["outcome"])
+            return inbound.outcome
+        since = inbound.received_at - dt.timedelta(hours=settings.SURVEYS_REPLY_WINDOW_HOURS)
+        target = (
+            OutboundSms.objects.filter(
+                phone_hash=inbound.phone_hash,
+                purpose__in=MATCHABLE,
+                sent_at__gte=since,
+                sent_at__lte=inbound.received_at + dt.timedelta(minutes=5),
+            )
+            .order_by("-sent_at", "-id")
+            .first()
+        )
+        inbound.matched_sms = target
+        if target is None:
+            outcome = InboundOutcome.UNMATCHED
+        elif target.purpose == SmsPurpose.FOLLOW_UP:
+            outcome = _record_follow_up_answer(target, inbound)
+        elif parsed.kind != "rating":
+            outcome = InboundOutcome.UNCLEAR
+        elif Rating.objects.filter(sms=target).exists():
+            outcome = InboundOutcome.ALREADY_RATED
+        else:
+            _record_sms_rating(target, inbound, parsed)
+            outcome = InboundOutcome.RATING
+        inbound.outcome = outcome
+        inbound.save(update_fields=["outcome", "matched_sms"])
+        if outcome in (InboundOutcome.UNMATCHED, InboundOutcome.UNCLEAR, InboundOutcome.ALREADY_RATED):
+            ReviewItem.objects.get_or_create(inbound=inbound, defaults={"reason": outcome})
+    return outcome
+
+
+def process_pending_inbound(*, older_than_seconds: int = 60) -> int:
+    """Read inbound SMS stored but not read (the reader failed or the process died)."""
+    cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
+    ids = list(InboundSms.objects.filter(outcome="", received_at__lt=cutoff).values_list("pk", flat=True)[:200])
+    for pk in ids:
+        process_inbound(pk)
+    return len(ids)
+
+
+def _record_follow_up_answer(sms: OutboundSms, inbound: InboundSms) -> str:
+    rating = Rating.objects.select_for_update().filter(pk=sms.follow_up_of_id).first()
+    if rating is None or rating.aspect_text:
+        return InboundOutcome.ALREADY_RATED
+    rating.aspect = parse_aspect(inbound.body)
+    rating.aspect_text = inbound.body[:500]
+    rating.save(update_fields=["aspect", "aspect_text"])
+    if hasattr(rating, "callback"):
+        CallbackEvent.objects.create(
+            callback=rating.callback,
+            action="aspect",
+            note=_("群众补充不满意方面：%(a)s") % {"a": rating.get_aspect_display() or inbound.body[:100]},
+        )
+    return InboundOutcome.FOLLOW_UP
+
+
+def _record_sms_rating(sms: OutboundSms, inbound: InboundSms, parsed: ParsedReply) -> Rating:
+    record = sms.service_record
+    appeal = None
+    unit = record.unit if record else None
+    if sms.purpose == SmsPurpose.APPEAL_CLOSED and sms.params.get("code"):
+        from intake.models import Appeal
+
+        appeal = Appeal.objects.filter(tracking_code=sms.params["code"]).first()
+        unit = appeal.unit if appeal else None
+    rating = Rating.objects.create(
+        sms=sms,
+        service_record=record,
+        appeal=appeal,
+        unit=unit,
+        business_type=record.business_type if record else None,
+        verdict=parsed.verdict,
+        text=parsed.text,
+        source=RatingSource.SMS,
+        inbound=inbound,
+        phone_hash=sms.phone_hash,
+        rated_at=inbound.received_at,
+    )
+    after_rating(rating, phone=inbound.phone)
+    return rating
+
+
+def after_rating(rating: Rating, *, phone: str) -> None:
+    """What a verdict sets off: a callback and a warning to the unit's leaders when dissatisfied,
+    and (when enabled) one follow-up SMS asking which aspect fell short."""
+    if rating.verdict == Verdict.DISSATISFIED:
+        callback, created = Callback.objects.get_or_create(
+            rating=rating,
+            defaults={
+                "unit": rating.unit,
+                "due_at": timezone.now() + dt.timedelta(hours=settings.SURVEYS_CALLBACK_DUE_HOURS),
+            },
+        )
+        if created:
+            CallbackEvent.objects.create(
+                callback=callback, action="created", to_status=callback.status, note=rating.text
+            )
+            if rating.unit_id:
+                from django.urls import reverse
+
+                from units.services import leaders_of, notify
+
+                notify(
+                    users=leaders_of(rating.unit),
+                    text=_("本单位收到一条不满意评价（%(b)s），中心将进行人工回访。")
+                    % {"b": rating.business_type.name if rating.business_type else _("诉求办理")},
+                    url=reverse("surveys:rating_list"),
+                    level="warning",
+                    dedupe_key=f"surveys:dissatisfied:{rating.pk}",
+                )
+    if (
+        settings.SURVEYS_FOLLOW_UP
+        and rating.verdict in (Verdict.BASIC, Verdict.DISSATISFIED)
+        and rating.sms_id
+        and rating.source == RatingSource.SMS
+        and rating.sms.purpose == SmsPurpose.EVALUATION
+    ):
+        sms = queue_sms(
+            phone=phone,
+            template_code="eval_follow_up",
+            params={},
+            purpose=SmsPurpose.FOLLOW_UP,
+            dedupe_key=f"follow_up:{rating.pk}",
+            send_after=next_sending_time(),
+        )
+        OutboundSms.objects.filter(pk=sms.pk, follow_up_of__isnull=True).update(follow_up_of=rating)
+
+
+def add_opt_out(
+    *, phone: str, source: str, actor: User | None, inbound: InboundSms | None = None, note: str = ""
+) -> OptOut:
+    """Put a phone on the opt-out list (once); queued evaluation SMS to it are not sent."""
+    e164 = normalize_phone(phone) if not phone.startswith("+") else phone
+    digest = phone_hash(e164)
+    opt, _created = OptOut.objects.get_or_create(
+        phone_hash=digest, defaults={"phone": e164, "source": source, "inbound": inbound, "note": note[:200]}
+    )
+    # Not yet sent: never send them now.
+    OutboundSms.objects.filter(
+        phone_hash=digest, status=SmsStatus.QUEUED, purpose__in=[SmsPurpose.EVALUATION, SmsPurpose.FOLLOW_UP]
+    ).update(status=SmsStatus.FAILED, failed_at=timezone.now(), last_error="号码已退订")
+    return opt
+
+
+def remove_opt_out(opt: OptOut, *, actor: User) -> None:
+    """An administrator lifts an opt-out (the citizen asked to receive SMS again)."""
+    logger.info("opt-out %s lifted by user %s", opt.pk, actor.pk)
+    opt.delete()
+
+
+def handle_review_item(item: ReviewItem, *, note: str, actor: User) -> ReviewItem:
+    """Staff have read an unclear or unmatched reply. Doing it twice changes nothing."""
+    with transaction.atomic():
+        item = ReviewItem.objects.select_for_update().get(pk=item.pk)
+        if item.status == ReviewStatus.DONE:
+            return item
+        item.status, item.note, item.handled_by, item.handled_at = ReviewStatus.DONE, note[:300], actor, timezone.now()
+        item.save()
+    return item
+
+
+def requeue_sms(sms: OutboundSms, *, actor: User) -> bool:
+    """After checking with the provider that a flagged SMS was not sent, queue it again."""
+    from .outbox import requeue_after_check
+
+    done = requeue_after_check(sms)
+    if done:
+        sms.refresh_from_db()
+        enqueue_after_commit(sms)
+        logger.info("SMS %s re-queued after reconciliation by user %s", sms.pk, actor.pk)
+    return done
+
+
+# --- the callback desk -----------------------------------------------------------------------
+
+CALLBACK_MOVES: dict[str, set[str]] = {
+    CallbackStatus.PENDING: {CallbackStatus.PENDING, CallbackStatus.REACHED, CallbackStatus.CLOSED},
+    CallbackStatus.REACHED: {CallbackStatus.REACHED, CallbackStatus.CLOSED},
+    CallbackStatus.CLOSED: set(),
+}
+
+
+def _callback_transition(
+    callback: Callback, *, to: str, actor: User | None, action: str, note: str = "", **changes: Any
+) -> Callback:
+    """Lock the callback, check the move, apply ``changes``, write the event row. Must run inside
+    a transaction (the caller's)."""
+    locked = Callback.objects.select_for_update().get(pk=callback.pk)
+    if to not in CALLBACK_MOVES[locked.status]:
+        raise TransitionNotAllowed(_("回访当前状态为“%(s)s”，不能执行此操作。") % {"s": locked.get_status_display()})
+    before = locked.status
+    locked.status = to
+    for name, value in changes.items():
+        setattr(locked, name, value)
+    locked.save()
+    CallbackEvent.objects.create(
+        callback=locked, actor=actor, action=action, from_status=before, to_status=to, note=note[:1000]
+    )
+    return locked
+
+
+def record_call(
+    callback: Callback,
+    *,
+    outcome: str,
+    actor: User,
+    note: str = "",
+    reason: str = "",
+    is_reasonable: bool | None = None,
+) -> Callback:
+    """Record one call to the citizen. Reached: the reason and whether the complaint is reasonable
+    are kept. No answer: the callback is due again later, and after
+    SURVEYS_CALLBACK_MAX_UNREACHED unanswered calls it closes as unresolved."""
+    if outcome not in CallOutcome.values:
+        raise ValidationError(_("请选择拨打结果。"))
+    now = timezone.now()
+    with transaction.atomic():
+        current = Callback.objects.select_for_update().get(pk=callback.pk)
+        if current.status == CallbackStatus.CLOSED:
+            raise TransitionNotAllowed(_("回访已结案，不能再登记通话。"))
+        CallbackAttempt.objects.create(callback=current, actor=actor, outcome=outcome, note=note[:500])
+        changes: dict[str, Any] = {"attempts": current.attempts + 1, "assigned_to": actor}
+        label = CallOutcome(outcome).label
+        if outcome == CallOutcome.NO_ANSWER:
+            unreached = current.unreached + 1
+            changes["unreached"] = unreached
+            if unreached >= settings.SURVEYS_CALLBACK_MAX_UNREACHED and current.status == CallbackStatus.PENDING:
+                return _callback_transition(
+                    current,
+                    to=CallbackStatus.CLOSED,
+                    actor=actor,
+                    action="call",
+                    note=_("%(n)d次未接通，按未化解结案。") % {"n": unreached},
+                    verdict=CallbackVerdict.UNRESOLVED,
+                    closed_at=now,
+                    closed_by=actor,
+                    **changes,
+                )
+            changes["due_at"] = now + dt.timedelta(hours=settings.SURVEYS_CALLBACK_RETRY_HOURS)
+            return _callback_transition(
+                current, to=current.status, actor=actor, action="call", note=f"{label} {note}".strip(), **changes
+            )
+        if reason:
+            changes["reason"] = reason
+        if is_reasonable is not None:
+            changes["is_reasonable"] = is_reasonable
+        return _callback_transition(
+            current, to=CallbackStatus.REACHED, actor=actor, action="call", note=f"{label} {note}".strip(), **changes
+        )
+
+
+def open_rectification(callback: Callback, *, actor: User, note: str = "") -> Callback:
+    """A reasonable complaint becomes a rectification work order to the rated unit, due in
+    SURVEYS_RECTIFICATION_WORKING_DAYS working days. Opening it twice opens one order."""
+    try:
+        from intake.choices import Channel, Kind
+        from intake.services import create_appeal
+        from workorders.services import dispatch_appeal
+    except ImportError as exc:  # the work-order app is not installed here
+        raise RectificationUnavailable(_("工单模块不可用，无法派发整改工单。")) from exc
+    with transaction.atomic():
+        current = Callback.objects.select_for_update().select_related("rating", "unit").get(pk=callback.pk)
+        if current.rectification_appeal_id:
+            return current
+        if current.status != CallbackStatus.REACHED:
+            raise TransitionNotAllowed(_("需先联系到群众并记录不满意原因，才能派发整改工单。"))
+        if current.unit is None:
+            raise TransitionNotAllowed(_("该评价没有对应的办理单位，无法派发整改工单。"))
+        rating = current.rating
+        phone = ""
+        if rating.sms_id:
+            phone = rating.sms.phone
+        reason = current.reason or rating.text or _("群众回访不满意")
+        appeal, _created = create_appeal(
+            channel=Channel.CALLBACK,
+            external_id=f"callback-{current.pk}",
+            content=_("回访整改：%(r)s") % {"r": reason},
+            citizen_phone=phone,
+            kind=Kind.COMPLAINT,
+            actor=actor,
+        )
+        order = dispatch_appeal(
+            appeal,
+            unit=current.unit,
+            actor=actor,
+            note=note or _("群众回访不满意，经核实诉求合理，请整改并反馈。"),
+            working_days=settings.SURVEYS_RECTIFICATION_WORKING_DAYS,
+        )
+        return _callback_transition(
+            current,
+            to=current.status,
+            actor=actor,
+            action="rectify",
+            note=note or _("已派发整改工单"),
+            is_reasonable=True,
+            rectification_appeal=appeal,
+            rectification_order_id=order.pk,
+        )
+
+
+def close_callback(callback: Callback, *, verdict: str, actor: User, note: str = "") -> Callback:
+    """End a callback with its final verdict. Closing a closed callback again changes nothing."""
+    if verdict not in CallbackVerdict.values:
+        raise ValidationError(_("请选择回访结论。"))
+    with transaction.atomic():
+        current = Callback.objects.select_for_update().get(pk=callback.pk)
+        if current.status == CallbackStatus.CLOSED:
+            if current.verdict == verdict:
+                return current
+            raise TransitionNotAllowed(_("回访已结案，不能修改结论。"))
+        return _callback_transition(
+            current,
+            to=CallbackStatus.CLOSED,
+            actor=actor,
+            action="close",
+            note=note,
+            verdict=verdict,
+            closed_at=timezone.now(),
+            closed_by=actor,
+        )

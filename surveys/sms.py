@@ -1,0 +1,232 @@
+"""The SMS layer's front door: templates, rendering, segment counting, sending hours, ``queue_sms``.
+
+A message is a template code plus parameters. Providers that take text get the rendered text;
+template providers (Aliyun, Tencent) get the code and parameters. Other apps only ever call
+``queue_sms``: it writes the outbox row (the truth) and asks a worker to send it after commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import string
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from intake.phones import normalize_phone, phone_hash
+
+from .choices import SmsPurpose
+
+SEGMENT_UCS2, PART_UCS2 = 70, 67
+SEGMENT_GSM, PART_GSM = 160, 153
+
+# Default templates, seeded into SmsTemplate (admin-editable) and used when a row is missing.
+# Each: (name, text, the longest value of each parameter).
+DEFAULT_TEMPLATES: dict[str, tuple[str, str, dict[str, str]]] = {
+    "eval_110": (
+        "110接处警回访",
+        "请您对{date}110接处警工作进行评价：满意回1，基本满意回2，不满意回3，不评价回0。",
+        {"date": "12月31日"},
+    ),
+    "eval_122": (
+        "122交通事故回访",
+        "请您对{date}交通事故处理工作进行评价：满意回1，基本满意回2，不满意回3，不评价回0。",
+        {"date": "12月31日"},
+    ),
+    "eval_household": (
+        "户政业务回访",
+        "请您对{date}办理的户政业务进行评价：满意回1，基本满意回2，不满意回3，不评价回0。",
+        {"date": "12月31日"},
+    ),
+    "eval_vehicle": (
+        "车驾管业务回访",
+        "请您对{date}办理的车驾管业务进行评价：满意回1，基本满意回2，不满意回3，不评价回0。",
+        {"date": "12月31日"},
+    ),
+    "eval_exit_entry": (
+        "出入境业务回访",
+        "请您对{date}办理的出入境业务进行评价：满意回1，基本满意回2，不满意回3，不评价回0。",
+        {"date": "12月31日"},
+    ),
+    "eval_case": (
+        "案件办理回访",
+        "请您对{date}民警办理案件的工作进行评价：满意回1，基本满意回2，不满意回3，不评价回0。",
+        {"date": "12月31日"},
+    ),
+    "eval_window": (
+        "窗口服务回访",
+        "请您对{date}公安窗口服务进行评价：满意回1，基本满意回2，不满意回3，不评价回0。",
+        {"date": "12月31日"},
+    ),
+    "eval_follow_up": (
+        "不满意原因追问",
+        "请问您主要对哪方面不满意？回1响应速度，回2服务态度，回3办理结果，回4公正廉洁。",
+        {},
+    ),
+    "appeal_closed": (
+        "诉求办结告知",
+        "您反映的问题(查询码{code})已办结，可凭查询码查询答复。如有意见请回复3。",
+        {"code": "ABCDEFGHJKMN"},
+    ),
+    "urge_reminder": (
+        "工单催办提醒",
+        "工单{order}将于{when}到期，请及时办理。",
+        {"order": "GD20261231-000123", "when": "12月31日 23:59"},
+    ),
+}
+
+
+class TemplateMissing(LookupError):
+    """No SMS template with that code (neither in the database nor among the defaults)."""
+
+
+def render_text(text: str, params: dict[str, Any]) -> str:
+    """Fill ``{name}`` placeholders; a missing parameter raises KeyError (never a half message)."""
+    return string.Formatter().vformat(text, (), {k: str(v) for k, v in (params or {}).items()})
+
+
+def segments_of(text: str) -> int:
+    """Billable segments: UCS-2 (any Chinese) is 70 in one, 67 per part; GSM-7 is 160 / 153."""
+    gsm = all(ord(ch) < 128 for ch in text)
+    one, part = (SEGMENT_GSM, PART_GSM) if gsm else (SEGMENT_UCS2, PART_UCS2)
+    n = len(text)
+    if n <= one:
+        return 1
+    return -(-n // part)
+
+
+def template_text(code: str) -> str:
+    """The current text of a template: the admin-edited row, else the built-in default."""
+    from .models import SmsTemplate
+
+    row = SmsTemplate.objects.filter(code=code, is_active=True).values_list("text", flat=True).first()
+    if row:
+        return row
+    if code in DEFAULT_TEMPLATES:
+        return DEFAULT_TEMPLATES[code][1]
+    raise TemplateMissing(code)
+
+
+def render(code: str, params: dict[str, Any]) -> str:
+    return render_text(template_text(code), params)
+
+
+# --- sending hours ---------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=8)
+def _parse_hours(spec: str) -> tuple[dt.time, dt.time]:
+    start, end = (part.strip() for part in spec.split("-"))
+    return dt.time.fromisoformat(start), dt.time.fromisoformat(end)
+
+
+def sending_hours() -> tuple[dt.time, dt.time]:
+    return _parse_hours(settings.SMS_SEND_HOURS)
+
+
+def _local(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(ZoneInfo(settings.TIME_ZONE))
+
+
+def in_sending_hours(moment: dt.datetime | None = None) -> bool:
+    start, end = sending_hours()
+    t = _local(moment or timezone.now()).time()
+    return start <= t < end
+
+
+def next_sending_time(moment: dt.datetime | None = None) -> dt.datetime:
+    """``moment`` itself when inside sending hours, else the start of the next window."""
+    moment = moment or timezone.now()
+    if in_sending_hours(moment):
+        return moment
+    start, _end = sending_hours()
+    local = _local(moment)
+    candidate = local.replace(hour=start.hour, minute=start.minute, second=0, microsecond=0)
+    if candidate <= local:
+        candidate += dt.timedelta(days=1)
+    return candidate
+
+
+def window_end(moment: dt.datetime) -> dt.datetime:
+    """The end of the sending window that ``moment`` (inside it) belongs to."""
+    _start, end = sending_hours()
+    return _local(moment).replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+
+
+# --- the contract other apps call ------------------------------------------------------------
+
+
+def queue_sms(
+    *,
+    phone: str,
+    template_code: str,
+    params: dict[str, Any],
+    purpose: str,
+    dedupe_key: str | None = None,
+    send_after: dt.datetime | None = None,
+    service_record=None,
+):
+    """Create the outbox row for one SMS and have it sent after commit, within sending hours.
+
+    Idempotent on ``dedupe_key``: the same key returns the row made the first time and sends
+    nothing more. The phone is stored encrypted with its keyed hash; only the row id travels in
+    the task. Raises ``ValidationError`` for an invalid phone and ``TemplateMissing`` for an
+    unknown template code.
+    """
+    from .models import OutboundSms
+
+    if dedupe_key:
+        existing = OutboundSms.objects.filter(dedupe_key=dedupe_key).first()
+        if existing:
+            return existing
+    e164 = normalize_phone(phone)
+    text = render(template_code, params)
+    now = timezone.now()
+    send_after = send_after or now
+    sms = OutboundSms(
+        phone=e164,
+        phone_hash=phone_hash(e164),
+        template_code=template_code,
+        params={k: str(v) for k, v in (params or {}).items()},
+        text=text,
+        segments=segments_of(text),
+        purpose=purpose if purpose in SmsPurpose.values else SmsPurpose.OTHER,
+        dedupe_key=dedupe_key,
+        send_after=send_after,
+        enqueued_at=now if send_after <= now + dt.timedelta(minutes=1) else None,
+        service_record=service_record,
+    )
+    try:
+        with transaction.atomic():
+            sms.save()
+    except IntegrityError:
+        if dedupe_key:
+            return OutboundSms.objects.get(dedupe_key=dedupe_key)
+        raise
+    enqueue_after_commit(sms)
+    return sms
+
+
+def enqueue_after_commit(sms) -> None:
+    """Ask a worker to send a due row once the transaction commits. Rows due later (or a lost
+    message) are picked up by the sweeper: the row, not the broker, is the truth."""
+    if sms.send_after > timezone.now() + dt.timedelta(minutes=1):
+        return
+    from .tasks import send_sms_task
+
+    sms_id = sms.pk
+    transaction.on_commit(lambda: _safe_delay(send_sms_task, sms_id))
+
+
+def _safe_delay(task, *args) -> None:
+    # A broker that is down must not break the caller's request: the sweeper re-drives the row.
+    try:
+        task.delay(*args)
+    except Exception:  # noqa: BLE001
+        import logging
+
+        logging.getLogger(__name__).warning("broker unavailable; SMS %s left for the sweeper", args)

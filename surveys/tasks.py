@@ -1,0 +1,52 @@
+"""Celery tasks of the surveys app: thin, take ids, call one function, own only the retry."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(ignore_result=True)
+def send_sms_task(sms_id: int) -> str:
+    """Send one outbox row if it is still queued and due (a duplicate message does nothing)."""
+    from .outbox import paced_countdown, send_one
+
+    outcome, wait = send_one(sms_id)
+    if outcome == "paced":
+        countdown = paced_countdown(wait)
+        if countdown is not None:
+            send_sms_task.apply_async((sms_id,), countdown=countdown)
+    return outcome
+
+
+@shared_task(ignore_result=True)
+def sweep_sms_task() -> dict:
+    """Every minute: re-drive due queued SMS, requeue or reconcile rows stuck in sending."""
+    from .outbox import sweep
+    from .services import process_pending_inbound
+
+    counts = sweep()
+    counts["inbound"] = process_pending_inbound()
+    return counts
+
+
+@shared_task(ignore_result=True)
+def run_evaluation_task(service_date: str | None = None) -> dict:
+    """Daily: build the evaluation SMS for the records of the day ``delay`` days back."""
+    import datetime as dt
+
+    from .services import run_evaluation
+
+    run = run_evaluation(service_date=dt.date.fromisoformat(service_date) if service_date else None, actor=None)
+    return {"run": run.pk, "queued": run.queued, "skipped": run.skipped}
+
+
+@shared_task(ignore_result=True)
+def process_inbound_task(inbound_id: int) -> str:
+    """Read one stored inbound SMS (rating, opt-out, follow-up answer or review)."""
+    from .services import process_inbound
+
+    return process_inbound(inbound_id)
