@@ -158,13 +158,14 @@ else:
         }
     }
     BROKER_DIR = VAR_DIR / "broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
 
@@ -299,8 +300,30 @@ INTAKE_TRACK_PER_DEVICE_PER_HOUR = env.int("INTAKE_TRACK_PER_DEVICE_PER_HOUR", d
 INTAKE_CAPTCHA_MAX_AGE = env.int("INTAKE_CAPTCHA_MAX_AGE", default=900)
 
 # --- Feeds (12345 / 12389 / message boards, imports, results sent back) ---------------------
+# Pushes signed with a timestamp older than this (seconds) are refused as replays.
+FEED_SIGNATURE_MAX_AGE = env.int("FEED_SIGNATURE_MAX_AGE", default=300)
+# Files with more rows than this go through COPY + set-wise SQL on PostgreSQL; smaller ones row by row.
+FEED_IMPORT_COPY_MIN_ROWS = env.int("FEED_IMPORT_COPY_MIN_ROWS", default=500)
+FEED_IMPORT_MAX_BYTES = env.int("FEED_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+# A batch still queued/running after this many seconds is re-driven by the sweeper.
+FEED_IMPORT_STALE_SECONDS = env.int("FEED_IMPORT_STALE_SECONDS", default=900)
+FEED_IMPORT_MAX_ATTEMPTS = env.int("FEED_IMPORT_MAX_ATTEMPTS", default=3)
+# Results sent back to 12345/12389: HTTP timeout, attempts before parking, back-off base and cap.
+RESULT_DELIVERY_TIMEOUT = env.float("RESULT_DELIVERY_TIMEOUT", default=10.0)
+RESULT_DELIVERY_MAX_ATTEMPTS = env.int("RESULT_DELIVERY_MAX_ATTEMPTS", default=8)
+RESULT_DELIVERY_BACKOFF_BASE = env.int("RESULT_DELIVERY_BACKOFF_BASE", default=30)
+RESULT_DELIVERY_BACKOFF_MAX = env.int("RESULT_DELIVERY_BACKOFF_MAX", default=3600)
+# A delivery left in "sending" longer than this (a worker died mid-call) is sent again.
+RESULT_DELIVERY_SENDING_TIMEOUT = env.int("RESULT_DELIVERY_SENDING_TIMEOUT", default=120)
 
 # --- Work orders (dispatch, deadlines, urging, supervision) ---------------------------------
+WORKORDERS_URGE_SMS = env.bool("WORKORDERS_URGE_SMS", default=True)  # reminders also by SMS to the handler
+WORKORDERS_ATTACHMENT_MAX_MB = env.int("WORKORDERS_ATTACHMENT_MAX_MB", default=10)
+WORKORDERS_ATTACHMENT_MAX_FILES = env.int("WORKORDERS_ATTACHMENT_MAX_FILES", default=5)
+WORKORDERS_MAX_EXTENSION_DAYS = env.int("WORKORDERS_MAX_EXTENSION_DAYS", default=15)
+# (month, day) from which administrators are warned that next year's holidays are missing.
+WORKORDERS_CALENDAR_WARN_FROM = tuple(env.list("WORKORDERS_CALENDAR_WARN_FROM", cast=int, default=[11, 1]))
+WORKORDERS_URGE_INTERVAL = env.int("WORKORDERS_URGE_INTERVAL", default=60)  # seconds between urge runs
 
 # --- Surveys (service records, evaluation SMS, replies, callbacks) and the SMS layer ---------
 # Twilio: sending needs the account SID, the auth token and a Messaging Service SID (or a sender
