@@ -1,1 +1,354 @@
-"""Models of this app."""
+"""Work orders: dispatch rules, the order itself, its timeline, deadlines and supervision."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from intake.choices import Severity
+from units.visibility import VisibleQuerySet, unit_scope
+
+from .choices import (
+    OPEN_STATUSES,
+    WITH_UNIT,
+    Action,
+    CalendarSource,
+    ContactMethod,
+    ExtensionState,
+    FeedbackResult,
+    RuleKind,
+    SupervisionKind,
+    UrgeStage,
+    WorkOrderStatus,
+)
+
+
+class CalendarDay(models.Model):
+    """One day of the working calendar: a holiday, a make-up working day (调休) or an ordinary day.
+
+    Seeded from the chinese-calendar package (``manage.py seed_calendar``); administrators add a
+    new year by hand as soon as the State Council notice appears. ``source`` keeps an
+    administrator's entry from being overwritten by a later seed.
+    """
+
+    date = models.DateField(_("日期"), unique=True)
+    is_workday = models.BooleanField(_("工作日"))
+    name = models.CharField(_("说明"), max_length=40, blank=True)
+    source = models.CharField(_("来源"), max_length=8, choices=CalendarSource.choices, default=CalendarSource.ADMIN)
+
+    class Meta:
+        verbose_name = _("工作日历")
+        verbose_name_plural = _("工作日历")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {'班' if self.is_workday else '休'} {self.name}"
+
+
+class SeverityPolicy(models.Model):
+    """Time limits of one severity (四色分级). Hours are calendar hours; working days skip holidays."""
+
+    severity = models.CharField(_("分级"), max_length=8, choices=Severity.choices, unique=True)
+    sign_within_minutes = models.PositiveIntegerField(_("签收时限（分钟）"), null=True, blank=True)
+    feedback_within_hours = models.PositiveIntegerField(_("反馈时限（小时）"), null=True, blank=True)
+    feedback_within_working_days = models.PositiveIntegerField(_("反馈时限（工作日）"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("分级时限")
+        verbose_name_plural = _("分级时限")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(feedback_within_hours__isnull=False) | Q(feedback_within_working_days__isnull=False),
+                name="policy_has_feedback_limit",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.get_severity_display()
+
+
+class CategoryRule(models.Model):
+    """Category → responsible department (admin-editable). A rule on a parent category covers its children."""
+
+    category = models.ForeignKey("intake.Category", verbose_name=_("分类"), on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey("units.Unit", verbose_name=_("责任单位"), on_delete=models.CASCADE, related_name="+")
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("分类派单规则")
+        verbose_name_plural = _("分类派单规则")
+        constraints = [models.UniqueConstraint(fields=["category"], name="category_rule_once")]
+
+    def __str__(self) -> str:
+        return f"{self.category} → {self.unit}"
+
+
+class JurisdictionRule(models.Model):
+    """Place → station (辖区): an address keyword, street or community found in the appeal's address."""
+
+    kind = models.CharField(_("类型"), max_length=12, choices=RuleKind.choices, default=RuleKind.KEYWORD)
+    pattern = models.CharField(_("地名"), max_length=60)
+    unit = models.ForeignKey("units.Unit", verbose_name=_("辖区单位"), on_delete=models.CASCADE, related_name="+")
+    priority = models.PositiveIntegerField(
+        _("优先级"), default=100, help_text=_("数字小者优先；同优先级时匹配更长的地名。")
+    )
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("辖区派单规则")
+        verbose_name_plural = _("辖区派单规则")
+        ordering = ["priority", "pattern"]
+
+    def __str__(self) -> str:
+        return f"{self.pattern} → {self.unit}"
+
+
+class WorkOrderQuerySet(VisibleQuerySet):
+    """Unit users see orders whose lead OR an assisting unit is in their subtree."""
+
+    def visible_to(self, user) -> WorkOrderQuerySet:
+        scope = unit_scope(user)
+        if scope is None:
+            return self.all()
+        if scope is False:
+            return self.none()
+        own = Q(unit__path__startswith=scope.path)
+        assisting = Q(
+            pk__in=WorkOrder.assisting_units.through.objects.filter(unit__path__startswith=scope.path).values(
+                "workorder_id"
+            )
+        )
+        return self.filter(own | assisting)
+
+    def open(self) -> WorkOrderQuerySet:
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def with_unit(self) -> WorkOrderQuerySet:
+        return self.filter(status__in=WITH_UNIT)
+
+
+class WorkOrder(models.Model):
+    """An appeal dispatched to a lead unit (with optional assisting units) and a deadline.
+
+    ``status`` only changes through ``workorders.services`` (one table of allowed moves).
+    ``sign_deadline`` and ``due_at`` are stored so that lists and the urge job are index scans;
+    ``next_urge_at``/``urge_stage`` drive the reminders, claimed with a conditional UPDATE.
+    """
+
+    number = models.CharField(_("工单编号"), max_length=20, unique=True, null=True, editable=False)
+    appeal = models.ForeignKey(
+        "intake.Appeal", verbose_name=_("诉求"), on_delete=models.PROTECT, related_name="work_orders"
+    )
+    unit = models.ForeignKey(
+        "units.Unit", verbose_name=_("承办单位"), on_delete=models.PROTECT, related_name="work_orders"
+    )
+    assisting_units = models.ManyToManyField(
+        "units.Unit", verbose_name=_("协办单位"), blank=True, related_name="assisted_work_orders"
+    )
+    status = models.CharField(
+        _("状态"), max_length=20, choices=WorkOrderStatus.choices, default=WorkOrderStatus.DISPATCHED
+    )
+    severity = models.CharField(_("分级"), max_length=8, choices=Severity.choices, default=Severity.BLUE)
+    note = models.TextField(_("派单说明"), blank=True)
+
+    dispatched_at = models.DateTimeField(_("派单时间"), default=timezone.now, db_index=True)
+    dispatched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("派单人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    working_days = models.PositiveIntegerField(_("办理时限（工作日）"), null=True, blank=True)
+    sign_deadline = models.DateTimeField(_("签收时限"), null=True, blank=True)
+    due_at = models.DateTimeField(_("反馈时限"))
+    deadline_provisional = models.BooleanField(_("时限待确认"), default=False)
+    next_urge_at = models.DateTimeField(null=True, blank=True)
+    urge_stage = models.PositiveSmallIntegerField(_("催办进度"), choices=UrgeStage.choices, default=UrgeStage.NONE)
+    # Bumped whenever the deadline changes, so reminders of a new deadline are new reminders.
+    deadline_version = models.PositiveSmallIntegerField(default=1)
+    is_overdue = models.BooleanField(_("超期"), default=False)
+    overdue_at = models.DateTimeField(_("超期时间"), null=True, blank=True)
+
+    signed_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("承办人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    feedback_text = models.TextField(_("办理情况"), blank=True)
+    feedback_result = models.CharField(_("办理结果"), max_length=16, choices=FeedbackResult.choices, blank=True)
+    contact_method = models.CharField(_("联系群众"), max_length=8, choices=ContactMethod.choices, blank=True)
+    contacted_at = models.DateTimeField(_("联系时间"), null=True, blank=True)
+    feedback_at = models.DateTimeField(_("反馈时间"), null=True, blank=True)
+    return_count = models.PositiveSmallIntegerField(_("退回次数"), default=0)
+
+    extension_state = models.CharField(
+        _("延期"), max_length=10, choices=ExtensionState.choices, default=ExtensionState.NONE, blank=True
+    )
+    extension_days = models.PositiveSmallIntegerField(_("申请延期（工作日）"), null=True, blank=True)
+    extension_reason = models.TextField(_("延期理由"), blank=True)
+
+    handback_reason = models.TextField(_("退单理由"), blank=True)
+
+    is_listed = models.BooleanField(_("挂牌督办"), default=False)
+    listed_reason = models.CharField(_("督办原因"), max_length=200, blank=True)
+    listed_at = models.DateTimeField(_("挂牌时间"), null=True, blank=True)
+    # A supervisor took it off the list by hand: rules do not list it again.
+    supervision_waived = models.BooleanField(default=False)
+
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    closed_on_time = models.BooleanField(_("按期办结"), null=True, blank=True)
+    reply_text = models.TextField(_("答复群众"), blank=True)
+    reopen_count = models.PositiveSmallIntegerField(_("重办次数"), default=0)
+    # Close notices (citizen SMS, result to 12345/12389) are outbox rows in other apps; these
+    # say they were queued, and the sweeper re-drives closed orders where one is still empty.
+    close_sms_queued_at = models.DateTimeField(null=True, blank=True)
+    result_queued_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = WorkOrderQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("工单")
+        verbose_name_plural = _("工单")
+        ordering = ["-dispatched_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_urge_at"],
+                condition=Q(status__in=sorted(WITH_UNIT)),
+                name="workorder_urge_due",
+            ),
+            models.Index(fields=["unit", "status", "due_at"], name="workorder_unit_queue"),
+            models.Index(fields=["is_listed", "status"], condition=Q(is_listed=True), name="workorder_listed"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or f"#{self.pk}"
+
+    @property
+    def status_choice(self) -> WorkOrderStatus:
+        return WorkOrderStatus(self.status)
+
+    @property
+    def severity_choice(self) -> Severity:
+        return Severity(self.severity)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_with_unit(self) -> bool:
+        return self.status in WITH_UNIT
+
+    def is_due_soon(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.is_with_unit and not self.is_overdue and self.urge_stage >= UrgeStage.EIGHTY and self.due_at > now
+
+
+class WorkOrderEvent(models.Model):
+    """One step of a work order's timeline (who, when, from, to, why); written with the move."""
+
+    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(_("操作"), max_length=20, choices=Action.choices)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    note = models.TextField(_("说明"), blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("工单记录")
+        verbose_name_plural = _("工单记录")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order} {self.get_action_display()}"
+
+    @property
+    def from_label(self) -> str:
+        return WorkOrderStatus(self.from_status).label if self.from_status else ""
+
+    @property
+    def to_label(self) -> str:
+        return WorkOrderStatus(self.to_status).label if self.to_status else ""
+
+
+def attachment_path(instance: FeedbackAttachment, filename: str) -> str:
+    return f"workorders/{instance.order_id}/{timezone.now():%Y%m%d%H%M%S}_{filename}"
+
+
+class FeedbackAttachment(models.Model):
+    """A file the unit attaches to its feedback (photos, scanned statements, PDFs)."""
+
+    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(_("附件"), upload_to=attachment_path)
+    name = models.CharField(_("文件名"), max_length=200)
+    size = models.PositiveIntegerField(default=0)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("反馈附件")
+        verbose_name_plural = _("反馈附件")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SupervisionRule(models.Model):
+    """A rule that lists orders for supervision automatically (挂牌督办).
+
+    ``params`` by kind: repeat ``{"min_appeals": 2, "days": 30}`` (same caller, same category);
+    long_unresolved ``{"working_days": 10}`` (open that long since dispatch);
+    group ``{"min_citizens": 5, "days": 7}`` (distinct callers, same category and address).
+    """
+
+    name = models.CharField(_("规则名称"), max_length=60)
+    kind = models.CharField(_("类型"), max_length=16, choices=SupervisionKind.choices)
+    params = models.JSONField(_("参数"), default=dict, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("督办规则")
+        verbose_name_plural = _("督办规则")
+        ordering = ["kind", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Consultation(models.Model):
+    """A joint decision of several departments (警种联合会商) on an unclear case, kept with the order."""
+
+    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="consultations")
+    topic = models.CharField(_("会商事项"), max_length=200)
+    held_on = models.DateField(_("会商日期"))
+    departments = models.ManyToManyField("units.Unit", verbose_name=_("参与单位"), related_name="+")
+    participants = models.TextField(_("参会人员"), blank=True)
+    decision = models.TextField(_("会商意见"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("联合会商")
+        verbose_name_plural = _("联合会商")
+        ordering = ["held_on", "id"]
+
+    def __str__(self) -> str:
+        return self.topic

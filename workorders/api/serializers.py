@@ -1,0 +1,106 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from intake.phones import mask
+from units.models import Unit
+
+from ..choices import ContactMethod, FeedbackResult
+from ..models import WorkOrder, WorkOrderEvent
+
+
+class WorkOrderEventSerializer(serializers.ModelSerializer):
+    action_display = serializers.CharField(source="get_action_display", read_only=True)
+    actor = serializers.CharField(source="actor.display_name", default=None, read_only=True)
+
+    class Meta:
+        model = WorkOrderEvent
+        fields = ["id", "action", "action_display", "from_status", "to_status", "actor", "note", "data", "created_at"]
+
+
+class WorkOrderSerializer(serializers.ModelSerializer):
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    appeal_tracking_code = serializers.CharField(source="appeal.tracking_code", read_only=True)
+    appeal_content = serializers.CharField(source="appeal.content", read_only=True)
+    citizen_phone_masked = serializers.SerializerMethodField()
+
+    class Meta:
+        model = WorkOrder
+        fields = [
+            "id", "number", "appeal", "appeal_tracking_code", "appeal_content", "citizen_phone_masked",
+            "unit", "unit_name", "assisting_units", "status", "status_display", "severity",
+            "dispatched_at", "sign_deadline", "due_at", "deadline_provisional", "urge_stage", "is_overdue",
+            "signed_at", "handler", "feedback_text", "feedback_result", "contact_method", "feedback_at",
+            "extension_state", "extension_days", "extension_reason", "handback_reason",
+            "is_listed", "listed_reason", "closed_at", "closed_on_time", "reopen_count", "return_count",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_citizen_phone_masked(self, obj) -> str:
+        return mask(obj.appeal.citizen_phone) if obj.appeal.citizen_phone else ""
+
+
+class WorkOrderDetailSerializer(WorkOrderSerializer):
+    events = WorkOrderEventSerializer(many=True, read_only=True)
+
+    class Meta(WorkOrderSerializer.Meta):
+        fields = [*WorkOrderSerializer.Meta.fields, "events"]
+        read_only_fields = fields
+
+
+class EmptySerializer(serializers.Serializer):
+    pass
+
+
+class NoteSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(error_messages={"required": _("请填写理由。"), "blank": _("请填写理由。")})
+
+
+class ReasonDaysSerializer(ReasonSerializer):
+    working_days = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=60)
+
+
+class FeedbackSerializer(serializers.Serializer):
+    text = serializers.CharField(error_messages={"required": _("请填写办理情况。"), "blank": _("请填写办理情况。")})
+    result = serializers.ChoiceField(choices=FeedbackResult.choices)
+    contact_method = serializers.ChoiceField(choices=ContactMethod.choices)
+    contacted_at = serializers.DateTimeField(required=False, allow_null=True)
+    attachments = serializers.ListField(child=serializers.FileField(), required=False, default=list)
+
+
+class SubDispatchSerializer(serializers.Serializer):
+    unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.filter(is_active=True))
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ExtensionRequestSerializer(serializers.Serializer):
+    days = serializers.IntegerField(min_value=1, max_value=60)
+    reason = serializers.CharField()
+
+
+class ApproveExtensionSerializer(serializers.Serializer):
+    days = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=60)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class CloseSerializer(serializers.Serializer):
+    reply = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class DispatchSerializer(serializers.Serializer):
+    """Payload of ``POST /api/v1/appeals/<id>/dispatch/`` (the intake viewset calls ``dispatch_appeal``)."""
+
+    unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.filter(is_active=True))
+    assisting_units = serializers.PrimaryKeyRelatedField(
+        queryset=Unit.objects.filter(is_active=True), many=True, required=False
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    working_days = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=60)
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()

@@ -1,0 +1,189 @@
+"""Work orders in the API: read with the visibility rule, each move a POST action calling the service."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from units.visibility import VisibleViewSetMixin
+
+from .. import services
+from ..filters import WorkOrderFilter
+from ..models import WorkOrder
+from . import serializers as s
+
+ERRORS = {
+    400: OpenApiResponse(description="输入有误"),
+    403: OpenApiResponse(s.DetailSerializer, description="无权执行该操作"),
+    404: OpenApiResponse(s.DetailSerializer, description="工单不存在或不可见"),
+    409: OpenApiResponse(s.DetailSerializer, description="当前状态不允许该操作"),
+}
+
+
+def _schema(request_serializer, summary: str):
+    return extend_schema(
+        request=request_serializer, responses={200: s.WorkOrderDetailSerializer, **ERRORS}, summary=summary
+    )
+
+
+def run_move(call):
+    """Map domain refusals: TransitionError → 409, ValidationError → 400, PermissionDenied → 403."""
+    try:
+        return call()
+    except services.TransitionError as exc:
+        raise Conflict(str(exc)) from exc
+    except DjangoValidationError as exc:
+        raise exceptions.ValidationError(exc.message_dict if hasattr(exc, "message_dict") else exc.messages) from exc
+    except DjangoPermissionDenied as exc:
+        raise exceptions.PermissionDenied(str(exc) or None) from exc
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+class WorkOrderViewSet(VisibleViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Work orders the user may see (lead or assisting unit in his subtree; all for the center)."""
+
+    queryset = WorkOrder.objects.select_related("unit", "appeal").prefetch_related("assisting_units")
+    filterset_class = WorkOrderFilter
+    cursor_ordering = ("-dispatched_at", "-id")
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get_serializer_class(self):
+        if self.action == "retrieve" or self.action in MOVE_ACTIONS:
+            return s.WorkOrderDetailSerializer
+        return s.WorkOrderSerializer
+
+    def _do(self, request, payload_serializer, call):
+        order = self.get_object()
+        data = {}
+        if payload_serializer is not None:
+            ser = payload_serializer(data=request.data)
+            ser.is_valid(raise_exception=True)
+            data = ser.validated_data
+        run_move(lambda: call(order, request.user, data))
+        order.refresh_from_db()
+        return Response(s.WorkOrderDetailSerializer(order, context={"request": request}).data)
+
+    @_schema(s.EmptySerializer, "签收")
+    @action(detail=True, methods=["post"])
+    def sign(self, request, pk=None):
+        return self._do(request, None, lambda o, u, d: services.sign_for(o, actor=u))
+
+    @_schema(s.EmptySerializer, "开始办理")
+    @action(detail=True, methods=["post"])
+    def start(self, request, pk=None):
+        return self._do(request, None, lambda o, u, d: services.start(o, actor=u))
+
+    @_schema(s.FeedbackSerializer, "提交办结反馈")
+    @action(detail=True, methods=["post"], url_path="submit-feedback")
+    def submit_feedback(self, request, pk=None):
+        def call(o, u, d):
+            files = request.FILES.getlist("attachments") if hasattr(request, "FILES") else []
+            return services.submit_feedback(
+                o,
+                actor=u,
+                text=d["text"],
+                result=d["result"],
+                contact_method=d["contact_method"],
+                contacted_at=d.get("contacted_at"),
+                attachments=files,
+            )
+
+        return self._do(request, s.FeedbackSerializer, call)
+
+    @_schema(s.NoteSerializer, "审核通过")
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._do(request, s.NoteSerializer, lambda o, u, d: services.approve(o, actor=u, note=d["note"]))
+
+    @_schema(s.ReasonDaysSerializer, "退回重办")
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_(self, request, pk=None):
+        return self._do(
+            request,
+            s.ReasonDaysSerializer,
+            lambda o, u, d: services.return_for_rework(
+                o, actor=u, reason=d["reason"], working_days=d.get("working_days")
+            ),
+        )
+
+    @_schema(s.ReasonSerializer, "退单")
+    @action(detail=True, methods=["post"], url_path="hand-back")
+    def hand_back(self, request, pk=None):
+        return self._do(request, s.ReasonSerializer, lambda o, u, d: services.hand_back(o, actor=u, reason=d["reason"]))
+
+    @_schema(s.SubDispatchSerializer, "转派下级单位")
+    @action(detail=True, methods=["post"], url_path="sub-dispatch")
+    def sub_dispatch(self, request, pk=None):
+        return self._do(
+            request,
+            s.SubDispatchSerializer,
+            lambda o, u, d: services.sub_dispatch(o, actor=u, unit=d["unit"], note=d["note"]),
+        )
+
+    @_schema(s.ExtensionRequestSerializer, "申请延期")
+    @action(detail=True, methods=["post"], url_path="request-extension")
+    def request_extension(self, request, pk=None):
+        return self._do(
+            request,
+            s.ExtensionRequestSerializer,
+            lambda o, u, d: services.request_extension(o, actor=u, days=d["days"], reason=d["reason"]),
+        )
+
+    @_schema(s.ApproveExtensionSerializer, "同意延期")
+    @action(detail=True, methods=["post"], url_path="approve-extension")
+    def approve_extension(self, request, pk=None):
+        return self._do(
+            request,
+            s.ApproveExtensionSerializer,
+            lambda o, u, d: services.approve_extension(o, actor=u, days=d.get("days"), note=d["note"]),
+        )
+
+    @_schema(s.ReasonSerializer, "不同意延期")
+    @action(detail=True, methods=["post"], url_path="refuse-extension")
+    def refuse_extension(self, request, pk=None):
+        return self._do(
+            request, s.ReasonSerializer, lambda o, u, d: services.refuse_extension(o, actor=u, reason=d["reason"])
+        )
+
+    @_schema(s.CloseSerializer, "办结")
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        return self._do(request, s.CloseSerializer, lambda o, u, d: services.close(o, actor=u, reply=d["reply"]))
+
+    @_schema(s.ReasonDaysSerializer, "重新办理")
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        return self._do(
+            request,
+            s.ReasonDaysSerializer,
+            lambda o, u, d: services.reopen(o, actor=u, reason=d["reason"], working_days=d.get("working_days")),
+        )
+
+    @_schema(s.ReasonSerializer, "挂牌督办")
+    @action(detail=True, methods=["post"], url_path="list")
+    def list_for_supervision(self, request, pk=None):
+        return self._do(
+            request, s.ReasonSerializer, lambda o, u, d: services.list_order(o, actor=u, reason=d["reason"])
+        )
+
+    @_schema(s.ReasonSerializer, "撤销挂牌")
+    @action(detail=True, methods=["post"])
+    def unlist(self, request, pk=None):
+        return self._do(
+            request, s.ReasonSerializer, lambda o, u, d: services.unlist_order(o, actor=u, reason=d["reason"])
+        )
+
+
+MOVE_ACTIONS = {
+    "sign", "start", "submit_feedback", "approve", "return_", "hand_back", "sub_dispatch", "request_extension",
+    "approve_extension", "refuse_extension", "close", "reopen", "list_for_supervision", "unlist",
+}  # fmt: skip

@@ -1,0 +1,36 @@
+"""Menu entries, home panels and the appeal-page panel of the work-order app."""
+
+from django.utils.translation import gettext_lazy as _
+
+from units.choices import Role
+from units.navigation import HomePanel, NavItem
+
+from . import selectors
+
+UNIT_ROLES = frozenset({Role.UNIT_HANDLER, Role.UNIT_LEADER})
+CENTER = frozenset({Role.CENTER_STAFF, Role.ADMIN})
+
+NAV_ITEMS = [
+    NavItem(_("工单"), "workorders:workspace", roles=UNIT_ROLES | CENTER | {Role.SUPERVISOR}, order=30),
+    NavItem(_("待审核"), "workorders:review", roles=CENTER, order=31),
+    NavItem(_("挂牌督办"), "workorders:listed", order=32),
+    NavItem(_("节假日"), "workorders:calendar", roles=frozenset({Role.ADMIN}), order=950),
+]
+
+HOME_PANELS = [
+    HomePanel("workorders/_panel_unit.html", roles=UNIT_ROLES, order=10, context=selectors.unit_panel),
+    HomePanel(
+        "workorders/_panel_center.html", roles=frozenset({Role.CENTER_STAFF}), order=20, context=selectors.center_panel
+    ),
+    HomePanel(
+        "workorders/_panel_supervisor.html",
+        roles=frozenset({Role.SUPERVISOR}),
+        order=20,
+        context=selectors.supervisor_panel,
+    ),
+    HomePanel("workorders/_panel_admin.html", roles=frozenset({Role.ADMIN}), order=50, context=selectors.admin_panel),
+]
+
+APPEAL_PANELS = [
+    HomePanel("workorders/_appeal_panel.html", order=20, context=selectors.appeal_panel),
+]

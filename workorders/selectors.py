@@ -1,0 +1,139 @@
+"""Reads of the work-order app: queues, tabs, counts, the review list, the listed orders."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from units.models import User
+
+from .choices import WITH_UNIT, ExtensionState, UrgeStage, WorkOrderStatus
+from .models import CalendarDay, WorkOrder
+from .workdays import known_years
+
+S = WorkOrderStatus
+
+# Workspace tabs: key, label, filter. "Due soon" = the 80 % reminder has gone and the deadline not yet.
+TABS = [
+    ("to_sign", _("待签收"), lambda now: Q(status=S.DISPATCHED)),
+    ("in_progress", _("办理中"), lambda now: Q(status__in=[S.SIGNED, S.IN_PROGRESS])),
+    (
+        "due_soon",
+        _("即将到期"),
+        lambda now: Q(status__in=WITH_UNIT, is_overdue=False, urge_stage__gte=UrgeStage.EIGHTY, due_at__gt=now),
+    ),
+    ("overdue", _("已超期"), lambda now: Q(status__in=WITH_UNIT, is_overdue=True)),
+    ("returned", _("退回重办"), lambda now: Q(status=S.RETURNED)),
+    ("review", _("待审核"), lambda now: Q(status=S.FEEDBACK_SUBMITTED)),
+    ("closed", _("已办结"), lambda now: Q(status=S.CLOSED)),
+    ("all", _("全部"), lambda now: Q()),
+]
+TAB_KEYS = [t[0] for t in TABS]
+
+
+def orders_for(user: User) -> QuerySet[WorkOrder]:
+    """Every order the user may see, with what lists show."""
+    return (
+        WorkOrder.objects.visible_to(user)
+        .select_related("unit", "appeal", "appeal__category", "handler")
+        .prefetch_related("assisting_units")
+    )
+
+
+def tab_filter(tab: str, *, now=None) -> Q:
+    now = now or timezone.now()
+    for key, _label, q in TABS:
+        if key == tab:
+            return q(now)
+    return Q()
+
+
+def workspace_tabs(user: User, *, now=None) -> list[dict]:
+    """Tabs with their counts, in one query (conditional aggregates over the visible orders)."""
+    from django.db.models import Count
+
+    now = now or timezone.now()
+    qs = WorkOrder.objects.visible_to(user)
+    counts = qs.aggregate(**{key: Count("pk", filter=q(now)) for key, _label, q in TABS if key != "all"})
+    return [{"key": key, "label": label, "count": counts.get(key)} for key, label, _q in TABS]
+
+
+def review_queue(user: User) -> QuerySet[WorkOrder]:
+    """Feedback waiting for the center's review, oldest first."""
+    return orders_for(user).filter(status=S.FEEDBACK_SUBMITTED).order_by("feedback_at", "id")
+
+
+def extension_queue(user: User) -> QuerySet[WorkOrder]:
+    return orders_for(user).filter(extension_state=ExtensionState.REQUESTED, status__in=WITH_UNIT).order_by("due_at")
+
+
+def approved_queue(user: User) -> QuerySet[WorkOrder]:
+    return orders_for(user).filter(status=S.APPROVED).order_by("updated_at")
+
+
+def listed_orders(user: User) -> QuerySet[WorkOrder]:
+    return orders_for(user).filter(is_listed=True).order_by("-listed_at", "-id")
+
+
+def unit_panel(request) -> dict:
+    """Home panel of unit users: counts per tab."""
+    return {"tabs": [t for t in workspace_tabs(request.user) if t["key"] not in ("all", "closed")]}
+
+
+def center_panel(request) -> dict:
+    user = request.user
+    now = timezone.now()
+    qs = WorkOrder.objects.visible_to(user)
+    return {
+        "review": qs.filter(status=S.FEEDBACK_SUBMITTED).count(),
+        "extensions": qs.filter(extension_state=ExtensionState.REQUESTED, status__in=WITH_UNIT).count(),
+        "approved": qs.filter(status=S.APPROVED).count(),
+        "overdue": qs.filter(status__in=WITH_UNIT, is_overdue=True).count(),
+        "handed_back": qs.filter(status=S.HANDED_BACK, updated_at__gte=now - timedelta(days=7)).count(),
+    }
+
+
+def supervisor_panel(request) -> dict:
+    qs = WorkOrder.objects.all()
+    return {
+        "listed": qs.filter(is_listed=True).exclude(status__in=[S.CLOSED, S.HANDED_BACK]).count(),
+        "overdue": qs.filter(status__in=WITH_UNIT, is_overdue=True).count(),
+        "recent_listed": list(qs.filter(is_listed=True).select_related("unit", "appeal").order_by("-listed_at")[:5]),
+    }
+
+
+def calendar_status(today: date | None = None) -> dict:
+    today = today or timezone.localdate()
+    years = sorted(known_years())
+    return {"years": years, "next_year_missing": today.year + 1 not in years, "next_year": today.year + 1}
+
+
+def admin_panel(request) -> dict:
+    return calendar_status()
+
+
+def special_days(year: int) -> QuerySet[CalendarDay]:
+    """Holidays and make-up working days of a year (ordinary weekdays and weekends left out)."""
+    return CalendarDay.objects.filter(date__year=year).filter(
+        Q(is_workday=False, date__week_day__in=[2, 3, 4, 5, 6])
+        | Q(is_workday=True, date__week_day__in=[1, 7])
+        | ~Q(name="")
+    )
+
+
+def appeal_panel(request, appeal) -> dict:
+    """The work-order panel on the appeal page: its orders and, for the center, the dispatch form."""
+    from .forms import DispatchForm
+    from .services import CENTER_ROLES, propose_unit
+
+    user = request.user
+    orders = list(orders_for(user).filter(appeal=appeal).order_by("dispatched_at"))
+    ctx = {"appeal": appeal, "orders": orders, "can_dispatch": user.has_role(*CENTER_ROLES)}
+    if ctx["can_dispatch"]:
+        proposed = propose_unit(appeal)
+        ctx["proposed"] = proposed
+        ctx["form"] = DispatchForm(initial={"unit": proposed.pk if proposed else None})
+    return ctx

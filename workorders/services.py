@@ -1,0 +1,1115 @@
+"""Work-order operations: dispatch, every move of the state machine, urging, supervision.
+
+Views, the API, tasks and commands call these functions; nothing else changes a work order's
+status. Each move is one row of ``MOVES`` and goes through ``_move``, which
+
+1. locks the order row (``SELECT … FOR UPDATE``) inside a transaction,
+2. checks the actor may make this move on this order (``PermissionDenied`` if not),
+3. returns the order unchanged when it is already where the move leads (doing a move twice has
+   one effect),
+4. refuses with ``TransitionError`` (a translated message; 409 in the API) when the state does
+   not allow the move,
+5. applies the change, saves, and writes the timeline event in the same transaction.
+
+Other apps are called through lazy imports (intake for the appeal's status, surveys for SMS,
+feeds for results back to 12345/12389) so that this module imports while they are being built.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from importlib import import_module
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from intake.choices import Channel, Severity
+from intake.models import Appeal
+from units.choices import Role
+from units.models import Unit, User
+from units.services import leaders_of, notify, supervisors
+
+from . import deadlines
+from .choices import (
+    OPEN_STATUSES,
+    WITH_UNIT,
+    Action,
+    ContactMethod,
+    ExtensionState,
+    FeedbackResult,
+    SupervisionKind,
+    UrgeStage,
+    WorkOrderStatus,
+)
+from .models import (
+    CategoryRule,
+    Consultation,
+    FeedbackAttachment,
+    JurisdictionRule,
+    SeverityPolicy,
+    SupervisionRule,
+    WorkOrder,
+    WorkOrderEvent,
+)
+from .workdays import calendar_map, known_years
+
+log = logging.getLogger(__name__)
+S = WorkOrderStatus
+
+
+class TransitionError(Exception):
+    """A move the order's state does not allow. ``str(exc)`` is a translated message."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+# --- The table of allowed moves ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Move:
+    sources: frozenset[str]
+    target: str | None  # None: the status stays (extension requests and decisions)
+    by: str  # "unit": the lead unit's people; "leader": its leaders; "center": center staff
+
+
+_WORKING = frozenset({S.SIGNED, S.IN_PROGRESS, S.RETURNED})
+MOVES: dict[str, Move] = {
+    Action.SIGN: Move(frozenset({S.DISPATCHED}), S.SIGNED, "unit"),
+    Action.START: Move(frozenset({S.SIGNED, S.RETURNED}), S.IN_PROGRESS, "unit"),
+    Action.SUBMIT_FEEDBACK: Move(_WORKING, S.FEEDBACK_SUBMITTED, "unit"),
+    Action.APPROVE: Move(frozenset({S.FEEDBACK_SUBMITTED}), S.APPROVED, "center"),
+    Action.RETURN: Move(frozenset({S.FEEDBACK_SUBMITTED}), S.RETURNED, "center"),
+    Action.HAND_BACK: Move(frozenset({S.DISPATCHED, S.SIGNED, S.IN_PROGRESS}), S.HANDED_BACK, "unit"),
+    Action.SUB_DISPATCH: Move(frozenset({S.DISPATCHED, S.SIGNED, S.IN_PROGRESS}), S.DISPATCHED, "leader"),
+    Action.REQUEST_EXTENSION: Move(_WORKING, None, "unit"),
+    Action.APPROVE_EXTENSION: Move(_WORKING, None, "center"),
+    Action.REFUSE_EXTENSION: Move(_WORKING, None, "center"),
+    Action.CLOSE: Move(frozenset({S.APPROVED}), S.CLOSED, "center"),
+    Action.REOPEN: Move(frozenset({S.CLOSED}), S.IN_PROGRESS, "center"),
+}
+
+CENTER_ROLES = (Role.CENTER_STAFF, Role.ADMIN)
+
+
+def allowed_actions(order: WorkOrder, user: User) -> list[str]:
+    """The moves this user may make on this order now (for buttons; the service re-checks)."""
+    result = []
+    for action, move in MOVES.items():
+        if order.status not in move.sources or not _may(user, order, move.by):
+            continue
+        if action == Action.REQUEST_EXTENSION and order.extension_state == ExtensionState.REQUESTED:
+            continue
+        if action in (Action.APPROVE_EXTENSION, Action.REFUSE_EXTENSION) and (
+            order.extension_state != ExtensionState.REQUESTED
+        ):
+            continue
+        if action == Action.SUB_DISPATCH and not subordinate_units(order, user):
+            continue
+        result.append(action)
+    return result
+
+
+def _may(user: User | None, order: WorkOrder, by: str) -> bool:
+    if user is None:
+        return False
+    if by == "center":
+        return user.has_role(*CENTER_ROLES)
+    if not user.is_unit_user or user.unit_id is None:
+        return False
+    if not order.unit.is_under(user.unit):
+        return False
+    return by == "unit" or user.role == Role.UNIT_LEADER
+
+
+def _refuse(order: WorkOrder, action: str) -> TransitionError:
+    return TransitionError(
+        _("工单当前状态为「%(status)s」，不能%(action)s。")
+        % {"status": WorkOrderStatus(order.status).label, "action": Action(action).label}
+    )
+
+
+def _event(
+    order: WorkOrder, *, action: str, actor: User | None, from_status: str | None = None, note: str = "", data=None
+) -> WorkOrderEvent:
+    """A timeline row; with ``from_status`` (even "") it records a move to the order's current status."""
+    return WorkOrderEvent.objects.create(
+        order=order,
+        actor=actor,
+        action=action,
+        from_status=from_status or "",
+        to_status=order.status if from_status is not None else "",
+        note=note,
+        data=data or {},
+    )
+
+
+def _move(
+    order: WorkOrder,
+    action: str,
+    *,
+    actor: User | None,
+    note: str = "",
+    apply: Callable[[WorkOrder], dict | None] | None = None,
+    already: Callable[[WorkOrder], bool] | None = None,
+    guard: Callable[[WorkOrder], None] | None = None,
+    after: Callable[[WorkOrder], None] | None = None,
+) -> WorkOrder:
+    """The one transition helper (see the module docstring for its steps)."""
+    move = MOVES[action]
+    with transaction.atomic():
+        locked = WorkOrder.objects.select_for_update().select_related("unit", "appeal").get(pk=order.pk)
+        if not _may(actor, locked, move.by):
+            raise PermissionDenied(_("您无权对该工单执行此操作。"))
+        is_there = already(locked) if already else (move.target is not None and locked.status == move.target)
+        if is_there:
+            _sync(order, locked)
+            return order
+        if locked.status not in move.sources:
+            raise _refuse(locked, action)
+        if guard:
+            guard(locked)
+        before = locked.status
+        data = apply(locked) if apply else None
+        if move.target is not None:
+            locked.status = move.target
+        locked.save()
+        _event(locked, action=action, actor=actor, from_status=before, note=note, data=data)
+        if after:
+            after(locked)
+    _sync(order, locked)
+    return order
+
+
+def _sync(order: WorkOrder, fresh: WorkOrder) -> None:
+    """Bring the caller's instance up to date with the locked, saved row."""
+    if order is not fresh:
+        order.refresh_from_db()
+
+
+# --- Deadlines ------------------------------------------------------------------------------
+
+
+DEFAULT_POLICIES = {
+    Severity.RED: {"sign_within_minutes": 30, "feedback_within_hours": 24, "feedback_within_working_days": None},
+    Severity.ORANGE: {"sign_within_minutes": None, "feedback_within_hours": None, "feedback_within_working_days": 1},
+    Severity.YELLOW: {"sign_within_minutes": None, "feedback_within_hours": None, "feedback_within_working_days": 3},
+    Severity.BLUE: {"sign_within_minutes": None, "feedback_within_hours": None, "feedback_within_working_days": 5},
+}
+
+
+def ensure_default_policies() -> None:
+    """Create the SPEC's default time limits where an administrator has not set any."""
+    for severity, values in DEFAULT_POLICIES.items():
+        SeverityPolicy.objects.get_or_create(severity=severity, defaults=values)
+
+
+def policy_for(severity: str) -> SeverityPolicy:
+    policy = SeverityPolicy.objects.filter(severity=severity).first()
+    return policy or SeverityPolicy(severity=severity, **DEFAULT_POLICIES[Severity(severity)])
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    sign_deadline: datetime | None
+    due_at: datetime
+    provisional: bool
+
+
+def compute_deadlines(start: datetime, *, severity: str, working_days: int | None = None) -> Deadlines:
+    """Sign and feedback deadlines for an order given at ``start`` (``working_days`` overrides the policy)."""
+    policy = policy_for(severity)
+    sign = None
+    if policy.sign_within_minutes:
+        sign = deadlines.add_minutes(start, policy.sign_within_minutes).at
+    if working_days is None and policy.feedback_within_hours:
+        due = deadlines.add_hours(start, policy.feedback_within_hours)
+    else:
+        days = working_days or policy.feedback_within_working_days or 5
+        due = deadlines.add_working_days(start, days, calendar_map(timezone.localdate(start)))
+    return Deadlines(sign, due.at, due.provisional)
+
+
+def _restart_urging(order: WorkOrder, *, start: datetime, now: datetime | None = None) -> None:
+    """Point the urge clock at the order's (new) deadline; stages already passed are not re-sent."""
+    now = now or timezone.now()
+    times = deadlines.urge_times(start, order.due_at)
+    passed = sum(1 for t in times if t <= now)
+    order.deadline_version += 1
+    order.urge_stage = min(passed, UrgeStage.EIGHTY) if order.due_at > now else passed
+    order.next_urge_at = times[order.urge_stage] if order.urge_stage < len(times) else None
+    order.is_overdue = order.due_at <= now
+    if not order.is_overdue:
+        order.overdue_at = None
+
+
+# --- Proposing the responsible unit ---------------------------------------------------------
+
+
+def propose_unit(appeal: Appeal) -> Unit | None:
+    """The unit the system proposes: jurisdiction rules on the address first, then the category rules."""
+    address = (appeal.address or "").strip()
+    if address:
+        matches = [
+            r
+            for r in JurisdictionRule.objects.filter(is_active=True, unit__is_active=True).select_related("unit")
+            if r.pattern and r.pattern in address
+        ]
+        if matches:
+            matches.sort(key=lambda r: (r.priority, -len(r.pattern), r.pk))
+            return matches[0].unit
+    category = appeal.category
+    while category is not None:
+        rule = CategoryRule.objects.filter(category=category, is_active=True, unit__is_active=True).first()
+        if rule:
+            return rule.unit
+        category = category.parent
+    return None
+
+
+# --- Dispatch -------------------------------------------------------------------------------
+
+
+def _intake_call(name: str, *args, **kwargs) -> bool:
+    """Call ``intake.services.<name>`` if it exists, in a savepoint; the work order's move must not
+    fail because the appeal's bookkeeping refused (the appeal keeps its own timeline)."""
+    try:
+        fn = getattr(import_module("intake.services"), name)
+    except (ImportError, AttributeError):
+        return False
+    try:
+        with transaction.atomic():
+            fn(*args, **kwargs)
+    except Exception:  # noqa: BLE001 - logged; the work order's own record stays consistent
+        log.warning("intake.services.%s refused for appeal %s", name, getattr(args[0], "pk", None), exc_info=True)
+        return False
+    return True
+
+
+def _unit_staff(unit: Unit) -> list[User]:
+    return list(
+        User.objects.filter(unit=unit, is_active=True, role__in=[Role.UNIT_HANDLER, Role.UNIT_LEADER]).order_by("pk")
+    )
+
+
+def _center_staff() -> list[User]:
+    return list(User.objects.filter(role=Role.CENTER_STAFF, is_active=True))
+
+
+def order_url(order: WorkOrder) -> str:
+    return reverse("workorders:detail", args=[order.pk])
+
+
+def dispatch_appeal(
+    appeal: Appeal,
+    *,
+    unit: Unit,
+    actor: User | None,
+    assisting_units: Iterable[Unit] = (),
+    note: str = "",
+    working_days: int | None = None,
+) -> WorkOrder:
+    """Make a work order of an appeal for a lead unit (and assisting units), with its deadlines.
+
+    Idempotent: an appeal that already has an open order for that unit gets that order back.
+    Steps: lock the appeal row (so two dispatches of one appeal queue), look for an open order for
+    the unit, create the order with its deadlines and the first timeline event, tell the appeal
+    (intake) and the unit's people, and apply the supervision rules.
+    """
+    if actor is not None and not actor.has_role(*CENTER_ROLES):
+        raise PermissionDenied(_("只有中心坐席可以派单。"))
+    if not unit.is_active:
+        raise TransitionError(_("单位「%(unit)s」已停用，不能派单。") % {"unit": unit.name})
+    if working_days is not None and not 1 <= working_days <= 60:
+        raise ValidationError({"working_days": _("办理时限应为 1 至 60 个工作日。")})
+    with transaction.atomic():
+        appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
+        if appeal.status == "merged":
+            raise TransitionError(_("该诉求已合并到其他诉求，不能派单。"))
+        existing = WorkOrder.objects.filter(appeal=appeal, unit=unit, status__in=OPEN_STATUSES).first()
+        if existing:
+            return existing
+        now = timezone.now()
+        limits = compute_deadlines(now, severity=appeal.severity, working_days=working_days)
+        order = WorkOrder.objects.create(
+            appeal=appeal,
+            unit=unit,
+            severity=appeal.severity,
+            note=note,
+            dispatched_at=now,
+            dispatched_by=actor,
+            working_days=working_days,
+            sign_deadline=limits.sign_deadline,
+            due_at=limits.due_at,
+            deadline_provisional=limits.provisional,
+            next_urge_at=deadlines.urge_times(now, limits.due_at)[0],
+        )
+        order.number = f"GD{timezone.localdate(now):%Y%m%d}{order.pk:05d}"
+        order.save(update_fields=["number"])
+        assisting = [u for u in assisting_units if u.pk != unit.pk]
+        order.assisting_units.set(assisting)
+        order.status = S.DISPATCHED
+        _event(
+            order,
+            action=Action.DISPATCH,
+            actor=actor,
+            from_status="",
+            note=note,
+            data={"unit": unit.name, "assisting": [u.name for u in assisting], "due_at": order.due_at.isoformat()},
+        )
+        _intake_call("mark_dispatched", appeal, unit=unit, actor=actor, note=note)
+        notify(
+            users=_unit_staff(unit) + [u for a in assisting for u in _unit_staff(a)],
+            text=_("新工单 %(number)s：%(title)s") % {"number": order.number, "title": _appeal_title(appeal)},
+            url=order_url(order),
+            dedupe_key=f"wo-dispatch:{order.pk}:{unit.pk}",
+        )
+        apply_supervision_rules(orders=WorkOrder.objects.filter(pk=order.pk))
+        if limits.provisional:
+            warn_missing_calendar()
+    return order
+
+
+def _appeal_title(appeal: Appeal) -> str:
+    return appeal.title or (appeal.content or "")[:30]
+
+
+# --- The moves ------------------------------------------------------------------------------
+
+
+def sign_for(order: WorkOrder, *, actor: User) -> WorkOrder:
+    """签收: the unit takes the order; the signer becomes its handler."""
+
+    def apply(o: WorkOrder):
+        o.signed_at = timezone.now()
+        o.handler = actor
+
+    return _move(order, Action.SIGN, actor=actor, apply=apply)
+
+
+def start(order: WorkOrder, *, actor: User) -> WorkOrder:
+    """开始办理 (also after a return for rework)."""
+
+    def apply(o: WorkOrder):
+        if o.handler_id is None:
+            o.handler = actor
+
+    return _move(order, Action.START, actor=actor, apply=apply)
+
+
+ATTACHMENT_EXTENSIONS = {
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".gif",
+    ".pdf",
+    ".doc",
+    ".docx",
+    ".xls",
+    ".xlsx",
+    ".txt",
+    ".mp3",
+    ".m4a",
+}
+
+
+def validate_attachments(files: Sequence) -> None:
+    limit = settings.WORKORDERS_ATTACHMENT_MAX_MB * 1024 * 1024
+    if len(files) > settings.WORKORDERS_ATTACHMENT_MAX_FILES:
+        raise ValidationError(
+            {"attachments": _("附件最多 %(n)d 个。") % {"n": settings.WORKORDERS_ATTACHMENT_MAX_FILES}}
+        )
+    for f in files:
+        ext = os.path.splitext(f.name or "")[1].lower()
+        if ext not in ATTACHMENT_EXTENSIONS:
+            raise ValidationError({"attachments": _("不支持的附件类型：%(name)s") % {"name": f.name}})
+        if f.size > limit:
+            raise ValidationError(
+                {
+                    "attachments": _("附件「%(name)s」超过 %(mb)d MB。")
+                    % {"name": f.name, "mb": settings.WORKORDERS_ATTACHMENT_MAX_MB}
+                }
+            )
+
+
+def submit_feedback(
+    order: WorkOrder,
+    *,
+    actor: User,
+    text: str,
+    result: str,
+    contact_method: str,
+    contacted_at: datetime | None = None,
+    attachments: Sequence = (),
+) -> WorkOrder:
+    """办结反馈: what was done, the result, the contact made with the citizen, attachments."""
+    errors = {}
+    if not (text or "").strip():
+        errors["text"] = _("请填写办理情况。")
+    if result not in FeedbackResult.values:
+        errors["result"] = _("请选择办理结果。")
+    if contact_method not in ContactMethod.values:
+        errors["contact_method"] = _("请选择联系群众的方式。")
+    if errors:
+        raise ValidationError(errors)
+    validate_attachments(attachments)
+
+    def apply(o: WorkOrder):
+        now = timezone.now()
+        o.feedback_text = text.strip()
+        o.feedback_result = result
+        o.contact_method = contact_method
+        o.contacted_at = contacted_at
+        o.feedback_at = now
+        if o.handler_id is None:
+            o.handler = actor
+        if o.extension_state == ExtensionState.REQUESTED:
+            o.extension_state = ExtensionState.NONE
+        if now > o.due_at and not o.is_overdue:
+            o.is_overdue, o.overdue_at = True, now
+        for f in attachments:
+            FeedbackAttachment.objects.create(order=o, file=f, name=f.name[:200], size=f.size, uploaded_by=actor)
+        return {"result": result, "contact_method": contact_method, "attachments": [f.name for f in attachments]}
+
+    def after(o: WorkOrder):
+        notify(
+            users=_center_staff(),
+            text=_("工单 %(number)s 已提交办结反馈，待审核。") % {"number": o.number},
+            url=order_url(o),
+            dedupe_key=f"wo-feedback:{o.pk}:{o.return_count}:{o.reopen_count}",
+        )
+
+    return _move(order, Action.SUBMIT_FEEDBACK, actor=actor, note=text.strip(), apply=apply, after=after)
+
+
+def approve(order: WorkOrder, *, actor: User, note: str = "") -> WorkOrder:
+    """审核通过: the center accepts the unit's feedback (closing is the next move)."""
+    return _move(order, Action.APPROVE, actor=actor, note=note)
+
+
+def return_for_rework(order: WorkOrder, *, actor: User, reason: str, working_days: int | None = None) -> WorkOrder:
+    """退回重办: the feedback is not good enough; the unit gets a new deadline for the rework."""
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("请填写退回理由。")})
+
+    def apply(o: WorkOrder):
+        now = timezone.now()
+        o.return_count += 1
+        limits = compute_deadlines(now, severity=o.severity, working_days=working_days or o.working_days)
+        o.due_at, o.deadline_provisional = limits.due_at, limits.provisional
+        _restart_urging(o, start=now, now=now)
+        return {"due_at": o.due_at.isoformat()}
+
+    def after(o: WorkOrder):
+        notify(
+            users=[o.handler] if o.handler else _unit_staff(o.unit),
+            text=_("工单 %(number)s 被退回重办：%(reason)s") % {"number": o.number, "reason": reason},
+            url=order_url(o),
+            level="warning",
+            dedupe_key=f"wo-return:{o.pk}:{o.return_count}",
+        )
+
+    return _move(order, Action.RETURN, actor=actor, note=reason.strip(), apply=apply, after=after)
+
+
+def hand_back(order: WorkOrder, *, actor: User, reason: str) -> WorkOrder:
+    """退单: the unit says the order is not theirs; the appeal goes back to the center for re-dispatch."""
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("请填写退单理由。")})
+
+    def apply(o: WorkOrder):
+        o.handback_reason = reason.strip()
+        o.next_urge_at = None
+
+    def after(o: WorkOrder):
+        # The appeal goes back to the triage desk; intake owns that status.
+        if not _intake_call("return_to_triage", o.appeal, actor=actor, reason=reason):
+            _intake_call("record_event", o.appeal, action="handed_back", actor=actor, note=reason)
+        notify(
+            users=_center_staff(),
+            text=_("工单 %(number)s 被%(unit)s退单：%(reason)s")
+            % {"number": o.number, "unit": o.unit.name, "reason": reason},
+            url=order_url(o),
+            level="warning",
+            dedupe_key=f"wo-handback:{o.pk}",
+        )
+
+    return _move(order, Action.HAND_BACK, actor=actor, note=reason.strip(), apply=apply, after=after)
+
+
+def subordinate_units(order: WorkOrder, user: User) -> list[Unit]:
+    """Units a leader may sub-dispatch this order to: below the order's unit and within his own."""
+    if user is None or user.role != Role.UNIT_LEADER or not user.unit_id or not order.unit.is_under(user.unit):
+        return []
+    return list(Unit.objects.below(order.unit).exclude(pk=order.unit_id).filter(is_active=True))
+
+
+def sub_dispatch(order: WorkOrder, *, actor: User, unit: Unit, note: str = "") -> WorkOrder:
+    """转派: a leader hands the order to a unit below (the deadline stays)."""
+
+    def already(o: WorkOrder) -> bool:
+        return (
+            o.status == S.DISPATCHED
+            and o.unit_id == unit.pk
+            and o.events.filter(action=Action.SUB_DISPATCH, data__to_unit_id=unit.pk).exists()
+        )
+
+    def guard(o: WorkOrder) -> None:
+        if unit.pk == o.unit_id or not unit.is_under(o.unit) or not unit.is_active:
+            raise TransitionError(_("只能转派给本单位的下级单位。"))
+
+    def apply(o: WorkOrder):
+        previous = o.unit
+        o.unit = unit
+        o.signed_at = None
+        o.handler = None
+        return {"from_unit": previous.name, "to_unit": unit.name, "to_unit_id": unit.pk}
+
+    def after(o: WorkOrder):
+        notify(
+            users=_unit_staff(unit),
+            text=_("新工单 %(number)s（上级转派）：%(title)s") % {"number": o.number, "title": _appeal_title(o.appeal)},
+            url=order_url(o),
+            dedupe_key=f"wo-dispatch:{o.pk}:{unit.pk}",
+        )
+
+    return _move(
+        order, Action.SUB_DISPATCH, actor=actor, note=note, already=already, guard=guard, apply=apply, after=after
+    )
+
+
+def request_extension(order: WorkOrder, *, actor: User, days: int, reason: str) -> WorkOrder:
+    """延期申请: the unit asks the center for more working days."""
+    errors = {}
+    if not (reason or "").strip():
+        errors["reason"] = _("请填写延期理由。")
+    if not isinstance(days, int) or not 1 <= days <= settings.WORKORDERS_MAX_EXTENSION_DAYS:
+        errors["days"] = _("延期天数应为 1 至 %(n)d 个工作日。") % {"n": settings.WORKORDERS_MAX_EXTENSION_DAYS}
+    if errors:
+        raise ValidationError(errors)
+
+    def already(o: WorkOrder) -> bool:
+        return o.extension_state == ExtensionState.REQUESTED and o.extension_days == days
+
+    def guard(o: WorkOrder) -> None:
+        if o.extension_state == ExtensionState.REQUESTED:
+            raise TransitionError(_("已有待审批的延期申请。"))
+
+    def apply(o: WorkOrder):
+        o.extension_state, o.extension_days, o.extension_reason = ExtensionState.REQUESTED, days, reason.strip()
+        return {"days": days}
+
+    def after(o: WorkOrder):
+        notify(
+            users=_center_staff(),
+            text=_("工单 %(number)s 申请延期 %(days)d 个工作日。") % {"number": o.number, "days": days},
+            url=order_url(o),
+            dedupe_key=f"wo-ext:{o.pk}:{o.deadline_version}",
+        )
+
+    return _move(
+        order,
+        Action.REQUEST_EXTENSION,
+        actor=actor,
+        note=reason.strip(),
+        already=already,
+        guard=guard,
+        apply=apply,
+        after=after,
+    )
+
+
+def _decided(state: str) -> Callable[[WorkOrder], bool]:
+    def already(o: WorkOrder) -> bool:
+        return o.extension_state == state
+
+    return already
+
+
+def _needs_pending(o: WorkOrder) -> None:
+    if o.extension_state != ExtensionState.REQUESTED:
+        raise TransitionError(_("该工单没有待审批的延期申请。"))
+
+
+def approve_extension(order: WorkOrder, *, actor: User, days: int | None = None, note: str = "") -> WorkOrder:
+    """同意延期: the deadline moves by the requested (or granted) working days from the old deadline."""
+
+    def apply(o: WorkOrder):
+        granted = days or o.extension_days or 1
+        due = deadlines.add_working_days(o.due_at, granted, calendar_map(timezone.localdate(o.due_at)))
+        old = o.due_at
+        o.due_at, o.deadline_provisional = due.at, due.provisional
+        o.extension_state = ExtensionState.APPROVED
+        _restart_urging(o, start=o.dispatched_at)
+        return {"days": granted, "old_due_at": old.isoformat(), "due_at": o.due_at.isoformat()}
+
+    def after(o: WorkOrder):
+        notify(
+            users=[o.handler] if o.handler else _unit_staff(o.unit),
+            text=_("工单 %(number)s 延期已同意，新时限 %(due)s。")
+            % {"number": o.number, "due": timezone.localtime(o.due_at).strftime("%Y-%m-%d %H:%M")},
+            url=order_url(o),
+            dedupe_key=f"wo-ext-ok:{o.pk}:{o.deadline_version}",
+        )
+
+    return _move(
+        order,
+        Action.APPROVE_EXTENSION,
+        actor=actor,
+        note=note,
+        already=_decided(ExtensionState.APPROVED),
+        guard=_needs_pending,
+        apply=apply,
+        after=after,
+    )
+
+
+def refuse_extension(order: WorkOrder, *, actor: User, reason: str) -> WorkOrder:
+    """不同意延期: the deadline stays."""
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("请填写不同意的理由。")})
+
+    def apply(o: WorkOrder):
+        o.extension_state = ExtensionState.REFUSED
+
+    def after(o: WorkOrder):
+        notify(
+            users=[o.handler] if o.handler else _unit_staff(o.unit),
+            text=_("工单 %(number)s 延期申请未同意：%(reason)s") % {"number": o.number, "reason": reason},
+            url=order_url(o),
+            level="warning",
+            dedupe_key=f"wo-ext-no:{o.pk}:{o.deadline_version}",
+        )
+
+    return _move(
+        order,
+        Action.REFUSE_EXTENSION,
+        actor=actor,
+        note=reason.strip(),
+        already=_decided(ExtensionState.REFUSED),
+        guard=_needs_pending,
+        apply=apply,
+        after=after,
+    )
+
+
+def close(order: WorkOrder, *, actor: User, reply: str = "") -> WorkOrder:
+    """办结: the order closes, the appeal closes, the citizen gets an SMS and 12345/12389 the result."""
+
+    def apply(o: WorkOrder):
+        now = timezone.now()
+        o.closed_at = now
+        o.closed_on_time = (o.feedback_at or now) <= o.due_at
+        o.reply_text = (reply or "").strip() or o.feedback_text
+        o.next_urge_at = None
+        o.close_sms_queued_at = None
+        o.result_queued_at = None
+
+    def after(o: WorkOrder):
+        others_open = WorkOrder.objects.filter(appeal=o.appeal, status__in=OPEN_STATUSES).exclude(pk=o.pk).exists()
+        if not others_open:
+            _intake_call("close_appeal", o.appeal, actor=actor, reply=o.reply_text)
+        queue_close_notices(o, actor=actor)
+        if o.handler:
+            notify(
+                users=[o.handler],
+                text=_("工单 %(number)s 已办结。") % {"number": o.number},
+                url=order_url(o),
+                dedupe_key=f"wo-closed:{o.pk}:{o.reopen_count}",
+            )
+
+    return _move(order, Action.CLOSE, actor=actor, note=reply.strip(), apply=apply, after=after)
+
+
+def reopen(order: WorkOrder, *, actor: User, reason: str, working_days: int | None = None) -> WorkOrder:
+    """重新办理: a citizen's dissatisfaction was upheld; the unit works on it again with a new deadline."""
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("请填写重新办理的理由。")})
+
+    def apply(o: WorkOrder):
+        now = timezone.now()
+        o.reopen_count += 1
+        o.closed_at = None
+        o.closed_on_time = None
+        limits = compute_deadlines(now, severity=o.severity, working_days=working_days or o.working_days)
+        o.due_at, o.deadline_provisional = limits.due_at, limits.provisional
+        o.extension_state = ExtensionState.NONE
+        _restart_urging(o, start=now, now=now)
+        return {"due_at": o.due_at.isoformat()}
+
+    def after(o: WorkOrder):
+        _intake_call("reopen_appeal", o.appeal, actor=actor, reason=reason)
+        notify(
+            users=([o.handler] if o.handler else []) + _unit_staff(o.unit) + leaders_of(o.unit),
+            text=_("工单 %(number)s 群众不满意，需重新办理：%(reason)s") % {"number": o.number, "reason": reason},
+            url=order_url(o),
+            level="warning",
+            dedupe_key=f"wo-reopen:{o.pk}:{o.reopen_count}",
+        )
+
+    return _move(order, Action.REOPEN, actor=actor, note=reason.strip(), apply=apply, after=after)
+
+
+# --- Close notices: citizen SMS and the result back to 12345/12389 -------------------------------
+
+
+RESULT_CHANNELS = frozenset({Channel.FEED_12345, Channel.FEED_12389})
+
+
+def _optional(module: str, name: str):
+    try:
+        return getattr(import_module(module), name)
+    except (ImportError, AttributeError):
+        return None
+
+
+def queue_close_notices(order: WorkOrder, *, actor: User | None = None) -> dict[str, bool]:
+    """Queue what a close sends: SMS to the citizen and, for 12345/12389, the result to the platform.
+
+    Both are outbox rows of other apps (surveys' SMS layer, feeds' delivery) written in the
+    caller's transaction; a stamp on the order says each was queued. A closed order with a stamp
+    still missing (the other app was not installed yet, or refused) is re-driven by the sweeper.
+    """
+    appeal = order.appeal
+    done = {"sms": order.close_sms_queued_at is not None, "result": order.result_queued_at is not None}
+    now = timezone.now()
+    if not done["sms"]:
+        if not appeal.citizen_phone:
+            done["sms"] = True
+            WorkOrder.objects.filter(pk=order.pk).update(close_sms_queued_at=now)
+        else:
+            queue_sms = _optional("surveys.sms", "queue_sms")
+            if queue_sms is not None:
+                queue_sms(
+                    phone=appeal.citizen_phone,
+                    template_code="appeal_closed",
+                    params={"code": appeal.tracking_code},
+                    purpose="appeal_closed",
+                    dedupe_key=f"appeal-closed:{order.pk}:{order.reopen_count}",
+                )
+                WorkOrder.objects.filter(pk=order.pk).update(close_sms_queued_at=now)
+                _event(order, action=Action.NOTIFY_CITIZEN, actor=None, note=_("已发送办结短信"))
+                done["sms"] = True
+    if not done["result"]:
+        if appeal.channel not in RESULT_CHANNELS:
+            done["result"] = True
+            WorkOrder.objects.filter(pk=order.pk).update(result_queued_at=now)
+        else:
+            deliver = _optional("feeds.services", "queue_result_delivery")
+            if deliver is not None:
+                deliver(appeal, result_text=order.reply_text or order.feedback_text, actor=actor)
+                WorkOrder.objects.filter(pk=order.pk).update(result_queued_at=now)
+                _event(
+                    order,
+                    action=Action.RESULT_SENT,
+                    actor=None,
+                    note=_("办理结果已提交回传%(channel)s平台") % {"channel": appeal.get_channel_display()},
+                )
+                done["result"] = True
+    return done
+
+
+def sweep_close_notices(*, limit: int = 200) -> int:
+    """Re-drive close notices that are still missing on closed orders. Returns how many were queued."""
+    pending = WorkOrder.objects.filter(status=S.CLOSED).filter(
+        Q(close_sms_queued_at__isnull=True) | Q(result_queued_at__isnull=True)
+    )
+    count = 0
+    for pk in pending.values_list("pk", flat=True)[:limit]:
+        with transaction.atomic():
+            order = (
+                WorkOrder.objects.select_for_update(skip_locked=True)
+                .select_related("appeal")
+                .filter(pk=pk, status=S.CLOSED)
+                .first()
+            )
+            if order is None:
+                continue
+            before = (order.close_sms_queued_at, order.result_queued_at)
+            queue_close_notices(order)
+            order.refresh_from_db(fields=["close_sms_queued_at", "result_queued_at"])
+            if (order.close_sms_queued_at, order.result_queued_at) != before:
+                count += 1
+    return count
+
+
+# --- Urging -------------------------------------------------------------------------------
+
+
+URGE_TEXT = {
+    UrgeStage.HALF: gettext_lazy("工单 %(number)s 办理时限已过半，请于 %(due)s 前反馈。"),
+    UrgeStage.EIGHTY: gettext_lazy("工单 %(number)s 即将到期，请于 %(due)s 前反馈。"),
+    UrgeStage.DUE: gettext_lazy("工单 %(number)s 已超期（时限 %(due)s），请尽快办理。"),
+}
+
+
+def urge_due_orders(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Remind units of orders whose next reminder is due. Returns how many reminders went out.
+
+    Steps, per due order: compute the latest stage reached (50 %, 80 %, deadline); claim it with
+    a conditional UPDATE that only succeeds while the order still has the old stage and deadline
+    version (so two runs, or two workers, never remind twice); then, in the same transaction,
+    write the timeline row and the notifications (each with a dedupe key).
+    """
+    now = now or timezone.now()
+    due = (
+        WorkOrder.objects.filter(status__in=WITH_UNIT, next_urge_at__lte=now)
+        .order_by("next_urge_at")
+        .values_list("pk", "urge_stage", "deadline_version", "dispatched_at", "due_at")[:limit]
+    )
+    sent = 0
+    for pk, stage, version, dispatched_at, due_at in list(due):
+        times = deadlines.urge_times(dispatched_at, due_at)
+        reached = sum(1 for t in times if t <= now)
+        if reached <= stage:
+            continue
+        following = times[reached] if reached < len(times) else None
+        changes = {"urge_stage": reached, "next_urge_at": following}
+        if reached == UrgeStage.DUE:
+            changes.update(is_overdue=True, overdue_at=now)
+        with transaction.atomic():
+            claimed = WorkOrder.objects.filter(
+                pk=pk, urge_stage=stage, deadline_version=version, status__in=WITH_UNIT
+            ).update(**changes)
+            if not claimed:
+                continue
+            order = WorkOrder.objects.select_related("unit", "handler", "appeal").get(pk=pk)
+            _remind(order, stage=reached)
+            sent += 1
+    return sent
+
+
+def _remind(order: WorkOrder, *, stage: int) -> None:
+    due_text = timezone.localtime(order.due_at).strftime("%m月%d日%H:%M")
+    text = str(URGE_TEXT[stage]) % {"number": order.number, "due": due_text}
+    key = f"wo-urge:{order.pk}:{order.deadline_version}:{stage}"
+    handlers = [order.handler] if order.handler else _unit_staff(order.unit)
+    level = "alert" if stage == UrgeStage.DUE else "warning"
+    _event(
+        order,
+        action=Action.OVERDUE if stage == UrgeStage.DUE else Action.URGE,
+        actor=None,
+        note=text,
+        data={"stage": stage},
+    )
+    notify(users=handlers, text=text, url=order_url(order), level=level, dedupe_key=key)
+    if stage == UrgeStage.DUE:
+        notify(
+            users=leaders_of(order.unit) + supervisors(),
+            text=_("%(unit)s的工单 %(number)s 已超期。") % {"unit": order.unit.name, "number": order.number},
+            url=order_url(order),
+            level="alert",
+            dedupe_key=key,
+        )
+    if settings.WORKORDERS_URGE_SMS:
+        queue_sms = _optional("surveys.sms", "queue_sms")
+        if queue_sms is not None:
+            for user in handlers:
+                if user.mobile:
+                    queue_sms(
+                        phone=user.mobile,
+                        template_code="urge_reminder",
+                        params={"order": order.number, "when": due_text},
+                        purpose="urge",
+                        dedupe_key=f"{key}:{user.pk}",
+                    )
+
+
+# --- Listed supervision ---------------------------------------------------------------------
+
+
+def list_order(order: WorkOrder, *, actor: User | None, reason: str, rule: SupervisionRule | None = None) -> WorkOrder:
+    """挂牌督办: put an order under a supervisor's watch (by hand, or by a rule when ``actor`` is None)."""
+    if actor is not None and not actor.has_role(Role.SUPERVISOR, Role.ADMIN):
+        raise PermissionDenied(_("只有督察可以挂牌督办。"))
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("请填写督办原因。")})
+    with transaction.atomic():
+        locked = WorkOrder.objects.select_for_update().select_related("unit").get(pk=order.pk)
+        if locked.is_listed:
+            _sync(order, locked)
+            return order
+        if locked.status not in OPEN_STATUSES:
+            raise TransitionError(_("工单已结束，不能挂牌督办。"))
+        if actor is None and locked.supervision_waived:
+            return order
+        locked.is_listed, locked.listed_reason, locked.listed_at = True, reason.strip()[:200], timezone.now()
+        if actor is not None:
+            locked.supervision_waived = False
+        locked.save()
+        _event(locked, action=Action.LIST, actor=actor, note=reason.strip(), data={"rule": rule.pk if rule else None})
+        notify(
+            users=supervisors() + leaders_of(locked.unit),
+            text=_("工单 %(number)s 已挂牌督办：%(reason)s") % {"number": locked.number, "reason": reason},
+            url=order_url(locked),
+            level="alert",
+            dedupe_key=f"wo-listed:{locked.pk}:{locked.listed_at:%Y%m%d%H%M%S}",
+        )
+    _sync(order, locked)
+    return order
+
+
+def unlist_order(order: WorkOrder, *, actor: User, reason: str) -> WorkOrder:
+    """撤销挂牌: a supervisor takes the order off the list; rules will not list it again."""
+    if not actor.has_role(Role.SUPERVISOR, Role.ADMIN):
+        raise PermissionDenied(_("只有督察可以撤销挂牌。"))
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("请填写撤销原因。")})
+    with transaction.atomic():
+        locked = WorkOrder.objects.select_for_update().get(pk=order.pk)
+        if not locked.is_listed:
+            _sync(order, locked)
+            return order
+        locked.is_listed, locked.supervision_waived = False, True
+        locked.save()
+        _event(locked, action=Action.UNLIST, actor=actor, note=reason.strip())
+    _sync(order, locked)
+    return order
+
+
+def _rule_matches(rule: SupervisionRule, order: WorkOrder, *, today: date) -> str | None:
+    """The reason this rule lists this order, or None."""
+    p = rule.params or {}
+    appeal = order.appeal
+    if rule.kind == SupervisionKind.REPEAT:
+        if appeal.is_repeat:
+            return _("重复诉求")
+        if appeal.citizen_phone_hash:
+            since = appeal.received_at - timedelta(days=int(p.get("days", 30)))
+            same = Appeal.objects.filter(citizen_phone_hash=appeal.citizen_phone_hash, received_at__gte=since)
+            if appeal.category_id:
+                same = same.filter(category_id=appeal.category_id)
+            n = same.count()
+            if n >= int(p.get("min_appeals", 2)):
+                return _("同一诉求人 %(days)s 天内重复诉求 %(n)d 次") % {"days": p.get("days", 30), "n": n}
+    elif rule.kind == SupervisionKind.LONG_UNRESOLVED:
+        limit = int(p.get("working_days", 10))
+        passed = deadlines.working_days_between(
+            timezone.localdate(order.dispatched_at), today, calendar_map(timezone.localdate(order.dispatched_at))
+        )
+        if passed >= limit:
+            return _("派单后 %(n)d 个工作日仍未办结") % {"n": passed}
+    elif rule.kind == SupervisionKind.GROUP:
+        if appeal.address and appeal.category_id:
+            since = appeal.received_at - timedelta(days=int(p.get("days", 7)))
+            citizens = (
+                Appeal.objects.filter(category_id=appeal.category_id, address=appeal.address, received_at__gte=since)
+                .exclude(citizen_phone_hash="")
+                .aggregate(n=Count("citizen_phone_hash", distinct=True))["n"]
+            )
+            if citizens >= int(p.get("min_citizens", 5)):
+                return _("群体诉求：%(n)d 名群众反映同一问题") % {"n": citizens}
+    return None
+
+
+def apply_supervision_rules(*, orders=None, today: date | None = None) -> int:
+    """List open orders that an active rule matches (not those a supervisor unlisted). Returns how many."""
+    rules = list(SupervisionRule.objects.filter(is_active=True))
+    if not rules:
+        return 0
+    today = today or timezone.localdate()
+    qs = orders if orders is not None else WorkOrder.objects.all()
+    qs = qs.filter(status__in=OPEN_STATUSES, is_listed=False, supervision_waived=False).select_related("appeal")
+    listed = 0
+    for order in qs:
+        for rule in rules:
+            reason = _rule_matches(rule, order, today=today)
+            if reason:
+                list_order(order, actor=None, reason=f"{rule.name}：{reason}", rule=rule)
+                listed += 1
+                break
+    return listed
+
+
+# --- Consultation ---------------------------------------------------------------------------
+
+
+def record_consultation(
+    order: WorkOrder,
+    *,
+    actor: User,
+    topic: str,
+    held_on: date,
+    departments: Sequence[Unit],
+    decision: str,
+    participants: str = "",
+) -> Consultation:
+    """警种联合会商: record several departments' joint decision on the order."""
+    if not actor.has_role(Role.CENTER_STAFF, Role.SUPERVISOR, Role.ADMIN, Role.UNIT_LEADER):
+        raise PermissionDenied(_("您无权记录联合会商。"))
+    errors = {}
+    if not (topic or "").strip():
+        errors["topic"] = _("请填写会商事项。")
+    if not (decision or "").strip():
+        errors["decision"] = _("请填写会商意见。")
+    if len(departments) < 2:
+        errors["departments"] = _("联合会商至少需要两个单位参加。")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        record = Consultation.objects.create(
+            order=order,
+            topic=topic.strip(),
+            held_on=held_on,
+            participants=participants.strip(),
+            decision=decision.strip(),
+            created_by=actor,
+        )
+        record.departments.set(departments)
+        _event(
+            order,
+            action=Action.CONSULT,
+            actor=actor,
+            note=f"{topic.strip()}：{decision.strip()}",
+            data={"consultation": record.pk, "departments": [d.name for d in departments]},
+        )
+    return record
+
+
+# --- Calendar warnings ----------------------------------------------------------------------
+
+
+def warn_missing_calendar(*, today: date | None = None) -> int | None:
+    """From 1 November, tell administrators when next year's holidays are not entered (once per year)."""
+    today = today or timezone.localdate()
+    year = deadlines.next_year_missing(today, known_years(), warn_from=settings.WORKORDERS_CALENDAR_WARN_FROM)
+    if year is None:
+        return None
+    admins = User.objects.filter(is_active=True).filter(Q(role=Role.ADMIN) | Q(is_superuser=True))
+    notify(
+        users=admins,
+        text=_("%(year)d 年节假日安排尚未录入，工单时限暂按周一至周五计算（待确认）。请在“节假日”页面录入。")
+        % {"year": year},
+        url=reverse("workorders:calendar"),
+        level="alert",
+        dedupe_key=f"wo-calendar-missing:{year}",
+    )
+    return year
+
+
+def set_calendar_day(*, actor: User, day: date, is_workday: bool, name: str = ""):
+    """An administrator enters or corrects one day (a holiday or a make-up working day)."""
+    from .choices import CalendarSource
+    from .models import CalendarDay
+
+    if not actor.has_role(Role.ADMIN):
+        raise PermissionDenied(_("只有系统管理员可以修改节假日。"))
+    obj, _created = CalendarDay.objects.update_or_create(
+        date=day, defaults={"is_workday": is_workday, "name": name.strip()[:40], "source": CalendarSource.ADMIN}
+    )
+    return obj

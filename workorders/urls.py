@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "workorders"
+
+urlpatterns = [
+    path("workorders/", views.WorkspaceView.as_view(), name="workspace"),
+    path("workorders/review/", views.ReviewView.as_view(), name="review"),
+    path("workorders/listed/", views.ListedView.as_view(), name="listed"),
+    path("workorders/calendar/", views.calendar, name="calendar"),
+    path("workorders/dispatch/<int:appeal_pk>/", views.dispatch, name="dispatch"),
+    path("workorders/<int:pk>/", views.OrderDetailView.as_view(), name="detail"),
+    path("workorders/<int:pk>/<slug:name>/", views.move, name="move"),
+]
