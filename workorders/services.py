@@ -538,8 +538,12 @@ def hand_back(order: WorkOrder, *, actor: User, reason: str) -> WorkOrder:
 
     def after(o: WorkOrder):
         # The appeal goes back to the triage desk; intake owns that status.
-        if not _intake_call("return_to_triage", o.appeal, actor=actor, reason=reason):
-            _intake_call("record_event", o.appeal, action="handed_back", actor=actor, note=reason)
+        _intake_call(
+            "mark_for_dispatch",
+            o.appeal,
+            actor=actor,
+            note=_("%(unit)s退单：%(reason)s") % {"unit": o.unit.name, "reason": reason},
+        )
         notify(
             users=_center_staff(),
             text=_("工单 %(number)s 被%(unit)s退单：%(reason)s")
@@ -812,7 +816,13 @@ def queue_close_notices(order: WorkOrder, *, actor: User | None = None) -> dict[
         else:
             deliver = _optional("feeds.services", "queue_result_delivery")
             if deliver is not None:
-                deliver(appeal, result_text=order.reply_text or order.feedback_text, actor=actor)
+                # One delivery per close: a reopened and re-closed order sends its new result.
+                deliver(
+                    appeal,
+                    result_text=order.reply_text or order.feedback_text,
+                    actor=actor,
+                    sequence=order.reopen_count + 1,
+                )
                 WorkOrder.objects.filter(pk=order.pk).update(result_queued_at=now)
                 _event(
                     order,
