@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from units.models import Unit, User
 
@@ -49,18 +50,18 @@ class Action:
 
 
 ACTION_LABELS = {
-    Action.RECEIVED: "受理",
-    Action.TRIAGED: "研判",
-    Action.MARKED_FOR_DISPATCH: "标记待派单",
-    Action.DISPATCHED: "派单",
-    Action.CLOSED: "答复办结",
-    Action.REOPENED: "重新办理",
-    Action.MERGED: "合并至原诉求",
-    Action.MERGED_IN: "并入重复诉求",
-    Action.REPEAT: "识别为重复诉求",
-    Action.RISK: "风险词预警",
-    Action.PHONE_REVEALED: "查看完整号码",
-    Action.ATTACHMENT: "上传附件",
+    Action.RECEIVED: _lazy("受理"),
+    Action.TRIAGED: _lazy("研判"),
+    Action.MARKED_FOR_DISPATCH: _lazy("标记待派单"),
+    Action.DISPATCHED: _lazy("派单"),
+    Action.CLOSED: _lazy("答复办结"),
+    Action.REOPENED: _lazy("重新办理"),
+    Action.MERGED: _lazy("合并至原诉求"),
+    Action.MERGED_IN: _lazy("并入重复诉求"),
+    Action.REPEAT: _lazy("识别为重复诉求"),
+    Action.RISK: _lazy("风险词预警"),
+    Action.PHONE_REVEALED: _lazy("查看完整号码"),
+    Action.ATTACHMENT: _lazy("上传附件"),
 }
 
 # The allowed moves of an appeal. DISPATCHED → DISPATCHED is a re-dispatch to another unit (after a

@@ -35,7 +35,7 @@ def cosine(a: str, b: str, n: int = 2) -> float:
         return 0.0
     dot = sum(count * vb[gram] for gram, count in va.items() if gram in vb)
     norm = math.sqrt(sum(c * c for c in va.values())) * math.sqrt(sum(c * c for c in vb.values()))
-    return dot / norm if norm else 0.0
+    return min(1.0, dot / norm) if norm else 0.0
 
 
 def jaccard(a: str, b: str, n: int = 2) -> float:

@@ -1,15 +1,478 @@
-"""Staff pages of the intake app: the triage desk, the appeal page, the hotline form."""
+"""Staff pages of the intake app (triage desk, appeal page, hotline form, reveal log) and the
+public pages (mayor's and director's mailboxes, /track/). Views are thin: permission, form,
+service, message and redirect, or an htmx fragment."""
 
 from __future__ import annotations
 
-from django.views.generic import DetailView
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.generic import DetailView, ListView
 
-from units.visibility import VisibleMixin
+from units.choices import Role
+from units.navigation import panels_for
+from units.visibility import RoleRequiredMixin, VisibleMixin
 
-from .models import Appeal
+from . import ratelimit, selectors, services
+from .captcha import check as check_captcha
+from .captcha import new_challenge
+from .choices import AppealStatus, Channel
+from .filters import AppealFilter
+from .forms import (
+    AttachmentForm,
+    CloseForm,
+    HotlineForm,
+    MailboxForm,
+    MarkForDispatchForm,
+    MergeForm,
+    TrackForm,
+    TriageForm,
+)
+from .models import Appeal, Attachment, PhoneReveal
+from .phones import hash_of, phone_hash
+from .services import TransitionError
+
+TRIAGE_ROLES = (Role.CENTER_STAFF, Role.ADMIN)
+DESK_ROLES = (Role.CENTER_STAFF, Role.ADMIN, Role.SUPERVISOR, Role.UNIT_LEADER, Role.UNIT_HANDLER)
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+# --- Triage desk -------------------------------------------------------------------------------
+
+
+class DeskView(VisibleMixin, ListView):
+    """One queue of appeals from every channel, most severe and oldest first, keyset-paged."""
+
+    model = Appeal
+    template_name = "intake/desk.html"
+    allowed_roles = DESK_ROLES
+    page_size = 50
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("category", "category__parent", "unit")
+
+    def get(self, request, *args, **kwargs):
+        params = request.GET.copy()
+        # The desk opens on what waits for triage; "全部" sends status=all.
+        if "status" not in params:
+            params.setlist("status", [AppealStatus.NEW])
+        show_all = params.getlist("status") == ["all"]
+        if show_all:
+            params.pop("status")
+        base = self.get_queryset()
+        filterset = AppealFilter(params, queryset=base, request=request)
+        without_status = params.copy()
+        without_status.pop("status", None)
+        counts = selectors.status_counts(AppealFilter(without_status, queryset=base, request=request).qs)
+        qs = filterset.qs if filterset.is_valid() else base.none()
+        page = selectors.desk_page(qs, cursor=request.GET.get("cursor"), size=self.page_size)
+        next_params = request.GET.copy()
+        next_params["cursor"] = page.next_cursor or ""
+        tab_params = without_status.copy()
+        tab_params.pop("cursor", None)
+        tabs = [
+            {
+                "value": s.value,
+                "label": s.label,
+                "count": counts[s.value],
+                "active": params.getlist("status") == [s.value],
+            }
+            for s in AppealStatus
+        ]
+        context = {
+            "filter": filterset,
+            "appeals": page.items,
+            "next_url": f"?{next_params.urlencode()}" if page.next_cursor else "",
+            "first_url": f"?{_without(request.GET, 'cursor').urlencode()}" if request.GET.get("cursor") else "",
+            "tabs": tabs,
+            "total": sum(counts.values()),
+            "show_all": show_all,
+            "tab_query": tab_params.urlencode(),
+            "can_triage": request.user.has_role(*TRIAGE_ROLES),
+        }
+        return render(request, self.template_name, context)
+
+
+def _without(query: QueryDict, key: str) -> QueryDict:
+    copy = query.copy()
+    copy.pop(key, None)
+    return copy
+
+
+# --- Appeal page ---------------------------------------------------------------------------------
 
 
 class AppealDetailView(VisibleMixin, DetailView):
+    """An appeal with its timeline, the caller's history, similar appeals and the triage actions."""
+
     model = Appeal
     template_name = "intake/appeal_detail.html"
     context_object_name = "appeal"
+    allowed_roles = DESK_ROLES
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("category", "unit", "proposed_unit", "repeat_of", "merged_into")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        appeal: Appeal = self.object
+        user = self.request.user
+        extra = []
+        for panel in panels_for("APPEAL_PANELS", user):
+            extra.append(
+                {"template": panel.template, "context": panel.context(self.request, appeal) if panel.context else {}}
+            )
+        can_triage = user.has_role(*TRIAGE_ROLES) and appeal.is_open
+        context.update(
+            {
+                "events": appeal.events.select_related("actor").order_by("created_at", "id"),
+                "history": selectors.caller_history(appeal.citizen_phone_hash, user=user, exclude_pk=appeal.pk),
+                "similar": selectors.similar_appeals(appeal, user=user),
+                "attachments": appeal.attachments.all(),
+                "panels": extra,
+                "can_triage": can_triage,
+                "triage_form": TriageForm(
+                    initial={
+                        "kind": appeal.kind,
+                        "category": appeal.category_id,
+                        "severity": appeal.severity,
+                        "proposed_unit": appeal.proposed_unit_id,
+                    }
+                ),
+                "close_form": CloseForm(),
+                "merge_form": MergeForm(initial={"into": appeal.repeat_of.tracking_code if appeal.repeat_of else ""}),
+                "mark_form": MarkForDispatchForm(),
+                "attachment_form": AttachmentForm(),
+                "action_labels": services.ACTION_LABELS,
+            }
+        )
+        return context
+
+
+class AppealActionView(RoleRequiredMixin, View):
+    """Base of the POST actions on one appeal: fetch it through visibility, run, report, go back."""
+
+    allowed_roles = TRIAGE_ROLES
+    form_class = None
+
+    def post(self, request, pk: int):
+        appeal = get_object_or_404(Appeal.objects.visible_to(request.user), pk=pk)
+        form = self.form_class(request.POST, request.FILES)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, error)
+            return redirect("intake:appeal", pk=appeal.pk)
+        try:
+            text = self.perform(request, appeal, form.cleaned_data)
+        except (ValidationError, TransitionError) as exc:
+            for message in getattr(exc, "messages", [str(exc)]):
+                messages.error(request, message)
+        else:
+            messages.success(request, text)
+        return redirect("intake:appeal", pk=appeal.pk)
+
+    def perform(self, request, appeal: Appeal, data: dict) -> str:
+        raise NotImplementedError
+
+
+class TriageView(AppealActionView):
+    form_class = TriageForm
+
+    def perform(self, request, appeal, data):
+        services.triage_appeal(
+            appeal,
+            actor=request.user,
+            kind=data["kind"],
+            category=data["category"],
+            severity=data["severity"],
+            proposed_unit=data["proposed_unit"],
+            note=data["note"],
+        )
+        return _("研判结果已保存。")
+
+
+class CloseView(AppealActionView):
+    form_class = CloseForm
+
+    def perform(self, request, appeal, data):
+        services.close_appeal(appeal, actor=request.user, reply=data["reply"], note=data["note"])
+        return _("已答复并办结。")
+
+
+class MergeView(AppealActionView):
+    form_class = MergeForm
+
+    def perform(self, request, appeal, data):
+        into = Appeal.objects.visible_to(request.user).filter(tracking_code=data["into"].strip().upper()).first()
+        if into is None:
+            raise ValidationError(_("未找到查询码为 %(code)s 的诉求。") % {"code": data["into"]})
+        services.merge_appeal(appeal, into=into, actor=request.user, note=data["note"])
+        return _("已合并至 %(code)s。") % {"code": into.tracking_code}
+
+
+class MarkForDispatchView(AppealActionView):
+    form_class = MarkForDispatchForm
+
+    def perform(self, request, appeal, data):
+        services.mark_for_dispatch(appeal, actor=request.user, note=data["note"], proposed_unit=appeal.proposed_unit)
+        return _("已标记为待派单。")
+
+
+class AttachmentUploadView(AppealActionView):
+    form_class = AttachmentForm
+
+    def perform(self, request, appeal, data):
+        services.add_attachment(appeal, upload=data["file"], actor=request.user)
+        return _("附件已上传。")
+
+
+class RevealPhoneView(RoleRequiredMixin, View):
+    """The deliberate "显示完整号码" click: logged, answered with an htmx fragment."""
+
+    allowed_roles = DESK_ROLES
+
+    def post(self, request, pk: int):
+        appeal = get_object_or_404(Appeal.objects.visible_to(request.user), pk=pk)
+        phone = services.reveal_phone(appeal, actor=request.user, ip=client_ip(request))
+        response = render(request, "intake/_revealed_phone.html", {"phone": phone})
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class AttachmentDownloadView(RoleRequiredMixin, View):
+    allowed_roles = DESK_ROLES
+
+    def get(self, request, pk: int):
+        attachment = get_object_or_404(Attachment.objects.select_related("appeal"), pk=pk)
+        if not Appeal.objects.visible_to(request.user).filter(pk=attachment.appeal_id).exists():
+            raise Http404
+        return FileResponse(attachment.file.open("rb"), filename=attachment.original_name or None)
+
+
+# --- Hotline -----------------------------------------------------------------------------------
+
+
+class HotlineView(RoleRequiredMixin, View):
+    """Center staff type a call in; the caller's earlier appeals appear beside the form."""
+
+    allowed_roles = TRIAGE_ROLES
+    template_name = "intake/hotline.html"
+
+    def get(self, request):
+        return render(request, self.template_name, {"form": HotlineForm()})
+
+    def post(self, request):
+        form = HotlineForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                appeal, _created = services.create_appeal(
+                    channel=data["channel"],
+                    content=data["content"],
+                    title=data["title"],
+                    citizen_name=data["citizen_name"],
+                    citizen_phone=data["citizen_phone"],
+                    address=data["address"],
+                    kind=data["kind"],
+                    category=data["category"],
+                    severity=data["severity"] or None,
+                    is_enterprise=data["is_enterprise"],
+                    actor=request.user,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(
+                    request,
+                    _("已登记诉求 %(code)s(%(severity)s)。")
+                    % {"code": appeal.tracking_code, "severity": appeal.get_severity_display()},
+                )
+                if appeal.risk_words:
+                    messages.warning(
+                        request, _("风险预警:内容含“%(words)s”,已建议红色。") % {"words": appeal.risk_words}
+                    )
+                if appeal.is_repeat:
+                    messages.warning(request, _("该来电人近期有相似诉求,已标记为重复诉求。"))
+                if request.POST.get("next") == "appeal":
+                    return redirect("intake:appeal", pk=appeal.pk)
+                return redirect("intake:hotline")
+        return render(request, self.template_name, {"form": form}, status=400 if request.method == "POST" else 200)
+
+
+class CallerHistoryView(RoleRequiredMixin, View):
+    """htmx fragment: the caller's earlier appeals as the number is typed (POST: no phone in a URL)."""
+
+    allowed_roles = TRIAGE_ROLES
+
+    def post(self, request):
+        raw = request.POST.get("citizen_phone", "")
+        digits = "".join(ch for ch in raw if ch.isdigit())
+        caller = hash_of(raw) if len(digits) >= 7 else None
+        items = selectors.caller_history(caller, user=request.user, limit=10) if caller else []
+        return render(request, "intake/_caller_history.html", {"items": items, "looked_up": bool(caller)})
+
+
+# --- Phone reveal log ------------------------------------------------------------------------
+
+
+class PhoneRevealListView(RoleRequiredMixin, ListView):
+    """Who saw which citizen's full number, when and from where: for administrators."""
+
+    allowed_roles = (Role.ADMIN,)
+    template_name = "intake/phone_reveals.html"
+    paginate_by = 100
+    context_object_name = "reveals"
+
+    def get_queryset(self):
+        return PhoneReveal.objects.select_related("user", "user__unit", "appeal").order_by("-created_at", "-id")
+
+
+# --- Public mailboxes and tracking -------------------------------------------------------------
+
+MAILBOXES = {
+    "mayor": (Channel.MAYOR_MAILBOX, gettext_lazy("市长信箱")),
+    "director": (Channel.DIRECTOR_MAILBOX, gettext_lazy("局长信箱")),
+}
+
+PUBLIC_STATUS = {
+    AppealStatus.NEW: gettext_lazy("已受理,等待分办"),
+    AppealStatus.PENDING_DISPATCH: gettext_lazy("已受理,等待分办"),
+    AppealStatus.DISPATCHED: gettext_lazy("办理中"),
+    AppealStatus.CLOSED: gettext_lazy("已办结"),
+    AppealStatus.MERGED: gettext_lazy("已与相同事项合并办理"),
+}
+
+
+def _with_device(request, render_response) -> HttpResponse:
+    device = ratelimit.device_of(request) or ratelimit.new_device_id()
+    response = render_response(device)
+    ratelimit.ensure_device(request, response, device)
+    return response
+
+
+@never_cache
+def mailbox(request: HttpRequest, box: str) -> HttpResponse:
+    """The public letter form; a letter needs the captcha, and phone/device/IP counters allow it."""
+    if box not in MAILBOXES:
+        raise Http404
+    channel, title = MAILBOXES[box]
+
+    def page(form, device, status=200):
+        token, svg = new_challenge(device)
+        form.fields["captcha_token"].initial = token
+        if form.is_bound:
+            data = form.data.copy()
+            data["captcha_token"] = token
+            data["captcha"] = ""
+            form.data = data
+        return render(
+            request, "intake/mailbox.html", {"form": form, "title": title, "svg": svg, "box": box}, status=status
+        )
+
+    if request.method != "POST":
+        return _with_device(request, lambda device: page(MailboxForm(), device))
+
+    device = ratelimit.device_of(request)
+    form = MailboxForm(request.POST, request.FILES)
+    if device is None:
+        # No device cookie: the browser did not load the form (or refuses cookies).
+        form.add_error(None, _("请先打开来信页面再提交(需要允许浏览器保存 Cookie)。"))
+        return _with_device(request, lambda d: page(form, d, 400))
+    if not form.is_valid():
+        return _with_device(request, lambda d: page(form, d, 400))
+    data = form.cleaned_data
+    if not check_captcha(data["captcha_token"], data["captcha"], device):
+        form.add_error("captcha", _("验证码不正确或已过期,请重新计算。"))
+        return _with_device(request, lambda d: page(form, d, 400))
+    caller = phone_hash(data["citizen_phone"])
+    ip = client_ip(request) or "unknown"
+    allowed = (
+        ratelimit.hit(f"ip:{ip}", limit=settings.INTAKE_MAILBOX_PER_IP_PER_HOUR, window=3600)
+        and ratelimit.hit(f"device:{device}", limit=settings.INTAKE_MAILBOX_PER_DEVICE_PER_DAY, window=86400)
+        and ratelimit.hit(f"phone:{caller}", limit=settings.INTAKE_MAILBOX_PER_PHONE_PER_DAY, window=86400)
+    )
+    if not allowed:
+        form.add_error(None, _("提交过于频繁,请明天再试;紧急情况请拨打110。"))
+        return _with_device(request, lambda d: page(form, d, 429))
+    with transaction.atomic():
+        appeal, _created = services.create_appeal(
+            channel=channel,
+            content=data["content"],
+            title=data["title"],
+            citizen_name=data["citizen_name"],
+            citizen_phone=data["citizen_phone"],
+            address=data["address"],
+            is_enterprise=data["is_enterprise"],
+            kind=None,
+        )
+        if data.get("attachment"):
+            services.add_attachment(appeal, upload=data["attachment"])
+    request.session["intake_sent_code"] = appeal.tracking_code
+    return redirect("intake:mailbox_sent", box=box)
+
+
+@never_cache
+def mailbox_sent(request: HttpRequest, box: str) -> HttpResponse:
+    if box not in MAILBOXES:
+        raise Http404
+    code = request.session.get("intake_sent_code")
+    if not code:
+        return redirect("intake:mailbox", box=box)
+    return render(request, "intake/mailbox_sent.html", {"code": code, "title": MAILBOXES[box][1]})
+
+
+@never_cache
+def track(request: HttpRequest) -> HttpResponse:
+    """Status and public reply of one appeal for its tracking code + phone, and nothing else."""
+    result, not_found = None, False
+    form = TrackForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        device = ratelimit.device_of(request) or "none"
+        ip = client_ip(request) or "unknown"
+        if not (
+            ratelimit.hit(f"track:device:{device}", limit=settings.INTAKE_TRACK_PER_DEVICE_PER_HOUR, window=3600)
+            and ratelimit.hit(f"track:ip:{ip}", limit=settings.INTAKE_MAILBOX_PER_IP_PER_HOUR, window=3600)
+        ):
+            form.add_error(None, _("查询过于频繁,请稍后再试。"))
+            status = 429
+        else:
+            appeal = (
+                Appeal.objects.filter(
+                    tracking_code=form.cleaned_data["code"], citizen_phone_hash=phone_hash(form.cleaned_data["phone"])
+                )
+                .only("tracking_code", "status", "received_at", "closed_at", "public_reply", "channel")
+                .first()
+            )
+            if appeal is None:
+                not_found = True
+            else:
+                result = {
+                    "code": appeal.tracking_code,
+                    "channel": appeal.get_channel_display(),
+                    "received_at": appeal.received_at,
+                    "status": PUBLIC_STATUS[appeal.status],
+                    "closed": appeal.status == AppealStatus.CLOSED,
+                    "closed_at": appeal.closed_at,
+                    "reply": appeal.public_reply if appeal.status == AppealStatus.CLOSED else "",
+                }
+    elif request.method == "POST":
+        status = 400
+
+    def page(device):
+        return render(
+            request, "intake/track.html", {"form": form, "result": result, "not_found": not_found}, status=status
+        )
+
+    return _with_device(request, page)

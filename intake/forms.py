@@ -1,0 +1,121 @@
+"""Forms of the staff pages and the public mailboxes (all messages in Chinese)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from units.models import Unit
+
+from .choices import Channel, Kind, Severity
+from .models import Category
+from .phones import normalize_phone
+from .validators import validate_attachment
+
+
+def _categories():
+    return Category.objects.filter(is_active=True).select_related("parent").order_by("sort_order", "code")
+
+
+class PhoneField(forms.CharField):
+    """A Chinese mobile or landline, cleaned to E.164 (never shown back unmasked)."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        return normalize_phone(value) if value else ""
+
+
+class HotlineForm(forms.Form):
+    """The fast form center staff type a call into; severity left empty means "propose one"."""
+
+    channel = forms.ChoiceField(
+        label=_("渠道"),
+        choices=[(Channel.HOTLINE, Channel.HOTLINE.label), (Channel.ENTERPRISE, Channel.ENTERPRISE.label)],
+        initial=Channel.HOTLINE,
+    )
+    citizen_phone = PhoneField(label=_("来电号码"), max_length=40)
+    citizen_name = forms.CharField(label=_("诉求人"), max_length=60, required=False)
+    kind = forms.ChoiceField(label=_("诉求类型"), choices=Kind.choices, initial=Kind.COMPLAINT)
+    category = forms.ModelChoiceField(label=_("分类"), queryset=_categories(), required=False, empty_label=_("(待定)"))
+    severity = forms.ChoiceField(label=_("分级"), choices=[("", _("(系统建议)")), *Severity.choices], required=False)
+    address = forms.CharField(label=_("地址"), max_length=200, required=False)
+    title = forms.CharField(label=_("标题"), max_length=120, required=False)
+    content = forms.CharField(label=_("诉求内容"), widget=forms.Textarea(attrs={"rows": 6}))
+    is_enterprise = forms.BooleanField(label=_("涉企"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = _categories()
+
+
+class TriageForm(forms.Form):
+    kind = forms.ChoiceField(label=_("诉求类型"), choices=Kind.choices)
+    category = forms.ModelChoiceField(label=_("分类"), queryset=_categories(), required=False, empty_label=_("(待定)"))
+    severity = forms.ChoiceField(label=_("分级"), choices=Severity.choices)
+    proposed_unit = forms.ModelChoiceField(
+        label=_("建议承办单位"), queryset=Unit.objects.filter(is_active=True), required=False, empty_label=_("(未定)")
+    )
+    note = forms.CharField(label=_("研判意见"), required=False, max_length=500)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = _categories()
+
+
+class CloseForm(forms.Form):
+    reply = forms.CharField(label=_("答复内容(群众可查看)"), widget=forms.Textarea(attrs={"rows": 4}))
+    note = forms.CharField(label=_("内部备注"), required=False, max_length=500)
+
+
+class MergeForm(forms.Form):
+    into = forms.CharField(label=_("原诉求查询码"), max_length=12)
+    note = forms.CharField(label=_("说明"), required=False, max_length=500)
+
+
+class MarkForDispatchForm(forms.Form):
+    note = forms.CharField(label=_("说明"), required=False, max_length=500)
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(label=_("附件"))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        validate_attachment(upload)
+        return upload
+
+
+class MailboxForm(forms.Form):
+    """The public letter to the mayor or the director (mobile first, with an offline captcha)."""
+
+    citizen_name = forms.CharField(label=_("您的姓名"), max_length=60)
+    citizen_phone = PhoneField(
+        label=_("手机号码"), max_length=40, help_text=_("用于查询办理进度和工作人员联系您,不会公开。")
+    )
+    title = forms.CharField(label=_("标题"), max_length=120)
+    content = forms.CharField(
+        label=_("来信内容"), min_length=10, max_length=3000, widget=forms.Textarea(attrs={"rows": 8})
+    )
+    address = forms.CharField(label=_("事发地点"), max_length=200, required=False)
+    is_enterprise = forms.BooleanField(label=_("我是企业,反映涉企问题"), required=False)
+    attachment = forms.FileField(label=_("图片或录音(可选)"), required=False)
+    captcha = forms.CharField(label=_("验证码"), max_length=4, widget=forms.TextInput(attrs={"inputmode": "numeric"}))
+    captcha_token = forms.CharField(widget=forms.HiddenInput)
+
+    def clean_attachment(self):
+        upload = self.cleaned_data.get("attachment")
+        if upload:
+            validate_attachment(upload)
+        return upload
+
+
+class TrackForm(forms.Form):
+    code = forms.CharField(label=_("查询码"), max_length=12)
+    phone = PhoneField(label=_("来信时填写的手机号码"), max_length=40)
+
+    def clean_code(self):
+        code = self.cleaned_data["code"].strip().upper()
+        if not code.isalnum():
+            raise ValidationError(_("查询码格式不正确。"))
+        return code

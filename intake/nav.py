@@ -1,0 +1,31 @@
+"""Menu entries and panels of the intake app."""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from units.choices import Role
+from units.navigation import HomePanel, NavItem
+
+from .selectors import recent_counts
+
+CENTER = frozenset({Role.CENTER_STAFF, Role.ADMIN})
+
+
+def desk_panel(request) -> dict:
+    return {"counts": recent_counts(request.user), "desk_url": reverse("intake:desk")}
+
+
+NAV_ITEMS = [
+    NavItem(_("分诊台"), "intake:desk", roles=frozenset({Role.CENTER_STAFF, Role.ADMIN, Role.SUPERVISOR}), order=10),
+    NavItem(_("热线登记"), "intake:hotline", roles=CENTER, order=11),
+    NavItem(_("号码查看记录"), "intake:phone_reveals", roles=frozenset({Role.ADMIN}), order=950),
+]
+
+HOME_PANELS = [
+    HomePanel(
+        "intake/_panel_desk.html",
+        roles=frozenset({Role.CENTER_STAFF, Role.ADMIN, Role.SUPERVISOR}),
+        order=10,
+        context=desk_panel,
+    ),
+]
