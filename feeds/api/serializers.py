@@ -1,0 +1,81 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from ..models import DeliveryAttempt, ImportBatch, ResultDelivery
+
+
+class AppealPushSerializer(serializers.Serializer):
+    """One appeal pushed by 12345, 12389 or a message board (SPEC §11)."""
+
+    external_id = serializers.CharField(max_length=64, label=_("来源编号"))
+    received_at = serializers.DateTimeField(
+        label=_("受理时间"), help_text=_("ISO 8601，带时区，如 2026-05-20T14:30:00+08:00")
+    )
+    citizen_name = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+    citizen_phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    content = serializers.CharField(label=_("诉求内容"))
+    address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    category_hint = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
+    is_enterprise = serializers.BooleanField(required=False, default=False)
+
+
+class AppealPushResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    tracking_code = serializers.CharField()
+
+
+class DeliveryAttemptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DeliveryAttempt
+        fields = ["number", "started_at", "http_status", "response_excerpt", "error", "duration_ms"]
+
+
+class ResultDeliverySerializer(serializers.ModelSerializer):
+    source = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    attempt_rows = DeliveryAttemptSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ResultDelivery
+        fields = [
+            "id",
+            "uuid",
+            "appeal",
+            "source",
+            "sequence",
+            "status",
+            "status_display",
+            "attempts",
+            "next_attempt_at",
+            "last_error",
+            "delivered_at",
+            "created_at",
+            "payload",
+            "attempt_rows",
+        ]
+
+
+class ImportBatchSerializer(serializers.ModelSerializer):
+    source = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = ImportBatch
+        fields = [
+            "id",
+            "kind",
+            "source",
+            "filename",
+            "status",
+            "status_display",
+            "method",
+            "total_rows",
+            "created",
+            "duplicates",
+            "rejected",
+            "progress",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]

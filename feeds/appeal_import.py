@@ -1,0 +1,564 @@
+"""Importing appeals from a file: the row rules, the row-by-row path and the COPY path.
+
+Both paths apply the same rules with the same messages and give the same report:
+
+* 来源编号, 受理时间 and 诉求内容 are required; 受理时间 is a date and time (``2026-05-20 14:30``,
+  ``2026/5/20 14:30:00`` or ISO 8601 with an offset; without an offset it is Beijing time) and not
+  in the future; 联系电话, when given, is a valid number; 涉企 is 是/否 (or 1/0, true/false);
+* a 来源编号 repeated in the file is rejected on every row after the first good one;
+* a 来源编号 already received on that channel is a duplicate: counted, not created again.
+
+The row-by-row path calls ``intake.services.create_appeal`` for each good row (SQLite, small
+files). The COPY path (PostgreSQL, large files) lets Python compute only what SQL cannot (phone
+normalisation, encryption and keyed hash; tracking codes; category hints), COPYs the rows into a
+temporary staging table, validates them set-wise in SQL and inserts the good ones with
+``INSERT … ON CONFLICT DO NOTHING`` plus their timeline rows, in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from intake.choices import AppealStatus, Channel, Kind, Severity
+from intake.models import new_tracking_code
+from intake.phones import encrypt, mask, normalize_phone, phone_hash
+
+from .imports import APPEAL_FIELD_LABELS, ImportFileError, ImportOutcome, RowError, missing_columns
+from .models import ImportBatch
+
+REQUIRED_COLUMNS = ("external_id", "received_at", "content")
+FIELDS = ("external_id", "received_at", "citizen_name", "citizen_phone", "content", "address", "category_hint")
+TRUE_WORDS = ("是", "1", "true", "yes", "y", "涉企")
+FALSE_WORDS = ("", "否", "0", "false", "no", "n", "非涉企")
+FUTURE_TOLERANCE = dt.timedelta(minutes=10)
+
+# One pattern for Python and PostgreSQL (both understand this regular-expression dialect).
+DATETIME_PATTERN = (
+    r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})"
+    r"(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?"
+    r" ?(Z|[+-]\d{2}(?::?\d{2})?)?$"
+)
+_DATETIME_RE = re.compile(DATETIME_PATTERN)
+
+
+def label(field: str) -> str:
+    return APPEAL_FIELD_LABELS.get(field, field)
+
+
+def messages() -> dict[str, str]:
+    """The row rules' messages (translated once per import, used by both paths)."""
+    return {
+        "external_id_required": _("来源编号不能为空。"),
+        "external_id_long": _("来源编号不能超过64个字符。"),
+        "received_required": _("受理时间不能为空。"),
+        "received_invalid": _("受理时间格式不正确，应为“2026-05-20 14:30”或带时区的 ISO 8601 时间。"),
+        "received_future": _("受理时间晚于当前时间。"),
+        "content_required": _("诉求内容不能为空。"),
+        "enterprise_invalid": _("涉企只能填写“是”或“否”。"),
+        "duplicate_in_file": _("与第 %(row)s 行的来源编号重复。"),
+    }
+
+
+def parse_received_at(text: str) -> dt.datetime | None:
+    """The aware datetime written in ``text`` (see DATETIME_PATTERN), or None when it is not one."""
+    match = _DATETIME_RE.match((text or "").strip())
+    if not match:
+        return None
+    year, month, day, hour, minute, second, offset = match.groups()
+    if not 1900 <= int(year) <= 2999:
+        return None
+    try:
+        naive = dt.datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0))
+    except ValueError:
+        return None
+    if not offset:
+        return naive.replace(tzinfo=ZoneInfo(settings.TIME_ZONE))
+    if offset == "Z":
+        return naive.replace(tzinfo=dt.UTC)
+    digits = offset[1:].replace(":", "")
+    delta = dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
+    return naive.replace(tzinfo=dt.timezone(delta if offset[0] == "+" else -delta))
+
+
+def parse_enterprise(text: str) -> bool | None:
+    value = (text or "").strip().lower()
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    return None
+
+
+def masked_raw_phone(raw: str) -> str:
+    """What a report may show of a number: masked when valid, mostly hidden when not."""
+    raw = (raw or "").strip()
+    if not raw:
+        return ""
+    try:
+        return mask(normalize_phone(raw))
+    except ValidationError:
+        return f"{raw[:3]}****{raw[-2:]}" if len(raw) > 6 else "****"
+
+
+def report_raw(row: dict[str, str]) -> dict[str, str]:
+    """The row as kept in the error report, under Chinese labels, without a readable phone."""
+    raw = {label(k): v for k, v in row.items() if k in APPEAL_FIELD_LABELS or k == "is_enterprise"}
+    if "citizen_phone" in row:
+        raw[label("citizen_phone")] = masked_raw_phone(row["citizen_phone"])
+    return raw
+
+
+def check_row(row: dict[str, str], *, now: dt.datetime, msgs: dict[str, str]) -> tuple[dict, list[tuple[str, str]]]:
+    """The cleaned values of a row and its errors as (field, reason); the phone is checked here too."""
+    errors: list[tuple[str, str]] = []
+    external_id = (row.get("external_id") or "").strip()
+    if not external_id:
+        errors.append(("external_id", msgs["external_id_required"]))
+    elif len(external_id) > 64:
+        errors.append(("external_id", msgs["external_id_long"]))
+    received_text = (row.get("received_at") or "").strip()
+    received_at = parse_received_at(received_text)
+    if not received_text:
+        errors.append(("received_at", msgs["received_required"]))
+    elif received_at is None:
+        errors.append(("received_at", msgs["received_invalid"]))
+    elif received_at > now + FUTURE_TOLERANCE:
+        errors.append(("received_at", msgs["received_future"]))
+    content = (row.get("content") or "").strip()
+    if not content:
+        errors.append(("content", msgs["content_required"]))
+    phone = (row.get("citizen_phone") or "").strip()
+    if phone:
+        try:
+            normalize_phone(phone)
+        except ValidationError as exc:
+            errors.append(("citizen_phone", exc.messages[0]))
+    is_enterprise = parse_enterprise(row.get("is_enterprise", ""))
+    if is_enterprise is None:
+        errors.append(("is_enterprise", msgs["enterprise_invalid"]))
+    data = {
+        "external_id": external_id,
+        "received_at": received_at,
+        "citizen_name": (row.get("citizen_name") or "").strip(),
+        "citizen_phone": phone,
+        "content": content,
+        "address": (row.get("address") or "").strip(),
+        "category_hint": (row.get("category_hint") or "").strip(),
+        "is_enterprise": bool(is_enterprise),
+    }
+    return data, errors
+
+
+def import_appeal_rows(
+    batch: ImportBatch,
+    rows: Iterable[tuple[int, dict[str, str]]],
+    *,
+    progress: Callable[[int], None],
+    estimated_rows: int = 0,
+    method: str | None = None,
+) -> ImportOutcome:
+    """The import handler for appeals: picks the path, runs it inside the caller's transaction."""
+    if batch.source is None or not batch.source.channel:
+        raise ImportFileError(_("该数据来源未设置对应渠道，不能导入诉求。"))
+    rows = iter(rows)
+    first = list(itertools.islice(rows, 1))
+    if not first:
+        return ImportOutcome(method="orm")
+    missing = missing_columns(first[0][1], REQUIRED_COLUMNS)
+    if missing:
+        raise ImportFileError(_("缺少必需的列：%(cols)s。") % {"cols": "、".join(label(c) for c in missing)})
+    threshold = settings.FEED_IMPORT_COPY_MIN_ROWS
+    head = first + list(itertools.islice(rows, threshold))
+    all_rows = itertools.chain(head, rows)
+    if method is None:
+        method = "copy" if settings.IS_POSTGRES and len(head) > threshold else "orm"
+    if method == "copy":
+        return _import_by_copy(batch, all_rows, progress=progress, estimated_rows=max(estimated_rows, len(head)))
+    return _import_row_by_row(batch, all_rows, progress=progress, estimated_rows=max(estimated_rows, len(head)))
+
+
+def _every(n: int, estimated_rows: int, progress: Callable[[int], None], share: int) -> Callable[[int], None]:
+    def tick(done: int) -> None:
+        if done % n == 0 and estimated_rows:
+            progress(min(share, int(done * share / estimated_rows)))
+
+    return tick
+
+
+def _import_row_by_row(
+    batch: ImportBatch, rows: Iterator[tuple[int, dict[str, str]]], *, progress, estimated_rows: int
+) -> ImportOutcome:
+    """One ``create_appeal`` per good row: the same code path as a push."""
+    from intake.services import create_appeal
+
+    msgs = messages()
+    now = timezone.now()
+    outcome = ImportOutcome(method="orm")
+    seen: dict[str, int] = {}
+    tick = _every(50, estimated_rows, progress, 99)
+    for number, row in rows:
+        outcome.total_rows += 1
+        tick(outcome.total_rows)
+        data, errors = check_row(row, now=now, msgs=msgs)
+        if not errors and data["external_id"] in seen:
+            errors.append(("external_id", msgs["duplicate_in_file"] % {"row": seen[data["external_id"]]}))
+        if errors:
+            raw = report_raw(row)
+            outcome.errors.extend(RowError(number, label(f), reason, raw) for f, reason in errors)
+            continue
+        seen[data["external_id"]] = number
+        try:
+            with transaction.atomic():
+                _appeal, created = create_appeal(channel=batch.source.channel, actor=batch.uploaded_by, **data)
+        except ValidationError as exc:
+            raw = report_raw(row)
+            for field, reasons in exc.message_dict.items():
+                outcome.errors.extend(RowError(number, label(field), reason, raw) for reason in reasons)
+            continue
+        if created:
+            outcome.created += 1
+        else:
+            outcome.duplicates += 1
+    return outcome
+
+
+# --- The COPY path ----------------------------------------------------------------------------
+
+STAGE_COLUMNS = (
+    "row_number",
+    "external_id",
+    "received_raw",
+    "citizen_name",
+    "phone_masked",
+    "phone_enc",
+    "phone_hash",
+    "phone_error",
+    "content",
+    "address",
+    "category_hint",
+    "enterprise_raw",
+    "tracking_code",
+)
+
+
+class _PhoneCache:
+    """Normalise, encrypt and hash each distinct number once per file."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, tuple[str, str, str, str]] = {}
+
+    def __call__(self, raw: str) -> tuple[str, str, str, str]:
+        raw = (raw or "").strip()
+        if not raw:
+            return "", "", "", ""
+        hit = self._cache.get(raw)
+        if hit is None:
+            try:
+                e164 = normalize_phone(raw)
+            except ValidationError as exc:
+                hit = (masked_raw_phone(raw), "", "", exc.messages[0])
+            else:
+                hit = (mask(e164), encrypt(e164), phone_hash(e164), "")
+            if len(self._cache) < 200_000:
+                self._cache[raw] = hit
+        return hit
+
+
+def _stage_name(batch: ImportBatch) -> str:
+    return f"feeds_stage_{int(batch.pk)}"
+
+
+def _import_by_copy(
+    batch: ImportBatch, rows: Iterator[tuple[int, dict[str, str]]], *, progress, estimated_rows: int
+) -> ImportOutcome:
+    """COPY into a temporary table, validate set-wise, insert with ON CONFLICT DO NOTHING.
+
+    1. create ``feeds_stage_<batch>`` (temporary, dropped at commit) and COPY every row into it,
+       with phone ciphertext/hash/mask and a tracking code computed in Python;
+    2. in SQL: parse dates, write one ImportRowError per broken rule, mark those rows bad, then
+       reject later rows repeating an external id of the file;
+    3. map the distinct category hints (few) with intake's own rule, apply risk words and the
+       category's default severity set-wise, make tracking codes unique;
+    4. insert the good rows into intake_appeal with ON CONFLICT (channel, external_id) DO
+       NOTHING; the rows that were not inserted were already received: duplicates. The
+       "received" (and "risk") timeline rows are inserted from the RETURNING set.
+    """
+    msgs = messages()
+    stage = _stage_name(batch)
+    source = batch.source
+    phones = _PhoneCache()
+    total = 0
+    tick = _every(2000, estimated_rows, progress, 70)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {stage}")
+        cursor.execute(
+            f"""CREATE TEMPORARY TABLE {stage} (
+                row_number integer PRIMARY KEY, external_id text, received_raw text, citizen_name text,
+                phone_masked text, phone_enc text, phone_hash text, phone_error text, content text,
+                address text, category_hint text, enterprise_raw text, tracking_code text,
+                received_at timestamptz, is_enterprise boolean, category_id bigint,
+                severity text, risk_words text NOT NULL DEFAULT '', ok boolean NOT NULL DEFAULT true
+            ) ON COMMIT DROP"""
+        )
+        with cursor.cursor.copy(f"COPY {stage} ({', '.join(STAGE_COLUMNS)}) FROM STDIN") as copy:
+            for number, row in rows:
+                total += 1
+                tick(total)
+                masked, enc, hashed, phone_error = phones(row.get("citizen_phone", ""))
+                copy.write_row(
+                    (
+                        number,
+                        (row.get("external_id") or "").strip(),
+                        (row.get("received_at") or "").strip(),
+                        (row.get("citizen_name") or "").strip()[:60],
+                        masked,
+                        enc,
+                        hashed,
+                        phone_error,
+                        (row.get("content") or "").strip(),
+                        (row.get("address") or "").strip()[:200],
+                        (row.get("category_hint") or "").strip()[:100],
+                        (row.get("is_enterprise") or "").strip(),
+                        new_tracking_code(),
+                    )
+                )
+        cursor.execute(f"ANALYZE {stage}")
+        progress(75)
+        _validate_in_sql(cursor, stage, batch=batch, msgs=msgs)
+        progress(85)
+        _propose_in_sql(cursor, stage)
+        _unique_tracking_codes(cursor, stage)
+        progress(90)
+        created, risky = _insert_appeals(cursor, stage, batch=batch, channel=source.channel)
+        cursor.execute(f"SELECT count(*) FROM {stage} WHERE ok")
+        good = cursor.fetchone()[0]
+        cursor.execute(f"DROP TABLE {stage}")
+    if risky:
+        _alert_later(risky)
+    outcome = ImportOutcome(total_rows=total, created=created, duplicates=good - created, method="copy")
+    outcome.errors = []  # written set-wise straight into feeds_importrowerror
+    return outcome
+
+
+def _raw_json_sql() -> str:
+    """The error report's copy of a staged row, under the Chinese column labels."""
+    pairs = [
+        ("external_id", "external_id"),
+        ("received_at", "received_raw"),
+        ("citizen_name", "citizen_name"),
+        ("citizen_phone", "phone_masked"),
+        ("content", "content"),
+        ("address", "address"),
+        ("category_hint", "category_hint"),
+        ("is_enterprise", "enterprise_raw"),
+    ]
+    return "jsonb_build_object(" + ", ".join(f"'{label(f)}', s.{col}" for f, col in pairs) + ")"
+
+
+def _validate_in_sql(cursor, stage: str, *, batch: ImportBatch, msgs: dict[str, str]) -> None:
+    # Dates: only strings matching the pattern with a real calendar date and time are cast, so a
+    # bad value becomes NULL (reported) instead of aborting the statement.
+    cursor.execute(
+        f"""
+        WITH parts AS (
+            SELECT row_number, regexp_match(received_raw, %(pattern)s) AS m FROM {stage}
+        ), valid AS (
+            SELECT row_number, m,
+                   m[1]::int AS y, m[2]::int AS mo, m[3]::int AS d,
+                   coalesce(m[4], '0')::int AS h, coalesce(m[5], '0')::int AS mi, coalesce(m[6], '0')::int AS s
+            FROM parts WHERE m IS NOT NULL
+        ), checked AS (
+            SELECT row_number, m, y, mo, d, h, mi, s FROM valid
+            WHERE mo BETWEEN 1 AND 12 AND y BETWEEN 1900 AND 2999 AND h < 24 AND mi < 60 AND s < 60
+              AND d BETWEEN 1 AND extract(day FROM (make_date(y, mo, 1) + interval '1 month - 1 day'))::int
+        )
+        UPDATE {stage} t SET received_at = CASE
+            WHEN c.m[7] IS NULL THEN make_timestamp(c.y, c.mo, c.d, c.h, c.mi, c.s) AT TIME ZONE %(tz)s
+            ELSE (format('%%s-%%s-%%s %%s:%%s:%%s', c.y, lpad(c.mo::text, 2, '0'), lpad(c.d::text, 2, '0'),
+                         lpad(c.h::text, 2, '0'), lpad(c.mi::text, 2, '0'), lpad(c.s::text, 2, '0')) || ' ' ||
+                  CASE WHEN c.m[7] = 'Z' THEN '+00:00'
+                       ELSE substr(c.m[7], 1, 3) || ':' || coalesce(nullif(right(replace(c.m[7], ':', ''), -3), ''), '00')
+                  END)::timestamptz
+        END
+        FROM checked c WHERE t.row_number = c.row_number
+        """,
+        {"pattern": DATETIME_PATTERN, "tz": settings.TIME_ZONE},
+    )
+    cursor.execute(
+        f"""UPDATE {stage} SET is_enterprise = CASE
+                WHEN lower(enterprise_raw) = ANY(%(yes)s) THEN true
+                WHEN lower(enterprise_raw) = ANY(%(no)s) THEN false END""",
+        {"yes": list(TRUE_WORDS), "no": list(FALSE_WORDS)},
+    )
+    raw = _raw_json_sql()
+    rules = [
+        ("external_id", "s.external_id = ''", msgs["external_id_required"]),
+        ("external_id", "length(s.external_id) > 64", msgs["external_id_long"]),
+        ("received_at", "s.received_raw = ''", msgs["received_required"]),
+        ("received_at", "s.received_raw <> '' AND s.received_at IS NULL", msgs["received_invalid"]),
+        ("received_at", "s.received_at > %(latest)s", msgs["received_future"]),
+        ("content", "s.content = ''", msgs["content_required"]),
+        ("citizen_phone", "s.phone_error <> ''", None),
+        ("is_enterprise", "s.is_enterprise IS NULL", msgs["enterprise_invalid"]),
+    ]
+    selects = []
+    params: dict[str, object] = {"batch": batch.pk, "latest": timezone.now() + FUTURE_TOLERANCE}
+    for i, (field, condition, reason) in enumerate(rules):
+        params[f"f{i}"] = label(field)
+        reason_sql = "s.phone_error" if reason is None else f"%(r{i})s"
+        if reason is not None:
+            params[f"r{i}"] = reason
+        selects.append(f"SELECT s.row_number, %(f{i})s, {reason_sql}, {raw} FROM {stage} s WHERE {condition}")
+    cursor.execute(
+        f"""INSERT INTO feeds_importrowerror (batch_id, row_number, field, reason, raw)
+            SELECT %(batch)s, e.* FROM ({" UNION ALL ".join(selects)}) AS e""",
+        params,
+    )
+    cursor.execute(
+        f"""UPDATE {stage} s SET ok = false WHERE EXISTS (
+                SELECT 1 FROM feeds_importrowerror e WHERE e.batch_id = %s AND e.row_number = s.row_number)""",
+        [batch.pk],
+    )
+    # The first good row of an external id wins; later good rows with the same id are reported.
+    cursor.execute(
+        f"""
+        WITH firsts AS (
+            SELECT row_number, min(row_number) OVER (PARTITION BY external_id) AS first_row
+            FROM {stage} WHERE ok
+        ), repeated AS (
+            INSERT INTO feeds_importrowerror (batch_id, row_number, field, reason, raw)
+            SELECT %(batch)s, s.row_number, %(field)s, replace(%(reason)s, '%%(row)s', f.first_row::text), {raw}
+            FROM {stage} s JOIN firsts f ON f.row_number = s.row_number
+            WHERE f.row_number <> f.first_row
+            RETURNING row_number
+        )
+        UPDATE {stage} s SET ok = false FROM repeated r WHERE s.row_number = r.row_number
+        """,
+        {"batch": batch.pk, "field": label("external_id"), "reason": msgs["duplicate_in_file"]},
+    )
+
+
+def _propose_in_sql(cursor, stage: str) -> None:
+    """Category from the hint (intake's rule, once per distinct hint) and the proposed severity."""
+    from intake.services import map_category_hint
+
+    cursor.execute(f"SELECT DISTINCT category_hint FROM {stage} WHERE ok AND category_hint <> ''")
+    hints = [r[0] for r in cursor.fetchall()]
+    mapping = {hint: category for hint in hints if (category := map_category_hint(hint)) is not None}
+    if mapping:
+        cursor.execute(
+            f"""UPDATE {stage} s SET category_id = m.cid
+                FROM unnest(%s::text[], %s::bigint[]) AS m(hint, cid) WHERE s.category_hint = m.hint""",
+            [list(mapping), [c.pk for c in mapping.values()]],
+        )
+    cursor.execute(
+        f"""UPDATE {stage} s SET risk_words = r.words FROM (
+                SELECT s2.row_number, left(string_agg(w.word, '、' ORDER BY w.word), 200) AS words
+                FROM {stage} s2 JOIN intake_riskword w
+                  ON w.is_active AND w.word <> '' AND strpos(s2.content, w.word) > 0
+                WHERE s2.ok GROUP BY s2.row_number
+            ) r WHERE s.row_number = r.row_number"""
+    )
+    cursor.execute(
+        f"""UPDATE {stage} s SET severity = CASE WHEN s.risk_words <> '' THEN %s
+                ELSE coalesce((SELECT c.default_severity FROM intake_category c WHERE c.id = s.category_id), %s) END
+            WHERE s.ok""",
+        [Severity.RED, Severity.BLUE],
+    )
+
+
+def _unique_tracking_codes(cursor, stage: str) -> None:
+    """Re-draw the (rare) tracking codes already taken, in the database or twice in the file."""
+    for _round in range(10):
+        cursor.execute(
+            f"""SELECT s.row_number FROM {stage} s WHERE s.ok AND (
+                    EXISTS (SELECT 1 FROM intake_appeal a WHERE a.tracking_code = s.tracking_code)
+                    OR s.tracking_code IN (
+                        SELECT tracking_code FROM {stage} WHERE ok GROUP BY tracking_code HAVING count(*) > 1))"""
+        )
+        clashes = [r[0] for r in cursor.fetchall()]
+        if not clashes:
+            return
+        cursor.execute(
+            f"""UPDATE {stage} s SET tracking_code = m.code
+                FROM unnest(%s::int[], %s::text[]) AS m(n, code) WHERE s.row_number = m.n""",
+            [clashes, [new_tracking_code() for _ in clashes]],
+        )
+    raise RuntimeError("could not draw unique tracking codes")
+
+
+def _insert_appeals(cursor, stage: str, *, batch: ImportBatch, channel: str) -> tuple[int, list[int]]:
+    severity_rank = "CASE s.severity " + " ".join(f"WHEN '{s.value}' THEN {s.rank}" for s in Severity) + " END"
+    actor = batch.uploaded_by_id
+    cursor.execute(
+        f"""
+        WITH ins AS (
+            INSERT INTO intake_appeal (
+                channel, external_id, tracking_code, kind, category_id, severity, severity_rank, status,
+                title, content, address, citizen_name, citizen_phone, citizen_phone_hash, is_enterprise,
+                received_at, unit_id, proposed_unit_id, is_repeat, repeat_of_id, merged_into_id, risk_words,
+                category_hint, similarity, public_reply, closed_at, created_by_id, created_at, updated_at)
+            SELECT %(channel)s, s.external_id, s.tracking_code, %(kind)s, s.category_id, s.severity,
+                   {severity_rank}, %(status)s, '', s.content, s.address, s.citizen_name, s.phone_enc,
+                   s.phone_hash, s.is_enterprise OR %(channel)s = %(enterprise)s, s.received_at, NULL, NULL,
+                   false, NULL, NULL, s.risk_words, s.category_hint, NULL, '', NULL, %(actor)s, now(), now()
+            FROM {stage} s WHERE s.ok ORDER BY s.row_number
+            ON CONFLICT (channel, external_id) WHERE external_id IS NOT NULL DO NOTHING
+            RETURNING id, external_id, severity, risk_words
+        ), received AS (
+            INSERT INTO intake_appealevent (appeal_id, actor_id, action, from_status, to_status, note, data, created_at)
+            SELECT ins.id, %(actor)s, 'received', '', %(status)s, '',
+                   jsonb_build_object('channel', %(channel)s::text, 'external_id', ins.external_id,
+                                      'proposed_severity', ins.severity, 'import_batch', %(batch)s::bigint),
+                   now()
+            FROM ins RETURNING appeal_id
+        ), risk AS (
+            INSERT INTO intake_appealevent (appeal_id, actor_id, action, from_status, to_status, note, data, created_at)
+            SELECT ins.id, NULL, 'risk_alert', '', '', ins.risk_words,
+                   jsonb_build_object('words', to_jsonb(string_to_array(ins.risk_words, '、'))), now()
+            FROM ins WHERE ins.risk_words <> '' RETURNING appeal_id
+        )
+        SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM received),
+               coalesce((SELECT array_agg(appeal_id) FROM risk), '{{}}')
+        """,
+        {
+            "channel": channel,
+            "kind": Kind.COMPLAINT,
+            "status": AppealStatus.NEW,
+            "enterprise": Channel.ENTERPRISE,
+            "actor": actor,
+            "batch": batch.pk,
+        },
+    )
+    created, _events, risky = cursor.fetchone()
+    return int(created), list(risky)
+
+
+def _alert_later(appeal_ids: list[int]) -> None:
+    """Imported appeals with risk words alert the center exactly as pushed ones do."""
+    from intake import services as intake_services
+
+    alert = getattr(intake_services, "_alert_center", None)
+    if alert is None:
+        return
+
+    def run() -> None:
+        for pk in appeal_ids:
+            alert(pk)
+
+    transaction.on_commit(run)
+
+
+def dumps_raw(raw: dict) -> str:
+    return json.dumps(raw, ensure_ascii=False)

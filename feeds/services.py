@@ -1,0 +1,561 @@
+"""Writes of the feeds app: source keys, pushes, import batches, results sent back to platforms.
+
+Views, the API, tasks and commands call these functions; nothing else changes a batch's or a
+delivery's status.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+import uuid
+from datetime import timedelta
+
+import requests
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from intake.models import Appeal
+from units.choices import Role
+from units.models import User
+from units.services import notify
+
+from . import signing
+from .choices import BatchStatus, DeliveryStatus, FeedKind
+from .imports import ImportFileError, aliases_for, estimate_rows, handler_for, read_rows
+from .models import DeliveryAttempt, FeedSource, ImportBatch, ImportRowError, ResultDelivery
+
+logger = logging.getLogger(__name__)
+
+IMPORT_EXTENSIONS = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
+
+
+# --- Sources ------------------------------------------------------------------------------------
+
+
+def generate_source_key(source: FeedSource, *, actor: User | None = None) -> str:
+    """Give ``source`` a fresh key and return it; only its hash is kept, so show it once."""
+    with transaction.atomic():
+        locked = FeedSource.objects.select_for_update().get(pk=source.pk)
+        key = locked.new_key()
+        locked.save(update_fields=["key_hash", "key_prefix", "key_created_at"])
+    logger.info("feed source %s: new key %s… issued by %s", locked.code, locked.key_prefix, getattr(actor, "pk", None))
+    source.key_hash, source.key_prefix, source.key_created_at = (
+        locked.key_hash,
+        locked.key_prefix,
+        locked.key_created_at,
+    )
+    return key
+
+
+# --- Pushes -------------------------------------------------------------------------------------
+
+
+def receive_appeal(*, source: FeedSource, data: dict, actor: User | None = None) -> tuple[Appeal, bool]:
+    """One appeal pushed by a platform: (appeal, created). A re-sent external id creates nothing.
+
+    Raises ValidationError (field → Chinese messages) for what intake refuses, e.g. a bad phone.
+    """
+    from intake.services import create_appeal
+
+    if source.kind != FeedKind.APPEALS or not source.channel:
+        raise ValidationError(_("该数据来源不接收诉求。"))
+    return create_appeal(
+        channel=source.channel,
+        content=data["content"],
+        received_at=data["received_at"],
+        external_id=data["external_id"],
+        citizen_name=data.get("citizen_name", ""),
+        citizen_phone=data.get("citizen_phone", ""),
+        address=data.get("address", ""),
+        is_enterprise=bool(data.get("is_enterprise", False)),
+        category_hint=data.get("category_hint") or None,
+        actor=actor,
+    )
+
+
+# --- Imports ------------------------------------------------------------------------------------
+
+
+def _progress_key(batch_id: int) -> str:
+    return f"feeds:batch-progress:{batch_id}"
+
+
+def set_progress(batch_id: int, percent: int) -> None:
+    """Live progress of a running batch. Kept in the cache: the batch row is locked by the import's
+    own transaction, whose writes nobody else sees before it commits."""
+    cache.set(_progress_key(batch_id), int(percent), 6 * 3600)
+
+
+def current_progress(batch: ImportBatch) -> int:
+    if batch.status in (BatchStatus.DONE, BatchStatus.FAILED):
+        return 100 if batch.status == BatchStatus.DONE else batch.progress
+    return int(cache.get(_progress_key(batch.pk)) or batch.progress or 0)
+
+
+def validate_import_file(upload: UploadedFile) -> None:
+    name = (upload.name or "").lower()
+    if not name.endswith(IMPORT_EXTENSIONS):
+        if name.endswith(".xls"):
+            raise ValidationError(_("不支持旧版 .xls 文件，请另存为 .xlsx 或 CSV 后再上传。"))
+        raise ValidationError(_("只支持 CSV 或 XLSX 文件。"))
+    if not upload.size:
+        raise ValidationError(_("文件是空的。"))
+    if upload.size > settings.FEED_IMPORT_MAX_BYTES:
+        raise ValidationError(
+            _("文件过大，不能超过 %(mb)d MB。") % {"mb": settings.FEED_IMPORT_MAX_BYTES // (1024 * 1024)}
+        )
+
+
+def start_import(
+    *,
+    kind: str,
+    source: FeedSource | None,
+    upload: UploadedFile,
+    actor: User | None,
+    run_now: bool = False,
+    method: str | None = None,
+) -> ImportBatch:
+    """Store the file as a queued batch and have a worker import it after commit.
+
+    With ``run_now`` (the management command) the import runs in this process instead.
+    """
+    validate_import_file(upload)
+    if kind == FeedKind.APPEALS and (source is None or source.kind != FeedKind.APPEALS or not source.channel):
+        raise ValidationError(_("请选择一个诉求类数据来源。"))
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    filename = (upload.name or "upload.csv").rsplit("/", 1)[-1][-200:]
+    batch = ImportBatch(kind=kind, source=source, filename=filename, uploaded_by=actor, file_sha256=digest.hexdigest())
+    batch.file.save(filename, upload, save=False)
+    batch.save()
+    if run_now:
+        run_import_batch(batch.pk, method=method)
+        batch.refresh_from_db()
+    else:
+        from .tasks import run_import_batch_task
+
+        run_import_batch_task.delay_on_commit(batch.pk)
+    return batch
+
+
+def _claim_batch(batch_id: int) -> ImportBatch | None:
+    """Take a queued batch, or a running one whose worker has been silent too long (it died)."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.FEED_IMPORT_STALE_SECONDS)
+    with transaction.atomic():
+        batch = (
+            ImportBatch.objects.select_for_update(skip_locked=True)
+            .filter(pk=batch_id)
+            .filter(Q(status=BatchStatus.QUEUED) | Q(status=BatchStatus.RUNNING, started_at__lt=stale))
+            .first()
+        )
+        if batch is None:
+            return None
+        if batch.attempts >= settings.FEED_IMPORT_MAX_ATTEMPTS:
+            batch.status = BatchStatus.FAILED
+            batch.error = batch.error or _("多次执行未能完成，已停止。")
+            batch.finished_at = now
+            batch.save(update_fields=["status", "error", "finished_at"])
+            transaction.on_commit(lambda: _tell_admins_batch_failed(batch.pk))
+            return None
+        batch.status = BatchStatus.RUNNING
+        batch.attempts += 1
+        batch.started_at = now
+        batch.progress = 0
+        batch.save(update_fields=["status", "attempts", "started_at", "progress"])
+    return batch
+
+
+def run_import_batch(batch_id: int, *, method: str | None = None) -> ImportBatch | None:
+    """Import one batch, exactly once, whoever calls it and however often.
+
+    1. claim it (queued → running, or a stale running batch) with SKIP LOCKED, so a batch a live
+       worker holds is left alone;
+    2. in ONE transaction holding the batch row's lock: forget errors of an earlier broken run,
+       run the kind's handler, store its row errors and counts, mark it done. A worker that dies
+       rolls all of it back, and the sweeper re-drives the batch;
+    3. a file that cannot be read fails the batch with its (Chinese) reason; an unexpected error
+       puts it back in the queue until FEED_IMPORT_MAX_ATTEMPTS.
+    """
+    claimed = _claim_batch(batch_id)
+    if claimed is None:
+        return None
+    set_progress(claimed.pk, 0)
+    try:
+        with transaction.atomic():
+            batch = (
+                ImportBatch.objects.select_for_update(of=("self",))
+                .select_related("source", "uploaded_by")
+                .get(pk=claimed.pk)
+            )
+            if batch.status != BatchStatus.RUNNING or batch.started_at != claimed.started_at:
+                return None  # another worker took it over meanwhile
+            ImportRowError.objects.filter(batch=batch).delete()
+            handler = handler_for(batch.kind)
+            with batch.file.open("rb") as fileobj:
+                estimated = estimate_rows(fileobj, filename=batch.filename)
+                rows = read_rows(fileobj, filename=batch.filename, aliases=aliases_for(batch.kind))
+                options = {"method": method} if method else {}
+                outcome = handler(
+                    batch, rows, progress=lambda p: set_progress(batch.pk, p), estimated_rows=estimated, **options
+                )
+            ImportRowError.objects.bulk_create(
+                [
+                    ImportRowError(
+                        batch=batch, row_number=e.row_number, field=e.field, reason=e.reason[:300], raw=e.raw
+                    )
+                    for e in outcome.errors
+                ],
+                batch_size=1000,
+            )
+            batch.rejected = ImportRowError.objects.filter(batch=batch).values("row_number").distinct().count()
+            batch.total_rows = outcome.total_rows
+            batch.created = outcome.created
+            batch.duplicates = outcome.duplicates
+            batch.method = outcome.method
+            batch.status = BatchStatus.DONE
+            batch.progress = 100
+            batch.error = ""
+            batch.finished_at = timezone.now()
+            batch.save()
+    except ImportFileError as exc:
+        ImportBatch.objects.filter(pk=claimed.pk, status=BatchStatus.RUNNING).update(
+            status=BatchStatus.FAILED, error=str(exc), finished_at=timezone.now()
+        )
+    except Exception as exc:
+        logger.exception("import batch %s failed", claimed.pk)
+        final = claimed.attempts >= settings.FEED_IMPORT_MAX_ATTEMPTS
+        ImportBatch.objects.filter(pk=claimed.pk, status=BatchStatus.RUNNING).update(
+            status=BatchStatus.FAILED if final else BatchStatus.QUEUED,
+            error=_("导入出错：%(error)s") % {"error": exc.__class__.__name__},
+            finished_at=timezone.now() if final else None,
+        )
+        if final:
+            _tell_admins_batch_failed(claimed.pk)
+    cache.delete(_progress_key(claimed.pk))
+    return ImportBatch.objects.get(pk=claimed.pk)
+
+
+def _admins() -> list[User]:
+    return list(User.objects.filter(role=Role.ADMIN, is_active=True))
+
+
+def _tell_admins_batch_failed(batch_id: int) -> None:
+    notify(
+        users=_admins(),
+        text=_("导入批次 #%(id)s 多次执行失败，请检查。") % {"id": batch_id},
+        url=reverse("feeds:batch", args=[batch_id]),
+        level="alert",
+        dedupe_key=f"feeds-batch-failed-{batch_id}",
+    )
+
+
+def sweep_import_batches() -> int:
+    """Re-drive batches that nobody is importing: queued for a while, or running past the timeout.
+
+    Batches a live worker holds are locked and skipped by the claim; the task only gets sent again.
+    """
+    from .tasks import run_import_batch_task
+
+    now = timezone.now()
+    waiting = now - timedelta(seconds=60)
+    stale = now - timedelta(seconds=settings.FEED_IMPORT_STALE_SECONDS)
+    ids = list(
+        ImportBatch.objects.filter(
+            Q(status=BatchStatus.QUEUED, created_at__lt=waiting) | Q(status=BatchStatus.RUNNING, started_at__lt=stale)
+        ).values_list("pk", flat=True)[:50]
+    )
+    for pk in ids:
+        run_import_batch_task.delay(pk)
+    return len(ids)
+
+
+# --- Results sent back --------------------------------------------------------------------------
+
+
+def result_source_for(appeal: Appeal) -> FeedSource | None:
+    """The active platform that takes results for the appeal's channel, if any."""
+    return (
+        FeedSource.objects.filter(kind=FeedKind.APPEALS, channel=appeal.channel, is_active=True)
+        .exclude(result_url="")
+        .order_by("pk")
+        .first()
+    )
+
+
+def _payload(appeal: Appeal, delivery_uuid: uuid.UUID, *, source: FeedSource, sequence: int, text: str) -> dict:
+    closed_at = appeal.closed_at or timezone.now()
+    return {
+        "delivery_id": str(delivery_uuid),
+        "source": source.code,
+        "external_id": appeal.external_id,
+        "tracking_code": appeal.tracking_code,
+        "sequence": sequence,
+        "result": text,
+        "closed_at": timezone.localtime(closed_at).isoformat(),
+        "unit": appeal.unit.name if appeal.unit_id else "",
+    }
+
+
+def queue_result_delivery(
+    appeal: Appeal, *, result_text: str, actor: User | None = None, sequence: int | None = None
+) -> ResultDelivery | None:
+    """Queue the result of a closed appeal for its source platform; None when nobody takes results.
+
+    Idempotent: the same result text for the same appeal (a double close) is one delivery; pass
+    ``sequence`` (e.g. the number of the close) to make the key explicit. The row is written in
+    the caller's transaction and sent by a worker after commit; the sweeper re-drives it if the
+    message is lost.
+    """
+    source = result_source_for(appeal)
+    if source is None or not appeal.external_id:
+        return None
+    text = (result_text or "").strip()
+    if not text:
+        raise ValidationError({"result_text": _("请填写回传的办理结果。")})
+    with transaction.atomic():
+        # Serialise concurrent closes of one appeal, so each result is queued once.
+        locked = Appeal.objects.select_for_update(of=("self",)).select_related("unit").get(pk=appeal.pk)
+        existing = ResultDelivery.objects.filter(appeal=locked)
+        if sequence is not None:
+            found = existing.filter(sequence=sequence).first()
+            if found:
+                return found
+        else:
+            latest = existing.order_by("-sequence").first()
+            if latest and latest.payload.get("result") == text:
+                return latest
+            sequence = latest.sequence + 1 if latest else 1
+        delivery_uuid = uuid.uuid4()
+        delivery = ResultDelivery.objects.create(
+            uuid=delivery_uuid,
+            appeal=locked,
+            source=source,
+            sequence=sequence,
+            payload=_payload(locked, delivery_uuid, source=source, sequence=sequence, text=text),
+            created_by=actor if getattr(actor, "pk", None) else None,
+        )
+        from .tasks import send_result_delivery_task
+
+        send_result_delivery_task.delay_on_commit(delivery.pk)
+    return delivery
+
+
+def backoff_seconds(attempts: int) -> int:
+    """Wait before attempt ``attempts + 1``: base × 2^(attempts-1), capped."""
+    base, cap = settings.RESULT_DELIVERY_BACKOFF_BASE, settings.RESULT_DELIVERY_BACKOFF_MAX
+    return int(min(cap, base * (2 ** max(0, attempts - 1))))
+
+
+def delivery_body(delivery: ResultDelivery) -> bytes:
+    return json.dumps(delivery.payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _claim_delivery(delivery_id: int) -> uuid.UUID | None:
+    token = uuid.uuid4()
+    now = timezone.now()
+    claimed = ResultDelivery.objects.filter(
+        pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+    ).update(status=DeliveryStatus.SENDING, claimed_at=now, claim_token=token, attempts=F("attempts") + 1)
+    return token if claimed else None
+
+
+def send_result_delivery(delivery_id: int) -> ResultDelivery | None:
+    """Send one due delivery to its platform and record the attempt.
+
+    1. claim it with a conditional UPDATE (pending and due → sending); 0 rows means another
+       worker has it, or it is not due: do nothing;
+    2. POST the signed JSON body, outside any transaction, with a timeout; the delivery id goes
+       in ``X-Delivery-Id``/``Idempotency-Key`` so the platform can discard a re-send;
+    3. record the attempt and move the row: 2xx → delivered; 408/429/5xx/no answer → pending
+       again after a back-off, parked after RESULT_DELIVERY_MAX_ATTEMPTS; other 4xx → failed.
+       Failed and parked deliveries alert the administrators.
+    """
+    token = _claim_delivery(delivery_id)
+    if token is None:
+        return None
+    delivery = ResultDelivery.objects.select_related("source").get(pk=delivery_id)
+    source = delivery.source
+    body = delivery_body(delivery)
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        signing.DELIVERY_ID_HEADER: str(delivery.uuid),
+        "Idempotency-Key": str(delivery.uuid),
+        "User-Agent": "opinion-center-feeds/1.0",
+    }
+    if source.result_secret:
+        headers.update(signing.signed_headers(source.result_secret, body))
+    started_at = timezone.now()
+    clock = time.monotonic()
+    http_status, excerpt, error = None, "", ""
+    try:
+        response = requests.post(
+            source.result_url,
+            data=body,
+            headers=headers,
+            timeout=settings.RESULT_DELIVERY_TIMEOUT,
+            allow_redirects=False,
+        )
+        http_status, excerpt = response.status_code, response.text[:500]
+    except requests.RequestException as exc:
+        error = f"{exc.__class__.__name__}: {exc}"[:500]
+    duration_ms = int((time.monotonic() - clock) * 1000)
+    return _record_attempt(
+        delivery_id,
+        token=token,
+        started_at=started_at,
+        http_status=http_status,
+        excerpt=excerpt,
+        error=error,
+        duration_ms=duration_ms,
+    )
+
+
+def _retryable(http_status: int | None) -> bool:
+    return http_status is None or http_status in (408, 429) or http_status >= 500
+
+
+def _record_attempt(
+    delivery_id: int,
+    *,
+    token: uuid.UUID,
+    started_at,
+    http_status: int | None,
+    excerpt: str,
+    error: str,
+    duration_ms: int,
+) -> ResultDelivery:
+    now = timezone.now()
+    alert = None
+    retry_in = None
+    with transaction.atomic():
+        delivery = ResultDelivery.objects.select_for_update().get(pk=delivery_id)
+        DeliveryAttempt.objects.create(
+            delivery=delivery,
+            number=delivery.attempt_rows.count() + 1,
+            started_at=started_at,
+            http_status=http_status,
+            response_excerpt=excerpt,
+            error=error,
+            duration_ms=duration_ms,
+        )
+        ok = http_status is not None and 200 <= http_status < 300
+        ours = delivery.status == DeliveryStatus.SENDING and delivery.claim_token == token
+        if ok and delivery.status != DeliveryStatus.DELIVERED:
+            # Accepted is accepted, even if the sweeper re-queued the row meanwhile.
+            delivery.status = DeliveryStatus.DELIVERED
+            delivery.delivered_at = now
+            delivery.last_error = ""
+        elif not ok and ours:
+            reason = error or _("平台返回 HTTP %(status)s：%(body)s") % {"status": http_status, "body": excerpt[:200]}
+            delivery.last_error = reason[:500]
+            if not _retryable(http_status):
+                delivery.status = DeliveryStatus.FAILED
+                alert = _("结果回传被平台拒收（%(source)s，诉求编号 %(ext)s），请处理。")
+            elif delivery.attempts >= settings.RESULT_DELIVERY_MAX_ATTEMPTS:
+                delivery.status = DeliveryStatus.PARKED
+                alert = _("结果回传 %(n)s 次未成功，已搁置（%(source)s，诉求编号 %(ext)s），请处理。")
+            else:
+                delivery.status = DeliveryStatus.PENDING
+                retry_in = backoff_seconds(delivery.attempts)
+                delivery.next_attempt_at = now + timedelta(seconds=retry_in)
+        else:
+            return delivery
+        delivery.claim_token = None
+        delivery.save()
+        if alert:
+            text = alert % {
+                "n": delivery.attempts,
+                "source": delivery.source.name,
+                "ext": delivery.payload.get("external_id"),
+            }
+            transaction.on_commit(lambda: _tell_admins_delivery(delivery.pk, delivery.status, text))
+        if retry_in is not None and retry_in <= 300:
+            from .tasks import send_result_delivery_task
+
+            # A short back-off is kept by the broker; longer ones wait for the sweeper (rule 3).
+            transaction.on_commit(lambda: send_result_delivery_task.apply_async((delivery.pk,), countdown=retry_in))
+    return delivery
+
+
+def _tell_admins_delivery(delivery_id: int, status: str, text: str) -> None:
+    notify(
+        users=_admins(),
+        text=text,
+        url=reverse("feeds:delivery", args=[delivery_id]),
+        level="alert",
+        dedupe_key=f"feeds-delivery-{delivery_id}-{status}",
+    )
+
+
+def sweep_result_deliveries() -> dict[str, int]:
+    """Every minute: put back deliveries stuck in "sending" (their worker died mid-call) and send
+    the due ones again. A re-sent result carries the same delivery id, so the platform keeps one."""
+    from .tasks import send_result_delivery_task
+
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.RESULT_DELIVERY_SENDING_TIMEOUT)
+    revived = 0
+    for delivery in ResultDelivery.objects.filter(status=DeliveryStatus.SENDING, claimed_at__lt=cutoff)[:200]:
+        with transaction.atomic():
+            locked = ResultDelivery.objects.select_for_update().get(pk=delivery.pk)
+            if locked.status != DeliveryStatus.SENDING or locked.claimed_at != delivery.claimed_at:
+                continue
+            DeliveryAttempt.objects.create(
+                delivery=locked,
+                number=locked.attempt_rows.count() + 1,
+                started_at=locked.claimed_at,
+                error=_("发送中断（执行进程退出），未收到平台应答。"),
+            )
+            locked.claim_token = None
+            locked.last_error = _("发送中断，已重新排队。")
+            if locked.attempts >= settings.RESULT_DELIVERY_MAX_ATTEMPTS:
+                locked.status = DeliveryStatus.PARKED
+                text = _("结果回传 %(n)s 次未成功，已搁置（%(source)s，诉求编号 %(ext)s），请处理。") % {
+                    "n": locked.attempts,
+                    "source": locked.source.name,
+                    "ext": locked.payload.get("external_id"),
+                }
+                transaction.on_commit(lambda d=locked, t=text: _tell_admins_delivery(d.pk, d.status, t))
+            else:
+                locked.status = DeliveryStatus.PENDING
+                locked.next_attempt_at = now
+            locked.save()
+            revived += 1
+    due = list(
+        ResultDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:500]
+    )
+    for pk in due:
+        send_result_delivery_task.delay(pk)
+    return {"revived": revived, "sent": len(due)}
+
+
+def retry_delivery(delivery: ResultDelivery, *, actor: User) -> ResultDelivery:
+    """An administrator sends a failed or parked delivery again (attempts start over)."""
+    from .tasks import send_result_delivery_task
+
+    with transaction.atomic():
+        locked = ResultDelivery.objects.select_for_update().get(pk=delivery.pk)
+        if locked.status not in (DeliveryStatus.FAILED, DeliveryStatus.PARKED):
+            return locked
+        locked.status = DeliveryStatus.PENDING
+        locked.attempts = 0
+        locked.next_attempt_at = timezone.now()
+        locked.last_error = _("%(user)s 手动重新发送。") % {"user": actor.display_name}
+        locked.save()
+        send_result_delivery_task.delay_on_commit(locked.pk)
+    return locked
