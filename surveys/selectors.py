@@ -1,0 +1,120 @@
+"""Reads of the surveys app: the desk, the overview figures, the simulator, a phone's history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from intake.phones import phone_hash
+
+from .choices import CallbackStatus, ReviewStatus, SmsPurpose, SmsStatus, Verdict
+from .models import Callback, EvaluationRun, InboundSms, OptOut, OutboundSms, Rating, ReviewItem
+
+
+def callbacks_for_desk(user):
+    """Open callbacks, soonest due first (the desk's order)."""
+    return (
+        Callback.objects.visible_to(user)
+        .open()
+        .select_related("unit", "rating", "rating__business_type", "rating__sms", "assigned_to")
+        .order_by("due_at", "id")
+    )
+
+
+def rating_figures(user, *, since: dt.datetime) -> dict[str, Any]:
+    """Counts of verdicts since a moment, and the satisfaction rate (basic counts as satisfied)."""
+    counts = (
+        Rating.objects.visible_to(user)
+        .filter(rated_at__gte=since)
+        .aggregate(
+            total=Count("id"),
+            satisfied=Count("id", filter=Q(verdict=Verdict.SATISFIED)),
+            basic=Count("id", filter=Q(verdict=Verdict.BASIC)),
+            dissatisfied=Count("id", filter=Q(verdict=Verdict.DISSATISFIED)),
+            declined=Count("id", filter=Q(verdict=Verdict.DECLINED)),
+        )
+    )
+    with_verdict = counts["total"] - counts["declined"]
+    counts["rate"] = round(100 * (counts["satisfied"] + counts["basic"]) / with_verdict, 1) if with_verdict else None
+    return counts
+
+
+def sms_figures(user, *, since: dt.datetime) -> dict[str, int]:
+    qs = OutboundSms.objects.visible_to(user).filter(purpose=SmsPurpose.EVALUATION, created_at__gte=since)
+    return qs.aggregate(
+        total=Count("id"),
+        queued=Count("id", filter=Q(status=SmsStatus.QUEUED)),
+        delivered=Count("id", filter=Q(status=SmsStatus.DELIVERED)),
+        failed=Count("id", filter=Q(status__in=[SmsStatus.FAILED, SmsStatus.UNDELIVERED])),
+        replied=Count("id", filter=Q(rating__isnull=False)),
+    )
+
+
+def overview(user) -> dict[str, Any]:
+    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    return {
+        "today": rating_figures(user, since=today),
+        "month": rating_figures(user, since=today - dt.timedelta(days=30)),
+        "sms_today": sms_figures(user, since=today),
+        "runs": EvaluationRun.objects.all()[:10],
+        "open_callbacks": Callback.objects.visible_to(user).open().count(),
+        "overdue_callbacks": Callback.objects.visible_to(user).open().filter(due_at__lt=timezone.now()).count(),
+        "open_reviews": ReviewItem.objects.filter(status=ReviewStatus.OPEN).count(),
+        "flagged_sms": OutboundSms.objects.filter(status=SmsStatus.SENDING, needs_reconciliation=True).count(),
+    }
+
+
+def simulator_threads(*, limit: int = 30) -> list[dict[str, Any]]:
+    """Recent conversations per phone: the SMS sent to it and what it answered, newest phone first."""
+    recent = list(OutboundSms.objects.order_by("-created_at", "-id")[:300])
+    threads: dict[str, dict[str, Any]] = {}
+    for sms in recent:
+        if sms.phone_hash not in threads:
+            if len(threads) >= limit:
+                continue
+            threads[sms.phone_hash] = {"ref": sms.pk, "phone": sms.phone, "items": []}
+        threads[sms.phone_hash]["items"].append({"kind": "out", "at": sms.created_at, "sms": sms})
+    hashes = list(threads)
+    for inbound in InboundSms.objects.filter(phone_hash__in=hashes).order_by("-received_at")[:500]:
+        threads[inbound.phone_hash]["items"].append({"kind": "in", "at": inbound.received_at, "inbound": inbound})
+    result = []
+    for key in hashes:
+        thread = threads[key]
+        thread["items"].sort(key=lambda item: item["at"])
+        result.append(thread)
+    return result
+
+
+def phone_history(raw_phone: str) -> dict[str, Any]:
+    """Everything sent to and received from one phone (administrators only)."""
+    digest = phone_hash(raw_phone)
+    return {
+        "sms": OutboundSms.objects.filter(phone_hash=digest).select_related("service_record")[:200],
+        "inbound": InboundSms.objects.filter(phone_hash=digest)[:200],
+        "ratings": Rating.objects.filter(phone_hash=digest).select_related("unit", "business_type")[:200],
+        "opted_out": OptOut.objects.filter(phone_hash=digest).first(),
+    }
+
+
+def callbacks_due_panel(request) -> dict[str, Any]:
+    qs = callbacks_for_desk(request.user)
+    now = timezone.now()
+    return {
+        "items": list(qs[:8]),
+        "open": qs.count(),
+        "overdue": qs.filter(due_at__lt=now).count(),
+        "now": now,
+    }
+
+
+def satisfaction_panel(request) -> dict[str, Any]:
+    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    return {
+        "today": rating_figures(request.user, since=today),
+        "week": rating_figures(request.user, since=today - dt.timedelta(days=7)),
+        "open_callbacks": Callback.objects.visible_to(request.user).open().count(),
+        "closed_status": CallbackStatus.CLOSED,
+    }

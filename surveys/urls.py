@@ -1,0 +1,24 @@
+"""Staff pages, the SMS simulator and the SMS provider webhooks."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "surveys"
+
+urlpatterns = [
+    path("surveys/", views.OverviewView.as_view(), name="overview"),
+    path("surveys/ratings/", views.RatingListView.as_view(), name="rating_list"),
+    path("surveys/records/", views.RecordListView.as_view(), name="record_list"),
+    path("surveys/records/import/", views.import_records, name="record_import"),
+    path("surveys/callbacks/", views.CallbackDeskView.as_view(), name="callback_desk"),
+    path("surveys/callbacks/<int:pk>/", views.CallbackDetailView.as_view(), name="callback_detail"),
+    path("surveys/reviews/", views.ReviewListView.as_view(), name="reviews"),
+    path("surveys/opt-outs/", views.OptOutListView.as_view(), name="optouts"),
+    path("surveys/phone-history/", views.PhoneHistoryView.as_view(), name="phone_history"),
+    path("sms/outbox/", views.SmsListView.as_view(), name="sms_list"),
+    path("sms/outbox/<int:pk>/requeue/", views.requeue_sms, name="sms_requeue"),
+    path("sms/simulator/", views.SimulatorView.as_view(), name="simulator"),
+    path("sms/twilio/inbound/", views.twilio_inbound, name="twilio_inbound"),
+    path("sms/twilio/status/", views.twilio_status, name="twilio_status"),
+]

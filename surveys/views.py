@@ -1,0 +1,357 @@
+"""Staff pages of the surveys app, the SMS simulator and the Twilio webhooks.
+
+Views are thin: permission, form, one service call, a message and a redirect.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from django.views.generic import DetailView, ListView, TemplateView
+
+from units.choices import Role
+from units.visibility import RoleRequiredMixin, VisibleMixin
+
+from . import selectors, services
+from .backends import get_backend
+from .choices import CallbackStatus, ReviewStatus
+from .filters import CallbackFilter, OutboundSmsFilter, RatingFilter, ServiceRecordFilter
+from .forms import CallForm, CloseForm, PhoneForm, RecordImportForm, RectifyForm, ReplyForm, ReviewForm
+from .models import Callback, OptOut, OutboundSms, Rating, ReviewItem, ServiceRecord
+
+logger = logging.getLogger(__name__)
+
+CENTER = (Role.CENTER_STAFF, Role.ADMIN)
+CENTER_AND_SUPERVISORS = (Role.CENTER_STAFF, Role.SUPERVISOR, Role.ADMIN)
+
+
+# --- Twilio webhooks -------------------------------------------------------------------------
+
+
+def _twilio_signature_ok(request: HttpRequest) -> bool:
+    """Twilio signs the public URL it called plus the POST parameters with the auth token."""
+    token = settings.TWILIO_AUTH_TOKEN
+    signature = request.META.get("HTTP_X_TWILIO_SIGNATURE", "")
+    if not token or not signature:
+        return False
+    from twilio.request_validator import RequestValidator
+
+    if settings.PUBLIC_BASE_URL:
+        url = settings.PUBLIC_BASE_URL.rstrip("/") + request.get_full_path()
+    else:
+        url = request.build_absolute_uri()
+    return RequestValidator(token).validate(url, request.POST, signature)
+
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+@csrf_exempt
+@require_POST
+def twilio_inbound(request: HttpRequest) -> HttpResponse:
+    """A citizen's reply. Stored (once per MessageSid) and committed before we answer."""
+    if not _twilio_signature_ok(request):
+        return HttpResponseForbidden("invalid signature")
+    sid = request.POST.get("MessageSid") or request.POST.get("SmsSid") or ""
+    if not sid:
+        return HttpResponse("missing MessageSid", status=400)
+    services.receive_inbound(
+        provider="twilio", message_id=sid, phone=request.POST.get("From", ""), body=request.POST.get("Body", "")
+    )
+    return HttpResponse(EMPTY_TWIML, content_type="text/xml")
+
+
+@csrf_exempt
+@require_POST
+def twilio_status(request: HttpRequest) -> HttpResponse:
+    """A delivery status report: recorded once, applied only when it moves the SMS forward."""
+    if not _twilio_signature_ok(request):
+        return HttpResponseForbidden("invalid signature")
+    sid = request.POST.get("MessageSid") or request.POST.get("SmsSid") or ""
+    status = request.POST.get("MessageStatus") or request.POST.get("SmsStatus") or ""
+    if not sid or not status:
+        return HttpResponse("missing MessageSid or MessageStatus", status=400)
+    from .outbox import apply_delivery_status
+
+    apply_delivery_status(provider_sid=sid, provider_status=status, error_code=request.POST.get("ErrorCode", ""))
+    return HttpResponse(status=204)
+
+
+# --- the SMS simulator -----------------------------------------------------------------------
+
+
+def _simulator_allowed() -> bool:
+    return settings.SMS_SIMULATOR and get_backend().is_outbox
+
+
+class SimulatorView(RoleRequiredMixin, TemplateView):
+    """Demo and development only: what was "sent" to each phone, and a box to answer as the citizen."""
+
+    template_name = "surveys/simulator.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not _simulator_allowed():
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "threads": selectors.simulator_threads()}
+
+    def post(self, request, *args, **kwargs):
+        form = ReplyForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("请填写回复内容。"))
+            return redirect("surveys:simulator")
+        sms = get_object_or_404(OutboundSms, pk=form.cleaned_data["phone_ref"])
+        inbound, _created = services.receive_inbound(
+            provider="simulator", message_id=f"SIM{uuid.uuid4().hex}", phone=sms.phone, body=form.cleaned_data["body"]
+        )
+        messages.success(request, _("已模拟群众回复：%(r)s") % {"r": inbound.get_outcome_display()})
+        return redirect("surveys:simulator")
+
+
+# --- overview, lists -------------------------------------------------------------------------
+
+
+class OverviewView(RoleRequiredMixin, TemplateView):
+    """回访评价: today's figures, the runs, links to the lists."""
+
+    template_name = "surveys/overview.html"
+    allowed_roles = CENTER_AND_SUPERVISORS
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), **selectors.overview(self.request.user)}
+
+
+class FilteredListView(VisibleMixin, ListView):
+    filterset_class = None
+    paginate_by = 50
+
+    def get_queryset(self):
+        self.filterset = self.filterset_class(self.request.GET or None, queryset=super().get_queryset())
+        return self.filterset.qs
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "filter": self.filterset}
+
+
+class RatingListView(FilteredListView):
+    model = Rating
+    filterset_class = RatingFilter
+    template_name = "surveys/rating_list.html"
+    allowed_roles = (Role.CENTER_STAFF, Role.SUPERVISOR, Role.ADMIN, Role.UNIT_LEADER, Role.UNIT_HANDLER)
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("unit", "business_type", "callback")
+
+
+class RecordListView(FilteredListView):
+    model = ServiceRecord
+    filterset_class = ServiceRecordFilter
+    template_name = "surveys/record_list.html"
+    allowed_roles = CENTER_AND_SUPERVISORS
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("unit", "business_type")
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "import_form": RecordImportForm()}
+
+
+class SmsListView(FilteredListView):
+    model = OutboundSms
+    filterset_class = OutboundSmsFilter
+    template_name = "surveys/sms_list.html"
+    allowed_roles = CENTER
+
+
+@require_POST
+def import_records(request: HttpRequest) -> HttpResponse:
+    """CSV/XLSX upload of service records, answered with a row-by-row report."""
+    if not request.user.is_authenticated or not request.user.has_role(*CENTER):
+        raise PermissionDenied
+    form = RecordImportForm(request.POST, request.FILES)
+    report = None
+    if form.is_valid():
+        from .imports import import_file
+
+        try:
+            report = import_file(form.cleaned_data["file"], filename=form.cleaned_data["file"].name, actor=request.user)
+        except ValueError as exc:
+            form.add_error("file", str(exc))
+    return render(request, "surveys/import_report.html", {"form": form, "report": report})
+
+
+# --- the callback desk -----------------------------------------------------------------------
+
+
+class CallbackDeskView(FilteredListView):
+    """人工回访: open callbacks by due time (closed ones through the status filter)."""
+
+    model = Callback
+    filterset_class = CallbackFilter
+    template_name = "surveys/callback_desk.html"
+    allowed_roles = CENTER_AND_SUPERVISORS
+
+    def get_queryset(self):
+        qs = super().get_queryset().select_related("unit", "rating", "rating__business_type", "assigned_to")
+        if not self.request.GET.get("status"):
+            qs = qs.open()
+        return qs.order_by("due_at", "id")
+
+
+class CallbackDetailView(VisibleMixin, DetailView):
+    model = Callback
+    template_name = "surveys/callback_detail.html"
+    allowed_roles = CENTER_AND_SUPERVISORS
+    context_object_name = "callback"
+
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            .select_related("unit", "rating", "rating__sms", "rating__service_record", "rating__business_type")
+        )
+
+    def get_context_data(self, **kwargs):
+        callback = self.object
+        ctx = super().get_context_data(**kwargs)
+        ctx.update(
+            call_form=kwargs.get("call_form") or CallForm(),
+            close_form=kwargs.get("close_form") or CloseForm(),
+            rectify_form=RectifyForm(),
+            events=callback.events.select_related("actor"),
+            calls=callback.calls.select_related("actor"),
+            can_act=self.request.user.has_role(*CENTER) and callback.status != CallbackStatus.CLOSED,
+            work_order=_work_order(callback),
+        )
+        return ctx
+
+    def post(self, request, *args, **kwargs):
+        if not request.user.has_role(*CENTER):
+            raise PermissionDenied
+        self.object = callback = self.get_object()
+        action = request.POST.get("action")
+        try:
+            if action == "call":
+                form = CallForm(request.POST)
+                if not form.is_valid():
+                    return self.render_to_response(self.get_context_data(call_form=form))
+                services.record_call(callback, actor=request.user, **form.cleaned_data)
+                messages.success(request, _("已登记本次通话。"))
+            elif action == "rectify":
+                form = RectifyForm(request.POST)
+                form.is_valid()
+                services.open_rectification(callback, actor=request.user, note=form.cleaned_data.get("note", ""))
+                messages.success(request, _("已派发整改工单。"))
+            elif action == "close":
+                form = CloseForm(request.POST)
+                if not form.is_valid():
+                    return self.render_to_response(self.get_context_data(close_form=form))
+                services.close_callback(callback, actor=request.user, **form.cleaned_data)
+                messages.success(request, _("回访已结案。"))
+        except (services.TransitionNotAllowed, services.RectificationUnavailable) as exc:
+            messages.error(request, str(exc))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        return redirect("surveys:callback_detail", pk=callback.pk)
+
+
+def _work_order(callback: Callback):
+    if not callback.rectification_order_id:
+        return None
+    try:
+        from workorders.models import WorkOrder
+    except ImportError:
+        return None
+    return WorkOrder.objects.filter(pk=callback.rectification_order_id).first()
+
+
+# --- replies to read, opt-outs, a phone's history --------------------------------------------
+
+
+class ReviewListView(RoleRequiredMixin, ListView):
+    template_name = "surveys/review_list.html"
+    allowed_roles = CENTER
+    paginate_by = 50
+
+    def get_queryset(self):
+        status = self.request.GET.get("status") or ReviewStatus.OPEN
+        return ReviewItem.objects.filter(status=status).select_related("inbound", "inbound__matched_sms", "handled_by")
+
+    def post(self, request, *args, **kwargs):
+        item = get_object_or_404(ReviewItem, pk=request.POST.get("item"))
+        form = ReviewForm(request.POST)
+        form.is_valid()
+        services.handle_review_item(item, note=form.cleaned_data.get("note", ""), actor=request.user)
+        messages.success(request, _("已标记为已处理。"))
+        return redirect("surveys:reviews")
+
+
+class OptOutListView(RoleRequiredMixin, ListView):
+    """退订名单 (administrators): list, add by hand, lift."""
+
+    template_name = "surveys/optout_list.html"
+    allowed_roles = (Role.ADMIN,)
+    paginate_by = 50
+    queryset = OptOut.objects.all()
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "form": kwargs.get("form") or PhoneForm()}
+
+    def post(self, request, *args, **kwargs):
+        if request.POST.get("remove"):
+            services.remove_opt_out(get_object_or_404(OptOut, pk=request.POST["remove"]), actor=request.user)
+            messages.success(request, _("已解除退订。"))
+            return redirect("surveys:optouts")
+        form = PhoneForm(request.POST)
+        if not form.is_valid():
+            self.object_list = self.get_queryset()
+            return self.render_to_response(self.get_context_data(form=form))
+        services.add_opt_out(
+            phone=form.cleaned_data["phone"], source="staff", actor=request.user, note=form.cleaned_data["note"]
+        )
+        messages.success(request, _("已加入退订名单。"))
+        return redirect("surveys:optouts")
+
+
+class PhoneHistoryView(RoleRequiredMixin, TemplateView):
+    """Everything sent to and received from one phone. The look-up is logged (personal data)."""
+
+    template_name = "surveys/phone_history.html"
+    allowed_roles = (Role.ADMIN,)
+
+    def post(self, request, *args, **kwargs):
+        form = PhoneForm(request.POST)
+        ctx = self.get_context_data(form=form)
+        if form.is_valid():
+            logger.info("phone history looked up by user %s", request.user.pk)
+            ctx["history"] = selectors.phone_history(form.cleaned_data["phone"])
+        return self.render_to_response(ctx)
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("form", PhoneForm())
+        return super().get_context_data(**kwargs)
+
+
+@require_POST
+def requeue_sms(request: HttpRequest, pk: int) -> HttpResponse:
+    """Administrators: after checking with the provider, queue a flagged SMS again."""
+    if not request.user.is_authenticated or not request.user.has_role(Role.ADMIN):
+        raise PermissionDenied
+    sms = get_object_or_404(OutboundSms, pk=pk)
+    if services.requeue_sms(sms, actor=request.user):
+        messages.success(request, _("已重新排队发送。"))
+    else:
+        messages.error(request, _("该短信不是待核对状态，未重新排队。"))
+    return redirect(reverse("surveys:sms_list") + "?needs_reconciliation=true")

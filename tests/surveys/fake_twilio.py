@@ -1,0 +1,117 @@
+"""A fake Twilio Messages API on 127.0.0.1, answered like Twilio's JSON, for the real twilio client.
+
+Modes for the next request(s): ``fail_with`` (status, code) answers an error; ``hang_seconds``
+stores the message and then sleeps (the client times out: an ambiguous send).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+ACCOUNT_SID = "AC" + "0" * 32
+AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+MESSAGING_SERVICE_SID = "MG" + "1" * 32
+
+
+class FakeTwilio:
+    def __init__(self) -> None:
+        self.messages: list[dict] = []
+        self.requests: list[tuple[str, str]] = []
+        self.fail_with: list[tuple[int, int]] = []
+        self.hang_seconds = 0.0
+        self.lock = threading.Lock()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep test output clean
+                pass
+
+            def _json(self, status: int, body: dict) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                fake.requests.append(("POST", self.path))
+                if not re.fullmatch(rf"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages\.json", self.path):
+                    return self._json(404, {"code": 20404, "message": "not found", "status": 404})
+                if fake.fail_with:
+                    status, code = fake.fail_with.pop(0)
+                    return self._json(status, {"code": code, "message": f"fake error {code}", "status": status})
+                message = {
+                    "sid": "SM" + uuid.uuid4().hex,
+                    "account_sid": ACCOUNT_SID,
+                    "to": form.get("To"),
+                    "from": form.get("From"),
+                    "messaging_service_sid": form.get("MessagingServiceSid"),
+                    "body": form.get("Body"),
+                    "status": "accepted" if form.get("MessagingServiceSid") else "queued",
+                    "num_segments": "1",
+                    "status_callback": form.get("StatusCallback"),
+                    "date_created": time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime()),
+                    "date_sent": None,
+                    "direction": "outbound-api",
+                    "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/SM.json",
+                }
+                with fake.lock:
+                    fake.messages.append(message)
+                if fake.hang_seconds:
+                    time.sleep(fake.hang_seconds)
+                self._json(201, message)
+
+            def do_GET(self):
+                url = urlparse(self.path)
+                fake.requests.append(("GET", self.path))
+                one = re.fullmatch(rf"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/(SM\w+)\.json", url.path)
+                if one:
+                    found = [m for m in fake.messages if m["sid"] == one.group(1)]
+                    if not found:
+                        return self._json(404, {"code": 20404, "message": "not found", "status": 404})
+                    return self._json(200, found[0])
+                if url.path == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json":
+                    query = {k: v[0] for k, v in parse_qs(url.query).items()}
+                    items = [m for m in fake.messages if not query.get("To") or m["to"] == query["To"]]
+                    return self._json(
+                        200,
+                        {
+                            "messages": items,
+                            "next_page_uri": None,
+                            "previous_page_uri": None,
+                            "first_page_uri": url.path,
+                            "page": 0,
+                            "page_size": 50,
+                            "start": 0,
+                            "end": len(items),
+                            "uri": self.path,
+                        },
+                    )
+                return self._json(404, {"code": 20404, "message": "not found", "status": 404})
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> FakeTwilio:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def set_status(self, sid: str, status: str) -> None:
+        for message in self.messages:
+            if message["sid"] == sid:
+                message["status"] = status
