@@ -782,6 +782,24 @@ def _optional(module: str, name: str):
         return None
 
 
+def _queue_sms(**kwargs) -> bool:
+    """Queue one SMS through the SMS layer (surveys.sms); False when it is absent or refuses.
+
+    In a savepoint: a refused SMS (an invalid staff number, a template not yet configured) must not
+    undo the reminder or the close it belongs to; for close notices the sweeper tries again.
+    """
+    queue_sms = _optional("surveys.sms", "queue_sms")
+    if queue_sms is None:
+        return False
+    try:
+        with transaction.atomic():
+            queue_sms(**kwargs)
+    except (ValidationError, LookupError):
+        log.warning("SMS %s not queued", kwargs.get("template_code"), exc_info=True)
+        return False
+    return True
+
+
 def queue_close_notices(order: WorkOrder, *, actor: User | None = None) -> dict[str, bool]:
     """Queue what a close sends: SMS to the citizen and, for 12345/12389, the result to the platform.
 
@@ -797,15 +815,13 @@ def queue_close_notices(order: WorkOrder, *, actor: User | None = None) -> dict[
             done["sms"] = True
             WorkOrder.objects.filter(pk=order.pk).update(close_sms_queued_at=now)
         else:
-            queue_sms = _optional("surveys.sms", "queue_sms")
-            if queue_sms is not None:
-                queue_sms(
-                    phone=appeal.citizen_phone,
-                    template_code="appeal_closed",
-                    params={"code": appeal.tracking_code},
-                    purpose="appeal_closed",
-                    dedupe_key=f"appeal-closed:{order.pk}:{order.reopen_count}",
-                )
+            if _queue_sms(
+                phone=appeal.citizen_phone,
+                template_code="appeal_closed",
+                params={"code": appeal.tracking_code},
+                purpose="appeal_closed",
+                dedupe_key=f"appeal-closed:{order.pk}:{order.reopen_count}",
+            ):
                 WorkOrder.objects.filter(pk=order.pk).update(close_sms_queued_at=now)
                 _event(order, action=Action.NOTIFY_CITIZEN, actor=None, note=_("已发送办结短信"))
                 done["sms"] = True
@@ -927,17 +943,15 @@ def _remind(order: WorkOrder, *, stage: int) -> None:
             dedupe_key=key,
         )
     if settings.WORKORDERS_URGE_SMS:
-        queue_sms = _optional("surveys.sms", "queue_sms")
-        if queue_sms is not None:
-            for user in handlers:
-                if user.mobile:
-                    queue_sms(
-                        phone=user.mobile,
-                        template_code="urge_reminder",
-                        params={"order": order.number, "when": due_text},
-                        purpose="urge",
-                        dedupe_key=f"{key}:{user.pk}",
-                    )
+        for user in handlers:
+            if user.mobile:
+                _queue_sms(
+                    phone=user.mobile,
+                    template_code="urge_reminder",
+                    params={"order": order.number, "when": due_text},
+                    purpose="urge_reminder",
+                    dedupe_key=f"{key}:{user.pk}",
+                )
 
 
 # --- Listed supervision ---------------------------------------------------------------------

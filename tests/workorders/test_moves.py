@@ -20,7 +20,11 @@ def events(order, action) -> int:
 
 def feedback(order, user):
     return services.submit_feedback(
-        order, actor=user, text="已上门核实，责令烧烤摊夜间停业，群众表示认可。", result="resolved", contact_method="phone"
+        order,
+        actor=user,
+        text="已上门核实，责令烧烤摊夜间停业，群众表示认可。",
+        result="resolved",
+        contact_method="phone",
     )
 
 
@@ -128,7 +132,9 @@ def test_it_hands_back_a_misrouted_order_and_the_appeal_can_be_redispatched(orde
 
 def test_it_lets_a_district_leader_sub_dispatch_to_a_station(appeal, district, station, center, leader, handler):
     order = services.dispatch_appeal(appeal, unit=district, actor=center)
-    district_leader = User.objects.create_user("jb_leader", role="unit_leader", unit=district, last_name="江", first_name="局长")
+    district_leader = User.objects.create_user(
+        "jb_leader", role="unit_leader", unit=district, last_name="江", first_name="局长"
+    )
     with pytest.raises(PermissionDenied):
         services.sub_dispatch(order, actor=handler, unit=station)  # a handler of the station cannot
     for _ in range(2):
@@ -201,9 +207,16 @@ def test_it_shows_the_order_to_assisting_units(make_appeal, station, other_stati
 def test_it_records_a_consultation(order, center):
     units = list(Unit.objects.filter(code__in=["LJ020", "LJ040"]))
     with pytest.raises(ValidationError):
-        services.record_consultation(order, actor=center, topic="x", held_on=order.dispatched_at.date(), departments=units[:1], decision="y")
+        services.record_consultation(
+            order, actor=center, topic="x", held_on=order.dispatched_at.date(), departments=units[:1], decision="y"
+        )
     record = services.record_consultation(
-        order, actor=center, topic="责任单位不明确", held_on=order.dispatched_at.date(), departments=units, decision="由交警支队牵头，法制支队指导。"
+        order,
+        actor=center,
+        topic="责任单位不明确",
+        held_on=order.dispatched_at.date(),
+        departments=units,
+        decision="由交警支队牵头，法制支队指导。",
     )
     assert record.departments.count() == 2
     assert events(order, Action.CONSULT) == 1

@@ -1,0 +1,135 @@
+"""The work-order API: visibility (404), refusals (409 with a detail), every move as a POST action."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from units.models import User
+from workorders.models import WorkOrder
+
+pytestmark = pytest.mark.django_db
+
+
+def url(order, action=""):
+    return f"/api/v1/work-orders/{order.pk}/" + (f"{action}/" if action else "")
+
+
+def test_it_answers_404_to_a_handler_of_another_station(api, order, handler2):
+    client = api.as_user(handler2)
+    assert client.get(url(order)).status_code == 404
+    assert client.post(url(order, "sign")).status_code == 404
+    assert client.get("/api/v1/work-orders/").json()["results"] == []
+    order.refresh_from_db()
+    assert order.status == "dispatched"
+
+
+def test_it_refuses_anonymous_requests(client, order):
+    assert client.get("/api/v1/work-orders/").status_code in (401, 403)
+    assert client.post(url(order, "sign")).status_code in (401, 403)
+
+
+def test_it_lists_the_users_orders_with_a_masked_phone(api, order, handler):
+    body = api.as_user(handler).get("/api/v1/work-orders/").json()
+    assert [r["number"] for r in body["results"]] == [order.number]
+    assert body["results"][0]["citizen_phone_masked"] == "138****1234"
+    assert "13800001234" not in str(body)
+
+
+def test_it_runs_the_whole_loop_through_the_api(api, order, handler, center):
+    unit = api.as_user(handler)
+    r = unit.post(url(order, "sign"))
+    assert r.status_code == 200 and r.json()["status"] == "signed"
+    assert unit.post(url(order, "sign")).status_code == 200  # twice: one effect
+    assert unit.post(url(order, "start")).status_code == 200
+    photo = SimpleUploadedFile("现场照片.jpg", b"\xff\xd8\xff\xe0fakejpeg", content_type="image/jpeg")
+    r = unit.post(
+        url(order, "submit-feedback"),
+        {"text": "已约谈店主并整改。", "result": "resolved", "contact_method": "phone", "attachments": [photo]},
+        format="multipart",
+    )
+    assert r.status_code == 200, r.content
+    assert order.attachments.count() == 1
+    center_client = api.as_user(center)  # the same client, now as center staff
+    assert center_client.post(url(order, "approve"), {}, format="json").status_code == 200
+    r = center_client.post(url(order, "close"), {"reply": "已整改，感谢监督。"}, format="json")
+    assert r.status_code == 200 and r.json()["status"] == "closed"
+    actions = [e["action"] for e in r.json()["events"]]
+    assert actions[:6] == ["dispatch", "sign", "start", "submit_feedback", "approve", "close"]
+    r = center_client.post(url(order, "reopen"), {"reason": "回访不满意"}, format="json")
+    assert r.status_code == 200 and r.json()["status"] == "in_progress"
+
+
+def test_it_answers_409_with_a_detail_when_the_state_refuses(api, order, center):
+    r = api.as_user(center).post(url(order, "approve"), {}, format="json")
+    assert r.status_code == 409
+    assert "待签收" in r.json()["detail"]
+    for action in ("close", "reopen", "approve-extension"):
+        assert api.as_user(center).post(url(order, action), {"reason": "x"}, format="json").status_code == 409, action
+
+
+def test_it_answers_403_when_the_role_may_not_move(api, order, handler):
+    assert api.as_user(handler).post(url(order, "approve"), {}, format="json").status_code == 403
+
+
+def test_it_answers_400_for_a_missing_reason(api, order, handler):
+    api.as_user(handler).post(url(order, "sign"))
+    r = api.as_user(handler).post(url(order, "hand-back"), {"reason": ""}, format="json")
+    assert r.status_code == 400
+
+
+def test_it_hands_back_sub_dispatches_and_extends_through_the_api(api, make_appeal, district, station, center, handler):
+    from workorders import services
+
+    order = services.dispatch_appeal(make_appeal(), unit=district, actor=center)
+    boss = User.objects.create_user("jb_boss", role="unit_leader", unit=district)
+    r = api.as_user(boss).post(url(order, "sub-dispatch"), {"unit": station.pk, "note": "请办理"}, format="json")
+    assert r.status_code == 200 and r.json()["unit"] == station.pk
+    unit = api.as_user(handler)
+    unit.post(url(order, "sign"))
+    assert (
+        unit.post(url(order, "request-extension"), {"days": 2, "reason": "等待鉴定"}, format="json").status_code == 200
+    )
+    r = api.as_user(center).post(url(order, "refuse-extension"), {"reason": "应按期办结"}, format="json")
+    assert r.status_code == 200 and r.json()["extension_state"] == "refused"
+    r = api.as_user(handler).post(url(order, "hand-back"), {"reason": "不属于本所辖区"}, format="json")
+    assert r.status_code == 200 and r.json()["status"] == "handed_back"
+
+
+def test_it_returns_for_rework_and_approves_an_extension(api, order, handler, center):
+    unit = api.as_user(handler)
+    unit.post(url(order, "sign"))
+    unit.post(url(order, "request-extension"), {"days": 1, "reason": "当事人外出"}, format="json")
+    r = api.as_user(center).post(url(order, "approve-extension"), {}, format="json")
+    assert r.status_code == 200 and r.json()["extension_state"] == "approved"
+    r = api.as_user(handler).post(
+        url(order, "submit-feedback"), {"text": "已处理", "result": "partly", "contact_method": "visit"}, format="json"
+    )
+    assert r.status_code == 200
+    r = api.as_user(center).post(url(order, "return"), {"reason": "未联系群众"}, format="json")
+    assert r.status_code == 200 and r.json()["status"] == "returned"
+
+
+def test_it_dispatches_from_the_appeal_api(api, appeal, station, center):
+    r = api.as_user(center).post(f"/api/v1/appeals/{appeal.pk}/dispatch/", {"unit": station.pk}, format="json")
+    assert r.status_code == 200, r.content
+    assert WorkOrder.objects.filter(appeal=appeal, unit=station).count() == 1
+    r = api.as_user(center).post(f"/api/v1/appeals/{appeal.pk}/dispatch/", {"unit": station.pk}, format="json")
+    assert WorkOrder.objects.filter(appeal=appeal).count() == 1
+
+
+def test_it_filters_listed_orders(api, order, make_appeal, station, center, supervisor):
+    from workorders import services
+
+    services.dispatch_appeal(make_appeal(), unit=station, actor=center)
+    r = api.as_user(supervisor).post(url(order, "list"), {"reason": "群众反复投诉"}, format="json")
+    assert r.status_code == 200 and r.json()["is_listed"] is True
+    body = api.as_user(center).get("/api/v1/work-orders/?is_listed=true").json()
+    assert [x["id"] for x in body["results"]] == [order.pk]
+
+
+def test_it_documents_the_moves_in_the_schema(api, center):
+    schema = api.as_user(center).get("/api/schema/", HTTP_ACCEPT="application/json").content.decode()
+    for action in ("sign", "submit-feedback", "hand-back", "sub-dispatch", "request-extension", "reopen"):
+        assert f"/api/v1/work-orders/{{id}}/{action}/" in schema
+    assert '"409"' in schema or "'409'" in schema or "409:" in schema
