@@ -1,6 +1,7 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from .models import Appeal, AppealEvent, Category
+from .models import Appeal, AppealEvent, Attachment, Category, PhoneReveal, RiskWord
 
 
 @admin.register(Category)
@@ -10,6 +11,13 @@ class CategoryAdmin(admin.ModelAdmin):
     search_fields = ("name", "code")
 
 
+@admin.register(RiskWord)
+class RiskWordAdmin(admin.ModelAdmin):
+    list_display = ("word", "note", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("word",)
+
+
 class AppealEventInline(admin.TabularInline):
     model = AppealEvent
     extra = 0
@@ -17,11 +25,43 @@ class AppealEventInline(admin.TabularInline):
     can_delete = False
 
 
+class AttachmentInline(admin.TabularInline):
+    model = Attachment
+    extra = 0
+    readonly_fields = ("type", "original_name", "size", "created_at")
+
+
 @admin.register(Appeal)
 class AppealAdmin(admin.ModelAdmin):
-    list_display = ("tracking_code", "channel", "kind", "severity", "status", "unit", "received_at")
+    """Appeals in the admin: the phone is never shown here (reveal it on the appeal page, logged)."""
+
+    list_display = ("tracking_code", "channel", "kind", "severity", "status", "unit", "masked", "received_at")
     list_filter = ("channel", "kind", "severity", "status", "is_enterprise", "is_repeat")
     search_fields = ("tracking_code", "external_id", "content")
     exclude = ("citizen_phone",)
-    readonly_fields = ("tracking_code",)
-    inlines = [AppealEventInline]
+    readonly_fields = ("tracking_code", "citizen_phone_hash", "status", "repeat_of", "merged_into")
+    raw_id_fields = ("repeat_of", "merged_into")
+    inlines = [AttachmentInline, AppealEventInline]
+
+    @admin.display(description=_("联系电话"))
+    def masked(self, obj: Appeal) -> str:
+        return obj.masked_phone
+
+
+@admin.register(PhoneReveal)
+class PhoneRevealAdmin(admin.ModelAdmin):
+    """The reveal log is evidence: read only, never edited or deleted from the admin."""
+
+    list_display = ("created_at", "user", "appeal", "ip")
+    list_filter = ("created_at",)
+    search_fields = ("user__username", "appeal__tracking_code")
+    raw_id_fields = ("user", "appeal")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -61,6 +61,12 @@ class DeskView(VisibleMixin, ListView):
     def get_queryset(self):
         return super().get_queryset().select_related("category", "category__parent", "unit")
 
+    def size(self, request) -> int:
+        try:
+            return max(5, min(200, int(request.GET.get("page_size", self.page_size))))
+        except ValueError:
+            return self.page_size
+
     def get(self, request, *args, **kwargs):
         params = request.GET.copy()
         # The desk opens on what waits for triage; "全部" sends status=all.
@@ -75,7 +81,7 @@ class DeskView(VisibleMixin, ListView):
         without_status.pop("status", None)
         counts = selectors.status_counts(AppealFilter(without_status, queryset=base, request=request).qs)
         qs = filterset.qs if filterset.is_valid() else base.none()
-        page = selectors.desk_page(qs, cursor=request.GET.get("cursor"), size=self.page_size)
+        page = selectors.desk_page(qs, cursor=request.GET.get("cursor"), size=self.size(request))
         next_params = request.GET.copy()
         next_params["cursor"] = page.next_cursor or ""
         tab_params = without_status.copy()
