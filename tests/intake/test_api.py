@@ -23,7 +23,9 @@ def test_it_refuses_anonymous_users(client, make_appeal):
     assert client.post(LIST, {"channel": "hotline", "content": "x"}).status_code in (401, 403)
 
 
-def test_it_hides_other_units_appeals_by_list_and_by_id(api, make_appeal, center, handler, handler2, station, other_station):
+def test_it_hides_other_units_appeals_by_list_and_by_id(
+    api, make_appeal, center, handler, handler2, station, other_station
+):
     mine = make_appeal(content="滨江辖区的诉求")
     theirs = make_appeal(content="北湖辖区的诉求")
     undispatched = make_appeal(content="尚未派单的诉求")
@@ -43,7 +45,9 @@ def test_it_hides_other_units_appeals_by_list_and_by_id(api, make_appeal, center
     assert {mine.pk, theirs.pk, undispatched.pk} <= ids
 
 
-def test_it_lets_a_leader_see_his_subtree_and_a_district_user_see_its_stations(api, make_appeal, center, leader, station, district):
+def test_it_lets_a_leader_see_his_subtree_and_a_district_user_see_its_stations(
+    api, make_appeal, center, leader, station, district
+):
     appeal = make_appeal()
     services.mark_dispatched(appeal, unit=station, actor=center)
     assert api.as_user(leader).get(f"{LIST}{appeal.pk}/").status_code == 200
@@ -67,7 +71,12 @@ def test_it_never_shows_the_full_phone_in_the_api(api, make_appeal, center):
 
 def test_it_creates_once_per_external_id_and_per_idempotency_key(api, center, categories):
     client = api.as_user(center)
-    payload = {"channel": "12389", "external_id": "J-77", "content": "反映民警执法态度粗暴", "citizen_phone": "13800003333"}
+    payload = {
+        "channel": "12389",
+        "external_id": "J-77",
+        "content": "反映民警执法态度粗暴",
+        "citizen_phone": "13800003333",
+    }
     first = client.post(LIST, payload, format="json")
     assert first.status_code == 201, first.content
     again = client.post(LIST, payload, format="json")
@@ -94,7 +103,11 @@ def test_it_runs_the_triage_actions_and_refuses_with_409(api, make_appeal, cente
     client = api.as_user(center)
     appeal = make_appeal()
     original = make_appeal(content="另一件:身份证补办")
-    r = client.post(action(appeal, "triage"), {"kind": "consultation", "severity": "orange", "category": categories["HOUSEHOLD-ID"].pk}, format="json")
+    r = client.post(
+        action(appeal, "triage"),
+        {"kind": "consultation", "severity": "orange", "category": categories["HOUSEHOLD-ID"].pk},
+        format="json",
+    )
     assert r.status_code == 200 and r.json()["severity"] == "orange" and r.json()["severity_colour"] == "#f57c00"
     r = client.post(action(appeal, "mark-for-dispatch"), {"note": "需派出所处理"}, format="json")
     assert r.json()["status"] == AppealStatus.PENDING_DISPATCH
@@ -126,7 +139,9 @@ def test_it_dispatches_through_the_work_orders_app(api, make_appeal, center, sta
     assert r.status_code == 409 and r.json()["detail"]
 
 
-def test_it_logs_reveals_and_shows_the_log_to_administrators_only(api, client, make_appeal, center, administrator, supervisor):
+def test_it_logs_reveals_and_shows_the_log_to_administrators_only(
+    api, client, make_appeal, center, administrator, supervisor
+):
     appeal = make_appeal(citizen_phone="13800009999")
     r = api.as_user(supervisor).post(action(appeal, "reveal-phone"))
     assert r.status_code == 200 and r.json() == {"phone": "13800009999"}
@@ -146,7 +161,9 @@ def test_it_filters_the_list_like_the_desk(api, make_appeal, center, categories)
     make_appeal(channel="12345", content="电动车被盗,请求查找", category=categories["ORDER"])
     client = api.as_user(center)
     assert [r["id"] for r in client.get(LIST, {"q": "广场舞音响"}).json()["results"]] == [noisy.pk]
-    assert [r["id"] for r in client.get(LIST, {"category": categories["ORDER"].pk, "channel": "hotline"}).json()["results"]] == [noisy.pk]
+    assert [
+        r["id"] for r in client.get(LIST, {"category": categories["ORDER"].pk, "channel": "hotline"}).json()["results"]
+    ] == [noisy.pk]
     assert client.get(LIST, {"severity": "purple"}).status_code == 400
 
 

@@ -32,7 +32,10 @@ def test_it_orders_most_severe_then_oldest_first(client, center, make_appeal):
 
 def test_it_pages_by_keyset_without_gaps_or_repeats(client, center, make_appeal):
     now = timezone.now()
-    made = [make_appeal(severity=["red", "orange", "yellow", "blue"][i % 4], received_at=now - timedelta(minutes=i % 3)) for i in range(23)]
+    made = [
+        make_appeal(severity=["red", "orange", "yellow", "blue"][i % 4], received_at=now - timedelta(minutes=i % 3))
+        for i in range(23)
+    ]
     expected = [a.tracking_code for a in sorted(made, key=lambda a: (a.severity_rank, a.received_at, a.pk))]
     seen, cursor = [], None
     qs = Appeal.objects.all()
@@ -68,7 +71,8 @@ def test_it_uses_the_same_number_of_queries_for_page_one_and_a_deep_page(client,
 
 
 def test_it_counts_appeals_per_status_in_one_query(make_appeal, center, station):
-    a, b, c = make_appeal(), make_appeal(), make_appeal()
+    make_appeal()
+    b, c = make_appeal(), make_appeal()
     services.mark_for_dispatch(b, actor=center)
     services.close_appeal(c, actor=center, reply="已答复")
     with CaptureQueriesContext(connection) as ctx:
@@ -79,9 +83,21 @@ def test_it_counts_appeals_per_status_in_one_query(make_appeal, center, station)
 
 def test_it_filters_on_every_criterion(client, center, make_appeal, categories, station, risk_words):
     now = timezone.now()
-    noise = make_appeal(content="酒吧噪音扰民,凌晨还在放音乐", category=categories["ORDER-NOISE"], received_at=now - timedelta(days=2))
-    fraud = make_appeal(channel="12345", external_id="F1", content="接到冒充公检法电话被骗两万元", category=categories["FRAUD"], is_enterprise=True)
-    repeat = make_appeal(citizen_phone=noise.citizen_phone, content="酒吧噪音扰民,凌晨还在放音乐,再次反映", category=categories["ORDER-NOISE"])
+    noise = make_appeal(
+        content="酒吧噪音扰民,凌晨还在放音乐", category=categories["ORDER-NOISE"], received_at=now - timedelta(days=2)
+    )
+    fraud = make_appeal(
+        channel="12345",
+        external_id="F1",
+        content="接到冒充公检法电话被骗两万元",
+        category=categories["FRAUD"],
+        is_enterprise=True,
+    )
+    repeat = make_appeal(
+        citizen_phone=noise.citizen_phone,
+        content="酒吧噪音扰民,凌晨还在放音乐,再次反映",
+        category=categories["ORDER-NOISE"],
+    )
     risky = make_appeal(content="再不处理我就同归于尽", kind="complaint")
     services.mark_dispatched(fraud, unit=station, actor=center)
     client.force_login(center)
@@ -129,7 +145,10 @@ def test_it_lets_staff_triage_merge_and_close_from_the_appeal_page(client, cente
     original = make_appeal(content="别的事情")
     client.force_login(center)
     url = reverse("intake:appeal", args=[appeal.pk])
-    r = client.post(reverse("intake:triage", args=[appeal.pk]), {"kind": "consultation", "severity": "yellow", "category": categories["HOUSEHOLD-ID"].pk})
+    r = client.post(
+        reverse("intake:triage", args=[appeal.pk]),
+        {"kind": "consultation", "severity": "yellow", "category": categories["HOUSEHOLD-ID"].pk},
+    )
     assert r.status_code == 302 and r.url == url
     appeal.refresh_from_db()
     assert appeal.kind == "consultation" and appeal.severity == "yellow"

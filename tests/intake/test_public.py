@@ -1,0 +1,147 @@
+"""The public mailboxes and /track/: captcha, rate limits that survive carrier NAT, attachments."""
+
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from intake.captcha import answer_for_tests
+from intake.choices import Channel
+from intake.models import Appeal
+from intake.services import close_appeal
+
+pytestmark = pytest.mark.django_db
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def open_form(client, box="mayor") -> tuple[str, int]:
+    page = client.get(f"/mailbox/{box}/").content.decode()
+    token = re.search(r'name="captcha_token" value="([^"]+)"', page).group(1)
+    return token, answer_for_tests(token)
+
+
+def letter(token, answer, **extra) -> dict:
+    data = {
+        "citizen_name": "王秀兰",
+        "citizen_phone": "13800002468",
+        "title": "小区门口违停严重",
+        "content": "小区门口每天晚上都有车辆违停,消防通道被堵,希望交警加强巡查。",
+        "address": "临江市江北区滨江路18号",
+        "captcha": str(answer),
+        "captcha_token": token,
+    }
+    data.update(extra)
+    return data
+
+
+def test_it_takes_a_letter_and_gives_a_tracking_code(client, city):
+    token, answer = open_form(client)
+    response = client.post("/mailbox/mayor/", letter(token, answer))
+    assert response.status_code == 302
+    page = client.get(response.url).content.decode()
+    appeal = Appeal.objects.get()
+    assert appeal.channel == Channel.MAYOR_MAILBOX and appeal.tracking_code in page
+    assert appeal.citizen_phone == "+8613800002468" and appeal.title == "小区门口违停严重"
+    token, answer = open_form(client, "director")
+    client.post(
+        "/mailbox/director/",
+        letter(token, answer, title="另一封信", content="反映派出所窗口办事排队时间太长,希望增加窗口。"),
+    )
+    assert Appeal.objects.filter(channel=Channel.DIRECTOR_MAILBOX).count() == 1
+
+
+def test_it_refuses_a_wrong_reused_or_foreign_captcha(client, city):
+    token, answer = open_form(client)
+    wrong = client.post("/mailbox/mayor/", letter(token, answer + 1))
+    assert wrong.status_code == 400 and "验证码不正确" in wrong.content.decode()
+    token, answer = open_form(client)
+    assert client.post("/mailbox/mayor/", letter(token, answer)).status_code == 302
+    reused = client.post("/mailbox/mayor/", letter(token, answer, title="再来一封"))
+    assert reused.status_code == 400
+    assert Appeal.objects.count() == 1
+    # A challenge issued to another device is not valid here.
+    from django.test import Client
+
+    other = Client()
+    token, answer = open_form(other)
+    assert client.post("/mailbox/mayor/", letter(token, answer, title="借用的验证码")).status_code == 400
+    # Without the device cookie (the form was never opened) nothing is accepted.
+    bare = Client()
+    assert bare.post("/mailbox/mayor/", letter(token, answer)).status_code == 400
+    assert Appeal.objects.count() == 1
+
+
+def test_it_limits_letters_per_phone_across_devices(client, city, settings):
+    from django.test import Client
+
+    settings.INTAKE_MAILBOX_PER_PHONE_PER_DAY = 2
+    for i in range(2):
+        browser = Client()
+        token, answer = open_form(browser)
+        assert browser.post("/mailbox/mayor/", letter(token, answer, title=f"第{i}封")).status_code == 302
+    browser = Client()
+    token, answer = open_form(browser)
+    refused = browser.post("/mailbox/mayor/", letter(token, answer, title="第三封"))
+    assert refused.status_code == 429 and "提交过于频繁" in refused.content.decode()
+    # Another citizen behind the same NAT address is not affected.
+    token, answer = open_form(browser)
+    ok = browser.post("/mailbox/mayor/", letter(token, answer, citizen_phone="13800002469"))
+    assert ok.status_code == 302
+    assert Appeal.objects.count() == 3
+
+
+def test_it_limits_letters_per_device(client, city, settings):
+    settings.INTAKE_MAILBOX_PER_DEVICE_PER_DAY = 1
+    token, answer = open_form(client)
+    assert client.post("/mailbox/mayor/", letter(token, answer)).status_code == 302
+    token, answer = open_form(client)
+    assert client.post("/mailbox/mayor/", letter(token, answer, citizen_phone="13800002470")).status_code == 429
+
+
+def test_it_checks_attachments_type_and_size(client, city, settings):
+    token, answer = open_form(client)
+    exe = SimpleUploadedFile("virus.exe", b"MZ" + b"\x00" * 10)
+    refused = client.post("/mailbox/mayor/", letter(token, answer, attachment=exe))
+    assert refused.status_code == 400 and "不支持的文件类型" in refused.content.decode()
+    token, answer = open_form(client)
+    fake = SimpleUploadedFile("photo.png", b"not really a png at all")
+    assert (
+        "文件内容与扩展名不符"
+        in client.post("/mailbox/mayor/", letter(token, answer, attachment=fake)).content.decode()
+    )
+    settings.INTAKE_IMAGE_MAX_BYTES = 50
+    token, answer = open_form(client)
+    big = SimpleUploadedFile("photo.png", PNG)
+    assert "文件过大" in client.post("/mailbox/mayor/", letter(token, answer, attachment=big)).content.decode()
+    settings.INTAKE_IMAGE_MAX_BYTES = 5000
+    token, answer = open_form(client)
+    ok = client.post("/mailbox/mayor/", letter(token, answer, attachment=SimpleUploadedFile("photo.png", PNG)))
+    assert ok.status_code == 302
+    attachment = Appeal.objects.get().attachments.get()
+    assert attachment.type == "image" and attachment.size == len(PNG) and attachment.original_name == "photo.png"
+    assert "photo" not in attachment.file.name
+
+
+def test_it_tracks_status_and_reply_for_code_and_phone_only(client, city, center):
+    token, answer = open_form(client)
+    client.post("/mailbox/mayor/", letter(token, answer))
+    appeal = Appeal.objects.get()
+    page = client.post("/track/", {"code": appeal.tracking_code.lower(), "phone": "138 0000 2468"}).content.decode()
+    assert "已受理" in page and appeal.tracking_code in page
+    assert "王秀兰" not in page and "滨江路" not in page and "2468" not in page.split("track-result")[1]
+    close_appeal(appeal, actor=center, reply="已安排交警中队每晚巡查,违停车辆已处罚。")
+    page = client.post("/track/", {"code": appeal.tracking_code, "phone": "13800002468"}).content.decode()
+    assert "已办结" in page and "已安排交警中队每晚巡查" in page
+    wrong = client.post("/track/", {"code": appeal.tracking_code, "phone": "13800002469"}).content.decode()
+    assert "未找到" in wrong and "已安排" not in wrong
+    bad = client.post("/track/", {"code": appeal.tracking_code, "phone": "abc"})
+    assert bad.status_code == 400 and "电话号码格式不正确" in bad.content.decode()
+
+
+def test_it_limits_tracking_lookups_per_device(client, city, settings):
+    settings.INTAKE_TRACK_PER_DEVICE_PER_HOUR = 3
+    client.get("/track/")
+    for _ in range(3):
+        assert client.post("/track/", {"code": "AAAAAAAA", "phone": "13800002468"}).status_code == 200
+    assert client.post("/track/", {"code": "AAAAAAAA", "phone": "13800002468"}).status_code == 429
