@@ -1,0 +1,153 @@
+"""Serializers of the surveys API. Citizens' phones only ever appear masked."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from ..choices import CallbackVerdict, CallOutcome
+from ..models import Callback, OutboundSms, Rating, ServiceRecord
+
+
+class SurveyDetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class ServiceRecordSerializer(serializers.ModelSerializer):
+    business_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    unit_code = serializers.CharField(source="unit.code", read_only=True)
+    citizen_phone = serializers.CharField(source="masked_phone", read_only=True)
+
+    class Meta:
+        model = ServiceRecord
+        fields = [
+            "id",
+            "external_id",
+            "business_type",
+            "served_at",
+            "unit_code",
+            "officer_code",
+            "citizen_phone",
+            "source",
+            "state",
+            "skip_reason",
+            "created_at",
+        ]
+
+
+class EvaluationSerializer(serializers.ModelSerializer):
+    phone = serializers.CharField(source="masked_phone", read_only=True)
+    service_record = serializers.SlugRelatedField(slug_field="external_id", read_only=True)
+    rating = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OutboundSms
+        fields = [
+            "id",
+            "service_record",
+            "phone",
+            "template_code",
+            "text",
+            "segments",
+            "status",
+            "send_after",
+            "attempts",
+            "sent_at",
+            "delivered_at",
+            "failed_at",
+            "last_error",
+            "needs_reconciliation",
+            "rating",
+            "created_at",
+        ]
+
+    def get_rating(self, obj) -> int | None:
+        rating = getattr(obj, "rating", None)
+        return rating.pk if rating else None
+
+
+class RatingSerializer(serializers.ModelSerializer):
+    unit_code = serializers.CharField(source="unit.code", read_only=True, default=None)
+    business_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    service_record = serializers.SlugRelatedField(slug_field="external_id", read_only=True)
+    evaluation = serializers.PrimaryKeyRelatedField(source="sms", read_only=True)
+
+    class Meta:
+        model = Rating
+        fields = [
+            "id",
+            "evaluation",
+            "service_record",
+            "unit_code",
+            "business_type",
+            "verdict",
+            "text",
+            "aspect",
+            "aspect_text",
+            "source",
+            "rated_at",
+        ]
+
+
+class CallbackSerializer(serializers.ModelSerializer):
+    unit_code = serializers.CharField(source="unit.code", read_only=True, default=None)
+    rating = RatingSerializer(read_only=True)
+
+    class Meta:
+        model = Callback
+        fields = [
+            "id",
+            "rating",
+            "unit_code",
+            "status",
+            "due_at",
+            "attempts",
+            "unreached",
+            "reason",
+            "is_reasonable",
+            "verdict",
+            "rectification_appeal",
+            "rectification_order_id",
+            "closed_at",
+            "created_at",
+        ]
+
+
+class RecordCallSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=CallOutcome.choices, label=_("拨打结果"))
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    is_reasonable = serializers.BooleanField(required=False, allow_null=True, default=None)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
+class RectifySerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class CloseCallbackSerializer(serializers.Serializer):
+    verdict = serializers.ChoiceField(choices=CallbackVerdict.choices, label=_("回访结论"))
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class PushRecordSerializer(serializers.Serializer):
+    """One pushed service record (validated set-wise by the service, documented here)."""
+
+    external_id = serializers.CharField()
+    business_type = serializers.CharField()
+    served_at = serializers.DateTimeField()
+    unit_code = serializers.CharField()
+    officer_code = serializers.CharField(required=False)
+    citizen_phone = serializers.CharField()
+
+
+class PushErrorSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    external_id = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class PushResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    existing = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    errors = PushErrorSerializer(many=True)

@@ -1,0 +1,179 @@
+"""REST API of the surveys app: service records (read, and the platform push), evaluation SMS,
+ratings, and callbacks with their actions."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from units.choices import Role
+from units.visibility import HasRole, VisibleViewSetMixin
+
+from .. import services
+from ..choices import SmsPurpose
+from ..filters import CallbackFilter, OutboundSmsFilter, RatingFilter, ServiceRecordFilter
+from ..models import Callback, OutboundSms, Rating, ServiceRecord
+from . import serializers as s
+
+CENTER = (Role.CENTER_STAFF, Role.ADMIN)
+CENTER_AND_SUPERVISORS = (Role.CENTER_STAFF, Role.SUPERVISOR, Role.ADMIN)
+
+_400 = OpenApiResponse(description=_("输入有误(字段错误)"))
+_404 = OpenApiResponse(s.SurveyDetailSerializer, description=_("不存在或无权查看"))
+_409 = OpenApiResponse(s.SurveyDetailSerializer, description=_("当前状态不允许此操作"))
+
+
+class ReadOnly(VisibleViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    pass
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("业务记录列表")),
+    retrieve=extend_schema(summary=_("业务记录详情"), responses={200: s.ServiceRecordSerializer, 404: _404}),
+)
+class ServiceRecordViewSet(ReadOnly):
+    queryset = ServiceRecord.objects.select_related("business_type", "unit")
+    serializer_class = s.ServiceRecordSerializer
+    filterset_class = ServiceRecordFilter
+    cursor_ordering = ("-served_at", "-id")
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("回访评价短信列表")),
+    retrieve=extend_schema(summary=_("回访评价短信详情"), responses={200: s.EvaluationSerializer, 404: _404}),
+)
+class EvaluationViewSet(ReadOnly):
+    queryset = OutboundSms.objects.filter(purpose=SmsPurpose.EVALUATION).select_related("service_record", "rating")
+    serializer_class = s.EvaluationSerializer
+    filterset_class = OutboundSmsFilter
+    cursor_ordering = ("-created_at", "-id")
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("评价列表")),
+    retrieve=extend_schema(summary=_("评价详情"), responses={200: s.RatingSerializer, 404: _404}),
+)
+class RatingViewSet(ReadOnly):
+    queryset = Rating.objects.select_related("unit", "business_type", "service_record", "sms")
+    serializer_class = s.RatingSerializer
+    filterset_class = RatingFilter
+    cursor_ordering = ("-rated_at", "-id")
+
+
+class CallbackRole(HasRole):
+    """Center staff, supervisors and administrators read; center staff and administrators act."""
+
+    def has_permission(self, request, view) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        if view.action in ("list", "retrieve"):
+            return True
+        return request.user.has_role(*CENTER)
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("人工回访列表（按回访时限）")),
+    retrieve=extend_schema(summary=_("人工回访详情"), responses={200: s.CallbackSerializer, 404: _404}),
+)
+class CallbackViewSet(ReadOnly):
+    queryset = Callback.objects.select_related("unit", "rating", "rating__unit", "rating__business_type")
+    serializer_class = s.CallbackSerializer
+    filterset_class = CallbackFilter
+    cursor_ordering = ("due_at", "id")
+    allowed_roles = CENTER_AND_SUPERVISORS
+    permission_classes = [CallbackRole]
+
+    def _run(self, func, **kwargs):
+        callback = self.get_object()
+        try:
+            func(callback, actor=self.request.user, **kwargs)
+        except services.TransitionNotAllowed as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        except services.RectificationUnavailable as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        except DjangoValidationError as exc:
+            return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST)
+        callback.refresh_from_db()
+        return Response(s.CallbackSerializer(callback).data)
+
+    @extend_schema(
+        summary=_("登记一次回访通话"),
+        request=s.RecordCallSerializer,
+        responses={200: s.CallbackSerializer, 400: _400, 404: _404, 409: _409},
+    )
+    @action(detail=True, methods=["post"], url_path="record-call")
+    def record_call(self, request, pk=None):
+        payload = s.RecordCallSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        return self._run(services.record_call, **payload.validated_data)
+
+    @extend_schema(
+        summary=_("派发整改工单"),
+        request=s.RectifySerializer,
+        responses={200: s.CallbackSerializer, 400: _400, 404: _404, 409: _409},
+    )
+    @action(detail=True, methods=["post"])
+    def rectify(self, request, pk=None):
+        payload = s.RectifySerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        return self._run(services.open_rectification, **payload.validated_data)
+
+    @extend_schema(
+        summary=_("回访结案"),
+        request=s.CloseCallbackSerializer,
+        responses={200: s.CallbackSerializer, 400: _400, 404: _404, 409: _409},
+    )
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        payload = s.CloseCallbackSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        return self._run(services.close_callback, **payload.validated_data)
+
+
+def _feed_classes():
+    try:
+        from feeds.auth import FeedKeyAuthentication, FeedSourcePermission, FeedSourceThrottle
+        from feeds.choices import FeedKind
+    except ImportError:  # without the feeds app nobody can push
+        from rest_framework.permissions import IsAdminUser
+
+        return [], [IsAdminUser], [], None
+    return [FeedKeyAuthentication], [FeedSourcePermission], [FeedSourceThrottle], FeedKind.SERVICE_RECORDS
+
+
+_AUTH, _PERM, _THROTTLE, _KIND = _feed_classes()
+
+
+class ServiceRecordPushView(APIView):
+    """``POST /api/v1/feeds/service-records/``: a JSON list of up to 1,000 service records, with
+    ``Authorization: Bearer <key>`` of the "service-records" source. Idempotent by external id."""
+
+    authentication_classes = _AUTH
+    permission_classes = _PERM
+    throttle_classes = _THROTTLE
+    feed_kind = _KIND
+    feed_source_code = "service-records"
+
+    @extend_schema(
+        summary=_("推送业务记录"),
+        request=s.PushRecordSerializer(many=True),
+        responses={200: s.PushResultSerializer, 400: _400, 401: OpenApiResponse(description=_("缺少有效密钥"))},
+    )
+    def post(self, request):
+        data = request.data
+        if not isinstance(data, list):
+            return Response({"detail": _("请求体应为业务记录的JSON数组。")}, status=status.HTTP_400_BAD_REQUEST)
+        if len(data) > services.MAX_RECORDS_PER_PUSH:
+            return Response(
+                {"detail": _("一次最多推送%(n)d条业务记录。") % {"n": services.MAX_RECORDS_PER_PUSH}},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        rows = [(i, item if isinstance(item, dict) else {}) for i, item in enumerate(data)]
+        source = getattr(request.auth, "code", "") or "api"
+        result = services.take_in_service_records(rows=rows, source=source, actor=None)
+        return Response(result.as_dict(), status=status.HTTP_200_OK)

@@ -1,0 +1,30 @@
+"""Menu entries and home panels of the surveys app."""
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from units.choices import Role
+from units.navigation import HomePanel, NavItem
+
+from .selectors import callbacks_due_panel, satisfaction_panel
+
+NAV_ITEMS = [
+    NavItem(_("回访评价"), "surveys:overview", roles=frozenset({Role.CENTER_STAFF, Role.SUPERVISOR}), order=50),
+    NavItem(_("人工回访"), "surveys:callback_desk", roles=frozenset({Role.CENTER_STAFF}), order=51),
+    NavItem(_("群众评价"), "surveys:rating_list", roles=frozenset({Role.UNIT_LEADER, Role.UNIT_HANDLER}), order=52),
+    NavItem(_("退订名单"), "surveys:optouts", roles=frozenset({Role.ADMIN}), order=950),
+]
+if settings.SMS_SIMULATOR:
+    NAV_ITEMS.append(NavItem(_("短信模拟器"), "surveys:simulator", order=960))
+
+HOME_PANELS = [
+    HomePanel(
+        "surveys/_panel_callbacks.html", roles=frozenset({Role.CENTER_STAFF}), order=30, context=callbacks_due_panel
+    ),
+    HomePanel(
+        "surveys/_panel_satisfaction.html",
+        roles=frozenset({Role.SUPERVISOR, Role.CENTER_STAFF}),
+        order=31,
+        context=satisfaction_panel,
+    ),
+]
