@@ -34,7 +34,7 @@ LIST_LIMIT = 200
 
 def appeal_url(appeal: Appeal) -> str:
     """The intake app's page of the appeal, if it has one."""
-    for name in ("intake:appeal_detail", "intake:appeal-detail", "intake:detail"):
+    for name in ("intake:appeal", "intake:appeal_detail"):
         try:
             return reverse(name, args=[appeal.pk])
         except NoReverseMatch:
