@@ -14,7 +14,10 @@ class ScrubPhonesFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str):
             record.msg = scrub(record.msg)
-        if record.args:
+        if isinstance(record.args, dict):
+            # "%(name)s"-style messages (Celery's task log) carry a mapping, which must stay one.
+            record.args = {k: scrub(v) if isinstance(v, str) else v for k, v in record.args.items()}
+        elif record.args:
             args = record.args if isinstance(record.args, tuple) else (record.args,)
             record.args = tuple(scrub(a) if isinstance(a, str) else a for a in args)
         return True
