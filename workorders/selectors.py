@@ -133,7 +133,8 @@ def appeal_panel(request, appeal) -> dict:
     orders = list(orders_for(user).filter(appeal=appeal).order_by("dispatched_at"))
     ctx = {"appeal": appeal, "orders": orders, "can_dispatch": user.has_role(*CENTER_ROLES)}
     if ctx["can_dispatch"]:
-        proposed = propose_unit(appeal)
+        # A unit chosen at triage wins over the rules' proposal.
+        proposed = getattr(appeal, "proposed_unit", None) or propose_unit(appeal)
         ctx["proposed"] = proposed
         ctx["form"] = DispatchForm(initial={"unit": proposed.pk if proposed else None})
     return ctx
