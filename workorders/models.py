@@ -174,6 +174,8 @@ class WorkOrder(models.Model):
     is_overdue = models.BooleanField(_("超期"), default=False)
     overdue_at = models.DateTimeField(_("超期时间"), null=True, blank=True)
 
+    # Set when the unit was told it missed the sign deadline (red orders: 30 minutes); claimed once.
+    sign_late_notified_at = models.DateTimeField(null=True, blank=True)
     signed_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
     handler = models.ForeignKey(
         settings.AUTH_USER_MODEL,

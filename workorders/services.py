@@ -582,6 +582,7 @@ def sub_dispatch(order: WorkOrder, *, actor: User, unit: Unit, note: str = "") -
         o.unit = unit
         o.signed_at = None
         o.handler = None
+        o.sign_late_notified_at = None
         return {"from_unit": previous.name, "to_unit": unit.name, "to_unit_id": unit.pk}
 
     def after(o: WorkOrder):
@@ -916,6 +917,40 @@ def urge_due_orders(*, now: datetime | None = None, limit: int = 500) -> int:
                 continue
             order = WorkOrder.objects.select_related("unit", "handler", "appeal").get(pk=pk)
             _remind(order, stage=reached)
+            sent += 1
+    return sent
+
+
+def urge_unsigned_orders(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Tell a unit (and its leaders) once when an order passed its sign deadline unsigned.
+
+    Claimed with a conditional UPDATE on ``sign_late_notified_at`` so that two runs tell once.
+    """
+    now = now or timezone.now()
+    due = WorkOrder.objects.filter(
+        status=S.DISPATCHED, sign_deadline__lte=now, sign_late_notified_at__isnull=True
+    ).values_list("pk", flat=True)[:limit]
+    sent = 0
+    for pk in list(due):
+        with transaction.atomic():
+            claimed = WorkOrder.objects.filter(pk=pk, status=S.DISPATCHED, sign_late_notified_at__isnull=True).update(
+                sign_late_notified_at=now
+            )
+            if not claimed:
+                continue
+            order = WorkOrder.objects.select_related("unit").get(pk=pk)
+            text = _("工单 %(number)s 已超过签收时限（%(when)s），请立即签收。") % {
+                "number": order.number,
+                "when": timezone.localtime(order.sign_deadline).strftime("%H:%M"),
+            }
+            _event(order, action=Action.URGE, actor=None, note=text, data={"stage": "sign"})
+            notify(
+                users=_unit_staff(order.unit) + leaders_of(order.unit),
+                text=text,
+                url=order_url(order),
+                level="alert",
+                dedupe_key=f"wo-sign-late:{order.pk}:{order.unit_id}",
+            )
             sent += 1
     return sent
 

@@ -11,7 +11,7 @@ from .workdays import seed_known_years
 @shared_task(ignore_result=True)
 def urge_due_orders_task() -> int:
     """Periodic: remind units at 50 %/80 % of the time and at the deadline (claims rows, never twice)."""
-    return services.urge_due_orders()
+    return services.urge_unsigned_orders() + services.urge_due_orders()
 
 
 @shared_task(ignore_result=True)

@@ -120,3 +120,18 @@ def test_it_marks_a_deadline_in_the_unknown_year_provisional_and_warns_admins(
     assert order.deadline_provisional is True
     assert order.due_at == at(2027, 1, 5, 23, 59, 59)  # 30, 31 Dec, then Mon–Fri guesses 1, 4, 5 Jan
     assert Notification.objects.filter(user=administrator, dedupe_key="wo-calendar-missing:2027").count() == 1
+
+
+def test_it_tells_the_unit_once_when_a_red_order_is_not_signed_in_30_minutes(
+    make_appeal, station, center, handler, leader
+):
+    with time_machine.travel(at(2026, 11, 23, 9, 0), tick=False):
+        order = services.dispatch_appeal(make_appeal(severity="red"), unit=station, actor=center)
+    with time_machine.travel(at(2026, 11, 23, 9, 20), tick=False):
+        assert services.urge_unsigned_orders() == 0
+    with time_machine.travel(at(2026, 11, 23, 9, 31), tick=False):
+        tasks.urge_due_orders_task()
+        tasks.urge_due_orders_task()
+    assert Notification.objects.filter(user=handler, dedupe_key__startswith="wo-sign-late:").count() == 1
+    assert Notification.objects.filter(user=leader, dedupe_key__startswith="wo-sign-late:").count() == 1
+    assert order.events.filter(action=Action.URGE).count() == 1

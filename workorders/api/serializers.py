@@ -48,23 +48,23 @@ class WorkOrderDetailSerializer(WorkOrderSerializer):
         read_only_fields = fields
 
 
-class EmptySerializer(serializers.Serializer):
+class WorkOrderEmptySerializer(serializers.Serializer):
     pass
 
 
-class NoteSerializer(serializers.Serializer):
+class WorkOrderNoteSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class ReasonSerializer(serializers.Serializer):
+class WorkOrderReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(error_messages={"required": _("请填写理由。"), "blank": _("请填写理由。")})
 
 
-class ReasonDaysSerializer(ReasonSerializer):
+class WorkOrderReasonDaysSerializer(WorkOrderReasonSerializer):
     working_days = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=60)
 
 
-class FeedbackSerializer(serializers.Serializer):
+class WorkOrderFeedbackSerializer(serializers.Serializer):
     text = serializers.CharField(error_messages={"required": _("请填写办理情况。"), "blank": _("请填写办理情况。")})
     result = serializers.ChoiceField(choices=FeedbackResult.choices)
     contact_method = serializers.ChoiceField(choices=ContactMethod.choices)
@@ -72,35 +72,24 @@ class FeedbackSerializer(serializers.Serializer):
     attachments = serializers.ListField(child=serializers.FileField(), required=False, default=list)
 
 
-class SubDispatchSerializer(serializers.Serializer):
+class WorkOrderSubDispatchSerializer(serializers.Serializer):
     unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.filter(is_active=True))
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class ExtensionRequestSerializer(serializers.Serializer):
+class WorkOrderExtensionRequestSerializer(serializers.Serializer):
     days = serializers.IntegerField(min_value=1, max_value=60)
     reason = serializers.CharField()
 
 
-class ApproveExtensionSerializer(serializers.Serializer):
+class WorkOrderApproveExtensionSerializer(serializers.Serializer):
     days = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=60)
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class CloseSerializer(serializers.Serializer):
+class WorkOrderCloseSerializer(serializers.Serializer):
     reply = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class DispatchSerializer(serializers.Serializer):
-    """Payload of ``POST /api/v1/appeals/<id>/dispatch/`` (the intake viewset calls ``dispatch_appeal``)."""
-
-    unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.filter(is_active=True))
-    assisting_units = serializers.PrimaryKeyRelatedField(
-        queryset=Unit.objects.filter(is_active=True), many=True, required=False
-    )
-    note = serializers.CharField(required=False, allow_blank=True, default="")
-    working_days = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=60)
-
-
-class DetailSerializer(serializers.Serializer):
+class WorkOrderErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()

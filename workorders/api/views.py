@@ -19,9 +19,9 @@ from . import serializers as s
 
 ERRORS = {
     400: OpenApiResponse(description="输入有误"),
-    403: OpenApiResponse(s.DetailSerializer, description="无权执行该操作"),
-    404: OpenApiResponse(s.DetailSerializer, description="工单不存在或不可见"),
-    409: OpenApiResponse(s.DetailSerializer, description="当前状态不允许该操作"),
+    403: OpenApiResponse(s.WorkOrderErrorSerializer, description="无权执行该操作"),
+    404: OpenApiResponse(s.WorkOrderErrorSerializer, description="工单不存在或不可见"),
+    409: OpenApiResponse(s.WorkOrderErrorSerializer, description="当前状态不允许该操作"),
 }
 
 
@@ -72,17 +72,17 @@ class WorkOrderViewSet(VisibleViewSetMixin, viewsets.ReadOnlyModelViewSet):
         order.refresh_from_db()
         return Response(s.WorkOrderDetailSerializer(order, context={"request": request}).data)
 
-    @_schema(s.EmptySerializer, "签收")
+    @_schema(None, "签收")
     @action(detail=True, methods=["post"])
     def sign(self, request, pk=None):
         return self._do(request, None, lambda o, u, d: services.sign_for(o, actor=u))
 
-    @_schema(s.EmptySerializer, "开始办理")
+    @_schema(None, "开始办理")
     @action(detail=True, methods=["post"])
     def start(self, request, pk=None):
         return self._do(request, None, lambda o, u, d: services.start(o, actor=u))
 
-    @_schema(s.FeedbackSerializer, "提交办结反馈")
+    @_schema(s.WorkOrderFeedbackSerializer, "提交办结反馈")
     @action(detail=True, methods=["post"], url_path="submit-feedback")
     def submit_feedback(self, request, pk=None):
         def call(o, u, d):
@@ -97,89 +97,97 @@ class WorkOrderViewSet(VisibleViewSetMixin, viewsets.ReadOnlyModelViewSet):
                 attachments=files,
             )
 
-        return self._do(request, s.FeedbackSerializer, call)
+        return self._do(request, s.WorkOrderFeedbackSerializer, call)
 
-    @_schema(s.NoteSerializer, "审核通过")
+    @_schema(s.WorkOrderNoteSerializer, "审核通过")
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        return self._do(request, s.NoteSerializer, lambda o, u, d: services.approve(o, actor=u, note=d["note"]))
+        return self._do(
+            request, s.WorkOrderNoteSerializer, lambda o, u, d: services.approve(o, actor=u, note=d["note"])
+        )
 
-    @_schema(s.ReasonDaysSerializer, "退回重办")
+    @_schema(s.WorkOrderReasonDaysSerializer, "退回重办")
     @action(detail=True, methods=["post"], url_path="return")
     def return_(self, request, pk=None):
         return self._do(
             request,
-            s.ReasonDaysSerializer,
+            s.WorkOrderReasonDaysSerializer,
             lambda o, u, d: services.return_for_rework(
                 o, actor=u, reason=d["reason"], working_days=d.get("working_days")
             ),
         )
 
-    @_schema(s.ReasonSerializer, "退单")
+    @_schema(s.WorkOrderReasonSerializer, "退单")
     @action(detail=True, methods=["post"], url_path="hand-back")
     def hand_back(self, request, pk=None):
-        return self._do(request, s.ReasonSerializer, lambda o, u, d: services.hand_back(o, actor=u, reason=d["reason"]))
+        return self._do(
+            request, s.WorkOrderReasonSerializer, lambda o, u, d: services.hand_back(o, actor=u, reason=d["reason"])
+        )
 
-    @_schema(s.SubDispatchSerializer, "转派下级单位")
+    @_schema(s.WorkOrderSubDispatchSerializer, "转派下级单位")
     @action(detail=True, methods=["post"], url_path="sub-dispatch")
     def sub_dispatch(self, request, pk=None):
         return self._do(
             request,
-            s.SubDispatchSerializer,
+            s.WorkOrderSubDispatchSerializer,
             lambda o, u, d: services.sub_dispatch(o, actor=u, unit=d["unit"], note=d["note"]),
         )
 
-    @_schema(s.ExtensionRequestSerializer, "申请延期")
+    @_schema(s.WorkOrderExtensionRequestSerializer, "申请延期")
     @action(detail=True, methods=["post"], url_path="request-extension")
     def request_extension(self, request, pk=None):
         return self._do(
             request,
-            s.ExtensionRequestSerializer,
+            s.WorkOrderExtensionRequestSerializer,
             lambda o, u, d: services.request_extension(o, actor=u, days=d["days"], reason=d["reason"]),
         )
 
-    @_schema(s.ApproveExtensionSerializer, "同意延期")
+    @_schema(s.WorkOrderApproveExtensionSerializer, "同意延期")
     @action(detail=True, methods=["post"], url_path="approve-extension")
     def approve_extension(self, request, pk=None):
         return self._do(
             request,
-            s.ApproveExtensionSerializer,
+            s.WorkOrderApproveExtensionSerializer,
             lambda o, u, d: services.approve_extension(o, actor=u, days=d.get("days"), note=d["note"]),
         )
 
-    @_schema(s.ReasonSerializer, "不同意延期")
+    @_schema(s.WorkOrderReasonSerializer, "不同意延期")
     @action(detail=True, methods=["post"], url_path="refuse-extension")
     def refuse_extension(self, request, pk=None):
         return self._do(
-            request, s.ReasonSerializer, lambda o, u, d: services.refuse_extension(o, actor=u, reason=d["reason"])
+            request,
+            s.WorkOrderReasonSerializer,
+            lambda o, u, d: services.refuse_extension(o, actor=u, reason=d["reason"]),
         )
 
-    @_schema(s.CloseSerializer, "办结")
+    @_schema(s.WorkOrderCloseSerializer, "办结")
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
-        return self._do(request, s.CloseSerializer, lambda o, u, d: services.close(o, actor=u, reply=d["reply"]))
+        return self._do(
+            request, s.WorkOrderCloseSerializer, lambda o, u, d: services.close(o, actor=u, reply=d["reply"])
+        )
 
-    @_schema(s.ReasonDaysSerializer, "重新办理")
+    @_schema(s.WorkOrderReasonDaysSerializer, "重新办理")
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
         return self._do(
             request,
-            s.ReasonDaysSerializer,
+            s.WorkOrderReasonDaysSerializer,
             lambda o, u, d: services.reopen(o, actor=u, reason=d["reason"], working_days=d.get("working_days")),
         )
 
-    @_schema(s.ReasonSerializer, "挂牌督办")
+    @_schema(s.WorkOrderReasonSerializer, "挂牌督办")
     @action(detail=True, methods=["post"], url_path="list")
     def list_for_supervision(self, request, pk=None):
         return self._do(
-            request, s.ReasonSerializer, lambda o, u, d: services.list_order(o, actor=u, reason=d["reason"])
+            request, s.WorkOrderReasonSerializer, lambda o, u, d: services.list_order(o, actor=u, reason=d["reason"])
         )
 
-    @_schema(s.ReasonSerializer, "撤销挂牌")
+    @_schema(s.WorkOrderReasonSerializer, "撤销挂牌")
     @action(detail=True, methods=["post"])
     def unlist(self, request, pk=None):
         return self._do(
-            request, s.ReasonSerializer, lambda o, u, d: services.unlist_order(o, actor=u, reason=d["reason"])
+            request, s.WorkOrderReasonSerializer, lambda o, u, d: services.unlist_order(o, actor=u, reason=d["reason"])
         )
 
 
