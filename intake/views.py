@@ -68,7 +68,12 @@ class DeskView(VisibleMixin, ListView):
             return self.page_size
 
     def get(self, request, *args, **kwargs):
-        params = request.GET.copy()
+        # An empty select ("全部") sends "channel=": it means no filter, not an invalid choice.
+        params = QueryDict(mutable=True)
+        for key in request.GET:
+            values = [v for v in request.GET.getlist(key) if v.strip()]
+            if values and key not in ("cursor", "page_size"):
+                params.setlist(key, values)
         # The desk opens on what waits for triage; "全部" sends status=all.
         if "status" not in params:
             params.setlist("status", [AppealStatus.NEW])
