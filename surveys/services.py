@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -664,11 +664,12 @@ def open_rectification(callback: Callback, *, actor: User, note: str = "") -> Ca
     try:
         from intake.choices import Channel, Kind
         from intake.services import create_appeal
+        from workorders.services import TransitionError as OrderRefused
         from workorders.services import dispatch_appeal
     except ImportError as exc:  # the work-order app is not installed here
         raise RectificationUnavailable(_("工单模块不可用，无法派发整改工单。")) from exc
     with transaction.atomic():
-        current = Callback.objects.select_for_update().select_related("rating", "unit").get(pk=callback.pk)
+        current = Callback.objects.select_for_update(of=("self",)).select_related("rating", "unit").get(pk=callback.pk)
         if current.rectification_appeal_id:
             return current
         if current.status != CallbackStatus.REACHED:
@@ -688,13 +689,18 @@ def open_rectification(callback: Callback, *, actor: User, note: str = "") -> Ca
             kind=Kind.COMPLAINT,
             actor=actor,
         )
-        order = dispatch_appeal(
-            appeal,
-            unit=current.unit,
-            actor=actor,
-            note=note or _("群众回访不满意，经核实诉求合理，请整改并反馈。"),
-            working_days=settings.SURVEYS_RECTIFICATION_WORKING_DAYS,
-        )
+        try:
+            order = dispatch_appeal(
+                appeal,
+                unit=current.unit,
+                actor=actor,
+                note=note or _("群众回访不满意，经核实诉求合理，请整改并反馈。"),
+                working_days=settings.SURVEYS_RECTIFICATION_WORKING_DAYS,
+            )
+        except PermissionDenied as exc:
+            raise TransitionNotAllowed(str(exc) or _("无权派发整改工单。")) from exc
+        except OrderRefused as exc:
+            raise TransitionNotAllowed(str(exc)) from exc
         return _callback_transition(
             current,
             to=current.status,
