@@ -308,7 +308,8 @@ def _import_by_copy(
                 phone_masked text, phone_enc text, phone_hash text, phone_error text, content text,
                 address text, category_hint text, enterprise_raw text, tracking_code text,
                 received_at timestamptz, is_enterprise boolean, category_id bigint,
-                severity text, risk_words text NOT NULL DEFAULT '', ok boolean NOT NULL DEFAULT true
+                severity text, risk_words text NOT NULL DEFAULT '', ok boolean NOT NULL DEFAULT true,
+                repeat_of_id bigint, repeat_of_row integer, similarity double precision, repeat_note text
             ) ON COMMIT DROP"""
         )
         with cursor.cursor.copy(f"COPY {stage} ({', '.join(STAGE_COLUMNS)}) FROM STDIN") as copy:
@@ -339,6 +340,7 @@ def _import_by_copy(
         progress(85)
         _propose_in_sql(cursor, stage)
         _unique_tracking_codes(cursor, stage)
+        _find_repeats(cursor, stage, channel=source.channel)
         progress(90)
         created, risky = _insert_appeals(cursor, stage, batch=batch, channel=source.channel)
         cursor.execute(f"SELECT count(*) FROM {stage} WHERE ok")
@@ -498,9 +500,111 @@ def _unique_tracking_codes(cursor, stage: str) -> None:
     raise RuntimeError("could not draw unique tracking codes")
 
 
+def _find_repeats(cursor, stage: str, *, channel: str) -> None:
+    """Link repeat appeals of one caller the way intake does (``find_repeat``), set-wise.
+
+    SQL fetches, for the rows to be created, the caller's appeals in the repeat window (indexed by
+    phone hash); earlier rows of the same caller in this file count too, as they would if the rows
+    were received one by one. Only the similarity itself is computed in Python.
+    """
+    from intake.similarity import cosine
+
+    window = settings.INTAKE_REPEAT_WINDOW_DAYS
+    threshold = settings.INTAKE_SIMILARITY_THRESHOLD
+    fresh = """s.ok AND s.phone_hash <> '' AND NOT EXISTS (
+        SELECT 1 FROM intake_appeal x WHERE x.channel = %(channel)s AND x.external_id = s.external_id)"""
+    cursor.execute(
+        f"""SELECT s.row_number, c.id, c.content, c.repeat_of_id, c.received_at
+            FROM {stage} s CROSS JOIN LATERAL (
+                SELECT a.id, a.content, a.repeat_of_id, a.received_at FROM intake_appeal a
+                WHERE a.citizen_phone_hash = s.phone_hash AND a.status <> %(merged)s
+                  AND a.received_at >= s.received_at - make_interval(days => %(window)s)
+                  AND a.received_at <= s.received_at
+                ORDER BY a.received_at DESC, a.id DESC LIMIT 50) c
+            WHERE {fresh}""",
+        {"channel": channel, "merged": AppealStatus.MERGED, "window": window},
+    )
+    candidates: dict[int, list[tuple]] = {}
+    for row_number, pk, content, repeat_of_id, received_at in cursor.fetchall():
+        # (received_at, ordering key, kind, reference, content, original)
+        candidates.setdefault(row_number, []).append((received_at, pk, "db", pk, content, repeat_of_id))
+    cursor.execute(
+        f"""SELECT s.row_number, s.phone_hash, s.received_at, s.content, s.tracking_code FROM {stage} s
+            WHERE {fresh} AND s.phone_hash IN (
+                SELECT phone_hash FROM {stage} WHERE ok AND phone_hash <> '' GROUP BY 1 HAVING count(*) > 1)
+            ORDER BY s.row_number""",
+        {"channel": channel},
+    )
+    by_caller: dict[str, list[tuple]] = {}
+    for row in cursor.fetchall():
+        by_caller.setdefault(row[1], []).append(row)
+    for rows in by_caller.values():
+        for i, (row_number, _hash, received_at, _content, _code) in enumerate(rows):
+            for earlier in rows[:i]:
+                if received_at - dt.timedelta(days=window) <= earlier[2] <= received_at:
+                    # Rows of this file get ids after every stored appeal, in file order.
+                    candidates.setdefault(row_number, []).append(
+                        (earlier[2], 10**18 + earlier[0], "row", earlier[0], earlier[3], None)
+                    )
+    if not candidates:
+        return
+    cursor.execute(f"SELECT row_number, content FROM {stage} WHERE row_number = ANY(%s)", [list(candidates)])
+    contents = dict(cursor.fetchall())
+    chosen: dict[int, tuple[str, int, float]] = {}
+    for row_number in sorted(candidates):
+        best = None
+        for cand in sorted(candidates[row_number], key=lambda c: (c[0], c[1]), reverse=True)[:50]:
+            score = cosine(contents[row_number], cand[4])
+            if score >= threshold and (best is None or score > best[1]):
+                best = (cand, score)
+        if best is None:
+            continue
+        cand, score = best
+        if cand[2] == "db":
+            chosen[row_number] = ("db", cand[5] or cand[3], score)
+        else:
+            # An earlier row that is itself a repeat points at its original: follow the chain.
+            earlier = chosen.get(cand[3])
+            chosen[row_number] = earlier[:2] + (score,) if earlier else ("row", cand[3], score)
+    db_ids = [ref for kind, ref, _s in chosen.values() if kind == "db"]
+    cursor.execute("SELECT id, tracking_code FROM intake_appeal WHERE id = ANY(%s)", [db_ids])
+    codes = dict(cursor.fetchall())
+    cursor.execute(f"SELECT row_number, tracking_code FROM {stage} WHERE row_number = ANY(%s)", [list(chosen)])
+    row_codes = dict(cursor.fetchall())
+    cursor.execute(
+        f"SELECT row_number, tracking_code FROM {stage} WHERE row_number = ANY(%s)",
+        [[ref for kind, ref, _s in chosen.values() if kind == "row"]],
+    )
+    row_codes.update(cursor.fetchall())
+    numbers, db_refs, row_refs, scores, notes = [], [], [], [], []
+    for row_number, (kind, ref, score) in chosen.items():
+        code = codes.get(ref) if kind == "db" else row_codes.get(ref)
+        numbers.append(row_number)
+        db_refs.append(ref if kind == "db" else None)
+        row_refs.append(ref if kind == "row" else None)
+        scores.append(round(score, 3))
+        notes.append(_("与 %(code)s 相似度 %(score).0f%%") % {"code": code, "score": score * 100})
+    cursor.execute(
+        f"""UPDATE {stage} s SET repeat_of_id = m.db_ref, repeat_of_row = m.row_ref, similarity = m.score,
+                repeat_note = m.note
+            FROM unnest(%s::int[], %s::bigint[], %s::int[], %s::float8[], %s::text[])
+                 AS m(n, db_ref, row_ref, score, note)
+            WHERE s.row_number = m.n""",
+        [numbers, db_refs, row_refs, scores, notes],
+    )
+
+
 def _insert_appeals(cursor, stage: str, *, batch: ImportBatch, channel: str) -> tuple[int, list[int]]:
+    """Insert the good rows and their timeline rows (received, then repeat, then risk, as intake does)."""
     severity_rank = "CASE s.severity " + " ".join(f"WHEN '{s.value}' THEN {s.rank}" for s in Severity) + " END"
-    actor = batch.uploaded_by_id
+    params = {
+        "channel": channel,
+        "kind": Kind.COMPLAINT,
+        "status": AppealStatus.NEW,
+        "enterprise": Channel.ENTERPRISE,
+        "actor": batch.uploaded_by_id,
+        "batch": batch.pk,
+    }
     cursor.execute(
         f"""
         WITH ins AS (
@@ -512,37 +616,55 @@ def _insert_appeals(cursor, stage: str, *, batch: ImportBatch, channel: str) -> 
             SELECT %(channel)s, s.external_id, s.tracking_code, %(kind)s, s.category_id, s.severity,
                    {severity_rank}, %(status)s, '', s.content, s.address, s.citizen_name, s.phone_enc,
                    s.phone_hash, s.is_enterprise OR %(channel)s = %(enterprise)s, s.received_at, NULL, NULL,
-                   false, NULL, NULL, s.risk_words, s.category_hint, NULL, '', NULL, %(actor)s, now(), now()
+                   s.similarity IS NOT NULL, s.repeat_of_id, NULL, s.risk_words, s.category_hint, s.similarity,
+                   '', NULL, %(actor)s, now(), now()
             FROM {stage} s WHERE s.ok ORDER BY s.row_number
             ON CONFLICT (channel, external_id) WHERE external_id IS NOT NULL DO NOTHING
-            RETURNING id, external_id, severity, risk_words
+            RETURNING id, external_id, severity
         ), received AS (
             INSERT INTO intake_appealevent (appeal_id, actor_id, action, from_status, to_status, note, data, created_at)
             SELECT ins.id, %(actor)s, 'received', '', %(status)s, '',
                    jsonb_build_object('channel', %(channel)s::text, 'external_id', ins.external_id,
                                       'proposed_severity', ins.severity, 'import_batch', %(batch)s::bigint),
                    now()
-            FROM ins RETURNING appeal_id
-        ), risk AS (
-            INSERT INTO intake_appealevent (appeal_id, actor_id, action, from_status, to_status, note, data, created_at)
-            SELECT ins.id, NULL, 'risk_alert', '', '', ins.risk_words,
-                   jsonb_build_object('words', to_jsonb(string_to_array(ins.risk_words, '、'))), now()
-            FROM ins WHERE ins.risk_words <> '' RETURNING appeal_id
+            FROM ins ORDER BY ins.id RETURNING appeal_id
         )
-        SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM received),
-               coalesce((SELECT array_agg(appeal_id) FROM risk), '{{}}')
+        SELECT (SELECT count(*) FROM received), coalesce((SELECT array_agg(id) FROM ins), '{{}}')
         """,
-        {
-            "channel": channel,
-            "kind": Kind.COMPLAINT,
-            "status": AppealStatus.NEW,
-            "enterprise": Channel.ENTERPRISE,
-            "actor": actor,
-            "batch": batch.pk,
-        },
+        params,
     )
-    created, _events, risky = cursor.fetchone()
-    return int(created), list(risky)
+    created, inserted = cursor.fetchone()
+    inserted = list(inserted)
+    if not inserted:
+        return 0, []
+    params["inserted"] = inserted
+    mine = "a.id = ANY(%(inserted)s) AND a.channel = %(channel)s"
+    # Repeats of an earlier row of this file: that row's id is known only now.
+    cursor.execute(
+        f"""UPDATE intake_appeal a SET repeat_of_id = o.id
+            FROM {stage} s JOIN {stage} s0 ON s0.row_number = s.repeat_of_row
+                 JOIN intake_appeal o ON o.channel = %(channel)s AND o.external_id = s0.external_id
+            WHERE {mine} AND a.external_id = s.external_id AND s.repeat_of_row IS NOT NULL""",
+        params,
+    )
+    cursor.execute(
+        f"""INSERT INTO intake_appealevent (appeal_id, actor_id, action, from_status, to_status, note, data, created_at)
+            SELECT a.id, NULL, 'repeat_detected', '', '', s.repeat_note,
+                   jsonb_build_object('repeat_of', a.repeat_of_id, 'score', s.similarity), now()
+            FROM intake_appeal a JOIN {stage} s ON s.external_id = a.external_id
+            WHERE {mine} AND a.repeat_of_id IS NOT NULL ORDER BY a.id""",
+        params,
+    )
+    cursor.execute(
+        f"""INSERT INTO intake_appealevent (appeal_id, actor_id, action, from_status, to_status, note, data, created_at)
+            SELECT a.id, NULL, 'risk_alert', '', '', a.risk_words,
+                   jsonb_build_object('words', to_jsonb(string_to_array(a.risk_words, '、'))), now()
+            FROM intake_appeal a WHERE {mine} AND a.risk_words <> '' ORDER BY a.id
+            RETURNING appeal_id""",
+        params,
+    )
+    risky = [r[0] for r in cursor.fetchall()]
+    return int(created), risky
 
 
 def _alert_later(appeal_ids: list[int]) -> None:
