@@ -85,7 +85,7 @@ def _retry_delay(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(settings.SMS_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0), 3600))
 
 
-def send_one(sms_id: int, *, backend: BaseBackend | None = None) -> tuple[str, float]:
+def send_one(sms_id: int, *, backend: BaseBackend | None = None, respect_hours: bool = True) -> tuple[str, float]:
     """Send one queued SMS if it is due. Returns (what happened, seconds to wait before retrying).
 
     Steps:
@@ -96,14 +96,16 @@ def send_one(sms_id: int, *, backend: BaseBackend | None = None) -> tuple[str, f
     5. commit an attempt row (the trace that the provider may have been called);
     6. call the provider, outside any transaction;
     7. record the result: sent, queued again with back-off, failed, or left for reconciliation.
+
+    ``respect_hours=False`` is only for the demo, which hands a batch to the simulator at any hour.
     """
     now = timezone.now()
     sms = OutboundSms.objects.filter(pk=sms_id, status=SmsStatus.QUEUED).first()
     if sms is None:
         return "not_queued", 0.0
-    if sms.send_after > now or sms.next_attempt_at > now:
+    if respect_hours and (sms.send_after > now or sms.next_attempt_at > now):
         return "not_due", 0.0
-    if not in_sending_hours(now):
+    if respect_hours and not in_sending_hours(now):
         OutboundSms.objects.filter(pk=sms.pk, status=SmsStatus.QUEUED).update(send_after=next_sending_time(now))
         return "outside_hours", 0.0
     backend = backend or get_backend()

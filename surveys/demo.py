@@ -1,0 +1,177 @@
+"""Demo data: a month of service records in 临江市, the evaluation SMS sent for them, replies in
+every form, ratings, and callbacks in every state. Running it twice adds nothing.
+
+Yesterday's records go through the real daily run; with the outbox backend that batch is handed
+to the SMS simulator at once (whatever the hour), so a demo user can answer as the citizen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import timezone
+
+from intake.phones import phone_hash
+from units.models import Unit, User
+
+from .backends import OutboxBackend, get_backend
+from .choices import CallbackVerdict, CallOutcome, RecordState, SmsPurpose, SmsStatus
+from .models import BusinessType, Callback, OutboundSms, ServiceRecord
+from .outbox import send_one
+from .services import close_callback, open_rectification, receive_inbound, record_call, run_evaluation
+
+DAYS = 30
+PER_DAY = 12
+STATIONS = ["LJ101", "LJ102", "LJ103", "LJ201", "LJ202", "LJ203", "LJ301", "LJ302", "LJ401", "LJ402"]
+TYPE_WEIGHTS = [("110", 5), ("122", 2), ("household", 2), ("vehicle", 2), ("exit_entry", 1), ("case", 1), ("window", 2)]
+# Replies in every form the pipeline understands, with how often citizens send them.
+REPLIES = [
+    ("1", 40),
+    ("１", 8),
+    ("满意", 10),
+    ("1 谢谢民警", 4),
+    ("2", 10),
+    ("基本满意", 4),
+    ("3", 3),
+    ("3 民警没来", 2),
+    ("不满意，等了一个多小时", 2),
+    ("3 态度很差", 2),
+    ("0", 3),
+    ("TD", 1),
+    ("你们是哪个单位的？", 2),
+]
+CALL_REASONS = [
+    "报警后四十分钟民警才到现场",
+    "窗口民警态度生硬，不解释材料要求",
+    "事故认定书迟迟没有出具",
+    "多次来回跑，材料要求前后不一致",
+    "案件没有进展也没人告知",
+]
+
+
+def _pick(rng: random.Random, weighted):
+    items, weights = zip(*weighted, strict=True)
+    return rng.choices(items, weights=weights)[0]
+
+
+def _local(day: dt.date, hour: int, minute: int) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
+def _records_for(day: dt.date, rng: random.Random, units: dict[str, Unit], types: dict[str, BusinessType]) -> None:
+    for i in range(PER_DAY):
+        external_id = f"DEMO-{day:%Y%m%d}-{i:03d}"
+        if ServiceRecord.objects.filter(external_id=external_id).exists():
+            continue
+        phone = "+86" + "1380000" + f"{rng.randint(0, 9999):04d}"
+        ServiceRecord.objects.create(
+            external_id=external_id,
+            business_type=types[_pick(rng, TYPE_WEIGHTS)],
+            served_at=_local(day, rng.randint(8, 21), rng.randint(0, 59)),
+            unit=units[rng.choice(STATIONS)],
+            citizen_phone=phone,
+            citizen_phone_hash=phone_hash(phone),
+            source="demo",
+        )
+
+
+def _deliver_history(day: dt.date, rng: random.Random) -> None:
+    """Mark a past day's batch delivered (as the outbox backend would have) and add the replies."""
+    queued = OutboundSms.objects.filter(
+        service_record__served_at__date=day, purpose=SmsPurpose.EVALUATION, status=SmsStatus.QUEUED
+    )
+    for sms in queued:
+        sent_at = sms.send_after + dt.timedelta(minutes=rng.randint(0, 40))
+        OutboundSms.objects.filter(pk=sms.pk, status=SmsStatus.QUEUED).update(
+            status=SmsStatus.DELIVERED,
+            attempts=1,
+            backend="outbox",
+            provider_sid=f"OUTBOX{sms.pk:010d}",
+            sent_at=sent_at,
+            delivered_at=sent_at + dt.timedelta(seconds=5),
+        )
+        if rng.random() < 0.32:  # field figures: 15–36% of citizens reply
+            receive_inbound(
+                provider="simulator",
+                message_id=f"DEMO-IN-{sms.pk}",
+                phone=sms.phone,
+                body=_pick(rng, REPLIES),
+                received_at=sent_at + dt.timedelta(minutes=rng.randint(2, 600)),
+            )
+
+
+def _work_the_callbacks(callbacks: list[Callback], center: User, rng: random.Random) -> None:
+    """Bring the month's callbacks into every state: pending (some overdue), unreached and retried,
+    reached with a reason, rectification ordered, closed with each verdict."""
+    now = timezone.now()
+    newest = callbacks[-3:]  # the latest few stay on the desk as they came in
+    for index, callback in enumerate(callbacks[:-3]):
+        step = index % 6
+        due = callback.rating.rated_at + dt.timedelta(hours=settings.SURVEYS_CALLBACK_DUE_HOURS)
+        Callback.objects.filter(pk=callback.pk).update(due_at=due, created_at=callback.rating.rated_at)
+        reason = rng.choice(CALL_REASONS)
+        if step == 0:
+            continue  # overdue, nobody called yet
+        if step == 1:
+            record_call(callback, outcome=CallOutcome.NO_ANSWER, actor=center, note="无人接听，稍后再拨")
+            continue
+        if step == 2:
+            for _ in range(settings.SURVEYS_CALLBACK_MAX_UNREACHED):
+                record_call(callback, outcome=CallOutcome.NO_ANSWER, actor=center)
+            continue
+        record_call(callback, outcome=CallOutcome.REACHED, actor=center, reason=reason, is_reasonable=step != 4)
+        if step == 3:
+            continue  # reached, decision pending
+        if step == 5:
+            open_rectification(callback, actor=center, note="请核实情况，向群众说明并整改")
+            close_callback(callback, verdict=CallbackVerdict.RESOLVED, actor=center, note="已整改并回复群众")
+            continue
+        close_callback(callback, verdict=CallbackVerdict.EXPLAINED, actor=center, note="已向群众解释相关规定")
+    for callback in newest:
+        Callback.objects.filter(pk=callback.pk).update(due_at=max(callback.due_at, now + dt.timedelta(hours=6)))
+
+
+def load(stdout=None) -> None:
+    """Create or complete the demo month; a second run finds everything in place."""
+    rng = random.Random(20261122)
+    units = {u.code: u for u in Unit.objects.filter(code__in=STATIONS)}
+    types = {b.code: b for b in BusinessType.objects.all()}
+    center = User.objects.get(username="center")
+    today = timezone.localdate()
+    known = set(Callback.objects.values_list("pk", flat=True))
+    for back in range(DAYS, 1, -1):
+        day = today - dt.timedelta(days=back)
+        _records_for(day, rng, units, types)
+        if ServiceRecord.objects.filter(served_at__date=day, state=RecordState.PENDING).exists():
+            run_evaluation(service_date=day, now=_local(day + dt.timedelta(days=1), 8, 30))
+        _deliver_history(day, rng)
+    # Only callbacks this load created: a second load leaves the desk as it is.
+    new = list(Callback.objects.exclude(pk__in=known).select_related("rating").order_by("created_at", "pk"))
+    _work_the_callbacks(new, center, rng)
+    # Yesterday: the real daily run, then straight into the simulator.
+    yesterday = today - dt.timedelta(days=1)
+    _records_for(yesterday, rng, units, types)
+    run = run_evaluation(service_date=yesterday)
+    backend = get_backend()
+    if backend.is_outbox:
+        for sms_id in OutboundSms.objects.filter(
+            service_record__run=run, status=SmsStatus.QUEUED, purpose=SmsPurpose.EVALUATION
+        ).values_list("pk", flat=True):
+            send_one(sms_id, backend=OutboxBackend(), respect_hours=False)
+    # A reply from a phone we never wrote to: kept for staff, not dropped.
+    receive_inbound(
+        provider="simulator",
+        message_id="DEMO-IN-STRANGER",
+        phone="13800009999",
+        body="1",
+        received_at=timezone.now() - dt.timedelta(hours=3),
+    )
+    if stdout:
+        stdout.write(
+            f"surveys: {ServiceRecord.objects.count()} service records, "
+            f"{OutboundSms.objects.filter(purpose=SmsPurpose.EVALUATION).count()} evaluation SMS, "
+            f"{Callback.objects.count()} callbacks; yesterday's batch: {run.queued} SMS"
+        )
