@@ -152,6 +152,11 @@ def test_it_renders_every_staff_page_for_its_roles(client, callback, center, sup
     assert "138****7777" in client.get("/surveys/opt-outs/").content.decode()
     history = client.post("/surveys/phone-history/", {"phone": "13800001234"}).content.decode()
     assert "民警没来" in history
+    for model in ("smstemplate", "businesstype", "evaluationrun", "outboundsms", "inboundsms", "optout", "callback"):
+        page = client.get(f"/admin/surveys/{model}/")
+        assert page.status_code == 200, model
+        assert "13800001234" not in page.content.decode()
+    assert client.get(f"/admin/surveys/outboundsms/{callback.rating.sms_id}/change/").status_code == 200
     client.force_login(handler)
     assert client.get("/surveys/ratings/").status_code == 200
     assert client.get("/surveys/").status_code == 403
