@@ -15,6 +15,17 @@ from units import demo as units_demo
 from units.models import Unit, User
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """PBKDF2's cost is for real passwords; the demo cast would spend seconds per test on it."""
+    from django.conf import settings
+    from django.contrib.auth import hashers
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    hashers.get_hashers.cache_clear()
+    hashers.get_hashers_by_algorithm.cache_clear()
+
+
 @pytest.fixture
 def city(db) -> Unit:
     units_demo.load()
