@@ -60,7 +60,10 @@ class AppealQuerySet(VisibleQuerySet):
         condition = Q(unit__path__startswith=scope.path)
         work_order = _work_order_model()
         if work_order is not None:
-            condition |= Q(Exists(work_order.objects.filter(appeal=OuterRef("pk"), unit__path__startswith=scope.path)))
+            holds = Q(unit__path__startswith=scope.path)
+            if "assisting_units" in {f.name for f in work_order._meta.get_fields()}:
+                holds |= Q(assisting_units__path__startswith=scope.path)
+            condition |= Q(Exists(work_order.objects.filter(holds, appeal=OuterRef("pk"))))
         return self.filter(condition)
 
     def open(self) -> AppealQuerySet:
@@ -150,6 +153,12 @@ class Appeal(models.Model):
         indexes = [
             models.Index(fields=["status", "severity", "received_at"], name="appeal_queue_idx"),
             models.Index(fields=["severity_rank", "received_at", "id"], name="appeal_desk_idx"),
+            # The desk's default queue (waiting for triage or dispatch) stays small however big the table.
+            models.Index(
+                fields=["severity_rank", "received_at", "id"],
+                condition=Q(status__in=["new", "pending_dispatch"]),
+                name="appeal_desk_open_idx",
+            ),
             models.Index(fields=["citizen_phone_hash", "received_at"], name="appeal_caller_idx"),
         ]
 

@@ -157,7 +157,7 @@ class AppealDetailView(VisibleMixin, DetailView):
                         "kind": appeal.kind,
                         "category": appeal.category_id,
                         "severity": appeal.severity,
-                        "proposed_unit": appeal.proposed_unit_id,
+                        "proposed_unit": appeal.proposed_unit_id or _system_proposed_unit(appeal),
                     }
                 ),
                 "close_form": CloseForm(),
@@ -168,6 +168,18 @@ class AppealDetailView(VisibleMixin, DetailView):
             }
         )
         return context
+
+
+def _system_proposed_unit(appeal: Appeal) -> int | None:
+    """The unit the work-orders app's routing rules propose (place, then category), if it is there."""
+    if not appeal.is_open:
+        return None
+    try:
+        from workorders.services import propose_unit
+    except ImportError:
+        return None
+    unit = propose_unit(appeal)
+    return unit.pk if unit else None
 
 
 class AppealActionView(RoleRequiredMixin, View):

@@ -25,3 +25,32 @@ def test_it_renders_the_public_pages_without_login(client, city):
         assert response.status_code == 200, url
         assert "<svg" in response.content.decode() or url == "/track/"
     assert client.get("/mailbox/nobody/").status_code == 404
+
+
+def test_it_shows_the_desk_panel_on_the_center_home_page(client, center, make_appeal, risk_words):
+    make_appeal(content="再不管我就跳楼")
+    client.force_login(center)
+    body = client.get("/").content.decode()
+    assert 'data-testid="panel-desk"' in body and "风险预警" in body
+
+
+def test_it_lets_staff_attach_files_and_only_viewers_download_them(
+    client, center, handler2, make_appeal, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    appeal = make_appeal()
+    client.force_login(center)
+    wav = SimpleUploadedFile("call.wav", b"RIFF" + b"\x00" * 40)
+    client.post(reverse("intake:upload", args=[appeal.pk]), {"file": wav})
+    attachment = appeal.attachments.get()
+    assert attachment.type == "audio"
+    assert appeal.events.filter(action="attachment_added").count() == 1
+    refused = client.post(
+        reverse("intake:upload", args=[appeal.pk]), {"file": SimpleUploadedFile("a.pdf", b"%PDF")}, follow=True
+    )
+    assert "不支持的文件类型" in refused.content.decode()
+    assert client.get(reverse("intake:attachment", args=[attachment.pk])).status_code == 200
+    client.force_login(handler2)
+    assert client.get(reverse("intake:attachment", args=[attachment.pk])).status_code == 404
