@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.conf import settings as settings_module
 from django.utils import timezone
 
 from surveys.choices import AttemptOutcome, SmsPurpose, SmsStatus
@@ -206,3 +207,27 @@ def test_it_sends_a_row_whose_broker_message_was_lost_from_the_sweeper(always_op
     sms.refresh_from_db()
     assert sms.status == SmsStatus.DELIVERED  # the outbox backend delivers at once
     assert sweep()["enqueued"] == 0
+
+
+@pytest.mark.skipif(not settings_module.REDIS_URL, reason="needs the Redis broker")
+def test_it_loses_nothing_when_redis_is_emptied_while_a_batch_is_sent(
+    make_record, always_open, django_capture_on_commit_callbacks, celery_eager
+):
+    import redis
+    from celery import current_app
+
+    from surveys.services import run_evaluation
+
+    for i in range(5):
+        make_record(phone=f"1380000{i:04d}")
+    current_app.conf.task_always_eager = False  # the batch goes to the real broker…
+    with django_capture_on_commit_callbacks(execute=True):
+        run_evaluation()
+    redis.Redis.from_url(settings_module.CELERY_BROKER_URL).flushdb()  # …which then loses everything
+    current_app.conf.task_always_eager = True
+    assert OutboundSms.objects.filter(status=SmsStatus.QUEUED).count() == 5
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=3), tick=False):
+        assert sweep()["enqueued"] == 5
+        assert sweep()["enqueued"] == 0
+    assert OutboundSms.objects.filter(status=SmsStatus.DELIVERED).count() == 5
+    assert SmsAttempt.objects.count() == 5  # each sent once
