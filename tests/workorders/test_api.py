@@ -133,3 +133,15 @@ def test_it_documents_the_moves_in_the_schema(api, center):
     for action in ("sign", "submit-feedback", "hand-back", "sub-dispatch", "request-extension", "reopen"):
         assert f"/api/v1/work-orders/{{id}}/{action}/" in schema
     assert '"409"' in schema or "'409'" in schema or "409:" in schema
+
+
+def test_it_records_a_consultation_through_the_api(api, order, center, handler):
+    from units.models import Unit
+
+    units = list(Unit.objects.filter(code__in=["LJ020", "LJ040"]).values_list("pk", flat=True))
+    payload = {"topic": "责任划分", "held_on": "2026-11-20", "departments": units, "decision": "交警支队牵头办理。"}
+    assert api.as_user(handler).post(url(order, "consult"), payload, format="json").status_code == 403
+    r = api.as_user(center).post(url(order, "consult"), payload, format="json")
+    assert r.status_code == 200 and r.json()["consultations"][0]["topic"] == "责任划分"
+    r = api.as_user(center).post(url(order, "consult"), {**payload, "departments": units[:1]}, format="json")
+    assert r.status_code == 400

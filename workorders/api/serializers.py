@@ -5,7 +5,7 @@ from intake.phones import mask
 from units.models import Unit
 
 from ..choices import ContactMethod, FeedbackResult
-from ..models import WorkOrder, WorkOrderEvent
+from ..models import Consultation, WorkOrder, WorkOrderEvent
 
 
 class WorkOrderEventSerializer(serializers.ModelSerializer):
@@ -40,11 +40,20 @@ class WorkOrderSerializer(serializers.ModelSerializer):
         return mask(obj.appeal.citizen_phone) if obj.appeal.citizen_phone else ""
 
 
+class ConsultationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Consultation
+        fields = ["id", "topic", "held_on", "departments", "participants", "decision", "created_at"]
+        read_only_fields = ["id", "created_at"]
+        extra_kwargs = {"departments": {"queryset": Unit.objects.filter(is_active=True)}}
+
+
 class WorkOrderDetailSerializer(WorkOrderSerializer):
     events = WorkOrderEventSerializer(many=True, read_only=True)
+    consultations = ConsultationSerializer(many=True, read_only=True)
 
     class Meta(WorkOrderSerializer.Meta):
-        fields = [*WorkOrderSerializer.Meta.fields, "events"]
+        fields = [*WorkOrderSerializer.Meta.fields, "events", "consultations"]
         read_only_fields = fields
 
 

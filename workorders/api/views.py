@@ -190,8 +190,25 @@ class WorkOrderViewSet(VisibleViewSetMixin, viewsets.ReadOnlyModelViewSet):
             request, s.WorkOrderReasonSerializer, lambda o, u, d: services.unlist_order(o, actor=u, reason=d["reason"])
         )
 
+    @_schema(s.ConsultationSerializer, "记录联合会商")
+    @action(detail=True, methods=["post"])
+    def consult(self, request, pk=None):
+        return self._do(
+            request,
+            s.ConsultationSerializer,
+            lambda o, u, d: services.record_consultation(
+                o,
+                actor=u,
+                topic=d["topic"],
+                held_on=d["held_on"],
+                departments=list(d["departments"]),
+                participants=d.get("participants", ""),
+                decision=d["decision"],
+            ),
+        )
+
 
 MOVE_ACTIONS = {
     "sign", "start", "submit_feedback", "approve", "return_", "hand_back", "sub_dispatch", "request_extension",
-    "approve_extension", "refuse_extension", "close", "reopen", "list_for_supervision", "unlist",
+    "approve_extension", "refuse_extension", "close", "reopen", "list_for_supervision", "unlist", "consult",
 }  # fmt: skip
