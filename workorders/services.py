@@ -170,10 +170,14 @@ def _move(
     guard: Callable[[WorkOrder], None] | None = None,
     after: Callable[[WorkOrder], None] | None = None,
 ) -> WorkOrder:
-    """The one transition helper (see the module docstring for its steps)."""
+    """The one transition helper (see the module docstring for its steps).
+
+    Only the order row is locked (``of=self``): the joined unit and appeal rows are read, not
+    locked, so moves on different orders of one unit never wait for each other.
+    """
     move = MOVES[action]
     with transaction.atomic():
-        locked = WorkOrder.objects.select_for_update().select_related("unit", "appeal").get(pk=order.pk)
+        locked = WorkOrder.objects.select_for_update(of=("self",)).select_related("unit", "appeal").get(pk=order.pk)
         if not _may(actor, locked, move.by):
             raise PermissionDenied(_("您无权对该工单执行此操作。"))
         is_there = already(locked) if already else (move.target is not None and locked.status == move.target)
@@ -860,7 +864,7 @@ def sweep_close_notices(*, limit: int = 200) -> int:
     for pk in pending.values_list("pk", flat=True)[:limit]:
         with transaction.atomic():
             order = (
-                WorkOrder.objects.select_for_update(skip_locked=True)
+                WorkOrder.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("appeal")
                 .filter(pk=pk, status=S.CLOSED)
                 .first()
@@ -999,7 +1003,7 @@ def list_order(order: WorkOrder, *, actor: User | None, reason: str, rule: Super
     if not (reason or "").strip():
         raise ValidationError({"reason": _("请填写督办原因。")})
     with transaction.atomic():
-        locked = WorkOrder.objects.select_for_update().select_related("unit").get(pk=order.pk)
+        locked = WorkOrder.objects.select_for_update(of=("self",)).select_related("unit").get(pk=order.pk)
         if locked.is_listed:
             _sync(order, locked)
             return order
