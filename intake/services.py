@@ -345,7 +345,7 @@ def create_appeal(
                 record_event(
                     appeal, action=Action.RISK, note="、".join(proposal.risk_words), data={"words": proposal.risk_words}
                 )
-                transaction.on_commit(lambda: _alert_center(appeal.pk))
+                transaction.on_commit(lambda: alert_center(appeal.pk))
     except IntegrityError:
         if external_id:
             existing = Appeal.objects.filter(channel=channel, external_id=external_id).first()
@@ -355,23 +355,45 @@ def create_appeal(
     return appeal, True
 
 
-def _alert_center(appeal_pk: int) -> None:
-    """Tell center staff at once about an appeal with risk words (one message per appeal)."""
+def alert_center(appeal_pk: int) -> int:
+    """Tell center staff at once about an appeal with risk words (one message per person and appeal).
+
+    Returns how many messages were stored (0 when everyone was told already)."""
     from units.choices import Role
     from units.services import notify
 
-    appeal = Appeal.objects.filter(pk=appeal_pk).first()
+    appeal = Appeal.objects.filter(pk=appeal_pk).exclude(risk_words="").first()
     if appeal is None:
-        return
+        return 0
     staff = User.objects.filter(role=Role.CENTER_STAFF, is_active=True)
-    notify(
-        users=staff,
-        text=_("风险预警:诉求 %(code)s 含“%(words)s”,请立即研判。")
-        % {"code": appeal.tracking_code, "words": appeal.risk_words},
-        url=reverse("intake:appeal", args=[appeal.pk]),
-        level="alert",
-        dedupe_key=f"intake-risk-{appeal.pk}",
+    return len(
+        notify(
+            users=staff,
+            text=_("风险预警:诉求 %(code)s 含“%(words)s”,请立即研判。")
+            % {"code": appeal.tracking_code, "words": appeal.risk_words},
+            url=reverse("intake:appeal", args=[appeal.pk]),
+            level="alert",
+            dedupe_key=f"intake-risk-{appeal.pk}",
+        )
     )
+
+
+def sweep_risk_alerts(*, hours: int = 72) -> int:
+    """Re-drive risk alerts whose after-commit call was lost (a process died in between).
+
+    The notification's dedupe key makes this safe to run any number of times. Returns the number of
+    messages stored."""
+    from units.models import Notification
+
+    since = timezone.now() - timedelta(hours=hours)
+    told = Notification.objects.filter(dedupe_key__startswith="intake-risk-").values_list("dedupe_key", flat=True)
+    told_ids = {int(key.rsplit("-", 1)[1]) for key in told if key.rsplit("-", 1)[1].isdigit()}
+    pending = (
+        Appeal.objects.exclude(risk_words="")
+        .filter(received_at__gte=since, status__in=[AppealStatus.NEW, AppealStatus.PENDING_DISPATCH])
+        .values_list("pk", flat=True)
+    )
+    return sum(alert_center(pk) for pk in pending if pk not in told_ids)
 
 
 def create_appeal_idempotent(*, key: str, actor: User, **fields: Any) -> tuple[Appeal, bool]:

@@ -79,7 +79,7 @@ def test_it_proposes_red_and_alerts_once_on_risk_words(
     assert appeal.events.filter(action="risk_alert").count() == 1
     alerts = Notification.objects.filter(user=center, dedupe_key=f"intake-risk-{appeal.pk}")
     assert alerts.count() == 1 and alerts.get().level == "alert"
-    services._alert_center(appeal.pk)  # a second run tells nobody twice
+    assert services.alert_center(appeal.pk) == 0  # a second run tells nobody twice
     assert alerts.count() == 1
 
 
@@ -196,3 +196,16 @@ def test_it_logs_every_phone_reveal_for_users_who_see_the_appeal(make_appeal, ce
     assert services.reveal_phone(appeal, actor=handler) == "13800007777"
     assert appeal.phone_reveals.count() == 2
     assert appeal.events.filter(action="phone_revealed").count() == 2
+
+
+def test_it_sweeps_risk_alerts_whose_after_commit_call_was_lost(make_appeal, risk_words, center):
+    appeal = make_appeal(content="我不想活了,没人管我")  # on_commit never runs inside this test's transaction
+    key = f"intake-risk-{appeal.pk}"
+    assert not Notification.objects.filter(dedupe_key=key).exists()
+    from intake.tasks import sweep_risk_alerts_task
+
+    assert sweep_risk_alerts_task.apply().get() == 1
+    assert sweep_risk_alerts_task.apply().get() == 0
+    assert Notification.objects.filter(dedupe_key=key, user=center).count() == 1
+    services.close_appeal(make_appeal(content="报复社会"), actor=center, reply="已处理")
+    assert services.sweep_risk_alerts() == 0  # closed ones are not alerted any more
