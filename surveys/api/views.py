@@ -81,7 +81,9 @@ class CallbackRole(HasRole):
     retrieve=extend_schema(summary=_("人工回访详情"), responses={200: s.CallbackSerializer, 404: _404}),
 )
 class CallbackViewSet(ReadOnly):
-    queryset = Callback.objects.select_related("unit", "rating", "rating__unit", "rating__business_type")
+    queryset = Callback.objects.select_related(
+        "unit", "rating", "rating__unit", "rating__business_type", "rating__sms", "rating__service_record"
+    )
     serializer_class = s.CallbackSerializer
     filterset_class = CallbackFilter
     cursor_ordering = ("due_at", "id")

@@ -160,3 +160,17 @@ def test_it_renders_every_staff_page_for_its_roles(client, callback, center, sup
     client.force_login(handler)
     assert client.get("/surveys/ratings/").status_code == 200
     assert client.get("/surveys/").status_code == 403
+
+
+def test_it_lists_with_a_fixed_number_of_queries(api, center, always_open, make_record, django_assert_max_num_queries):
+    for i in range(6):
+        make_record(phone=f"1380000{i:04d}")
+    run_evaluation()
+    for i, sms in enumerate(OutboundSms.objects.all()):
+        send_one(sms.pk)
+        receive_inbound(provider="simulator", message_id=f"SIM-{i}", phone=sms.phone, body="3 太慢")
+    assert Callback.objects.count() == 6
+    client = api.as_user(center)
+    for url in ("/api/v1/callbacks/", "/api/v1/ratings/", "/api/v1/evaluations/", "/api/v1/service-records/"):
+        with django_assert_max_num_queries(4):
+            assert len(client.get(url).json()["results"]) == 6
