@@ -131,7 +131,9 @@ def appeal_panel(request, appeal) -> dict:
 
     user = request.user
     orders = list(orders_for(user).filter(appeal=appeal).order_by("dispatched_at"))
-    ctx = {"appeal": appeal, "orders": orders, "can_dispatch": user.has_role(*CENTER_ROLES)}
+    has_open = any(o.is_open for o in orders)
+    can_dispatch = user.has_role(*CENTER_ROLES) and appeal.status not in ("closed", "merged") and not has_open
+    ctx = {"appeal": appeal, "orders": orders, "can_dispatch": can_dispatch}
     if ctx["can_dispatch"]:
         # A unit chosen at triage wins over the rules' proposal.
         proposed = getattr(appeal, "proposed_unit", None) or propose_unit(appeal)

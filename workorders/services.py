@@ -345,9 +345,17 @@ def dispatch_appeal(
         appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
         if appeal.status == "merged":
             raise TransitionError(_("该诉求已合并到其他诉求，不能派单。"))
-        existing = WorkOrder.objects.filter(appeal=appeal, unit=unit, status__in=OPEN_STATUSES).first()
-        if existing:
-            return existing
+        open_orders = list(WorkOrder.objects.filter(appeal=appeal, status__in=OPEN_STATUSES))
+        for existing in open_orders:
+            if existing.unit_id == unit.pk:
+                return existing
+        if open_orders:
+            raise TransitionError(
+                _("该诉求已有办理中的工单 %(number)s（%(unit)s）；如派错单位，请由承办单位退单后重新派单。")
+                % {"number": open_orders[0].number, "unit": open_orders[0].unit.name}
+            )
+        if appeal.status == "closed":
+            raise TransitionError(_("该诉求已办结；群众不满意属实的，请在原工单上“重新办理”。"))
         now = timezone.now()
         limits = compute_deadlines(now, severity=appeal.severity, working_days=working_days)
         order = WorkOrder.objects.create(

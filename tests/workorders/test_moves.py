@@ -220,3 +220,18 @@ def test_it_records_a_consultation(order, center):
     )
     assert record.departments.count() == 2
     assert events(order, Action.CONSULT) == 1
+
+
+def test_it_refuses_a_second_lead_unit_while_an_order_is_open(order, other_station, center):
+    with pytest.raises(services.TransitionError) as exc:
+        services.dispatch_appeal(order.appeal, unit=other_station, actor=center)
+    assert order.number in str(exc.value)
+
+
+def test_it_refuses_to_dispatch_a_closed_appeal(order, handler, center, other_station):
+    services.sign_for(order, actor=handler)
+    feedback(order, handler)
+    services.approve(order, actor=center)
+    services.close(order, actor=center, reply="已办结")
+    with pytest.raises(services.TransitionError):
+        services.dispatch_appeal(order.appeal, unit=other_station, actor=center)
