@@ -135,3 +135,60 @@ def test_it_keeps_unit_users_to_their_own_records_and_center_staff_to_all(api, h
     other = ServiceRecord.objects.get(unit__code="LJ102")
     assert api.as_user(handler).get(f"/api/v1/service-records/{other.pk}/").status_code == 404
     assert len(api.as_user(center).get("/api/v1/service-records/").json()["results"]) == 2
+
+
+def test_it_imports_through_the_feeds_batch_engine_once(city, records_key, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from feeds.models import FeedSource, ImportRowError
+    from feeds.services import start_import
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    csv = (
+        "业务编号,业务类型,办理时间,单位代码,警号,群众电话\n"
+        "CR001,出入境业务,2026-11-20 10:00,LJ101,,13800000031\n"
+        "CR002,出入境业务,2026-11-20 10:00,LJ999,,13800000032\n"
+    ).encode()
+    source = FeedSource.objects.get(code="service-records")
+    for _ in range(2):
+        batch = start_import(
+            kind="service_records",
+            source=source,
+            upload=SimpleUploadedFile("records.csv", csv, content_type="text/csv"),
+            actor=None,
+            run_now=True,
+        )
+    assert batch.status == "done", batch.error
+    assert (batch.created, batch.duplicates, batch.rejected) == (0, 1, 1)
+    assert ImportRowError.objects.get(batch=batch).row_number == 3
+    assert ServiceRecord.objects.get().import_batch_id is not None
+
+
+def test_it_sends_with_twilio_only_when_sending_credentials_are_set():
+    import os
+    import subprocess
+    import sys
+
+    code = "from django.conf import settings; print(settings.SMS_BACKEND)"
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "SMS_BACKEND"))}
+    base.update(DJANGO_SETTINGS_MODULE="opinion_center.settings", DJANGO_DEBUG="1")
+
+    def backend(**extra):
+        result = subprocess.run(
+            [sys.executable, "-c", f"import django; django.setup(); {code}"],
+            env={**base, **extra},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return result.stdout.strip().splitlines()[-1]
+
+    assert backend(TWILIO_AUTH_TOKEN="t") == "surveys.backends.OutboxBackend"
+    assert backend(TWILIO_ACCOUNT_SID="AC1", TWILIO_AUTH_TOKEN="t") == "surveys.backends.OutboxBackend"
+    assert (
+        backend(TWILIO_ACCOUNT_SID="AC1", TWILIO_AUTH_TOKEN="t", TWILIO_MESSAGING_SERVICE_SID="MG1")
+        == "surveys.backends.TwilioBackend"
+    )
+    assert backend(TWILIO_ACCOUNT_SID="AC1", TWILIO_AUTH_TOKEN="t", TWILIO_FROM_NUMBER="+1500") == (
+        "surveys.backends.TwilioBackend"
+    )

@@ -111,3 +111,33 @@ def test_it_answers_as_the_citizen_from_the_simulator(client, center, settings, 
     client.post("/sms/simulator/", {"phone_ref": sms.pk, "body": "２"})
     assert Rating.objects.get().verdict == Verdict.BASIC
     assert sms.purpose == SmsPurpose.EVALUATION
+
+
+def test_it_runs_the_whole_flow_against_twilio(client, fake_twilio, always_open, make_record, celery_eager, leader):
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone as tz
+
+    from surveys.models import Callback
+    from surveys.outbox import sweep
+
+    make_record(phone="13800000041")
+    make_record(phone="13800000042")
+    run_evaluation()
+    with time_machine.travel(tz.now() + dt.timedelta(minutes=3), tick=False):
+        assert sweep()["enqueued"] == 2
+    assert len(fake_twilio.messages) == 2
+    by_phone = {m["to"]: m for m in fake_twilio.messages}
+    for phone, body, sid in (
+        ("+8613800000041", "1", "SM" + "1" * 32),
+        ("+8613800000042", "３ 等了一个小时", "SM" + "2" * 32),
+    ):
+        status = {"MessageSid": by_phone[phone]["sid"], "MessageStatus": "delivered"}
+        assert _signed_post(client, STATUS, status).status_code == 204
+        assert _signed_post(client, INBOUND, _reply(sid=sid, body=body, phone=phone)).status_code == 200
+    assert OutboundSms.objects.filter(status=SmsStatus.DELIVERED).count() == 2
+    assert sorted(Rating.objects.values_list("verdict", flat=True)) == [Verdict.DISSATISFIED, Verdict.SATISFIED]
+    assert Callback.objects.get().rating.text == "等了一个小时"
+    sweep()
+    assert len(fake_twilio.messages) == 2
