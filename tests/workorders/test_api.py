@@ -145,3 +145,20 @@ def test_it_records_a_consultation_through_the_api(api, order, center, handler):
     assert r.status_code == 200 and r.json()["consultations"][0]["topic"] == "责任划分"
     r = api.as_user(center).post(url(order, "consult"), {**payload, "departments": units[:1]}, format="json")
     assert r.status_code == 400
+
+
+def test_it_lists_with_a_fixed_number_of_queries(api, make_appeal, station, other_station, center):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from workorders import services
+
+    services.dispatch_appeal(make_appeal(), unit=station, actor=center)
+    client = api.as_user(center)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/api/v1/work-orders/").status_code == 200
+    for _ in range(4):
+        services.dispatch_appeal(make_appeal(), unit=station, actor=center, assisting_units=[other_station])
+    with CaptureQueriesContext(connection) as many:
+        assert len(client.get("/api/v1/work-orders/").json()["results"]) == 5
+    assert len(many) == len(few)
