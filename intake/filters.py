@@ -12,6 +12,13 @@ from .choices import AppealStatus, Channel, Kind, Severity
 from .models import Appeal, Category
 
 
+def _units(request):
+    """The units a user may filter on: those he sees (all for city-wide roles)."""
+    units = Unit.objects.filter(is_active=True)
+    user = getattr(request, "user", None)
+    return units.visible_to(user) if user is not None and user.is_authenticated else units
+
+
 class AppealFilter(django_filters.FilterSet):
     """Channel, kind, category (with its sub-categories), severity, unit (with the units below it),
     status, received date range, repeat/enterprise flags and free text."""
@@ -19,10 +26,15 @@ class AppealFilter(django_filters.FilterSet):
     channel = django_filters.MultipleChoiceFilter(label=_("渠道"), choices=Channel.choices)
     kind = django_filters.MultipleChoiceFilter(label=_("诉求类型"), choices=Kind.choices)
     category = django_filters.ModelChoiceFilter(
-        label=_("分类"), queryset=Category.objects.filter(is_active=True), method="filter_category"
+        label=_("分类"),
+        queryset=Category.objects.filter(is_active=True).select_related("parent"),
+        method="filter_category",
+        empty_label=_("全部"),
     )
     severity = django_filters.MultipleChoiceFilter(label=_("分级"), choices=Severity.choices)
-    unit = django_filters.ModelChoiceFilter(label=_("责任单位"), queryset=Unit.objects.all(), method="filter_unit")
+    unit = django_filters.ModelChoiceFilter(
+        label=_("责任单位"), queryset=lambda request: _units(request), method="filter_unit", empty_label=_("全部")
+    )
     status = django_filters.MultipleChoiceFilter(label=_("状态"), choices=AppealStatus.choices)
     received_after = django_filters.DateFilter(label=_("受理日期起"), field_name="received_at", lookup_expr="date__gte")
     received_before = django_filters.DateFilter(
