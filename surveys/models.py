@@ -114,6 +114,11 @@ class EvaluationRun(models.Model):
     def __str__(self) -> str:
         return str(self.service_date)
 
+    @property
+    def skipped_reason_labels(self) -> list[tuple[str, int]]:
+        labels = dict(SkipReason.choices)
+        return [(labels.get(code, code), n) for code, n in (self.skipped_reasons or {}).items()]
+
 
 class ServiceRecordQuerySet(VisibleQuerySet):
     unit_field = "unit"

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .backends import (
     AmbiguousError,
@@ -34,6 +35,27 @@ from .models import DeliveryStatusEvent, OutboundSms, SenderBucket, SmsAttempt
 from .sms import in_sending_hours, next_sending_time
 
 logger = logging.getLogger(__name__)
+
+
+def alert_admins(*, text: str, dedupe_key: str) -> None:
+    """Tell the administrators once about an SMS that needs a person (parked or unconfirmed)."""
+    from units.choices import Role
+    from units.models import User
+    from units.services import notify
+
+    try:
+        from django.urls import reverse
+
+        url = reverse("surveys:sms_list") + "?needs_reconciliation=true"
+    except Exception:  # noqa: BLE001 - the URL is a convenience
+        url = ""
+    notify(
+        users=User.objects.filter(role=Role.ADMIN, is_active=True),
+        text=text,
+        url=url,
+        level="alert",
+        dedupe_key=dedupe_key,
+    )
 
 
 # --- pacing ----------------------------------------------------------------------------------
@@ -177,6 +199,11 @@ def _record_transient(sms: OutboundSms, attempt: SmsAttempt, exc: TransientError
             status=SmsStatus.FAILED, failed_at=now, last_error=str(exc)[:300]
         )
         logger.warning("SMS %s failed after %s attempts", sms.pk, sms.attempts)
+        alert_admins(
+            text=_("短信#%(id)s 重试%(n)d次仍未发出，已停止发送：%(e)s")
+            % {"id": sms.pk, "n": sms.attempts, "e": str(exc)[:80]},
+            dedupe_key=f"surveys:sms-parked:{sms.pk}",
+        )
         return "failed"
     OutboundSms.objects.filter(pk=sms.pk, status=SmsStatus.SENDING).update(
         status=SmsStatus.QUEUED,
@@ -316,6 +343,10 @@ def reconcile(sms: OutboundSms, *, backend: BaseBackend | None = None) -> bool:
         return False
     if found is None:
         logger.warning("SMS %s: provider has no record; left for an administrator", sms.pk)
+        alert_admins(
+            text=_("短信#%(id)s 发送结果不明且服务商查无记录，请核实后决定是否重新发送。") % {"id": sms.pk},
+            dedupe_key=f"surveys:sms-unconfirmed:{sms.pk}",
+        )
         return False
     attempt = SmsAttempt.objects.filter(sms=sms, number=sms.attempts).first()
     record_accepted(sms_id=sms.pk, attempt_id=attempt.pk if attempt else None, result=found)

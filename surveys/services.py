@@ -285,6 +285,9 @@ def run_evaluation(
                     "本批%(n)d条短信（%(s)d计费条）按当前速率无法在%(end)s前发完，剩余部分将顺延到下一个发送时段。"
                 ) % {"n": len(outbox), "s": segments, "end": timezone.localtime(end).strftime("%H:%M")}
                 logger.warning("evaluation run %s: batch does not fit the sending window", service_date)
+                from .outbox import alert_admins
+
+                alert_admins(text=run.window_warning, dedupe_key=f"surveys:window:{service_date}:{run.queued}")
         run.save()
         if outbox and send_after <= now + dt.timedelta(minutes=1):
             from .sms import _safe_delay

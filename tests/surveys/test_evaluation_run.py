@@ -105,7 +105,7 @@ def test_it_takes_in_records_that_arrive_after_the_run(make_record, city):
     assert OutboundSms.objects.count() == 2
 
 
-def test_it_warns_before_a_batch_that_cannot_fit_its_sending_window(make_record, settings, city):
+def test_it_warns_before_a_batch_that_cannot_fit_its_sending_window(make_record, settings, administrator):
     settings.SMS_SEGMENTS_PER_SECOND = 0.001  # about 40 segments in the 11-hour window
     settings.SMS_BUCKET_SEGMENTS = 1
     for i in range(50):
@@ -114,6 +114,7 @@ def test_it_warns_before_a_batch_that_cannot_fit_its_sending_window(make_record,
         run = run_evaluation()
     assert run.queued == 50
     assert "无法在20:00前发完" in run.window_warning
+    assert administrator.notifications.filter(text=run.window_warning).count() == 1
     settings.SMS_SEGMENTS_PER_SECOND = 10
     with time_machine.travel(MORNING, tick=False):
         assert run_evaluation().window_warning == ""

@@ -97,6 +97,8 @@ def test_it_leaves_an_unconfirmed_send_flagged_for_an_administrator(fake_twilio,
     fake_twilio.messages.clear()  # the provider has no record of it after all
     with time_machine.travel(timezone.now() + dt.timedelta(minutes=10), tick=False):
         assert sweep()["flagged"] == 1
+        assert sweep()["flagged"] == 1
+    assert administrator.notifications.filter(text__contains="查无记录").count() == 1
     sms.refresh_from_db()
     assert sms.status == SmsStatus.SENDING and sms.needs_reconciliation
     assert fake_twilio.messages == []
@@ -131,7 +133,9 @@ def test_it_marks_a_permanent_error_failed(fake_twilio, always_open):
     assert send_one(sms.pk)[0] == "not_queued"
 
 
-def test_it_gives_up_after_the_maximum_number_of_attempts(fake_twilio, always_open, settings):
+def test_it_gives_up_after_the_maximum_number_of_attempts(fake_twilio, always_open, settings, administrator):
+    from units.models import Notification
+
     settings.SMS_MAX_ATTEMPTS = 2
     fake_twilio.fail_with = [(503, 20500), (503, 20500)]
     sms = _queue()
@@ -140,6 +144,7 @@ def test_it_gives_up_after_the_maximum_number_of_attempts(fake_twilio, always_op
     with time_machine.travel(sms.next_attempt_at + dt.timedelta(seconds=1), tick=False):
         assert send_one(sms.pk)[0] == "failed"
     assert fake_twilio.messages == []
+    assert Notification.objects.filter(user=administrator, text__contains="已停止发送").count() == 1
 
 
 def test_it_sends_nothing_outside_sending_hours(fake_twilio):
