@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -32,6 +32,32 @@ TABS = [
     ("all", _("全部"), lambda now: Q()),
 ]
 TAB_KEYS = [t[0] for t in TABS]
+# Tabs whose counts stay small (open orders, a partial index); "closed" and "all" grow forever
+# and are not counted.
+COUNTED_TABS = frozenset(TAB_KEYS) - {"closed", "all"}
+# Keyset orderings: the first field is a non-null timestamp, the second the id.
+DEFAULT_ORDERING = ("due_at", "id")
+TAB_ORDERING = {"closed": ("-closed_at", "-id"), "all": ("-dispatched_at", "-id")}
+
+
+def cursor_of(order: WorkOrder, ordering: tuple[str, str]) -> str:
+    value = getattr(order, ordering[0].lstrip("-"))
+    return f"{value.isoformat()}|{order.pk}"
+
+
+def after_cursor(qs: QuerySet[WorkOrder], ordering: tuple[str, str], cursor: str) -> QuerySet[WorkOrder]:
+    """Rows after ``cursor`` in ``ordering``; a malformed cursor starts from the top."""
+    if not cursor or "|" not in cursor:
+        return qs
+    raw_value, raw_pk = cursor.rsplit("|", 1)
+    try:
+        value = datetime.fromisoformat(raw_value)
+        pk = int(raw_pk)
+    except ValueError:
+        return qs
+    field = ordering[0].lstrip("-")
+    op = "lt" if ordering[0].startswith("-") else "gt"
+    return qs.filter(Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": pk}))
 
 
 def orders_for(user: User) -> QuerySet[WorkOrder]:
@@ -57,7 +83,7 @@ def workspace_tabs(user: User, *, now=None) -> list[dict]:
 
     now = now or timezone.now()
     qs = WorkOrder.objects.visible_to(user)
-    counts = qs.aggregate(**{key: Count("pk", filter=q(now)) for key, _label, q in TABS if key != "all"})
+    counts = qs.aggregate(**{key: Count("pk", filter=q(now)) for key, _label, q in TABS if key in COUNTED_TABS})
     return [{"key": key, "label": label, "count": counts.get(key)} for key, label, _q in TABS]
 
 

@@ -30,6 +30,7 @@ from .filters import WorkOrderFilter
 from .models import WorkOrder
 
 LIST_LIMIT = 200
+PAGE_SIZE = 50
 
 
 def appeal_url(appeal: Appeal) -> str:
@@ -43,7 +44,10 @@ def appeal_url(appeal: Appeal) -> str:
 
 
 class WorkspaceView(RoleRequiredMixin, ListView):
-    """The unit's queue in tabs (to sign, in progress, due soon, overdue, returned); center sees all units."""
+    """The unit's queue in tabs (to sign, in progress, due soon, overdue, returned); center sees all units.
+
+    Pages are keyset pages (``?after=<sort value>|<id>``): page 100 costs what page 1 costs.
+    """
 
     template_name = "workorders/workspace.html"
     context_object_name = "orders"
@@ -55,13 +59,26 @@ class WorkspaceView(RoleRequiredMixin, ListView):
         base = selectors.orders_for(self.request.user).filter(selectors.tab_filter(self.tab))
         self.filterset = WorkOrderFilter(self.request.GET or None, queryset=base)
         qs = self.filterset.qs if self.filterset.is_bound and self.filterset.is_valid() else base
-        order = ("-closed_at", "-id") if self.tab == "closed" else ("due_at", "id")
-        return qs.order_by("-is_listed", *order)[:LIST_LIMIT]
+        self.ordering_key = selectors.TAB_ORDERING.get(self.tab, selectors.DEFAULT_ORDERING)
+        qs = selectors.after_cursor(qs, self.ordering_key, self.request.GET.get("after", ""))
+        rows = list(qs.order_by(*self.ordering_key)[: PAGE_SIZE + 1])
+        self.next_cursor = selectors.cursor_of(rows[PAGE_SIZE - 1], self.ordering_key) if len(rows) > PAGE_SIZE else ""
+        return rows[:PAGE_SIZE]
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
+        params = self.request.GET.copy()
+        params.pop("after", None)
+        next_url = ""
+        if self.next_cursor:
+            params["after"] = self.next_cursor
+            next_url = f"?{params.urlencode()}"
         ctx.update(
-            tab=self.tab, tabs=selectors.workspace_tabs(self.request.user), filter=self.filterset, limit=LIST_LIMIT
+            tab=self.tab,
+            tabs=selectors.workspace_tabs(self.request.user),
+            filter=self.filterset,
+            next_url=next_url,
+            first_url=f"?{params.urlencode()}" if self.request.GET.get("after") else "",
         )
         return ctx
 

@@ -133,3 +133,19 @@ def test_it_lists_with_a_fixed_number_of_queries(client, make_appeal, station, c
     with CaptureQueriesContext(connection) as many:
         client.get("/workorders/?tab=all")
     assert len(many) == len(few)
+
+
+def test_it_pages_the_workspace_by_keyset(client, make_appeal, station, center, handler, monkeypatch):
+    from workorders import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    numbers = [services.dispatch_appeal(make_appeal(), unit=station, actor=center).number for _ in range(5)]
+    client.force_login(handler)
+    seen, url = [], "/workorders/?tab=to_sign"
+    while url:
+        response = client.get(url if url.startswith("/") else f"/workorders/{url}")
+        orders = response.context["orders"]
+        assert len(orders) <= 2
+        seen += [o.number for o in orders]
+        url = response.context["next_url"]
+    assert sorted(seen) == sorted(numbers) and len(seen) == 5
