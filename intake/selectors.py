@@ -86,24 +86,25 @@ def caller_history(caller_hash: str, *, user, exclude_pk: int | None = None, lim
 def similar_appeals(appeal: Appeal, *, user, limit: int = 10, days: int = 90) -> list[tuple[Appeal, float]]:
     """Appeals from OTHER callers about a similar matter in the last ``days`` days, best first.
 
-    PostgreSQL ranks by pg_trgm similarity; elsewhere a character-bigram cosine in Python.
+    PostgreSQL uses pg_trgm (its ``pg_trgm.similarity_threshold``, 0.3 by default, through the GIN
+    index); elsewhere a character-bigram cosine in Python against INTAKE_SIMILARITY_THRESHOLD.
     """
     since = appeal.received_at - timedelta(days=days)
     qs = visible_appeals(user).filter(received_at__gte=since).exclude(pk=appeal.pk)
     if appeal.citizen_phone_hash:
         qs = qs.exclude(citizen_phone_hash=appeal.citizen_phone_hash)
-    threshold = settings.INTAKE_SIMILARITY_THRESHOLD
     if settings.IS_POSTGRES:
         from django.contrib.postgres.search import TrigramSimilarity
 
+        # The % operator (trigram_similar) is what the GIN index serves; similarity() only ranks.
         rows = (
-            qs.annotate(score=TrigramSimilarity("content", appeal.content))
-            .filter(score__gte=min(threshold, 0.2))
+            qs.filter(content__trigram_similar=appeal.content)
+            .annotate(score=TrigramSimilarity("content", appeal.content))
             .order_by("-score", "-received_at")[:limit]
         )
         return [(row, float(row.score)) for row in rows]
     scored = [(row, cosine(appeal.content, row.content)) for row in qs.order_by("-received_at")[:2000]]
-    scored = [pair for pair in scored if pair[1] >= threshold]
+    scored = [pair for pair in scored if pair[1] >= settings.INTAKE_SIMILARITY_THRESHOLD]
     scored.sort(key=lambda pair: -pair[1])
     return scored[:limit]
 

@@ -182,3 +182,15 @@ def test_it_shows_the_caller_history_and_similar_appeals_from_others(client, cen
     assert [a.pk for a in response.context["history"]] == [earlier.pk]
     assert other.pk in [a.pk for a, _score in response.context["similar"]]
     assert earlier.pk not in [a.pk for a, _score in response.context["similar"]]
+
+
+def test_it_serves_free_text_search_and_similar_appeals_from_trigram_indexes(make_appeal):
+    make_appeal()
+    from intake.filters import AppealFilter
+
+    qs = AppealFilter({"q": "夜市烧烤"}, queryset=Appeal.objects.only("id")).qs.filter(content__icontains="夜市烧烤")
+    similar = Appeal.objects.filter(content__trigram_similar="夜市烧烤噪音").only("id")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    assert "appeal_content_upper_trgm" in qs.explain()
+    assert "appeal_content_trgm" in similar.explain()
