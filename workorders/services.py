@@ -569,10 +569,11 @@ def hand_back(order: WorkOrder, *, actor: User, reason: str) -> WorkOrder:
 
 
 def subordinate_units(order: WorkOrder, user: User) -> list[Unit]:
-    """Units a leader may sub-dispatch this order to: below the order's unit and within his own."""
+    """Units a leader may sub-dispatch this order to: any active unit below his own (so a district
+    leader can also move an order from one of his stations to another), except where it is now."""
     if user is None or user.role != Role.UNIT_LEADER or not user.unit_id or not order.unit.is_under(user.unit):
         return []
-    return list(Unit.objects.below(order.unit).exclude(pk=order.unit_id).filter(is_active=True))
+    return list(Unit.objects.below(user.unit).exclude(pk__in=[user.unit_id, order.unit_id]).filter(is_active=True))
 
 
 def sub_dispatch(order: WorkOrder, *, actor: User, unit: Unit, note: str = "") -> WorkOrder:
@@ -586,7 +587,7 @@ def sub_dispatch(order: WorkOrder, *, actor: User, unit: Unit, note: str = "") -
         )
 
     def guard(o: WorkOrder) -> None:
-        if unit.pk == o.unit_id or not unit.is_under(o.unit) or not unit.is_active:
+        if unit.pk in (o.unit_id, actor.unit_id) or not unit.is_under(actor.unit) or not unit.is_active:
             raise TransitionError(_("只能转派给本单位的下级单位。"))
 
     def apply(o: WorkOrder):

@@ -235,3 +235,14 @@ def test_it_refuses_to_dispatch_a_closed_appeal(order, handler, center, other_st
     services.close(order, actor=center, reply="已办结")
     with pytest.raises(services.TransitionError):
         services.dispatch_appeal(order.appeal, unit=other_station, actor=center)
+
+
+def test_it_lets_a_district_leader_move_an_order_between_his_stations(
+    make_appeal, district, station, other_station, center
+):
+    order = services.dispatch_appeal(make_appeal(), unit=station, actor=center)
+    boss = User.objects.create_user("jb_chief", role="unit_leader", unit=district)
+    services.sub_dispatch(order, actor=boss, unit=other_station, note="属北湖所辖区")
+    assert order.unit == other_station and order.status == S.DISPATCHED
+    with pytest.raises(services.TransitionError):
+        services.sub_dispatch(order, actor=boss, unit=district)
