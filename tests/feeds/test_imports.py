@@ -401,3 +401,42 @@ def test_it_refuses_an_unknown_source_on_the_command_line(sources, city, tmp_pat
     path.write_bytes(csv_bytes(GOOD))
     with pytest.raises(CommandError, match="没有代码为"):
         call_command("import_appeals", "service-records", str(path))
+
+
+DATE_VARIANTS = [
+    "2026-11-20 08:12",
+    "2026/1/5 8:02:03",
+    "2026.01.05 08:02",
+    "2026-11-20T09:40:00+08:00",
+    "2026-11-20T09:40:00.123+08:00",
+    "2026-11-20T09:40:00Z",
+    "2026-11-20 09:40 +0530",
+    "2026-11-20 09:40-03",
+    "2026-11-20",
+    "2024-02-29 12:00",
+    "2026-02-29 12:00",
+    "2026-13-01",
+    "2026-11-20 24:00",
+    "2026-11-20 09:60",
+    "2026-11-20 09:40+15:00",
+    "2026-11-20+08:00",
+    "1899-12-31",
+    "20/11/2026",
+    "2026-11-20 9点",
+]
+
+
+def test_it_reads_dates_the_same_way_in_sql_and_in_python(sources, city):
+    rows = [[f"D-{i}", text, "某", "", "内容", "", "", ""] for i, text in enumerate(DATE_VARIANTS)]
+    results = {}
+    for method in ("copy", "orm"):
+        batch = do_import(sources["12345"], csv_bytes(rows), method=method)
+        stored = dict(Appeal.objects.filter(channel="12345").values_list("external_id", "received_at"))
+        rejected = set(ImportRowError.objects.filter(batch=batch).values_list("row_number", flat=True))
+        results[method] = (stored, rejected)
+        Appeal.objects.filter(channel="12345").delete()
+    assert results["copy"] == results["orm"]
+    stored, rejected = results["copy"]
+    expected_ok = {f"D-{i}": parse_received_at(t) for i, t in enumerate(DATE_VARIANTS) if parse_received_at(t)}
+    assert stored == expected_ok
+    assert len(stored) == 10 and len(rejected) == 9
