@@ -10,6 +10,7 @@ urlpatterns = [
     path("workorders/listed/", views.ListedView.as_view(), name="listed"),
     path("workorders/calendar/", views.calendar, name="calendar"),
     path("workorders/dispatch/<int:appeal_pk>/", views.dispatch, name="dispatch"),
+    path("workorders/attachments/<int:pk>/", views.attachment, name="attachment"),
     path("workorders/<int:pk>/", views.OrderDetailView.as_view(), name="detail"),
     path("workorders/<int:pk>/<slug:name>/", views.move, name="move"),
 ]

@@ -11,7 +11,7 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -27,7 +27,7 @@ from units.visibility import RoleRequiredMixin, VisibleMixin
 from . import forms, selectors, services
 from .choices import Action
 from .filters import WorkOrderFilter
-from .models import WorkOrder
+from .models import FeedbackAttachment, WorkOrder
 
 LIST_LIMIT = 200
 PAGE_SIZE = 50
@@ -346,3 +346,12 @@ def calendar(request: HttpRequest) -> HttpResponse:
             "years": range(year - 1, year + 2),
         },
     )
+
+
+@login_required
+def attachment(request: HttpRequest, pk: int) -> HttpResponse:
+    """A feedback attachment, for whoever may see its order (404 otherwise); never a public media URL."""
+    item = get_object_or_404(
+        FeedbackAttachment.objects.filter(order__in=WorkOrder.objects.visible_to(request.user)), pk=pk
+    )
+    return FileResponse(item.file.open("rb"), filename=item.name, as_attachment=False)

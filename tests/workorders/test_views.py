@@ -149,3 +149,20 @@ def test_it_pages_the_workspace_by_keyset(client, make_appeal, station, center, 
         seen += [o.number for o in orders]
         url = response.context["next_url"]
     assert sorted(seen) == sorted(numbers) and len(seen) == 5
+
+
+def test_it_serves_attachments_only_to_those_who_see_the_order(client, order, handler, handler2, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    services.sign_for(order, actor=handler)
+    photo = SimpleUploadedFile("现场.jpg", b"\xff\xd8\xff\xe0photo", content_type="image/jpeg")
+    services.submit_feedback(
+        order, actor=handler, text="已处理", result="resolved", contact_method="phone", attachments=[photo]
+    )
+    item = order.attachments.get()
+    client.force_login(handler)
+    response = client.get(f"/workorders/attachments/{item.pk}/")
+    assert response.status_code == 200 and b"".join(response.streaming_content) == b"\xff\xd8\xff\xe0photo"
+    client.force_login(handler2)
+    assert client.get(f"/workorders/attachments/{item.pk}/").status_code == 404
