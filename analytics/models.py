@@ -1,1 +1,162 @@
-"""Models of this app."""
+"""Rankings (红黑榜) with their frozen entries, and generated bulletins (日归纳/周分析/月通报)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from units.choices import Tier
+from units.visibility import VisibleQuerySet, unit_scope
+
+from .choices import BulletinKind, ListFlag, RankingStatus
+
+
+class RankingQuerySet(models.QuerySet):
+    def visible_to(self, user) -> RankingQuerySet:
+        """Published lists are read by every leader; drafts only by the city-wide roles."""
+        scope = unit_scope(user)
+        if scope is None:
+            return self.all()
+        if scope is False:
+            return self.none()
+        return self.filter(status=RankingStatus.PUBLISHED)
+
+
+class Ranking(models.Model):
+    """The red/black list of one month for one tier of comparable units.
+
+    A draft is recomputed at will by ``services.compute_ranking``; publishing freezes it: its
+    entries, weights and minimum sample are kept as they were, and a recompute is refused.
+    """
+
+    month = models.DateField(_("月份"), help_text=_("该月第一天"))
+    tier = models.CharField(_("单位层级"), max_length=16, choices=Tier.choices)
+    status = models.CharField(_("状态"), max_length=12, choices=RankingStatus.choices, default=RankingStatus.DRAFT)
+    weights = models.JSONField(_("指标权重"), default=dict)
+    basic_weight = models.FloatField(_("基本满意折算系数"), default=1.0)
+    min_sample = models.PositiveIntegerField(_("最小样本量"), default=0)
+    list_size = models.PositiveSmallIntegerField(_("红黑榜各取单位数"), default=3)
+    computed_at = models.DateTimeField(_("计算时间"), null=True, blank=True)
+    computed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发布人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = RankingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("红黑榜")
+        verbose_name_plural = _("红黑榜")
+        ordering = ["-month", "tier"]
+        constraints = [models.UniqueConstraint(fields=["month", "tier"], name="ranking_once_per_month_tier")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y年%m月} {self.get_tier_display()}"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == RankingStatus.PUBLISHED
+
+    @property
+    def status_choice(self) -> RankingStatus:
+        return RankingStatus(self.status)
+
+
+class RankingEntry(models.Model):
+    """One unit's line in a ranking: its figures, score and place, stored (never recomputed once published)."""
+
+    ranking = models.ForeignKey(Ranking, on_delete=models.CASCADE, related_name="entries")
+    unit = models.ForeignKey("units.Unit", verbose_name=_("单位"), on_delete=models.PROTECT, related_name="+")
+    figures = models.JSONField(_("指标"), default=dict)
+    sample = models.PositiveIntegerField(_("样本量"), default=0)
+    score = models.FloatField(_("综合得分"), null=True, blank=True)
+    rank = models.PositiveIntegerField(_("名次"), null=True, blank=True)
+    eligible = models.BooleanField(_("参与排名"), default=True)
+    flag = models.CharField(_("榜单"), max_length=8, choices=ListFlag.choices, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("红黑榜单位")
+        verbose_name_plural = _("红黑榜单位")
+        ordering = ["ranking", "rank", "unit__code"]
+        constraints = [models.UniqueConstraint(fields=["ranking", "unit"], name="ranking_entry_once")]
+
+    def __str__(self) -> str:
+        return f"{self.ranking} {self.unit}"
+
+    def rate(self, key: str) -> float | None:
+        return (self.figures.get(key) or {}).get("rate")
+
+
+class RankingEvent(models.Model):
+    """One step of a ranking's history: computed, recomputed, published (who and when)."""
+
+    ranking = models.ForeignKey(Ranking, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(_("操作"), max_length=16)
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12, blank=True)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class BulletinQuerySet(VisibleQuerySet):
+    def visible_to(self, user) -> BulletinQuerySet:
+        """Bulletins are the city bureau's circulars: every signed-in member of staff may read them."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.all()
+
+
+class Bulletin(models.Model):
+    """A generated daily summary, weekly analysis or monthly bulletin, kept as it was generated.
+
+    One per kind and period: generating again for the same period changes nothing.
+    """
+
+    kind = models.CharField(_("类型"), max_length=8, choices=BulletinKind.choices)
+    period_start = models.DateField(_("起始日期"))
+    period_end = models.DateField(_("截止日期（不含）"))
+    title = models.CharField(_("标题"), max_length=100)
+    summary = models.TextField(_("摘要"))
+    content = models.JSONField(_("数据"), default=dict)
+    generated_at = models.DateTimeField(_("生成时间"), default=timezone.now)
+    generated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("生成人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = BulletinQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("通报")
+        verbose_name_plural = _("通报")
+        ordering = ["-period_start", "kind", "-id"]
+        constraints = [models.UniqueConstraint(fields=["kind", "period_start"], name="bulletin_once_per_period")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def last_day(self):
+        import datetime as dt
+
+        return self.period_end - dt.timedelta(days=1)

@@ -356,3 +356,29 @@ SURVEYS_CALLBACK_DUE_HOURS = env.int("SURVEYS_CALLBACK_DUE_HOURS", default=24)
 SURVEYS_CALLBACK_MAX_UNREACHED = env.int("SURVEYS_CALLBACK_MAX_UNREACHED", default=3)
 SURVEYS_CALLBACK_RETRY_HOURS = env.int("SURVEYS_CALLBACK_RETRY_HOURS", default=2)
 SURVEYS_RECTIFICATION_WORKING_DAYS = env.int("SURVEYS_RECTIFICATION_WORKING_DAYS", default=5)
+
+# --- Analytics (metrics, dashboard, red/black lists, bulletins, hotspots) --------------------
+# Satisfaction rate counts "basically satisfied" with this weight (some cities use 0.5).
+ANALYTICS_BASIC_SATISFIED_WEIGHT = env.float("ANALYTICS_BASIC_SATISFIED_WEIGHT", default=1.0)
+# Callback verdicts that count as "resolved" in the dissatisfied-resolution rate.
+ANALYTICS_RESOLVED_VERDICTS = env.list("ANALYTICS_RESOLVED_VERDICTS", default=["resolved"])
+# Red/black list: weights of the metrics in the score (JSON object), the minimum sample (ratings with
+# a verdict + work orders due) below which a unit is not ranked, and how many units each list holds.
+ANALYTICS_RANKING_WEIGHTS = env.json(
+    "ANALYTICS_RANKING_WEIGHTS",
+    default={
+        "satisfaction": 0.35,
+        "completion": 0.2,
+        "on_time": 0.2,
+        "resolution": 0.1,
+        "repeat": 0.1,
+        "escalation": 0.05,
+    },
+)
+ANALYTICS_RANKING_MIN_SAMPLE = env.int("ANALYTICS_RANKING_MIN_SAMPLE", default=10)
+ANALYTICS_RANKING_LIST_SIZE = env.int("ANALYTICS_RANKING_LIST_SIZE", default=3)
+# Hotspots (一类事): appeals from at least this many different citizens, this similar, within the window.
+ANALYTICS_HOTSPOT_MIN_CITIZENS = env.int("ANALYTICS_HOTSPOT_MIN_CITIZENS", default=3)
+ANALYTICS_HOTSPOT_SIMILARITY = env.float("ANALYTICS_HOTSPOT_SIMILARITY", default=0.35)
+ANALYTICS_HOTSPOT_WINDOW_DAYS = env.int("ANALYTICS_HOTSPOT_WINDOW_DAYS", default=7)
+ANALYTICS_HOTSPOT_MAX_APPEALS = env.int("ANALYTICS_HOTSPOT_MAX_APPEALS", default=2000)

@@ -1,0 +1,162 @@
+"""Hotspots (一类事): many similar appeals from different citizens in a short time.
+
+The same noisy bar or the same dangerous crossing reaches us as a dozen appeals in different
+words from different people. Appeals of the window are grouped greedily by character-bigram
+cosine similarity (``intake.similarity``) of their content and address; a group becomes a
+hotspot when it holds appeals from at least ``ANALYTICS_HOTSPOT_MIN_CITIZENS`` different
+citizens (told apart by the keyed phone hash; an appeal without a phone is its own citizen).
+
+An inverted index from bigram to group keeps the comparison to the groups that share words
+with the appeal, so a week of a city's appeals is grouped in well under a second.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+
+from intake.similarity import ngrams
+
+from .periods import Period
+
+
+@dataclass
+class Hotspot:
+    """One class of problem: its appeals, how many citizens raised it, where and when."""
+
+    label: str
+    appeal_ids: list[int] = field(default_factory=list)
+    citizens: int = 0
+    first_at: datetime | None = None
+    last_at: datetime | None = None
+    category: str = ""
+    address: str = ""
+    units: list[str] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return len(self.appeal_ids)
+
+    def as_dict(self) -> dict:
+        return {
+            "label": self.label,
+            "appeals": self.size,
+            "citizens": self.citizens,
+            "appeal_ids": self.appeal_ids[:50],
+            "first_at": self.first_at.isoformat() if self.first_at else None,
+            "last_at": self.last_at.isoformat() if self.last_at else None,
+            "category": self.category,
+            "address": self.address,
+            "units": self.units,
+        }
+
+
+@dataclass
+class _Group:
+    grams: Counter
+    norm: float
+    members: list = field(default_factory=list)
+
+
+def _norm(c: Counter) -> float:
+    return math.sqrt(sum(v * v for v in c.values()))
+
+
+def _cosine(a: Counter, na: float, b: Counter, nb: float) -> float:
+    if not na or not nb:
+        return 0.0
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(v * b[g] for g, v in a.items() if g in b) / (na * nb)
+
+
+def group_texts(items: list[tuple[int, str]], *, threshold: float) -> list[list[int]]:
+    """Greedy grouping of (id, text) by bigram cosine to each group's first text. Pure function."""
+    groups: list[_Group] = []
+    index: dict[str, set[int]] = defaultdict(set)
+    for item_id, text in items:
+        grams = ngrams(text)
+        norm = _norm(grams)
+        if not norm:
+            continue
+        candidates: Counter = Counter()
+        for g in grams:
+            for gi in index.get(g, ()):
+                candidates[gi] += 1
+        best, best_score = None, threshold
+        for gi, _shared in candidates.most_common(50):
+            group = groups[gi]
+            score = _cosine(grams, norm, group.grams, group.norm)
+            if score >= best_score:
+                best, best_score = gi, score
+        if best is None:
+            groups.append(_Group(grams, norm, [item_id]))
+            for g in grams:
+                index[g].add(len(groups) - 1)
+        else:
+            groups[best].members.append(item_id)
+    return [g.members for g in groups]
+
+
+def find_hotspots(
+    period: Period,
+    *,
+    within=None,
+    min_citizens: int | None = None,
+    threshold: float | None = None,
+    limit: int = 10,
+) -> list[Hotspot]:
+    """Hotspots among the appeals received in the period (optionally in one unit's subtree), biggest first."""
+    from intake.choices import AppealStatus
+    from intake.models import Appeal
+
+    min_citizens = settings.ANALYTICS_HOTSPOT_MIN_CITIZENS if min_citizens is None else min_citizens
+    threshold = settings.ANALYTICS_HOTSPOT_SIMILARITY if threshold is None else threshold
+    qs = Appeal.objects.filter(received_at__gte=period.start, received_at__lt=period.end).exclude(
+        status=AppealStatus.MERGED
+    )
+    if within is not None:
+        qs = qs.filter(unit__path__startswith=within.path)
+    rows = list(
+        qs.order_by("received_at", "id").values(
+            "id",
+            "content",
+            "address",
+            "title",
+            "citizen_phone_hash",
+            "received_at",
+            "category__name",
+            "unit__name",
+        )[: settings.ANALYTICS_HOTSPOT_MAX_APPEALS]
+    )
+    by_id = {r["id"]: r for r in rows}
+    groups = group_texts([(r["id"], f"{r['content']} {r['address']}") for r in rows], threshold=threshold)
+    found: list[Hotspot] = []
+    for members in groups:
+        members_rows = [by_id[i] for i in members]
+        citizens = {r["citizen_phone_hash"] or f"appeal-{r['id']}" for r in members_rows}
+        if len(citizens) < min_citizens:
+            continue
+        first = members_rows[0]
+        label = (first["title"] or first["content"]).strip().replace("\n", " ")
+        categories = Counter(r["category__name"] for r in members_rows if r["category__name"])
+        addresses = Counter(r["address"] for r in members_rows if r["address"])
+        units = Counter(r["unit__name"] for r in members_rows if r["unit__name"])
+        found.append(
+            Hotspot(
+                label=label[:40],
+                appeal_ids=[r["id"] for r in members_rows],
+                citizens=len(citizens),
+                first_at=members_rows[0]["received_at"],
+                last_at=members_rows[-1]["received_at"],
+                category=categories.most_common(1)[0][0] if categories else "",
+                address=addresses.most_common(1)[0][0] if addresses else "",
+                units=[name for name, _n in units.most_common(3)],
+            )
+        )
+    found.sort(key=lambda h: (-h.citizens, -h.size, h.first_at))
+    return found[:limit]

@@ -1,0 +1,280 @@
+"""Business operations of the analytics app: compute and publish rankings, generate bulletins."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from units.choices import Role, Tier
+from units.models import Unit
+
+from .choices import LOWER_IS_BETTER, METRIC_LABELS, BulletinKind, ListFlag, RankingStatus
+from .metrics import UnitMetrics, basic_weight, unit_metrics
+from .models import Bulletin, Ranking, RankingEntry, RankingEvent
+from .periods import Period, day, month_of, previous_month, week_of
+
+# Tiers that are ranked, each against itself (stations with stations, bureaus with bureaus).
+RANKED_TIERS = (Tier.STATION, Tier.DISTRICT, Tier.DEPARTMENT)
+PUBLISHER_ROLES = (Role.SUPERVISOR, Role.ADMIN)
+COMPUTER_ROLES = (Role.SUPERVISOR, Role.ADMIN, Role.CENTER_STAFF)
+
+
+class RankingFrozen(Exception):
+    """A published month is frozen: it is never recomputed (the API answers 409)."""
+
+
+def ranking_weights() -> dict[str, float]:
+    weights = {k: float(v) for k, v in dict(settings.ANALYTICS_RANKING_WEIGHTS).items() if float(v) > 0}
+    unknown = set(weights) - set(METRIC_LABELS)
+    if unknown:
+        raise ValidationError(_("未知的排名指标：%(keys)s") % {"keys": ", ".join(sorted(unknown))})
+    return weights
+
+
+def score_of(m: UnitMetrics, weights: Mapping[str, float]) -> float | None:
+    """Weighted mean (0–100) of the unit's rates; a metric with nothing to measure is left out and
+    the remaining weights renormalised, so a unit is not punished for having had no dissatisfied
+    citizen. Lower-is-better rates (repeat, escalation) count as 1 − rate."""
+    total = weight_sum = 0.0
+    for key, w in weights.items():
+        rate = m.metric(key).rate
+        if rate is None:
+            continue
+        total += w * ((1 - rate) if key in LOWER_IS_BETTER else rate)
+        weight_sum += w
+    return round(100 * total / weight_sum, 2) if weight_sum else None
+
+
+def rank_units(
+    metrics: Mapping[int, UnitMetrics],
+    codes: Mapping[int, str],
+    *,
+    weights: Mapping[str, float],
+    min_sample: int,
+    list_size: int,
+) -> dict[int, dict]:
+    """Score, rank and flag each unit. Pure function.
+
+    Units below ``min_sample`` (or with nothing to score) are not ranked. Ranks are competition
+    ranks (equal scores share a place). The red list is the top ``n`` and the black list the
+    bottom ``n`` of the ranked units, with ``n = min(list_size, ranked // 2)`` so that no unit is
+    on both lists.
+    """
+    out: dict[int, dict] = {}
+    ranked: list[tuple[float, str, int]] = []
+    for uid, m in metrics.items():
+        score = score_of(m, weights)
+        eligible = score is not None and m.sample >= min_sample
+        out[uid] = {"score": score, "eligible": eligible, "rank": None, "flag": ListFlag.NONE}
+        if eligible:
+            ranked.append((score, codes[uid], uid))
+    ranked.sort(key=lambda t: (-t[0], t[1]))
+    for i, (score, _code, uid) in enumerate(ranked):
+        place = i + 1
+        if i and score == ranked[i - 1][0]:
+            place = out[ranked[i - 1][2]]["rank"]
+        out[uid]["rank"] = place
+    n = min(list_size, len(ranked) // 2)
+    for _s, _c, uid in ranked[:n]:
+        out[uid]["flag"] = ListFlag.RED
+    for _s, _c, uid in ranked[len(ranked) - n :] if n else []:
+        out[uid]["flag"] = ListFlag.BLACK
+    return out
+
+
+def _require(actor, roles) -> None:
+    if actor is not None and not actor.has_role(*roles):
+        raise PermissionDenied(_("您无权执行该操作。"))
+
+
+def compute_ranking(*, month: dt.date, tier: str, actor=None) -> Ranking:
+    """Compute (or recompute) the draft red/black list of a month for one tier.
+
+    Steps: get or create the (month, tier) row; lock it; refuse if published (RankingFrozen);
+    compute every unit of the tier with one set of grouped queries; replace the entries; record
+    the event. Computing twice with the same data gives the same entries and one ranking row.
+    """
+    _require(actor, COMPUTER_ROLES)
+    if tier not in RANKED_TIERS:
+        raise ValidationError(_("该层级不参与红黑榜排名。"))
+    period = month_of(month)
+    Ranking.objects.get_or_create(month=period.first, tier=tier)
+    weights = ranking_weights()
+    with transaction.atomic():
+        ranking = Ranking.objects.select_for_update().get(month=period.first, tier=tier)
+        if ranking.is_published:
+            raise RankingFrozen(_("%(ranking)s 已发布，数据已冻结，不能重新计算。") % {"ranking": ranking})
+        units = list(Unit.objects.filter(tier=tier, is_active=True))
+        w = basic_weight()
+        metrics = unit_metrics(period, units, weight=w)
+        min_sample = settings.ANALYTICS_RANKING_MIN_SAMPLE
+        list_size = settings.ANALYTICS_RANKING_LIST_SIZE
+        placed = rank_units(
+            metrics, {u.pk: u.code for u in units}, weights=weights, min_sample=min_sample, list_size=list_size
+        )
+        ranking.entries.all().delete()
+        RankingEntry.objects.bulk_create(
+            RankingEntry(
+                ranking=ranking,
+                unit=u,
+                figures=metrics[u.pk].as_dict(),
+                sample=metrics[u.pk].sample,
+                **placed[u.pk],
+            )
+            for u in units
+        )
+        first = ranking.computed_at is None
+        ranking.weights = weights
+        ranking.basic_weight = w
+        ranking.min_sample = min_sample
+        ranking.list_size = list_size
+        ranking.computed_at = timezone.now()
+        ranking.computed_by = actor
+        ranking.save()
+        RankingEvent.objects.create(
+            ranking=ranking,
+            actor=actor,
+            action="compute" if first else "recompute",
+            from_status=ranking.status,
+            to_status=ranking.status,
+        )
+    return ranking
+
+
+def publish_ranking(ranking: Ranking, *, actor) -> Ranking:
+    """Publish (freeze) a month's ranking. Publishing a published ranking changes nothing.
+
+    Steps: lock the row; return if already published; compute it first if it never was; mark it
+    published with who and when; record the event. Its entries are never recomputed afterwards.
+    """
+    _require(actor, PUBLISHER_ROLES)
+    if Ranking.objects.filter(pk=ranking.pk, computed_at__isnull=True).exists():
+        compute_ranking(month=ranking.month, tier=ranking.tier, actor=actor)
+    with transaction.atomic():
+        locked = Ranking.objects.select_for_update().get(pk=ranking.pk)
+        if locked.is_published:
+            return locked
+        if locked.month >= month_of(timezone.localdate()).first:
+            raise ValidationError(_("本月尚未结束，不能发布本月红黑榜。"))
+        locked.status = RankingStatus.PUBLISHED
+        locked.published_at = timezone.now()
+        locked.published_by = actor
+        locked.save(update_fields=["status", "published_at", "published_by"])
+        RankingEvent.objects.create(
+            ranking=locked,
+            actor=actor,
+            action="publish",
+            from_status=RankingStatus.DRAFT,
+            to_status=RankingStatus.PUBLISHED,
+        )
+    return locked
+
+
+def bulletin_period(kind: str, on: dt.date) -> Period:
+    """The period of the bulletin of this kind that contains ``on``."""
+    if kind == BulletinKind.DAILY:
+        return day(on)
+    if kind == BulletinKind.WEEKLY:
+        return week_of(on)
+    if kind == BulletinKind.MONTHLY:
+        return month_of(on)
+    raise ValidationError(_("未知的通报类型。"))
+
+
+def _pct(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.1f}%"
+
+
+def summarise(kind: str, period: Period, content: dict) -> tuple[str, str]:
+    """Title and the Chinese text summary of a bulletin, written from its figures."""
+    t = content["totals"]
+    label = BulletinKind(kind).label
+    if kind == BulletinKind.DAILY:
+        title = f"{period.first:%Y年%m月%d日}民意{label}"
+    elif kind == BulletinKind.WEEKLY:
+        title = f"{period.first:%Y年%m月%d日}—{period.last:%m月%d日}民意{label}"
+    else:
+        title = f"{period.first:%Y年%m月}民意{label}"
+    channels = sorted((c for c in content["channels"] if c["n"]), key=lambda c: -c["n"])[:3]
+    channel_text = "、".join(f"{c['label']}{c['n']}件" for c in channels) or "无"
+    parts = [
+        f"{period.label()}，全市共受理群众诉求{t['appeals']}件，主要来自{channel_text}。",
+        f"群众评价{t['ratings']}条，满意率{_pct(t['satisfaction']['rate'])}；"
+        f"到期工单{t['counts']['due']}件，办结率{_pct(t['completion']['rate'])}，"
+        f"按期办结率{_pct(t['on_time']['rate'])}。",
+        f"不满意事项{t['counts']['dissatisfied']}件，化解率{_pct(t['resolution']['rate'])}；"
+        f"重复投诉率{_pct(t['repeat']['rate'])}；升级投诉{t['escalations']}件；"
+        f"回访短信回复率{_pct(t['reply']['rate'])}。",
+    ]
+    hotspots = content.get("hotspots") or []
+    if hotspots:
+        tops = "；".join(f"“{h['label'][:20]}”（{h['citizens']}人反映）" for h in hotspots[:3])
+        parts.append(f"发现一类事{len(hotspots)}起，主要有：{tops}，请相关单位关注。")
+    low = content.get("lowest_stations") or []
+    if low:
+        names = "、".join(f"{u['name']}（{_pct(u['satisfaction']['rate'])}）" for u in low[:3])
+        parts.append(f"满意率较低的基层单位：{names}。")
+    return title, "".join(parts)
+
+
+def generate_bulletin(*, kind: str, on: dt.date, actor=None) -> tuple[Bulletin, bool]:
+    """Generate and keep the bulletin of this kind for the period containing ``on``.
+
+    One per kind and period: if it exists it is returned unchanged (``created`` False). Only
+    finished periods are generated, so that a kept bulletin never misses the end of its period.
+    """
+    if actor is not None:
+        _require(actor, COMPUTER_ROLES)
+    from .selectors import bulletin_content
+
+    period = bulletin_period(kind, on)
+    existing = Bulletin.objects.filter(kind=kind, period_start=period.first).first()
+    if existing is not None:
+        return existing, False
+    if period.until > timezone.localdate():
+        raise ValidationError(_("该统计周期尚未结束，不能生成通报。"))
+    content = bulletin_content(period)
+    title, summary = summarise(kind, period, content)
+    try:
+        with transaction.atomic():
+            bulletin = Bulletin.objects.create(
+                kind=kind,
+                period_start=period.first,
+                period_end=period.until,
+                title=title,
+                summary=summary,
+                content=content,
+                generated_by=actor,
+            )
+    except IntegrityError:
+        # Generated at the same moment by another worker: that one is the bulletin.
+        return Bulletin.objects.get(kind=kind, period_start=period.first), False
+    return bulletin, True
+
+
+def generate_due_bulletins(*, today: dt.date | None = None) -> list[Bulletin]:
+    """Yesterday's daily summary, last week's analysis, last month's bulletin and last month's
+    draft rankings, each made once: the periodic job calls this every hour and a missed run is
+    caught up by the next."""
+    today = today or timezone.localdate()
+    made = []
+    yesterday = today - dt.timedelta(days=1)
+    for kind, on in (
+        (BulletinKind.DAILY, yesterday),
+        (BulletinKind.WEEKLY, today - dt.timedelta(days=today.weekday() + 1)),
+        (BulletinKind.MONTHLY, previous_month(today).first),
+    ):
+        bulletin, created = generate_bulletin(kind=kind, on=on)
+        if created:
+            made.append(bulletin)
+    last_month = previous_month(today).first
+    for tier in RANKED_TIERS:
+        if not Ranking.objects.filter(month=last_month, tier=tier, computed_at__isnull=False).exists():
+            compute_ranking(month=last_month, tier=tier)
+    return made
