@@ -174,3 +174,20 @@ def test_it_documents_the_actions_with_their_errors(api, center):
         assert f"/api/v1/appeals/{{id}}/{name}/" in paths
     responses = paths["/api/v1/appeals/{id}/close/"]["post"]["responses"]
     assert {"200", "400", "404", "409"} <= set(responses)
+
+
+def test_it_lists_with_a_fixed_number_of_queries(api, make_appeal, center, handler, station, categories):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def cost(user) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert api.as_user(user).get(LIST).status_code == 200
+        return len(ctx)
+
+    for _ in range(3):
+        services.mark_dispatched(make_appeal(category=categories["ORDER-NOISE"]), unit=station, actor=center)
+    few = (cost(center), cost(handler))
+    for _ in range(12):
+        services.mark_dispatched(make_appeal(category=categories["FRAUD"]), unit=station, actor=center)
+    assert (cost(center), cost(handler)) == few

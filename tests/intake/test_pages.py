@@ -54,3 +54,20 @@ def test_it_lets_staff_attach_files_and_only_viewers_download_them(
     assert client.get(reverse("intake:attachment", args=[attachment.pk])).status_code == 200
     client.force_login(handler2)
     assert client.get(reverse("intake:attachment", args=[attachment.pk])).status_code == 404
+
+
+def test_it_sends_anonymous_users_to_the_login_page(client, make_appeal):
+    appeal = make_appeal()
+    for name, args in [
+        ("intake:desk", []),
+        ("intake:hotline", []),
+        ("intake:phone_reveals", []),
+        ("intake:appeal", [appeal.pk]),
+    ]:
+        response = client.get(reverse(name, args=args))
+        assert response.status_code == 302 and response.url.startswith("/login/"), name
+    for name in ("triage", "close", "merge", "mark_for_dispatch", "reveal_phone", "upload"):
+        response = client.post(reverse(f"intake:{name}", args=[appeal.pk]))
+        assert response.status_code == 302 and response.url.startswith("/login/"), name
+    assert client.post(reverse("intake:caller_history"), {"citizen_phone": appeal.citizen_phone}).status_code == 302
+    assert not appeal.phone_reveals.exists()
