@@ -42,11 +42,3 @@ def run_evaluation_task(service_date: str | None = None) -> dict:
 
     run = run_evaluation(service_date=dt.date.fromisoformat(service_date) if service_date else None, actor=None)
     return {"run": run.pk, "queued": run.queued, "skipped": run.skipped}
-
-
-@shared_task(ignore_result=True)
-def process_inbound_task(inbound_id: int) -> str:
-    """Read one stored inbound SMS (rating, opt-out, follow-up answer or review)."""
-    from .services import process_inbound
-
-    return process_inbound(inbound_id)
