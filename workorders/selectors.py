@@ -29,15 +29,20 @@ TABS = [
     ("returned", _("退回重办"), lambda now: Q(status=S.RETURNED)),
     ("review", _("待审核"), lambda now: Q(status=S.FEEDBACK_SUBMITTED)),
     ("closed", _("已办结"), lambda now: Q(status=S.CLOSED)),
+    ("handed_back", _("已退单"), lambda now: Q(status=S.HANDED_BACK)),
     ("all", _("全部"), lambda now: Q()),
 ]
 TAB_KEYS = [t[0] for t in TABS]
 # Tabs whose counts stay small (open orders, a partial index); "closed" and "all" grow forever
 # and are not counted.
-COUNTED_TABS = frozenset(TAB_KEYS) - {"closed", "all"}
-# Keyset orderings: the first field is a non-null timestamp, the second the id.
+COUNTED_TABS = frozenset(TAB_KEYS) - {"closed", "handed_back", "all"}
+# Keyset orderings: the first field is a timestamp never null in that tab, the second the id.
 DEFAULT_ORDERING = ("due_at", "id")
-TAB_ORDERING = {"closed": ("-closed_at", "-id"), "all": ("-dispatched_at", "-id")}
+TAB_ORDERING = {
+    "closed": ("-closed_at", "-id"),
+    "handed_back": ("-updated_at", "-id"),
+    "all": ("-dispatched_at", "-id"),
+}
 
 
 def cursor_of(order: WorkOrder, ordering: tuple[str, str]) -> str:
@@ -106,7 +111,7 @@ def listed_orders(user: User) -> QuerySet[WorkOrder]:
 
 def unit_panel(request) -> dict:
     """Home panel of unit users: counts per tab."""
-    return {"tabs": [t for t in workspace_tabs(request.user) if t["key"] not in ("all", "closed")]}
+    return {"tabs": [t for t in workspace_tabs(request.user) if t["key"] in COUNTED_TABS]}
 
 
 def center_panel(request) -> dict:

@@ -114,6 +114,7 @@ class OrderDetailView(VisibleMixin, DetailView):
             close_form=forms.CloseForm(),
             note_form=forms.NoteForm(),
             can_list=user.has_role(Role.SUPERVISOR, Role.ADMIN),
+            perms_center=user.has_role(*services.CENTER_ROLES),
             can_consult=user.has_role(Role.CENTER_STAFF, Role.SUPERVISOR, Role.ADMIN, Role.UNIT_LEADER),
             consultation_form=forms.ConsultationForm(initial={"held_on": timezone.localdate()}),
             assisting=list(order.assisting_units.all()),

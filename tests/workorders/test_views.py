@@ -166,3 +166,12 @@ def test_it_serves_attachments_only_to_those_who_see_the_order(client, order, ha
     assert response.status_code == 200 and b"".join(response.streaming_content) == b"\xff\xd8\xff\xe0photo"
     client.force_login(handler2)
     assert client.get(f"/workorders/attachments/{item.pk}/").status_code == 404
+
+
+def test_it_shows_handed_back_orders_to_the_center_for_re_dispatch(client, order, handler, center):
+    services.hand_back(order, actor=handler, reason="不属本所辖区")
+    client.force_login(center)
+    page = client.get("/workorders/?tab=handed_back").content.decode()
+    assert order.number in page
+    detail = client.get(f"/workorders/{order.pk}/").content.decode()
+    assert "重新派单" in detail and f"/appeals/{order.appeal_id}/" in detail
