@@ -4,7 +4,7 @@ from rest_framework import serializers
 from units.models import Unit
 
 from ..choices import Channel, Kind, Severity
-from ..models import Appeal, Category, PhoneReveal
+from ..models import Appeal, Attachment, Category, PhoneReveal
 
 
 class AppealSerializer(serializers.ModelSerializer):
@@ -131,3 +131,13 @@ class PhoneRevealSerializer(serializers.ModelSerializer):
     class Meta:
         model = PhoneReveal
         fields = ["id", "user", "user_name", "appeal", "tracking_code", "ip", "created_at"]
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text=_("图片(jpg、png、webp)或录音(mp3、m4a、amr、wav)"))
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Attachment
+        fields = ["id", "type", "original_name", "size", "created_at"]

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from units.choices import Role
@@ -200,6 +201,22 @@ class AppealViewSet(
         except DjangoValidationError as exc:
             return self._fail(exc)
         return self._ok(appeal)
+
+    @extend_schema(
+        summary=_("上传附件"),
+        request={"multipart/form-data": s.AttachmentUploadSerializer},
+        responses={201: s.AttachmentSerializer, 400: _400, 404: _404},
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def attachments(self, request, pk=None):
+        appeal = self.get_object()
+        payload = s.AttachmentUploadSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            attachment = services.add_attachment(appeal, upload=payload.validated_data["file"], actor=request.user)
+        except DjangoValidationError as exc:
+            return self._fail(exc)
+        return Response(s.AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary=_("查看完整号码(留痕)"),

@@ -191,3 +191,21 @@ def test_it_lists_with_a_fixed_number_of_queries(api, make_appeal, center, handl
     for _ in range(12):
         services.mark_dispatched(make_appeal(category=categories["FRAUD"]), unit=station, actor=center)
     assert (cost(center), cost(handler)) == few
+
+
+def test_it_takes_attachments_through_the_api(api, make_appeal, center, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    appeal = make_appeal()
+    client = api.as_user(center)
+    ok = client.post(
+        action(appeal, "attachments"),
+        {"file": SimpleUploadedFile("a.amr", b"#!AMR\n" + b"\x00" * 20)},
+        format="multipart",
+    )
+    assert ok.status_code == 201 and ok.json()["type"] == "audio"
+    bad = client.post(
+        action(appeal, "attachments"), {"file": SimpleUploadedFile("a.gif", b"GIF89a")}, format="multipart"
+    )
+    assert bad.status_code == 400 and "不支持的文件类型" in bad.json()["detail"]
