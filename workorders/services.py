@@ -596,6 +596,9 @@ def sub_dispatch(order: WorkOrder, *, actor: User, unit: Unit, note: str = "") -
         o.signed_at = None
         o.handler = None
         o.sign_late_notified_at = None
+        # The new unit gets the policy's full time to sign; the feedback deadline stays.
+        minutes = policy_for(o.severity).sign_within_minutes
+        o.sign_deadline = deadlines.add_minutes(timezone.now(), minutes).at if minutes else None
         return {"from_unit": previous.name, "to_unit": unit.name, "to_unit_id": unit.pk}
 
     def after(o: WorkOrder):
