@@ -1074,6 +1074,9 @@ def _rule_matches(rule: SupervisionRule, order: WorkOrder, *, today: date) -> st
                 return _("同一诉求人 %(days)s 天内重复诉求 %(n)d 次") % {"days": p.get("days", 30), "n": n}
     elif rule.kind == SupervisionKind.LONG_UNRESOLVED:
         limit = int(p.get("working_days", 10))
+        dispatched_on = timezone.localdate(order.dispatched_at)
+        if (today - dispatched_on).days < limit:
+            return None  # fewer calendar days than the limit: fewer working days too
         passed = deadlines.working_days_between(
             timezone.localdate(order.dispatched_at), today, calendar_map(timezone.localdate(order.dispatched_at))
         )
