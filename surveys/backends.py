@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from intake.phones import mask
 
@@ -174,11 +175,13 @@ class TwilioBackend(BaseBackend):
         except requests.exceptions.ConnectionError as exc:
             if _never_connected(exc):
                 # The connection was never made: the provider cannot have the message.
-                raise TransientError(f"connection failed: {exc.__class__.__name__}", code="connect") from exc
+                raise TransientError(
+                    _("无法连接短信服务商（%(e)s）。") % {"e": exc.__class__.__name__}, code="connect"
+                ) from exc
             # Dropped after the request went out: it may have been accepted.
-            raise AmbiguousError("connection lost after the request was sent", code="connection_lost") from exc
+            raise AmbiguousError(_("请求发出后连接中断，无法确认服务商是否已受理。"), code="connection_lost") from exc
         except requests.exceptions.Timeout as exc:
-            raise AmbiguousError("provider timed out after the request was sent", code="timeout") from exc
+            raise AmbiguousError(_("服务商响应超时，无法确认是否已受理。"), code="timeout") from exc
         return ProviderResult(sid=created.sid, status=twilio_status(created.status) or "sent")
 
     def fetch_status(self, sid: str) -> str | None:

@@ -18,6 +18,7 @@ from intake.phones import phone_hash
 from units.models import Unit, User
 
 from .backends import OutboxBackend, get_backend
+from .catalogue import seed_defaults
 from .choices import CallbackVerdict, CallOutcome, RecordState, SmsPurpose, SmsStatus
 from .models import BusinessType, Callback, OutboundSms, ServiceRecord
 from .outbox import send_one
@@ -136,6 +137,7 @@ def _work_the_callbacks(callbacks: list[Callback], center: User, rng: random.Ran
 
 def load(stdout=None) -> None:
     """Create or complete the demo month; a second run finds everything in place."""
+    seed_defaults()
     rng = random.Random(20261122)
     units = {u.code: u for u in Unit.objects.filter(code__in=STATIONS)}
     types = {b.code: b for b in BusinessType.objects.all()}

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from intake.phones import phone_hash
+from surveys.catalogue import seed_defaults
 from surveys.models import BusinessType, Callback, OutboundSms, ServiceRecord
 from surveys.outbox import send_one
 from surveys.services import run_evaluation
@@ -22,6 +23,7 @@ def evaluation_sent(city, settings):
     settings.SMS_SIMULATOR = True
     settings.SMS_BACKEND = "surveys.backends.OutboxBackend"
     settings.SMS_SEND_HOURS = "00:00-23:59:59"
+    seed_defaults()
     record = ServiceRecord.objects.create(
         external_id="JQ-BROWSER-1",
         business_type=BusinessType.objects.get(code="110"),

@@ -14,6 +14,17 @@ from surveys.models import BusinessType, ServiceRecord
 from .fake_twilio import ACCOUNT_SID, AUTH_TOKEN, MESSAGING_SERVICE_SID, FakeTwilio
 
 
+@pytest.fixture(autouse=True)
+def catalogue(request):
+    """The seeded templates and business types (a transactional test elsewhere may have flushed them)."""
+    if "django_db" not in {m.name for m in request.node.iter_markers()}:
+        return
+    request.getfixturevalue("django_db_blocker")
+    from surveys.catalogue import seed_defaults
+
+    seed_defaults()
+
+
 @pytest.fixture
 def always_open(settings):
     """Sending hours that include every minute of the day (most tests are not about the window)."""

@@ -236,3 +236,24 @@ def test_it_loses_nothing_when_redis_is_emptied_while_a_batch_is_sent(
         assert sweep()["enqueued"] == 0
     assert OutboundSms.objects.filter(status=SmsStatus.DELIVERED).count() == 5
     assert SmsAttempt.objects.count() == 5  # each sent once
+
+
+def test_it_does_not_send_a_queued_evaluation_to_a_phone_that_opts_out(always_open, make_record, city):
+    from surveys.services import receive_inbound, run_evaluation
+
+    make_record()
+    run_evaluation()
+    sms = OutboundSms.objects.get()
+    receive_inbound(provider="simulator", message_id="SIM-TD", phone="13800001234", body="TD")
+    assert send_one(sms.pk)[0] == "not_queued"
+    sms.refresh_from_db()
+    assert sms.status == SmsStatus.FAILED and sms.last_error == "号码已退订"
+
+
+def test_it_reports_a_refused_connection_as_transient(fake_twilio, always_open, settings):
+    fake_twilio.stop()  # nothing listens there any more: the provider cannot have the message
+    sms = _queue()
+    assert send_one(sms.pk)[0] == "retry"
+    attempt = SmsAttempt.objects.get(sms=sms)
+    assert (attempt.outcome, attempt.error_code) == (AttemptOutcome.TRANSIENT, "connect")
+    fake_twilio.stop = lambda: None
