@@ -571,6 +571,30 @@ def handle_review_item(item: ReviewItem, *, note: str, actor: User) -> ReviewIte
     return item
 
 
+def rate_from_review(item: ReviewItem, *, verdict: str, actor: User, note: str = "") -> Rating:
+    """Staff read an unclear reply ("三", "还行吧") as a verdict: the rating the pipeline could not
+    make, with the same consequences (callback, follow-up). Only for a reply matched to an SMS that
+    has no rating yet; doing it twice makes one rating."""
+    if verdict not in Verdict.values:
+        raise ValidationError(_("请选择评价。"))
+    with transaction.atomic():
+        item = ReviewItem.objects.select_for_update().select_related("inbound").get(pk=item.pk)
+        inbound = item.inbound
+        sms = OutboundSms.objects.select_for_update().filter(pk=inbound.matched_sms_id).first()
+        if sms is None or sms.purpose not in (SmsPurpose.EVALUATION, SmsPurpose.APPEAL_CLOSED):
+            raise TransitionNotAllowed(_("这条回复没有对应的回访短信，不能记为评价。"))
+        existing = Rating.objects.filter(sms=sms).first()
+        if existing:
+            if existing.inbound_id == inbound.pk:
+                return existing
+            raise TransitionNotAllowed(_("该短信已有评价，不能重复评价。"))
+        rating = _record_sms_rating(sms, inbound, ParsedReply("rating", verdict, inbound.body[:500]))
+        item.status, item.handled_by, item.handled_at = ReviewStatus.DONE, actor, timezone.now()
+        item.note = (note or _("人工认定为“%(v)s”") % {"v": Verdict(verdict).label})[:300]
+        item.save()
+    return rating
+
+
 def requeue_sms(sms: OutboundSms, *, actor: User) -> bool:
     """After checking with the provider that a flagged SMS was not sent, queue it again."""
     from .outbox import requeue_after_check

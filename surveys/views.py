@@ -24,7 +24,7 @@ from units.visibility import RoleRequiredMixin, VisibleMixin
 
 from . import selectors, services
 from .backends import get_backend
-from .choices import CallbackStatus, ReviewStatus
+from .choices import CallbackStatus, ReviewStatus, Verdict
 from .filters import CallbackFilter, OutboundSmsFilter, RatingFilter, ServiceRecordFilter
 from .forms import CallForm, CloseForm, PhoneForm, RecordImportForm, RectifyForm, ReplyForm, ReviewForm
 from .models import Callback, OptOut, OutboundSms, Rating, ReviewItem, ServiceRecord
@@ -293,9 +293,22 @@ class ReviewListView(RoleRequiredMixin, ListView):
         item = get_object_or_404(ReviewItem, pk=request.POST.get("item"))
         form = ReviewForm(request.POST)
         form.is_valid()
-        services.handle_review_item(item, note=form.cleaned_data.get("note", ""), actor=request.user)
-        messages.success(request, _("已标记为已处理。"))
+        note = form.cleaned_data.get("note", "")
+        verdict = request.POST.get("verdict", "")
+        if verdict:
+            try:
+                services.rate_from_review(item, verdict=verdict, actor=request.user, note=note)
+            except (services.TransitionNotAllowed, ValidationError) as exc:
+                messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+                return redirect("surveys:reviews")
+            messages.success(request, _("已记为评价。"))
+        else:
+            services.handle_review_item(item, note=note, actor=request.user)
+            messages.success(request, _("已标记为已处理。"))
         return redirect("surveys:reviews")
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "verdicts": Verdict.choices}
 
 
 class OptOutListView(RoleRequiredMixin, ListView):

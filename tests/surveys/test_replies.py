@@ -190,3 +190,22 @@ def test_it_reads_a_stored_reply_left_unread_from_the_sweeper(evaluation):
     assert inbound.outcome == InboundOutcome.RATING
     assert evaluation.status == SmsStatus.DELIVERED
     assert ServiceRecord.objects.count() == 1
+
+
+def test_it_lets_staff_read_an_unclear_reply_as_a_verdict_once(client, evaluation, center):
+    from surveys.choices import ReviewStatus
+
+    inbound = _reply("三")
+    item = ReviewItem.objects.get(inbound=inbound)
+    client.force_login(center)
+    assert "三" in client.get("/surveys/reviews/").content.decode()
+    client.post("/surveys/reviews/", {"item": item.pk, "verdict": "dissatisfied", "note": ""})
+    client.post("/surveys/reviews/", {"item": item.pk, "verdict": "dissatisfied", "note": ""})
+    rating = Rating.objects.get()
+    assert (rating.verdict, rating.text, rating.inbound) == (Verdict.DISSATISFIED, "三", inbound)
+    assert Callback.objects.filter(rating=rating).count() == 1
+    item.refresh_from_db()
+    assert item.status == ReviewStatus.DONE and item.handled_by == center
+    stranger = ReviewItem.objects.get(inbound=_reply("1", phone="13800009999"))
+    client.post("/surveys/reviews/", {"item": stranger.pk, "verdict": "satisfied"})
+    assert Rating.objects.count() == 1
