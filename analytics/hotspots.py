@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
+from django.utils import timezone
 
 from intake.similarity import ngrams
 
@@ -47,8 +48,8 @@ class Hotspot:
             "appeals": self.size,
             "citizens": self.citizens,
             "appeal_ids": self.appeal_ids[:50],
-            "first_at": self.first_at.isoformat() if self.first_at else None,
-            "last_at": self.last_at.isoformat() if self.last_at else None,
+            "first_at": timezone.localtime(self.first_at).isoformat() if self.first_at else None,
+            "last_at": timezone.localtime(self.last_at).isoformat() if self.last_at else None,
             "category": self.category,
             "address": self.address,
             "units": self.units,

@@ -110,8 +110,14 @@ class RankingEvent(models.Model):
     note = models.CharField(_("说明"), max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    ACTION_LABELS = {"compute": _("计算"), "recompute": _("重新计算"), "publish": _("发布")}
+
     class Meta:
         ordering = ["created_at", "id"]
+
+    @property
+    def action_label(self) -> str:
+        return str(self.ACTION_LABELS.get(self.action, self.action))
 
 
 class BulletinQuerySet(VisibleQuerySet):

@@ -25,6 +25,7 @@ class Scope:
 
     root: Unit | None
     rows: list[Unit]
+    parent_ids: frozenset[int] = frozenset()
 
 
 def dashboard_scope(user, unit_id: int | None = None) -> Scope:
@@ -44,7 +45,8 @@ def dashboard_scope(user, unit_id: int | None = None) -> Scope:
     else:
         rows = list(root.children.filter(is_active=True)) or [root]
     rows.sort(key=lambda u: (u.tier, u.sort_order, u.code))
-    return Scope(root, rows)
+    parents = Unit.objects.filter(parent__in=rows, is_active=True).values_list("parent_id", flat=True)
+    return Scope(root, rows, frozenset(parents))
 
 
 def channel_counts(period: Period, *, within: Unit | None = None) -> list[dict]:
@@ -172,12 +174,19 @@ def bulletin_content(period: Period) -> dict:
     )
     rows = unit_rows(period, units)
     stations = list(Unit.objects.filter(tier=Tier.STATION, is_active=True))
-    station_rows = [(u, m) for u, m in unit_rows(period, stations) if m.ratings]
+    totals = total_metrics(period)
+    city_rate = totals.satisfaction.rate
+    # Stations below the city's satisfaction rate, worst first (none when the city has no ratings).
+    station_rows = [
+        (u, m)
+        for u, m in unit_rows(period, stations)
+        if m.ratings and city_rate is not None and m.satisfaction.rate < city_rate
+    ]
     station_rows.sort(key=lambda um: (um[1].satisfaction.rate, -um[1].ratings))
     return {
         "period": {"first": period.first.isoformat(), "until": period.until.isoformat(), "label": period.label()},
         "basic_weight": basic_weight(),
-        "totals": total_metrics(period).as_dict(),
+        "totals": totals.as_dict(),
         "channels": channel_counts(period),
         "severities": severity_counts(period),
         "categories": category_counts(period),

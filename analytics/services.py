@@ -93,12 +93,13 @@ def _require(actor, roles) -> None:
         raise PermissionDenied(_("您无权执行该操作。"))
 
 
-def compute_ranking(*, month: dt.date, tier: str, actor=None) -> Ranking:
+def compute_ranking(*, month: dt.date, tier: str, actor=None, min_sample: int | None = None) -> Ranking:
     """Compute (or recompute) the draft red/black list of a month for one tier.
 
     Steps: get or create the (month, tier) row; lock it; refuse if published (RankingFrozen);
     compute every unit of the tier with one set of grouped queries; replace the entries; record
     the event. Computing twice with the same data gives the same entries and one ranking row.
+    ``min_sample`` overrides ``ANALYTICS_RANKING_MIN_SAMPLE`` (it is stored with the ranking).
     """
     _require(actor, COMPUTER_ROLES)
     if tier not in RANKED_TIERS:
@@ -113,7 +114,8 @@ def compute_ranking(*, month: dt.date, tier: str, actor=None) -> Ranking:
         units = list(Unit.objects.filter(tier=tier, is_active=True))
         w = basic_weight()
         metrics = unit_metrics(period, units, weight=w)
-        min_sample = settings.ANALYTICS_RANKING_MIN_SAMPLE
+        if min_sample is None:
+            min_sample = settings.ANALYTICS_RANKING_MIN_SAMPLE
         list_size = settings.ANALYTICS_RANKING_LIST_SIZE
         placed = rank_units(
             metrics, {u.pk: u.code for u in units}, weights=weights, min_sample=min_sample, list_size=list_size

@@ -1,0 +1,114 @@
+"""Excel export of a bulletin (XlsxWriter; user text is never read as a formula)."""
+
+from __future__ import annotations
+
+import io
+
+import xlsxwriter
+
+from .choices import METRIC_LABELS
+from .models import Bulletin
+
+METRIC_KEYS = ["satisfaction", "completion", "on_time", "resolution", "repeat", "reply", "escalation"]
+
+
+def _rate(figures: dict, key: str):
+    return (figures.get(key) or {}).get("rate")
+
+
+def bulletin_xlsx(bulletin: Bulletin) -> bytes:
+    """The bulletin as a workbook: 概况 (summary and city figures), 单位 (units), 每日 (days, with a
+    chart), 渠道, 一类事 (hotspots). Rates are numbers formatted as percentages."""
+    c = bulletin.content
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    bold = wb.add_format({"bold": True})
+    title = wb.add_format({"bold": True, "font_size": 14})
+    pct = wb.add_format({"num_format": "0.0%"})
+    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+
+    ws = wb.add_worksheet("概况")
+    ws.set_column(0, 0, 24)
+    ws.set_column(1, 3, 14)
+    ws.write_string(0, 0, bulletin.title, title)
+    ws.write_string(1, 0, f"统计周期：{c.get('period', {}).get('label', '')}")
+    ws.write_string(2, 0, f"生成时间：{bulletin.generated_at:%Y-%m-%d %H:%M}")
+    ws.merge_range(3, 0, 3, 5, bulletin.summary, wrap)
+    ws.set_row(3, 120)
+    ws.write_row(5, 0, ["指标", "分子", "分母", "比率"], bold)
+    totals = c.get("totals", {})
+    for i, key in enumerate(METRIC_KEYS, start=6):
+        fig = totals.get(key) or {}
+        ws.write_string(i, 0, str(METRIC_LABELS[key]))
+        ws.write_number(i, 1, fig.get("num") or 0)
+        ws.write_number(i, 2, fig.get("den") or 0)
+        if fig.get("rate") is None:
+            ws.write_string(i, 3, "—")
+        else:
+            ws.write_number(i, 3, fig["rate"], pct)
+    row = 6 + len(METRIC_KEYS)
+    ws.write_string(row, 0, "升级投诉（件）")
+    ws.write_number(row, 1, totals.get("escalations") or 0)
+    ws.write_string(row + 1, 0, "受理诉求（件）")
+    ws.write_number(row + 1, 1, totals.get("appeals") or 0)
+
+    ws = wb.add_worksheet("单位")
+    ws.set_column(0, 0, 20)
+    ws.set_column(1, len(METRIC_KEYS) + 3, 12)
+    ws.write_row(0, 0, ["单位", "诉求", "评价", *[str(METRIC_LABELS[k]) for k in METRIC_KEYS], "升级投诉"], bold)
+    for r, unit in enumerate(c.get("units", []), start=1):
+        ws.write_string(r, 0, unit["name"])
+        ws.write_number(r, 1, unit.get("appeals") or 0)
+        ws.write_number(r, 2, unit.get("ratings") or 0)
+        for j, key in enumerate(METRIC_KEYS, start=3):
+            rate = _rate(unit, key)
+            if rate is None:
+                ws.write_string(r, j, "—")
+            else:
+                ws.write_number(r, j, rate, pct)
+        ws.write_number(r, 3 + len(METRIC_KEYS), unit.get("escalations") or 0)
+
+    ws = wb.add_worksheet("每日")
+    ws.write_row(0, 0, ["日期", "诉求", "评价", "满意率"], bold)
+    daily = c.get("daily", [])
+    for r, d in enumerate(daily, start=1):
+        ws.write_string(r, 0, d["date"])
+        ws.write_number(r, 1, d.get("appeals") or 0)
+        ws.write_number(r, 2, d.get("ratings") or 0)
+        if d.get("satisfaction") is None:
+            ws.write_blank(r, 3, None)
+        else:
+            ws.write_number(r, 3, d["satisfaction"], pct)
+    if daily:
+        chart = wb.add_chart({"type": "column"})
+        chart.add_series(
+            {"name": "诉求", "categories": ["每日", 1, 0, len(daily), 0], "values": ["每日", 1, 1, len(daily), 1]}
+        )
+        chart.set_title({"name": "每日诉求量"})
+        chart.set_legend({"none": True})
+        ws.insert_chart(1, 5, chart)
+
+    ws = wb.add_worksheet("渠道")
+    ws.write_row(0, 0, ["渠道", "诉求"], bold)
+    for r, ch in enumerate(c.get("channels", []), start=1):
+        ws.write_string(r, 0, ch["label"])
+        ws.write_number(r, 1, ch["n"])
+    ws.write_row(0, 3, ["分级", "诉求"], bold)
+    for r, sev in enumerate(c.get("severities", []), start=1):
+        ws.write_string(r, 3, sev["label"])
+        ws.write_number(r, 4, sev["n"])
+
+    ws = wb.add_worksheet("一类事")
+    ws.set_column(0, 0, 40)
+    ws.set_column(3, 4, 24)
+    ws.write_row(0, 0, ["问题", "诉求数", "反映人数", "分类", "地点", "首次", "最近"], bold)
+    for r, h in enumerate(c.get("hotspots", []), start=1):
+        ws.write_string(r, 0, h["label"])
+        ws.write_number(r, 1, h["appeals"])
+        ws.write_number(r, 2, h["citizens"])
+        ws.write_string(r, 3, h.get("category") or "")
+        ws.write_string(r, 4, h.get("address") or "")
+        ws.write_string(r, 5, (h.get("first_at") or "")[:16].replace("T", " "))
+        ws.write_string(r, 6, (h.get("last_at") or "")[:16].replace("T", " "))
+    wb.close()
+    return buf.getvalue()

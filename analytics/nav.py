@@ -1,0 +1,31 @@
+"""Menu entries and home panels of the analytics app."""
+
+from django.utils.translation import gettext_lazy as _
+
+from units.choices import Role
+from units.navigation import HomePanel, NavItem
+
+from . import panels
+
+ANALYTICS_ROLES = frozenset({Role.SUPERVISOR, Role.CENTER_STAFF, Role.ADMIN, Role.UNIT_LEADER})
+
+NAV_ITEMS = [
+    NavItem(_("统计分析"), "analytics:dashboard", roles=ANALYTICS_ROLES, order=60),
+    NavItem(_("红黑榜"), "analytics:rankings", roles=ANALYTICS_ROLES, order=61),
+    NavItem(_("通报"), "analytics:bulletins", roles=ANALYTICS_ROLES, order=62),
+]
+
+HOME_PANELS = [
+    HomePanel(
+        "analytics/_panel_supervisor.html",
+        roles=frozenset({Role.SUPERVISOR}),
+        order=5,
+        context=panels.supervisor_panel,
+    ),
+    HomePanel(
+        "analytics/_panel_leader.html",
+        roles=frozenset({Role.UNIT_LEADER}),
+        order=40,
+        context=panels.leader_panel,
+    ),
+]

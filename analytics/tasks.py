@@ -1,0 +1,13 @@
+"""Celery tasks of the analytics app: thin wrappers over the services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(acks_late=True)
+def generate_due_bulletins_task() -> list[int]:
+    """Make the bulletins and draft rankings that are due and missing (each exactly once)."""
+    return [b.pk for b in services.generate_due_bulletins()]

@@ -1,0 +1,264 @@
+"""Staff pages: the dashboard, the red/black lists and the bulletins.
+
+Views are thin: permission, form, selector or service, message, redirect.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import DetailView, ListView, TemplateView
+
+from units.choices import Role
+from units.visibility import RoleRequiredMixin, VisibleMixin
+
+from . import exports, selectors, services
+from .choices import METRIC_LABELS, BulletinKind
+from .forms import ComputeRankingForm, GenerateBulletinForm, PeriodForm
+from .models import Bulletin, Ranking
+from .periods import previous_month
+
+ANALYTICS_ROLES = (Role.SUPERVISOR, Role.CENTER_STAFF, Role.ADMIN, Role.UNIT_LEADER)
+METRIC_KEYS = ["satisfaction", "completion", "on_time", "resolution", "repeat", "reply", "escalation"]
+
+
+def _errors(exc: ValidationError) -> str:
+    return "；".join(exc.messages)
+
+
+class DashboardView(RoleRequiredMixin, TemplateView):
+    """统计分析: KPI tiles, charts and the unit table with drill-down, for the chosen period."""
+
+    template_name = "analytics/dashboard.html"
+    allowed_roles = ANALYTICS_ROLES
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        form = PeriodForm(self.request.GET or None)
+        period = form.get_period()
+        unit_id = form.cleaned_data.get("unit") if form.is_bound and form.is_valid() else None
+        data = selectors.dashboard(self.request.user, period, unit_id=unit_id)
+        params = self.request.GET.copy()
+        params.pop("unit", None)
+        ctx.update(
+            form=form,
+            period=period,
+            query=params.urlencode(),
+            metric_keys=METRIC_KEYS,
+            metric_labels=METRIC_LABELS,
+            **data,
+        )
+        root = data["scope"].root
+        ctx["breadcrumbs"] = [u for u in (root.ancestors + [root]) if u.tier != "city"] if root else []
+        ctx["up_unit"] = root.parent if root and root.parent and root.parent.tier != "city" else None
+        return ctx
+
+
+class RankingListView(RoleRequiredMixin, ListView):
+    """红黑榜 of a month (default: last month), one ranking per tier; drafts for city-wide roles only."""
+
+    template_name = "analytics/rankings.html"
+    context_object_name = "rankings"
+    allowed_roles = ANALYTICS_ROLES
+
+    def get_queryset(self):
+        raw = self.request.GET.get("month", "")
+        try:
+            self.month = dt.datetime.strptime(raw, "%Y-%m").date()
+        except ValueError:
+            self.month = previous_month(timezone.localdate()).first
+        return (
+            Ranking.objects.visible_to(self.request.user)
+            .filter(month=self.month)
+            .prefetch_related("entries__unit")
+            .order_by("tier")
+        )
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        user = self.request.user
+        months = Ranking.objects.visible_to(user).order_by("-month").values_list("month", flat=True).distinct()[:24]
+        ctx.update(
+            month=self.month,
+            months=sorted(set(months) | {self.month}, reverse=True),
+            can_compute=user.has_role(*services.COMPUTER_ROLES),
+            can_publish=user.has_role(*services.PUBLISHER_ROLES),
+            tiers=services.RANKED_TIERS,
+            lists=[_lists(r) for r in ctx["rankings"]],
+        )
+        return ctx
+
+
+def _lists(ranking: Ranking) -> dict:
+    entries = sorted(ranking.entries.all(), key=lambda e: (e.rank is None, e.rank or 0, e.unit.code))
+    return {
+        "ranking": ranking,
+        "red": [e for e in entries if e.flag == "red"],
+        "black": [e for e in entries if e.flag == "black"],
+        "entries": entries,
+    }
+
+
+class RankingDetailView(VisibleMixin, DetailView):
+    template_name = "analytics/ranking_detail.html"
+    allowed_roles = ANALYTICS_ROLES
+    context_object_name = "ranking"
+    queryset = Ranking.objects.prefetch_related("entries__unit", "events__actor")
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        user = self.request.user
+        ctx.update(
+            lists=_lists(self.object),
+            metric_keys=METRIC_KEYS,
+            metric_labels=METRIC_LABELS,
+            can_compute=user.has_role(*services.COMPUTER_ROLES) and not self.object.is_published,
+            can_publish=user.has_role(*services.PUBLISHER_ROLES) and not self.object.is_published,
+        )
+        return ctx
+
+
+class ComputeRankingView(RoleRequiredMixin, View):
+    allowed_roles = services.COMPUTER_ROLES
+
+    def post(self, request):
+        form = ComputeRankingForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("请选择月份和层级。"))
+            return redirect("analytics:rankings")
+        month, tier = form.cleaned_data["month"], form.cleaned_data["tier"]
+        try:
+            ranking = services.compute_ranking(month=month, tier=tier, actor=request.user)
+        except services.RankingFrozen as exc:
+            messages.error(request, str(exc))
+        except ValidationError as exc:
+            messages.error(request, _errors(exc))
+        else:
+            messages.success(request, _("已计算 %(r)s。") % {"r": ranking})
+        return redirect(f"{reverse('analytics:rankings')}?month={month:%Y-%m}")
+
+
+class PublishRankingView(RoleRequiredMixin, View):
+    allowed_roles = services.PUBLISHER_ROLES
+
+    def post(self, request, pk: int):
+        ranking = get_object_or_404(Ranking.objects.visible_to(request.user), pk=pk)
+        try:
+            ranking = services.publish_ranking(ranking, actor=request.user)
+        except ValidationError as exc:
+            messages.error(request, _errors(exc))
+        except PermissionDenied:
+            raise
+        else:
+            messages.success(request, _("%(r)s 已发布，数据已冻结。") % {"r": ranking})
+        return redirect(f"{reverse('analytics:rankings')}?month={ranking.month:%Y-%m}")
+
+
+class BulletinListView(VisibleMixin, ListView):
+    """通报: the kept daily, weekly and monthly bulletins, newest first, filterable by kind."""
+
+    template_name = "analytics/bulletins.html"
+    context_object_name = "bulletins"
+    allowed_roles = ANALYTICS_ROLES
+    model = Bulletin
+    paginate_by = 30
+
+    def get_queryset(self):
+        qs = super().get_queryset().defer("content")
+        self.kind = self.request.GET.get("kind", "")
+        if self.kind in BulletinKind.values:
+            qs = qs.filter(kind=self.kind)
+        return qs
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx.update(
+            kind=self.kind,
+            kinds=BulletinKind.choices,
+            can_generate=self.request.user.has_role(*services.COMPUTER_ROLES),
+            generate_form=GenerateBulletinForm(
+                initial={"kind": BulletinKind.DAILY, "on": timezone.localdate() - dt.timedelta(days=1)}
+            ),
+        )
+        return ctx
+
+
+class GenerateBulletinView(RoleRequiredMixin, View):
+    allowed_roles = services.COMPUTER_ROLES
+
+    def post(self, request):
+        form = GenerateBulletinForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("请选择通报类型和日期。"))
+            return redirect("analytics:bulletins")
+        try:
+            bulletin, created = services.generate_bulletin(
+                kind=form.cleaned_data["kind"], on=form.cleaned_data["on"], actor=request.user
+            )
+        except ValidationError as exc:
+            messages.error(request, _errors(exc))
+            return redirect("analytics:bulletins")
+        if created:
+            messages.success(request, _("已生成《%(t)s》。") % {"t": bulletin.title})
+        else:
+            messages.info(request, _("《%(t)s》此前已生成，未重复生成。") % {"t": bulletin.title})
+        return redirect("analytics:bulletin", pk=bulletin.pk)
+
+
+class BulletinDetailView(VisibleMixin, DetailView):
+    template_name = "analytics/bulletin_detail.html"
+    allowed_roles = ANALYTICS_ROLES
+    model = Bulletin
+    context_object_name = "bulletin"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        c = self.object.content
+        ctx.update(
+            metric_keys=METRIC_KEYS,
+            metric_labels=METRIC_LABELS,
+            charts={
+                "channels": c.get("channels", []),
+                "severities": c.get("severities", []),
+                "daily": c.get("daily", []),
+                "units": [
+                    {
+                        "name": u["name"],
+                        "satisfaction": (u.get("satisfaction") or {}).get("rate"),
+                        "appeals": u["appeals"],
+                    }
+                    for u in c.get("units", [])
+                ],
+                "labels": {k: str(v) for k, v in METRIC_LABELS.items()},
+            },
+        )
+        return ctx
+
+
+class BulletinPrintView(BulletinDetailView):
+    """A print-friendly page (print CSS): the browser's "print to PDF" gives the PDF with CJK fonts."""
+
+    template_name = "analytics/bulletin_print.html"
+
+
+class BulletinExcelView(VisibleMixin, DetailView):
+    allowed_roles = ANALYTICS_ROLES
+    model = Bulletin
+
+    def get(self, request, *args, **kwargs):
+        bulletin = self.get_object()
+        response = HttpResponse(
+            exports.bulletin_xlsx(bulletin),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        filename = f"bulletin-{bulletin.kind}-{bulletin.period_start:%Y%m%d}.xlsx"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response

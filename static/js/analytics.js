@@ -1,0 +1,69 @@
+/* Charts of the analytics pages (ECharts, served by the product). Data comes from the
+   json_script block "analytics-data" written by the page; nothing is fetched. */
+(function () {
+  "use strict";
+  var node = document.getElementById("analytics-data");
+  if (!node || typeof echarts === "undefined") return;
+  var data = JSON.parse(node.textContent);
+  var CHANNEL_LABELS = {};
+  (data.channels || []).forEach(function (c) { CHANNEL_LABELS[c.code] = c.label; });
+  var charts = [];
+
+  function make(id, option) {
+    var el = document.getElementById(id);
+    if (!el) return;
+    var chart = echarts.init(el, null, { renderer: "canvas" });
+    chart.setOption(option);
+    el.setAttribute("data-rendered", "1");
+    charts.push(chart);
+  }
+  function pct(v) { return v === null || v === undefined ? null : Math.round(v * 1000) / 10; }
+
+  var days = (data.daily || []).map(function (d) { return d.date.slice(5); });
+  var used = (data.channels || []).filter(function (c) { return c.n > 0; });
+  make("chart-daily", {
+    tooltip: { trigger: "axis" },
+    legend: { type: "scroll", top: 0 },
+    grid: { left: 40, right: 16, top: 36, bottom: 28 },
+    xAxis: { type: "category", data: days },
+    yAxis: { type: "value", minInterval: 1 },
+    series: used.map(function (c) {
+      return {
+        name: c.label, type: "bar", stack: "appeals",
+        data: (data.daily || []).map(function (d) { return d.channels[c.code] || 0; })
+      };
+    })
+  });
+  make("chart-severity", {
+    tooltip: { trigger: "item" },
+    legend: { bottom: 0 },
+    series: [{
+      type: "pie", radius: ["40%", "70%"],
+      data: (data.severities || []).map(function (s) {
+        return { name: s.label, value: s.n, itemStyle: { color: s.colour } };
+      })
+    }]
+  });
+  make("chart-satisfaction", {
+    tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null ? "—" : v + "%"; } },
+    grid: { left: 44, right: 16, top: 20, bottom: 28 },
+    xAxis: { type: "category", data: days },
+    yAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%" } },
+    series: [{
+      name: (data.labels || {}).satisfaction || "", type: "line", connectNulls: true, smooth: true,
+      data: (data.daily || []).map(function (d) { return pct(d.satisfaction); })
+    }]
+  });
+  var units = data.units || [];
+  make("chart-units", {
+    tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null ? "—" : v + "%"; } },
+    grid: { left: 100, right: 24, top: 10, bottom: 24 },
+    xAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%" } },
+    yAxis: { type: "category", data: units.map(function (u) { return u.name; }), inverse: true },
+    series: [{
+      name: (data.labels || {}).satisfaction || "", type: "bar",
+      data: units.map(function (u) { return pct(u.satisfaction); })
+    }]
+  });
+  window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
+})();
