@@ -143,8 +143,15 @@ def send_one(sms_id: int, *, backend: BaseBackend | None = None, respect_hours: 
     )
     if not claimed:
         return "claimed_elsewhere", 0.0
-    sms.refresh_from_db()
-    attempt = SmsAttempt.objects.create(sms=sms, number=sms.attempts, backend=backend.name)
+    with transaction.atomic():
+        # Still ours? (The sweeper may have put back a claim that stalled for minutes.) The attempt
+        # row is written under the row lock the sweeper also takes, so the two never cross.
+        sms = (
+            OutboundSms.objects.select_for_update().filter(pk=sms_id, status=SmsStatus.SENDING, claimed_at=now).first()
+        )
+        if sms is None:
+            return "claimed_elsewhere", 0.0
+        attempt = SmsAttempt.objects.create(sms=sms, number=sms.attempts, backend=backend.name)
     try:
         result = backend.send(_message(sms))
     except TransientError as exc:
@@ -315,15 +322,29 @@ def sweep(*, now: dt.datetime | None = None, backend: BaseBackend | None = None)
             counts["enqueued"] = len(ids)
     stale = now - dt.timedelta(seconds=settings.SMS_STUCK_SENDING_SECONDS)
     for sms in OutboundSms.objects.filter(status=SmsStatus.SENDING, claimed_at__lt=stale).order_by("claimed_at")[:50]:
-        if not SmsAttempt.objects.filter(sms=sms, number=sms.attempts).exists():
-            # Claimed, but the provider was never called: safe to queue again.
-            counts["requeued"] += OutboundSms.objects.filter(
-                pk=sms.pk, status=SmsStatus.SENDING, claimed_at=sms.claimed_at
-            ).update(status=SmsStatus.QUEUED, enqueued_at=None, claimed_at=None, attempts=F("attempts") - 1)
+        if _requeue_unattempted(sms):
+            counts["requeued"] += 1
             continue
         result = reconcile(sms, backend=backend)
         counts["reconciled" if result else "flagged"] += 1
     return counts
+
+
+def _requeue_unattempted(sms: OutboundSms) -> bool:
+    """Put back a claim whose worker never started the provider call (no attempt row). Under the
+    row lock, so a worker that was only slow cannot start its attempt at the same moment."""
+    with transaction.atomic():
+        row = (
+            OutboundSms.objects.select_for_update()
+            .filter(pk=sms.pk, status=SmsStatus.SENDING, claimed_at=sms.claimed_at)
+            .first()
+        )
+        if row is None or SmsAttempt.objects.filter(sms=row, number=row.attempts).exists():
+            return False
+        OutboundSms.objects.filter(pk=row.pk).update(
+            status=SmsStatus.QUEUED, enqueued_at=None, claimed_at=None, attempts=F("attempts") - 1
+        )
+    return True
 
 
 def reconcile(sms: OutboundSms, *, backend: BaseBackend | None = None) -> bool:
