@@ -685,6 +685,20 @@ def record_call(
         )
 
 
+def reveal_callback_phone(callback: Callback, *, actor: User) -> str:
+    """The citizen's full number for the call, for center staff; every reveal is recorded on the
+    callback's timeline (who and when)."""
+    rating = callback.rating
+    phone = rating.sms.phone if rating.sms_id else ""
+    if not phone:
+        return ""
+    CallbackEvent.objects.create(
+        callback=callback, actor=actor, action="reveal_phone", note=_("查看了群众完整号码以便回访")
+    )
+    logger.info("callback %s: phone revealed to user %s", callback.pk, actor.pk)
+    return phone
+
+
 def open_rectification(callback: Callback, *, actor: User, note: str = "") -> Callback:
     """A reasonable complaint becomes a rectification work order to the rated unit, due in
     SURVEYS_RECTIFICATION_WORKING_DAYS working days. Opening it twice opens one order."""

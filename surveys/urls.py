@@ -13,6 +13,7 @@ urlpatterns = [
     path("surveys/records/import/", views.import_records, name="record_import"),
     path("surveys/callbacks/", views.CallbackDeskView.as_view(), name="callback_desk"),
     path("surveys/callbacks/<int:pk>/", views.CallbackDetailView.as_view(), name="callback_detail"),
+    path("surveys/callbacks/<int:pk>/reveal-phone/", views.reveal_phone, name="callback_reveal_phone"),
     path("surveys/reviews/", views.ReviewListView.as_view(), name="reviews"),
     path("surveys/opt-outs/", views.OptOutListView.as_view(), name="optouts"),
     path("surveys/phone-history/", views.PhoneHistoryView.as_view(), name="phone_history"),

@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView, TemplateView
 
+from intake.phones import national
 from units.choices import Role
 from units.visibility import RoleRequiredMixin, VisibleMixin
 
@@ -265,6 +266,16 @@ class CallbackDetailView(VisibleMixin, DetailView):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         return redirect("surveys:callback_detail", pk=callback.pk)
+
+
+@require_POST
+def reveal_phone(request: HttpRequest, pk: int) -> HttpResponse:
+    """htmx: the citizen's full number on the callback page, recorded on the timeline."""
+    if not request.user.is_authenticated or not request.user.has_role(*CENTER):
+        raise PermissionDenied
+    callback = get_object_or_404(Callback.objects.visible_to(request.user).select_related("rating__sms"), pk=pk)
+    phone = services.reveal_callback_phone(callback, actor=request.user)
+    return render(request, "surveys/_revealed_phone.html", {"phone": national(phone)})
 
 
 def _work_order(callback: Callback):

@@ -174,3 +174,14 @@ def test_it_lists_with_a_fixed_number_of_queries(api, center, always_open, make_
     for url in ("/api/v1/callbacks/", "/api/v1/ratings/", "/api/v1/evaluations/", "/api/v1/service-records/"):
         with django_assert_max_num_queries(4):
             assert len(client.get(url).json()["results"]) == 6
+
+
+def test_it_reveals_the_phone_for_the_call_to_center_staff_and_records_it(client, callback, center, supervisor):
+    url = f"/surveys/callbacks/{callback.pk}/reveal-phone/"
+    client.force_login(supervisor)
+    assert client.post(url).status_code == 403
+    client.force_login(center)
+    page = client.get(f"/surveys/callbacks/{callback.pk}/").content.decode()
+    assert "138****1234" in page and "13800001234" not in page
+    assert "13800001234" in client.post(url).content.decode()
+    assert CallbackEvent.objects.filter(callback=callback, action="reveal_phone", actor=center).count() == 1
