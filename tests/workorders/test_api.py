@@ -162,3 +162,17 @@ def test_it_lists_with_a_fixed_number_of_queries(api, make_appeal, station, othe
     with CaptureQueriesContext(connection) as many:
         assert len(client.get("/api/v1/work-orders/").json()["results"]) == 5
     assert len(many) == len(few)
+
+
+MOVES = [
+    "sign", "start", "submit-feedback", "approve", "return", "hand-back", "sub-dispatch", "request-extension",
+    "approve-extension", "refuse-extension", "close", "reopen", "list", "unlist", "consult",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("action", MOVES)
+def test_it_refuses_every_move_without_login_and_hides_it_from_other_stations(api, order, handler2, action):
+    assert api.post(url(order, action), {}, format="json").status_code in (401, 403)
+    assert api.as_user(handler2).post(url(order, action), {}, format="json").status_code == 404
+    order.refresh_from_db()
+    assert order.status == "dispatched" and order.events.count() == 1

@@ -135,3 +135,19 @@ def test_it_tells_the_unit_once_when_a_red_order_is_not_signed_in_30_minutes(
     assert Notification.objects.filter(user=handler, dedupe_key__startswith="wo-sign-late:").count() == 1
     assert Notification.objects.filter(user=leader, dedupe_key__startswith="wo-sign-late:").count() == 1
     assert order.events.filter(action=Action.URGE).count() == 1
+
+
+def test_it_uses_an_edited_severity_policy(make_appeal, station, center):
+    from workorders.models import SeverityPolicy
+
+    SeverityPolicy.objects.filter(severity="yellow").update(feedback_within_working_days=10)
+    with time_machine.travel(at(2026, 9, 25, 9, 0), tick=False):
+        order = services.dispatch_appeal(make_appeal(severity="yellow"), unit=station, actor=center)
+    # 28, 29, 30 Sep, 8, 9, 10 (make-up), 12, 13, 14, 15 Oct.
+    assert order.due_at == at(2026, 10, 15, 23, 59, 59)
+
+
+def test_it_lets_dispatch_override_the_policy_with_working_days(make_appeal, station, center):
+    with time_machine.travel(at(2026, 9, 30, 9, 0), tick=False):
+        order = services.dispatch_appeal(make_appeal(severity="red"), unit=station, actor=center, working_days=5)
+    assert order.due_at == at(2026, 10, 13, 23, 59, 59)
