@@ -53,6 +53,29 @@ def sms_figures(user, *, since: dt.datetime) -> dict[str, int]:
     )
 
 
+def unit_figures(user, *, since: dt.datetime, limit: int = 30) -> list[dict[str, Any]]:
+    """Per rated unit since a moment: verdict counts and satisfaction rate, worst rate first."""
+    rows = (
+        Rating.objects.visible_to(user)
+        .filter(rated_at__gte=since, unit__isnull=False)
+        .values("unit__name")
+        .annotate(
+            total=Count("id"),
+            satisfied=Count("id", filter=Q(verdict=Verdict.SATISFIED)),
+            basic=Count("id", filter=Q(verdict=Verdict.BASIC)),
+            dissatisfied=Count("id", filter=Q(verdict=Verdict.DISSATISFIED)),
+            declined=Count("id", filter=Q(verdict=Verdict.DECLINED)),
+        )
+    )
+    result = []
+    for row in rows:
+        with_verdict = row["total"] - row["declined"]
+        rate = round(100 * (row["satisfied"] + row["basic"]) / with_verdict, 1) if with_verdict else None
+        result.append({**row, "rate": rate})
+    result.sort(key=lambda r: (r["rate"] is None, r["rate"] if r["rate"] is not None else 0, -r["total"]))
+    return result[:limit]
+
+
 def overview(user) -> dict[str, Any]:
     today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     return {
@@ -60,6 +83,7 @@ def overview(user) -> dict[str, Any]:
         "month": rating_figures(user, since=today - dt.timedelta(days=30)),
         "sms_today": sms_figures(user, since=today),
         "runs": EvaluationRun.objects.all()[:10],
+        "units": unit_figures(user, since=today - dt.timedelta(days=30)),
         "open_callbacks": Callback.objects.visible_to(user).open().count(),
         "overdue_callbacks": Callback.objects.visible_to(user).open().filter(due_at__lt=timezone.now()).count(),
         "open_reviews": ReviewItem.objects.filter(status=ReviewStatus.OPEN).count(),
