@@ -1,0 +1,45 @@
+"""Hotspots (一类事): similar appeals from different citizens within the window."""
+
+from __future__ import annotations
+
+import pytest
+
+from analytics.hotspots import find_hotspots, group_texts
+
+from .conftest import OCTOBER, at
+
+pytestmark = pytest.mark.django_db
+
+NOISE = [
+    "滨江路88号酒吧每天夜里噪音扰民，吵得睡不着",
+    "滨江路88号那家酒吧半夜音乐声太大，噪音扰民",
+    "投诉滨江路88号酒吧夜间噪音扰民严重",
+]
+
+
+def test_it_groups_similar_texts_and_keeps_different_ones_apart():
+    groups = group_texts([(1, NOISE[0]), (2, "北湖路红绿灯左转时间太短"), (3, NOISE[1]), (4, NOISE[2])], threshold=0.35)
+    assert sorted(map(sorted, groups)) == [[1, 3, 4], [2]]
+
+
+def test_it_surfaces_one_class_of_problem_from_different_citizens(make, station):
+    for i, text in enumerate(NOISE):
+        make.appeal(unit=station, content=text, address="滨江路88号", received_at=at("2026-10-10", f"2{i}:00"))
+    make.appeal(unit=station, content="电动车被盗，请求帮助", received_at=at("2026-10-11"))
+    hotspots = find_hotspots(OCTOBER)
+    assert len(hotspots) == 1
+    (h,) = hotspots
+    assert (h.citizens, h.size, h.address) == (3, 3, "滨江路88号")
+    assert h.units == [station.name]
+
+
+def test_it_does_not_count_one_citizen_calling_three_times_as_a_hotspot(make, station):
+    for text in NOISE:
+        make.appeal(unit=station, content=text, phone="+8613800009999")
+    assert find_hotspots(OCTOBER) == []
+
+
+def test_it_ignores_appeals_outside_the_window(make, station):
+    for i, text in enumerate(NOISE):
+        make.appeal(unit=station, content=text, received_at=at("2026-09-2" + str(i)))
+    assert find_hotspots(OCTOBER) == []
