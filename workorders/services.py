@@ -95,7 +95,8 @@ MOVES: dict[str, Move] = {
     Action.SUBMIT_FEEDBACK: Move(_WORKING, S.FEEDBACK_SUBMITTED, "unit"),
     Action.APPROVE: Move(frozenset({S.FEEDBACK_SUBMITTED}), S.APPROVED, "center"),
     Action.RETURN: Move(frozenset({S.FEEDBACK_SUBMITTED}), S.RETURNED, "center"),
-    Action.HAND_BACK: Move(frozenset({S.DISPATCHED, S.SIGNED, S.IN_PROGRESS}), S.HANDED_BACK, "unit"),
+    # To the center (handed_back), or back to the unit that sub-dispatched it (dispatched).
+    Action.HAND_BACK: Move(frozenset({S.DISPATCHED, S.SIGNED, S.IN_PROGRESS}), None, "unit"),
     Action.SUB_DISPATCH: Move(frozenset({S.DISPATCHED, S.SIGNED, S.IN_PROGRESS}), S.DISPATCHED, "leader"),
     Action.REQUEST_EXTENSION: Move(_WORKING, None, "unit"),
     Action.APPROVE_EXTENSION: Move(_WORKING, None, "center"),
@@ -539,33 +540,78 @@ def return_for_rework(order: WorkOrder, *, actor: User, reason: str, working_day
     return _move(order, Action.RETURN, actor=actor, note=reason.strip(), apply=apply, after=after)
 
 
+def _sub_dispatcher(order: WorkOrder) -> Unit | None:
+    """The unit that sub-dispatched the order to where it is now (if that is how it got there)."""
+    last = order.events.filter(action=Action.SUB_DISPATCH).order_by("-created_at", "-id").first()
+    if last is None or last.data.get("to_unit_id") != order.unit_id:
+        return None
+    return Unit.objects.filter(pk=last.data.get("from_unit_id"), is_active=True).first()
+
+
 def hand_back(order: WorkOrder, *, actor: User, reason: str) -> WorkOrder:
-    """退单: the unit says the order is not theirs; the appeal goes back to the center for re-dispatch."""
+    """退单: the unit says the order is not theirs.
+
+    An order a leader sub-dispatched goes back to that leader's unit (it knows its stations and
+    re-routes it); any other goes back to the center, and the appeal to the dispatch desk.
+    """
     if not (reason or "").strip():
         raise ValidationError({"reason": _("请填写退单理由。")})
+    outcome: dict = {}
 
     def apply(o: WorkOrder):
         o.handback_reason = reason.strip()
+        upper = _sub_dispatcher(o)
+        outcome["from_unit"] = o.unit
+        outcome["upper"] = upper
+        if upper is not None:
+            o.unit, o.status = upper, S.DISPATCHED
+            o.signed_at, o.handler, o.sign_late_notified_at = None, None, None
+            return {"from_unit": outcome["from_unit"].name, "to_unit": upper.name, "to_unit_id": upper.pk}
+        o.status = S.HANDED_BACK
         o.next_urge_at = None
+        return {"from_unit": o.unit.name}
 
     def after(o: WorkOrder):
+        text = _("工单 %(number)s 被%(unit)s退单：%(reason)s") % {
+            "number": o.number,
+            "unit": outcome["from_unit"].name,
+            "reason": reason,
+        }
+        upper = outcome["upper"]
+        if upper is not None:
+            _intake_call("mark_dispatched", o.appeal, unit=upper, actor=actor, note=reason)
+            notify(
+                users=leaders_of(upper) or _unit_staff(upper),
+                text=text,
+                url=order_url(o),
+                level="warning",
+                dedupe_key=f"wo-handback:{o.pk}:{outcome['from_unit'].pk}",
+            )
+            return
         # The appeal goes back to the triage desk; intake owns that status.
         _intake_call(
             "mark_for_dispatch",
             o.appeal,
             actor=actor,
-            note=_("%(unit)s退单：%(reason)s") % {"unit": o.unit.name, "reason": reason},
+            note=_("%(unit)s退单：%(reason)s") % {"unit": outcome["from_unit"].name, "reason": reason},
         )
         notify(
             users=_center_staff(),
-            text=_("工单 %(number)s 被%(unit)s退单：%(reason)s")
-            % {"number": o.number, "unit": o.unit.name, "reason": reason},
+            text=text,
             url=order_url(o),
             level="warning",
             dedupe_key=f"wo-handback:{o.pk}",
         )
 
-    return _move(order, Action.HAND_BACK, actor=actor, note=reason.strip(), apply=apply, after=after)
+    return _move(
+        order,
+        Action.HAND_BACK,
+        actor=actor,
+        note=reason.strip(),
+        already=lambda o: o.status == S.HANDED_BACK,
+        apply=apply,
+        after=after,
+    )
 
 
 def subordinate_units(order: WorkOrder, user: User) -> list[Unit]:
@@ -599,15 +645,17 @@ def sub_dispatch(order: WorkOrder, *, actor: User, unit: Unit, note: str = "") -
         # The new unit gets the policy's full time to sign; the feedback deadline stays.
         minutes = policy_for(o.severity).sign_within_minutes
         o.sign_deadline = deadlines.add_minutes(timezone.now(), minutes).at if minutes else None
-        return {"from_unit": previous.name, "to_unit": unit.name, "to_unit_id": unit.pk}
+        return {"from_unit": previous.name, "from_unit_id": previous.pk, "to_unit": unit.name, "to_unit_id": unit.pk}
 
     def after(o: WorkOrder):
         notify(
             users=_unit_staff(unit),
             text=_("新工单 %(number)s（上级转派）：%(title)s") % {"number": o.number, "title": _appeal_title(o.appeal)},
             url=order_url(o),
-            dedupe_key=f"wo-dispatch:{o.pk}:{unit.pk}",
+            dedupe_key=f"wo-subdispatch:{o.pk}:{o.events.filter(action=Action.SUB_DISPATCH).count()}",
         )
+        # The appeal's lead unit follows the order, so the new unit sees the appeal too.
+        _intake_call("mark_dispatched", o.appeal, unit=unit, actor=actor, note=note)
 
     return _move(
         order, Action.SUB_DISPATCH, actor=actor, note=note, already=already, guard=guard, apply=apply, after=after

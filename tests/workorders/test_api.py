@@ -93,7 +93,8 @@ def test_it_hands_back_sub_dispatches_and_extends_through_the_api(api, make_appe
     r = api.as_user(center).post(url(order, "refuse-extension"), {"reason": "应按期办结"}, format="json")
     assert r.status_code == 200 and r.json()["extension_state"] == "refused"
     r = api.as_user(handler).post(url(order, "hand-back"), {"reason": "不属于本所辖区"}, format="json")
-    assert r.status_code == 200 and r.json()["status"] == "handed_back"
+    # Sub-dispatched by the district: it goes back to the district, not to the center.
+    assert r.status_code == 200 and r.json()["status"] == "dispatched" and r.json()["unit"] == district.pk
 
 
 def test_it_returns_for_rework_and_approves_an_extension(api, order, handler, center):

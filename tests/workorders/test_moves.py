@@ -246,3 +246,24 @@ def test_it_lets_a_district_leader_move_an_order_between_his_stations(
     assert order.unit == other_station and order.status == S.DISPATCHED
     with pytest.raises(services.TransitionError):
         services.sub_dispatch(order, actor=boss, unit=district)
+
+
+def test_it_hands_a_sub_dispatched_order_back_to_the_unit_above(make_appeal, district, station, center, handler):
+    order = services.dispatch_appeal(make_appeal(), unit=district, actor=center)
+    boss = User.objects.create_user("jb_head", role="unit_leader", unit=district)
+    services.sub_dispatch(order, actor=boss, unit=station)
+    order.appeal.refresh_from_db()
+    assert order.appeal.unit == station  # the station sees the appeal page too
+    services.sign_for(order, actor=handler)
+    services.hand_back(order, actor=handler, reason="该地址不在本所辖区")
+    assert order.status == S.DISPATCHED and order.unit == district
+    assert Notification.objects.filter(user=boss, dedupe_key__startswith="wo-handback:").count() == 1
+    event = order.events.get(action=Action.HAND_BACK)
+    assert (event.from_status, event.to_status) == ("signed", "dispatched")
+    order.appeal.refresh_from_db()
+    assert order.appeal.status == "dispatched" and order.appeal.unit == district
+    # The district re-routes; a hand-back from there goes to the center.
+    district_handler = User.objects.create_user("jb_handler", role="unit_handler", unit=district)
+    services.hand_back(order, actor=district_handler, reason="非公安职责")
+    services.hand_back(order, actor=district_handler, reason="非公安职责")
+    assert order.status == S.HANDED_BACK and order.events.filter(action=Action.HAND_BACK).count() == 2
