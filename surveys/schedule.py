@@ -16,4 +16,5 @@ BEAT_SCHEDULE = {
         "schedule": crontab(hour=_hour, minute=_minute),
     },
     "surveys-sms-sweeper": {"task": "surveys.tasks.sweep_sms_task", "schedule": 60.0},
+    "surveys-overdue-callbacks": {"task": "surveys.tasks.warn_overdue_callbacks_task", "schedule": 300.0},
 }

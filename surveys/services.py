@@ -685,6 +685,31 @@ def record_call(
         )
 
 
+def warn_overdue_callbacks(*, now: dt.datetime | None = None) -> int:
+    """Tell the center staff about each callback past its due time (once per due time), so an
+    unanswered citizen is not forgotten. Returns how many callbacks were overdue."""
+    from django.urls import reverse
+
+    from units.choices import Role
+    from units.services import notify
+
+    now = now or timezone.now()
+    overdue = list(Callback.objects.open().filter(due_at__lt=now).select_related("unit")[:200])
+    if not overdue:
+        return 0
+    staff = list(User.objects.filter(role=Role.CENTER_STAFF, is_active=True))
+    for callback in overdue:
+        notify(
+            users=staff,
+            text=_("人工回访#%(id)s（%(unit)s）已超过回访时限，请尽快回访。")
+            % {"id": callback.pk, "unit": callback.unit.name if callback.unit else "—"},
+            url=reverse("surveys:callback_detail", args=[callback.pk]),
+            level="warning",
+            dedupe_key=f"surveys:callback-overdue:{callback.pk}:{callback.due_at:%Y%m%d%H%M}",
+        )
+    return len(overdue)
+
+
 def reveal_callback_phone(callback: Callback, *, actor: User) -> str:
     """The citizen's full number for the call, for center staff; every reveal is recorded on the
     callback's timeline (who and when)."""

@@ -42,3 +42,11 @@ def run_evaluation_task(service_date: str | None = None) -> dict:
 
     run = run_evaluation(service_date=dt.date.fromisoformat(service_date) if service_date else None, actor=None)
     return {"run": run.pk, "queued": run.queued, "skipped": run.skipped}
+
+
+@shared_task(ignore_result=True)
+def warn_overdue_callbacks_task() -> int:
+    """Every few minutes: tell center staff about callbacks past their due time (once each)."""
+    from .services import warn_overdue_callbacks
+
+    return warn_overdue_callbacks()

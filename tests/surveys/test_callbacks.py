@@ -187,3 +187,20 @@ def test_it_reveals_the_phone_for_the_call_to_center_staff_and_records_it(client
     assert "138****1234" in page and "13800001234" not in page
     assert "13800001234" in client.post(url).content.decode()
     assert CallbackEvent.objects.filter(callback=callback, action="reveal_phone", actor=center).count() == 1
+
+
+def test_it_tells_center_staff_once_about_an_overdue_callback(callback, center, settings):
+    from surveys.services import warn_overdue_callbacks
+    from surveys.tasks import warn_overdue_callbacks_task
+
+    assert warn_overdue_callbacks() == 0
+    later = callback.due_at + dt.timedelta(minutes=1)
+    with time_machine.travel(later, tick=False):
+        assert warn_overdue_callbacks() == 1
+        assert warn_overdue_callbacks_task() == 1
+    assert center.notifications.filter(text__contains="已超过回访时限").count() == 1
+    with time_machine.travel(later, tick=False):
+        record_call(callback, outcome=CallOutcome.NO_ANSWER, actor=center)  # due again in two hours
+    with time_machine.travel(later + dt.timedelta(hours=3), tick=False):
+        warn_overdue_callbacks()
+    assert center.notifications.filter(text__contains="已超过回访时限").count() == 2
