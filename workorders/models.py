@@ -215,6 +215,7 @@ class WorkOrder(models.Model):
     # say they were queued, and the sweeper re-drives closed orders where one is still empty.
     close_sms_queued_at = models.DateTimeField(null=True, blank=True)
     result_queued_at = models.DateTimeField(null=True, blank=True)
+    notice_attempts = models.PositiveSmallIntegerField(default=0)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

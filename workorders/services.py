@@ -27,7 +27,7 @@ from importlib import import_module
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -788,6 +788,7 @@ def close(order: WorkOrder, *, actor: User, reply: str = "") -> WorkOrder:
         o.next_urge_at = None
         o.close_sms_queued_at = None
         o.result_queued_at = None
+        o.notice_attempts = 0
 
     def after(o: WorkOrder):
         others_open = WorkOrder.objects.filter(appeal=o.appeal, status__in=OPEN_STATUSES).exclude(pk=o.pk).exists()
@@ -934,9 +935,28 @@ def sweep_close_notices(*, limit: int = 200) -> int:
             before = (order.close_sms_queued_at, order.result_queued_at)
             queue_close_notices(order)
             order.refresh_from_db(fields=["close_sms_queued_at", "result_queued_at"])
-            if (order.close_sms_queued_at, order.result_queued_at) != before:
+            after = (order.close_sms_queued_at, order.result_queued_at)
+            if after != before:
                 count += 1
+            if None in after:
+                _count_failed_notice(order)
     return count
+
+
+def _count_failed_notice(order: WorkOrder) -> None:
+    """One more attempt that left a close notice unqueued; past the cap, administrators are told once."""
+    WorkOrder.objects.filter(pk=order.pk).update(notice_attempts=F("notice_attempts") + 1)
+    order.refresh_from_db(fields=["notice_attempts"])
+    if order.notice_attempts >= settings.WORKORDERS_NOTICE_ALERT_AFTER:
+        admins = User.objects.filter(is_active=True).filter(Q(role=Role.ADMIN) | Q(is_superuser=True))
+        notify(
+            users=admins,
+            text=_("工单 %(number)s 已办结，但办结短信或结果回传多次未能排队（请检查短信模板和回传配置）。")
+            % {"number": order.number},
+            url=order_url(order),
+            level="alert",
+            dedupe_key=f"wo-notice-stuck:{order.pk}:{order.reopen_count}",
+        )
 
 
 # --- Urging -------------------------------------------------------------------------------

@@ -61,3 +61,20 @@ def test_it_re_drives_missing_notices_once(order, handler, center):
     assert tasks.sweep_close_notices_task() == 1
     assert tasks.sweep_close_notices_task() == 0
     assert OutboundSms.objects.filter(template_code="appeal_closed").count() == 1
+
+
+def test_it_alerts_administrators_once_when_a_notice_cannot_be_queued(
+    make_appeal, station, handler, center, administrator, settings
+):
+    from units.models import Notification
+
+    settings.WORKORDERS_NOTICE_ALERT_AFTER = 3
+    order = services.dispatch_appeal(make_appeal(phone="+86123"), unit=station, actor=center)  # not a valid number
+    finish(order, handler, center)
+    order.refresh_from_db()
+    assert order.status == "closed" and order.close_sms_queued_at is None
+    for _ in range(5):
+        tasks.sweep_close_notices_task()
+    order.refresh_from_db()
+    assert order.notice_attempts == 5
+    assert Notification.objects.filter(user=administrator, dedupe_key__startswith="wo-notice-stuck:").count() == 1
