@@ -102,6 +102,17 @@ class MailboxForm(forms.Form):
     attachment = forms.FileField(label=_("图片或录音(可选)"), required=False)
     captcha = forms.CharField(label=_("验证码"), max_length=4, widget=forms.TextInput(attrs={"inputmode": "numeric"}))
     captcha_token = forms.CharField(widget=forms.HiddenInput)
+    # A field people never see (moved off screen) but form-filling robots do fill in.
+    website = forms.CharField(
+        label=_("请勿填写此项"),
+        required=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+
+    def clean_website(self):
+        if self.cleaned_data.get("website"):
+            raise ValidationError(_("提交未通过校验,请刷新页面后重试。"))
+        return ""
 
     def clean_attachment(self):
         upload = self.cleaned_data.get("attachment")

@@ -463,9 +463,43 @@ def triage_appeal(
                 setattr(locked, field, value)
         if changed:
             locked.save()
-            record_event(locked, action=Action.TRIAGED, actor=actor, note=note, data=changed)
+            summary = _describe_changes(changed)
+            record_event(
+                locked,
+                action=Action.TRIAGED,
+                actor=actor,
+                note="\n".join(part for part in (summary, note) if part),
+                data=changed,
+            )
     _refresh(appeal, locked)
     return appeal
+
+
+def _describe_changes(changed: dict[str, list]) -> str:
+    """ "分级:蓝色 → 红色;分类:(无) → 治安管理 / 噪音扰民" for the timeline."""
+
+    def label(field: str, value) -> str:
+        if value in (None, ""):
+            return str(_("(无)"))
+        if field == "kind":
+            return str(Kind(value).label)
+        if field == "severity":
+            return str(Severity(value).label)
+        if field == "category_id":
+            return str(Category.objects.filter(pk=value).first() or value)
+        if field == "proposed_unit_id":
+            return str(Unit.objects.filter(pk=value).first() or value)
+        return str(value)
+
+    names = {
+        "kind": _("诉求类型"),
+        "category_id": _("分类"),
+        "severity": _("分级"),
+        "proposed_unit_id": _("建议承办单位"),
+    }
+    return ";".join(
+        f"{names[field]}:{label(field, old)} → {label(field, new)}" for field, (old, new) in changed.items()
+    )
 
 
 def mark_for_dispatch(appeal: Appeal, *, actor: User, note: str = "", proposed_unit: Unit | None = None) -> Appeal:

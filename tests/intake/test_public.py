@@ -145,3 +145,10 @@ def test_it_limits_tracking_lookups_per_device(client, city, settings):
     for _ in range(3):
         assert client.post("/track/", {"code": "AAAAAAAA", "phone": "13800002468"}).status_code == 200
     assert client.post("/track/", {"code": "AAAAAAAA", "phone": "13800002468"}).status_code == 429
+
+
+def test_it_refuses_a_letter_whose_hidden_field_was_filled_by_a_robot(client, city):
+    token, answer = open_form(client)
+    refused = client.post("/mailbox/mayor/", letter(token, answer, website="http://spam.example"))
+    assert refused.status_code == 400 and "提交未通过校验" in refused.content.decode()
+    assert not Appeal.objects.exists()

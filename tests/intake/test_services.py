@@ -209,3 +209,12 @@ def test_it_sweeps_risk_alerts_whose_after_commit_call_was_lost(make_appeal, ris
     assert Notification.objects.filter(dedupe_key=key, user=center).count() == 1
     services.close_appeal(make_appeal(content="报复社会"), actor=center, reply="已处理")
     assert services.sweep_risk_alerts() == 0  # closed ones are not alerted any more
+
+
+def test_it_writes_what_triage_changed_into_the_timeline(make_appeal, center, categories):
+    appeal = make_appeal()
+    services.triage_appeal(
+        appeal, actor=center, severity="red", category=categories["ORDER-NOISE"], note="夜间多次来电"
+    )
+    note = appeal.events.get(action="triaged").note
+    assert "分级:蓝色 → 红色" in note and "分类:(无) → 治安管理 / 噪音扰民" in note and "夜间多次来电" in note
