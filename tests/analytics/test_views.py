@@ -1,0 +1,150 @@
+"""Staff pages: who may open them, what a unit leader sees, publishing from the page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from analytics import services
+from analytics.models import Ranking
+from units.models import Unit
+
+from .conftest import at
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ["analytics:dashboard", "analytics:rankings", "analytics:bulletins"]
+
+
+def _client(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_it_refuses_handlers(client, handler, name):
+    assert _client(client, handler).get(reverse(name)).status_code == 403
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_it_sends_anonymous_users_to_login(client, city, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_it_shows_the_supervisor_the_city_with_drill_down(client, supervisor, make, station, district):
+    make.appeal(unit=station, received_at=at("2026-11-10"))
+    make.rating(unit=station, verdict="satisfied", rated_at=at("2026-11-10"))
+    with time_machine.travel(at("2026-11-15"), tick=False):
+        page = _client(client, supervisor).get(reverse("analytics:dashboard"))
+        html = page.content.decode()
+        assert page.status_code == 200
+        assert 'data-unit="LJ100"' in html and 'data-unit="LJ050"' in html  # bureaus and departments
+        assert f"unit={district.pk}" in html  # drill-down link
+        assert "vendor/echarts/echarts.min.js" in html
+        assert not re.search(r'(src|href)="(https?:)?//', html)  # nothing from another host
+        down = client.get(reverse("analytics:dashboard"), {"unit": district.pk}).content.decode()
+    assert 'data-unit="LJ101"' in down and 'data-unit="LJ100"' not in down
+    assert "江北分局" in down
+
+
+def test_it_shows_a_leader_only_his_subtree(client, leader, make, station, other_station):
+    make.rating(unit=station, verdict="satisfied", rated_at=at("2026-11-10"))
+    make.rating(unit=other_station, verdict="dissatisfied", rated_at=at("2026-11-10"))
+    with time_machine.travel(at("2026-11-15"), tick=False):
+        c = _client(client, leader)
+        page = c.get(reverse("analytics:dashboard"))
+        html = page.content.decode()
+        assert page.status_code == 200
+        assert page.context["totals"].satisfaction.den == 1  # his station's rating only
+        assert 'data-unit="LJ102"' not in html
+        assert c.get(reverse("analytics:dashboard"), {"unit": other_station.pk}).status_code == 404
+        assert c.get(reverse("analytics:dashboard"), {"unit": station.parent_id}).status_code == 404
+
+
+def test_it_explains_a_bad_custom_period_in_chinese(client, supervisor):
+    html = (
+        _client(client, supervisor)
+        .get(reverse("analytics:dashboard"), {"period": "custom", "start": "2026-10-10", "end": "2026-10-01"})
+        .content.decode()
+    )
+    assert "结束日期不能早于开始日期" in html
+
+
+def test_it_counts_a_custom_period_with_both_ends_included(client, supervisor, make, station):
+    make.appeal(unit=station, received_at=at("2026-10-01", "00:00"))
+    make.appeal(unit=station, received_at=at("2026-10-03", "23:59"))
+    make.appeal(unit=station, received_at=at("2026-10-04", "00:00"))
+    page = _client(client, supervisor).get(
+        reverse("analytics:dashboard"), {"period": "custom", "start": "2026-10-01", "end": "2026-10-03"}
+    )
+    assert page.context["totals"].appeals == 2
+
+
+def test_it_publishes_from_the_rankings_page(client, supervisor, center, leader):
+    with time_machine.travel(at("2026-11-15"), tick=False):
+        c = _client(client, center)
+        c.post(reverse("analytics:ranking_compute"), {"month": "2026-10", "tier": "station"})
+        ranking = Ranking.objects.get()
+        assert c.post(reverse("analytics:ranking_publish", args=[ranking.pk])).status_code == 403
+        # A leader does not see drafts at all.
+        client.force_login(leader)
+        assert client.get(reverse("analytics:ranking", args=[ranking.pk])).status_code == 404
+        assert (
+            "ranking-panel-station"
+            not in client.get(reverse("analytics:rankings"), {"month": "2026-10"}).content.decode()
+        )
+        client.force_login(supervisor)
+        response = client.post(reverse("analytics:ranking_publish", args=[ranking.pk]))
+        assert response.status_code == 302
+        ranking.refresh_from_db()
+        assert ranking.status == "published"
+        page = client.get(reverse("analytics:rankings"), {"month": "2026-10"}).content.decode()
+        assert 'data-testid="red-list"' in page and "已发布" in page
+        # Recomputing a published month from the page is refused with a message, nothing changes.
+        client.post(reverse("analytics:ranking_compute"), {"month": "2026-10", "tier": "station"}, follow=True)
+        client.force_login(leader)
+        assert client.get(reverse("analytics:ranking", args=[ranking.pk])).status_code == 200
+
+
+def test_it_lists_bulletins_and_downloads_excel(client, supervisor, leader):
+    with time_machine.travel(at("2026-11-15"), tick=False):
+        bulletin, _ = services.generate_bulletin(kind="daily", on=dt.date(2026, 11, 14))
+        c = _client(client, leader)
+        assert bulletin.title in c.get(reverse("analytics:bulletins")).content.decode()
+        detail = c.get(reverse("analytics:bulletin", args=[bulletin.pk]))
+        assert detail.status_code == 200 and "analytics-data" in detail.content.decode()
+        assert c.get(reverse("analytics:bulletin_print", args=[bulletin.pk])).status_code == 200
+        xlsx = c.get(reverse("analytics:bulletin_excel", args=[bulletin.pk]))
+        assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
+        assert xlsx.content[:2] == b"PK"
+
+
+def test_it_generates_on_demand_once(client, center):
+    with time_machine.travel(at("2026-11-15"), tick=False):
+        c = _client(client, center)
+        for _ in range(2):
+            r = c.post(reverse("analytics:bulletin_generate"), {"kind": "monthly", "on": "2026-10-05"})
+            assert r.status_code == 302
+        from analytics.models import Bulletin
+
+        assert Bulletin.objects.count() == 1
+
+
+def test_it_fills_the_home_panels(client, supervisor, leader, make, station):
+    make.rating(unit=station, verdict="satisfied")
+    assert 'data-panel="analytics-supervisor"' in _client(client, supervisor).get("/").content.decode()
+    client.force_login(leader)
+    home = client.get("/").content.decode()
+    assert 'data-panel="analytics-leader"' in home and 'data-panel="analytics-supervisor"' not in home
+
+
+def test_it_shows_units_only_in_the_menu_of_roles_that_may_open_them(client, handler, leader):
+    assert reverse("analytics:dashboard") not in _client(client, handler).get("/").content.decode()
+    client.force_login(leader)
+    assert reverse("analytics:dashboard") in client.get("/").content.decode()
+    assert Unit.objects.exists()
