@@ -46,3 +46,45 @@ def test_it_sends_each_row_once_when_two_workers_race(fake_twilio, always_open, 
     assert len({m["to"] for m in fake_twilio.messages}) == 10
     assert outcomes.count("sent") == 10
     assert OutboundSms.objects.filter(status=SmsStatus.SENT).count() == 10
+
+
+def test_it_keeps_the_sms_when_the_broker_is_down_and_sends_it_when_it_returns(always_open, celery_eager, settings):
+    """A web process whose broker is unreachable still commits the outbox row (and answers);
+    the sweeper sends it once the broker is back."""
+    import datetime as dt
+    import os
+    import subprocess
+    import sys
+
+    import time_machine
+    from django.utils import timezone
+
+    from surveys.outbox import sweep
+
+    db = connection.settings_dict
+    url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    script = (
+        "import django; django.setup()\n"
+        "from django.db import transaction\n"
+        "from surveys.sms import queue_sms\n"
+        "with transaction.atomic():\n"
+        "    sms = queue_sms(phone='13800002223', template_code='urge_reminder',"
+        " params={'order': 'GD20261122-00001', 'when': '11月22日18:00'}, purpose='urge_reminder')\n"
+        "print(sms.pk)\n"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "opinion_center.settings",
+        "DATABASE_URL": url,
+        "CELERY_BROKER_URL": "redis://127.0.0.1:1/0",  # nothing listens there
+        "SMS_SEND_HOURS": "00:00-23:59:59",
+    }
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    sms = OutboundSms.objects.get(pk=int(done.stdout.strip().splitlines()[-1]))
+    assert sms.status == SmsStatus.QUEUED
+    assert "left for the sweeper" in done.stderr
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=3), tick=False):
+        assert sweep()["enqueued"] == 1
+    sms.refresh_from_db()
+    assert sms.status == SmsStatus.DELIVERED
