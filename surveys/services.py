@@ -446,7 +446,10 @@ def process_pending_inbound(*, older_than_seconds: int = 60) -> int:
     cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
     ids = list(InboundSms.objects.filter(outcome="", received_at__lt=cutoff).values_list("pk", flat=True)[:200])
     for pk in ids:
-        process_inbound(pk)
+        try:
+            process_inbound(pk)
+        except Exception:  # one bad row must not stop the others
+            logger.exception("inbound SMS %s could not be read", pk)
     return len(ids)
 
 
@@ -542,7 +545,10 @@ def add_opt_out(
     *, phone: str, source: str, actor: User | None, inbound: InboundSms | None = None, note: str = ""
 ) -> OptOut:
     """Put a phone on the opt-out list (once); queued evaluation SMS to it are not sent."""
-    e164 = normalize_phone(phone) if not phone.startswith("+") else phone
+    try:
+        e164 = normalize_phone(phone)
+    except ValidationError:
+        e164 = phone  # as the provider gave it (a number we cannot parse still opts out)
     digest = phone_hash(e164)
     opt, _created = OptOut.objects.get_or_create(
         phone_hash=digest, defaults={"phone": e164, "source": source, "inbound": inbound, "note": note[:200]}

@@ -209,3 +209,9 @@ def test_it_lets_staff_read_an_unclear_reply_as_a_verdict_once(client, evaluatio
     stranger = ReviewItem.objects.get(inbound=_reply("1", phone="13800009999"))
     client.post("/surveys/reviews/", {"item": stranger.pk, "verdict": "satisfied"})
     assert Rating.objects.count() == 1
+
+
+def test_it_honours_an_opt_out_from_a_number_it_cannot_parse(always_open):
+    inbound = _reply("STOP", phone="10690000")
+    assert inbound.outcome == InboundOutcome.OPT_OUT
+    assert OptOut.objects.get().phone_hash == inbound.phone_hash
