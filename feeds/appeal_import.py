@@ -20,7 +20,9 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import logging
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator
 from zoneinfo import ZoneInfo
 
@@ -36,6 +38,8 @@ from intake.phones import encrypt, mask, normalize_phone, phone_hash
 
 from .imports import APPEAL_FIELD_LABELS, ImportFileError, ImportOutcome, RowError, missing_columns
 from .models import ImportBatch
+
+logger = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ("external_id", "received_at", "content")
 FIELDS = ("external_id", "received_at", "citizen_name", "citizen_phone", "content", "address", "category_hint")
@@ -294,15 +298,16 @@ def _import_by_copy(
 ) -> ImportOutcome:
     """COPY into a temporary table, validate set-wise, insert with ON CONFLICT DO NOTHING.
 
-    1. create ``feeds_stage_<batch>`` (temporary, dropped at commit) and COPY every row into it,
+    1. create ``feeds_stage_<batch>`` (unlogged, dropped before commit) and COPY every row into it,
        with phone ciphertext/hash/mask and a tracking code computed in Python;
     2. in SQL: parse dates, write one ImportRowError per broken rule, mark those rows bad, then
        reject later rows repeating an external id of the file;
-    3. map the distinct category hints (few) with intake's own rule, apply risk words and the
-       category's default severity set-wise, make tracking codes unique;
+    3. map the distinct category hints (few) with intake's own rule, make tracking codes unique,
+       link repeats of the same caller;
     4. insert the good rows into intake_appeal with ON CONFLICT (channel, external_id) DO
-       NOTHING; the rows that were not inserted were already received: duplicates. The
-       "received" (and "risk") timeline rows are inserted from the RETURNING set.
+       NOTHING, the category's default severity and risk words applied in the same SELECT; the
+       rows that were not inserted were already received: duplicates. The timeline rows
+       (received, repeat, risk) are inserted set-wise for the inserted ids.
     """
     msgs = messages()
     stage = _stage_name(batch)
@@ -310,17 +315,28 @@ def _import_by_copy(
     phones = _PhoneCache()
     total = 0
     tick = _every(2000, estimated_rows, progress, 70)
+    phases: dict[str, float] = {}
+    clock = [time.perf_counter()]
+
+    def lap(name: str) -> None:
+        now = time.perf_counter()
+        phases[name] = round(now - clock[0], 3)
+        clock[0] = now
+
     with connection.cursor() as cursor:
+        # Sorts and hashes over 100,000 rows stay in memory for this transaction only.
+        cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(f"DROP TABLE IF EXISTS {stage}")
+        # Unlogged (no WAL, shared buffers); created inside the import's transaction, so a worker
+        # that dies takes it away with the rollback.
         cursor.execute(
-            f"""CREATE TEMPORARY TABLE {stage} (
+            f"""CREATE UNLOGGED TABLE {stage} (
                 row_number integer PRIMARY KEY, external_id text, received_raw text, citizen_name text,
                 phone_masked text, phone_enc text, phone_hash text, phone_error text, content text,
                 address text, category_hint text, enterprise_raw text, tracking_code text,
-                received_at timestamptz, is_enterprise boolean, category_id bigint,
-                severity text, risk_words text NOT NULL DEFAULT '', ok boolean NOT NULL DEFAULT true,
+                received_at timestamptz, is_enterprise boolean, ok boolean NOT NULL DEFAULT true,
                 repeat_of_id bigint, repeat_of_row integer, similarity double precision, repeat_note text
-            ) ON COMMIT DROP"""
+            ) WITH (autovacuum_enabled = false)"""
         )
         with cursor.cursor.copy(f"COPY {stage} ({', '.join(STAGE_COLUMNS)}) FROM STDIN") as copy:
             for number, row in rows:
@@ -345,20 +361,26 @@ def _import_by_copy(
                     )
                 )
         cursor.execute(f"ANALYZE {stage}")
+        lap("read_and_copy")
         progress(75)
         _validate_in_sql(cursor, stage, batch=batch, msgs=msgs)
+        lap("validate")
         progress(85)
-        _propose_in_sql(cursor, stage)
+        categories = _map_category_hints(cursor, stage)
         _unique_tracking_codes(cursor, stage)
+        lap("propose")
         _find_repeats(cursor, stage, channel=source.channel)
+        lap("repeats")
         progress(90)
-        created, risky = _insert_appeals(cursor, stage, batch=batch, channel=source.channel)
+        created, risky = _insert_appeals(cursor, stage, batch=batch, channel=source.channel, categories=categories)
         cursor.execute(f"SELECT count(*) FROM {stage} WHERE ok")
         good = cursor.fetchone()[0]
         cursor.execute(f"DROP TABLE {stage}")
+        lap("insert")
     if risky:
         _alert_later(risky)
-    outcome = ImportOutcome(total_rows=total, created=created, duplicates=good - created, method="copy")
+    logger.info("import batch %s by COPY: %s rows, phases %s", batch.pk, total, phases)
+    outcome = ImportOutcome(total_rows=total, created=created, duplicates=good - created, method="copy", phases=phases)
     outcome.errors = []  # written set-wise straight into feeds_importrowerror
     return outcome
 
@@ -384,7 +406,10 @@ def _validate_in_sql(cursor, stage: str, *, batch: ImportBatch, msgs: dict[str, 
     # statement. A correlated sub-select per row, not a join, keeps this one pass over the table.
     cursor.execute(
         f"""
-        UPDATE {stage} t SET received_at = (
+        UPDATE {stage} t SET
+        is_enterprise = CASE WHEN lower(t.enterprise_raw) = ANY(%(yes)s) THEN true
+                             WHEN lower(t.enterprise_raw) = ANY(%(no)s) THEN false END,
+        received_at = CASE WHEN t.received_raw ~ %(pattern)s THEN (
             SELECT CASE WHEN NOT (v.y BETWEEN 1900 AND 2999 AND v.mo BETWEEN 1 AND 12 AND v.h < 24 AND v.mi < 60
                                   AND v.s < 60 AND CASE WHEN v.off IN ('', 'Z') THEN true
                                       ELSE substr(v.off, 2, 2)::int <= 14
@@ -415,16 +440,14 @@ def _validate_in_sql(cursor, stage: str, *, batch: ImportBatch, msgs: dict[str, 
                     ) r
                 ) q
             ) v
-        )
-        WHERE t.received_raw ~ %(pattern)s
+        ) END
         """,
-        {"pattern": DATETIME_TEST_PATTERN, "tz": settings.TIME_ZONE},
-    )
-    cursor.execute(
-        f"""UPDATE {stage} SET is_enterprise = CASE
-                WHEN lower(enterprise_raw) = ANY(%(yes)s) THEN true
-                WHEN lower(enterprise_raw) = ANY(%(no)s) THEN false END""",
-        {"yes": list(TRUE_WORDS), "no": list(FALSE_WORDS)},
+        {
+            "pattern": DATETIME_TEST_PATTERN,
+            "tz": settings.TIME_ZONE,
+            "yes": list(TRUE_WORDS),
+            "no": list(FALSE_WORDS),
+        },
     )
     raw = _raw_json_sql()
     rules = [
@@ -474,33 +497,13 @@ def _validate_in_sql(cursor, stage: str, *, batch: ImportBatch, msgs: dict[str, 
     )
 
 
-def _propose_in_sql(cursor, stage: str) -> None:
-    """Category from the hint (intake's rule, once per distinct hint) and the proposed severity."""
+def _map_category_hints(cursor, stage: str) -> dict[str, int]:
+    """Category ids for the distinct category hints of the file (few), by intake's own rule."""
     from intake.services import map_category_hint
 
     cursor.execute(f"SELECT DISTINCT category_hint FROM {stage} WHERE ok AND category_hint <> ''")
     hints = [r[0] for r in cursor.fetchall()]
-    mapping = {hint: category for hint in hints if (category := map_category_hint(hint)) is not None}
-    if mapping:
-        cursor.execute(
-            f"""UPDATE {stage} s SET category_id = m.cid
-                FROM unnest(%s::text[], %s::bigint[]) AS m(hint, cid) WHERE s.category_hint = m.hint""",
-            [list(mapping), [c.pk for c in mapping.values()]],
-        )
-    cursor.execute(
-        f"""UPDATE {stage} s SET risk_words = r.words FROM (
-                SELECT s2.row_number, left(string_agg(w.word, '、' ORDER BY w.word), 200) AS words
-                FROM {stage} s2 JOIN intake_riskword w
-                  ON w.is_active AND w.word <> '' AND strpos(s2.content, w.word) > 0
-                WHERE s2.ok GROUP BY s2.row_number
-            ) r WHERE s.row_number = r.row_number"""
-    )
-    cursor.execute(
-        f"""UPDATE {stage} s SET severity = CASE WHEN s.risk_words <> '' THEN %s
-                ELSE coalesce((SELECT c.default_severity FROM intake_category c WHERE c.id = s.category_id), %s) END
-            WHERE s.ok""",
-        [Severity.RED, Severity.BLUE],
-    )
+    return {hint: category.pk for hint in hints if (category := map_category_hint(hint)) is not None}
 
 
 def _unique_tracking_codes(cursor, stage: str) -> None:
@@ -617,7 +620,9 @@ def _find_repeats(cursor, stage: str, *, channel: str) -> None:
     )
 
 
-def _insert_appeals(cursor, stage: str, *, batch: ImportBatch, channel: str) -> tuple[int, list[int]]:
+def _insert_appeals(
+    cursor, stage: str, *, batch: ImportBatch, channel: str, categories: dict[str, int]
+) -> tuple[int, list[int]]:
     """Insert the good rows and their timeline rows (received, then repeat, then risk, as intake does)."""
     severity_rank = "CASE s.severity " + " ".join(f"WHEN '{s.value}' THEN {s.rank}" for s in Severity) + " END"
     params = {
@@ -627,6 +632,10 @@ def _insert_appeals(cursor, stage: str, *, batch: ImportBatch, channel: str) -> 
         "enterprise": Channel.ENTERPRISE,
         "actor": batch.uploaded_by_id,
         "batch": batch.pk,
+        "red": Severity.RED,
+        "blue": Severity.BLUE,
+        "hints": list(categories),
+        "cids": list(categories.values()),
     }
     cursor.execute(
         f"""
@@ -641,7 +650,20 @@ def _insert_appeals(cursor, stage: str, *, batch: ImportBatch, channel: str) -> 
                    s.phone_hash, s.is_enterprise OR %(channel)s = %(enterprise)s, s.received_at, NULL, NULL,
                    s.similarity IS NOT NULL, s.repeat_of_id, NULL, s.risk_words, s.category_hint, s.similarity,
                    '', NULL, %(actor)s, now(), now()
-            FROM {stage} s WHERE s.ok ORDER BY s.row_number
+            FROM (
+                -- The proposal of intake.propose_severity: risk words → red, else the category's default.
+                SELECT st.*, m.cid AS category_id, coalesce(r.words, '') AS risk_words,
+                       CASE WHEN r.words IS NOT NULL THEN %(red)s ELSE coalesce(c.default_severity, %(blue)s) END
+                       AS severity
+                FROM {stage} st
+                LEFT JOIN unnest(%(hints)s::text[], %(cids)s::bigint[]) AS m(hint, cid) ON m.hint = st.category_hint
+                LEFT JOIN intake_category c ON c.id = m.cid
+                LEFT JOIN LATERAL (
+                    SELECT left(string_agg(w.word, '、' ORDER BY w.word), 200) AS words FROM intake_riskword w
+                    WHERE w.is_active AND w.word <> '' AND strpos(st.content, w.word) > 0
+                ) r ON true
+                WHERE st.ok
+            ) s ORDER BY s.row_number
             ON CONFLICT (channel, external_id) WHERE external_id IS NOT NULL DO NOTHING
             RETURNING id, external_id, severity
         ), received AS (

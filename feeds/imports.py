@@ -186,6 +186,7 @@ class ImportOutcome:
     duplicates: int = 0
     errors: list[RowError] = field(default_factory=list)
     method: str = "orm"
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per phase, for benchmarks and logs
 
 
 # A handler is called inside one database transaction with the batch (locked), its rows and a
