@@ -178,6 +178,12 @@ MOVE_FORMS = {
         lambda o, u, d, r: services.refuse_extension(o, actor=u, reason=d["reason"]),
         _l("已不同意延期。"),
     ),
+    # Review shortcut: approve, then close with the unit's feedback as the reply (two moves, two events).
+    "approve-close": (
+        forms.CloseForm,
+        lambda o, u, d, r: services.close(services.approve(o, actor=u), actor=u, reply=d["reply"]),
+        _l("已审核通过并办结。"),
+    ),
     "close": (forms.CloseForm, lambda o, u, d, r: services.close(o, actor=u, reply=d["reply"]), _l("工单已办结。")),
     "reopen": (
         forms.ReturnForm,

@@ -175,3 +175,21 @@ def test_it_shows_handed_back_orders_to_the_center_for_re_dispatch(client, order
     assert order.number in page
     detail = client.get(f"/workorders/{order.pk}/").content.decode()
     assert "重新派单" in detail and f"/appeals/{order.appeal_id}/" in detail
+
+
+def test_it_approves_and_closes_from_the_review_page_in_one_click(client, order, handler, center):
+    services.sign_for(order, actor=handler)
+    services.submit_feedback(order, actor=handler, text="已整改完毕", result="resolved", contact_method="phone")
+    client.force_login(center)
+    client.post(f"/workorders/{order.pk}/approve-close/", {"next": "/workorders/review/"})
+    client.post(f"/workorders/{order.pk}/approve-close/", {"next": "/workorders/review/"})
+    order.refresh_from_db()
+    assert order.status == "closed" and order.reply_text == "已整改完毕"
+    assert list(order.events.values_list("action", flat=True)) == [
+        "dispatch",
+        "sign",
+        "submit_feedback",
+        "approve",
+        "close",
+        "notify_citizen",
+    ]
