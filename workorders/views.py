@@ -11,7 +11,7 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -231,7 +231,7 @@ def move(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         return HttpResponseNotAllowed(["POST"])
     order = get_object_or_404(WorkOrder.objects.visible_to(request.user).select_related("unit"), pk=pk)
     if name not in MOVE_FORMS:
-        raise PermissionDenied
+        raise Http404
     form_class, call, ok = MOVE_FORMS[name]
     data = {}
     if form_class is not None:
@@ -283,8 +283,8 @@ def dispatch(request: HttpRequest, appeal_pk: int) -> HttpResponse:
             note=form.cleaned_data["note"],
             working_days=form.cleaned_data["working_days"],
         )
-    except services.TransitionError as exc:
-        messages.error(request, str(exc))
+    except (services.TransitionError, ValidationError) as exc:
+        messages.error(request, str(exc) if isinstance(exc, services.TransitionError) else _errors_text(exc))
         return redirect(back if back.startswith("/") and not back.startswith("//") else reverse("workorders:workspace"))
     messages.success(request, _("已派单：%(number)s → %(unit)s") % {"number": order.number, "unit": order.unit.name})
     return redirect("workorders:detail", pk=order.pk)

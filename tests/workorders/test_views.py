@@ -193,3 +193,12 @@ def test_it_approves_and_closes_from_the_review_page_in_one_click(client, order,
         "close",
         "notify_citizen",
     ]
+
+
+def test_it_answers_404_for_an_unknown_move_and_explains_a_refused_dispatch(client, order, center, other_station):
+    client.force_login(center)
+    assert client.post(f"/workorders/{order.pk}/teleport/").status_code == 404
+    r = client.post(
+        f"/workorders/dispatch/{order.appeal_id}/", {"unit": other_station.pk, "next": "/workorders/"}, follow=True
+    )
+    assert "已有办理中的工单" in r.content.decode()
