@@ -322,9 +322,8 @@ def queue_result_delivery(
     source = result_source_for(appeal)
     if source is None or not appeal.external_id:
         return None
-    text = (result_text or "").strip()
-    if not text:
-        raise ValidationError({"result_text": _("请填写回传的办理结果。")})
+    # A close must never fail because its text is empty: the platform still needs to hear of it.
+    text = (result_text or "").strip() or _("已办结。")
     with transaction.atomic():
         # Serialise concurrent closes of one appeal, so each result is queued once.
         locked = Appeal.objects.select_for_update(of=("self",)).select_related("unit").get(pk=appeal.pk)
