@@ -1,10 +1,12 @@
 """Hotspots (一类事): many similar appeals from different citizens in a short time.
 
 The same noisy bar or the same dangerous crossing reaches us as a dozen appeals in different
-words from different people. Appeals of the window are grouped greedily by character-bigram
+words from different people. Appeals of the period are grouped greedily by character-bigram
 cosine similarity (``intake.similarity``) of their content and address; a group becomes a
 hotspot when it holds appeals from at least ``ANALYTICS_HOTSPOT_MIN_CITIZENS`` different
 citizens (told apart by the keyed phone hash; an appeal without a phone is its own citizen).
+A group spans at most ``ANALYTICS_HOTSPOT_WINDOW_DAYS`` from its first appeal ("a short time");
+the same matter raised again later starts a new group.
 
 An inverted index from bigram to group keeps the comparison to the groups that share words
 with the appeal, so a week of a city's appeals is grouped in well under a second.
@@ -15,7 +17,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -61,6 +63,7 @@ class _Group:
     grams: Counter
     norm: float
     members: list = field(default_factory=list)
+    started: datetime | None = None
 
 
 def _norm(c: Counter) -> float:
@@ -75,11 +78,22 @@ def _cosine(a: Counter, na: float, b: Counter, nb: float) -> float:
     return sum(v * b[g] for g, v in a.items() if g in b) / (na * nb)
 
 
-def group_texts(items: list[tuple[int, str]], *, threshold: float) -> list[list[int]]:
-    """Greedy grouping of (id, text) by bigram cosine to each group's first text. Pure function."""
+def group_texts(
+    items: list[tuple[int, str]] | list[tuple[int, str, datetime]],
+    *,
+    threshold: float,
+    window: timedelta | None = None,
+) -> list[list[int]]:
+    """Greedy grouping of (id, text[, time]) by bigram cosine to each group's first text. Pure function.
+
+    Items come in time order; with ``window`` an item only joins a group whose first item is at
+    most that much older (a "short time"), else it starts a new group.
+    """
     groups: list[_Group] = []
     index: dict[str, set[int]] = defaultdict(set)
-    for item_id, text in items:
+    for item in items:
+        item_id, text = item[0], item[1]
+        when = item[2] if len(item) > 2 else None
         grams = ngrams(text)
         norm = _norm(grams)
         if not norm:
@@ -91,11 +105,13 @@ def group_texts(items: list[tuple[int, str]], *, threshold: float) -> list[list[
         best, best_score = None, threshold
         for gi, _shared in candidates.most_common(50):
             group = groups[gi]
+            if window is not None and when is not None and group.started is not None and when - group.started > window:
+                continue
             score = _cosine(grams, norm, group.grams, group.norm)
             if score >= best_score:
                 best, best_score = gi, score
         if best is None:
-            groups.append(_Group(grams, norm, [item_id]))
+            groups.append(_Group(grams, norm, [item_id], when))
             for g in grams:
                 index[g].add(len(groups) - 1)
         else:
@@ -109,6 +125,7 @@ def find_hotspots(
     within=None,
     min_citizens: int | None = None,
     threshold: float | None = None,
+    window_days: int | None = None,
     limit: int = 10,
 ) -> list[Hotspot]:
     """Hotspots among the appeals received in the period (optionally in one unit's subtree), biggest first."""
@@ -135,7 +152,12 @@ def find_hotspots(
         )[: settings.ANALYTICS_HOTSPOT_MAX_APPEALS]
     )
     by_id = {r["id"]: r for r in rows}
-    groups = group_texts([(r["id"], f"{r['content']} {r['address']}") for r in rows], threshold=threshold)
+    window = timedelta(days=settings.ANALYTICS_HOTSPOT_WINDOW_DAYS if window_days is None else window_days)
+    groups = group_texts(
+        [(r["id"], f"{r['content']} {r['address']}", r["received_at"]) for r in rows],
+        threshold=threshold,
+        window=window,
+    )
     found: list[Hotspot] = []
     for members in groups:
         members_rows = [by_id[i] for i in members]

@@ -43,3 +43,11 @@ def test_it_ignores_appeals_outside_the_window(make, station):
     for i, text in enumerate(NOISE):
         make.appeal(unit=station, content=text, received_at=at("2026-09-2" + str(i)))
     assert find_hotspots(OCTOBER) == []
+
+
+def test_it_keeps_a_class_of_problem_within_the_window(make, station, settings):
+    settings.ANALYTICS_HOTSPOT_WINDOW_DAYS = 7
+    for day, text in zip(("2026-10-01", "2026-10-12", "2026-10-24"), NOISE, strict=True):
+        make.appeal(unit=station, content=text, received_at=at(day))
+    assert find_hotspots(OCTOBER) == []
+    assert len(find_hotspots(OCTOBER, window_days=30)) == 1
