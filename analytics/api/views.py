@@ -108,6 +108,10 @@ class RankingViewSet(VisibleViewSetMixin, viewsets.ReadOnlyModelViewSet):
     def get_serializer_class(self):
         return s.RankingSerializer if self.action == "list" else s.RankingDetailSerializer
 
+    def get_queryset(self):
+        qs = super().get_queryset()
+        return qs.prefetch_related(None) if self.action == "list" else qs
+
     @extend_schema(
         request=None,
         responses={200: s.RankingDetailSerializer, **_errors((400, 403, 404))},
