@@ -91,6 +91,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--bad-share", type=float, default=0.01, help="share of deliberately broken rows")
     parser.add_argument("--orm-sample", type=int, default=0, help="also time the row-by-row path on N rows")
     parser.add_argument("--seed", type=int, default=20261122)
+    parser.add_argument("--index-cost", action="store_true", help="also time the bare insert with and without indexes")
     return parser.parse_args()
 
 
@@ -211,6 +212,25 @@ def main() -> None:
         second = run("re-import, all duplicates", path, "copy")
         assert first.created + first.rejected == args.rows, "every row is either created or reported"
         assert second.created == 0 and second.duplicates == first.created
+
+        if args.index_cost:
+            # How much of the insert is intake_appeal's own indexes (4 of them trigram GIN): the
+            # same rows into a bare copy of the table and into one with every index, rolled back.
+            from django.db import transaction
+
+            for label, like in (
+                ("insert, no indexes", "INCLUDING DEFAULTS"),
+                ("insert, intake's indexes", "INCLUDING ALL"),
+            ):
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute(f"CREATE TEMP TABLE bench_copy (LIKE intake_appeal {like}) ON COMMIT DROP")
+                    started = time.perf_counter()
+                    cursor.execute(
+                        "INSERT INTO bench_copy SELECT * FROM intake_appeal WHERE external_id LIKE 'BENCH-%%'"
+                    )
+                    elapsed = time.perf_counter() - started
+                    transaction.set_rollback(True)
+                print(f"{label:<28}      {first.created:>7,} rows  {elapsed:6.2f} s")
 
         if args.orm_sample:
             sample = Path(tmp) / f"bench-sample-{args.orm_sample}.csv"
