@@ -4,7 +4,7 @@ from rest_framework import serializers
 from units.models import Unit
 
 from ..choices import Channel, Kind, Severity
-from ..models import Appeal, Attachment, Category, PhoneReveal
+from ..models import Appeal, AppealEvent, Attachment, Category, PhoneReveal
 
 
 class AppealSerializer(serializers.ModelSerializer):
@@ -141,3 +141,11 @@ class AttachmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Attachment
         fields = ["id", "type", "original_name", "size", "created_at"]
+
+
+class AppealEventSerializer(serializers.ModelSerializer):
+    actor_name = serializers.CharField(source="actor.display_name", read_only=True, default="")
+
+    class Meta:
+        model = AppealEvent
+        fields = ["id", "action", "actor", "actor_name", "from_status", "to_status", "note", "data", "created_at"]

@@ -42,7 +42,7 @@ class TriageRole(HasRole):
     def has_permission(self, request, view) -> bool:
         if not super().has_permission(request, view):
             return False
-        if view.action in ("list", "retrieve", "reveal_phone"):
+        if view.action in ("list", "retrieve", "reveal_phone", "timeline"):
             return True
         return request.user.has_role(*TRIAGE_ROLES)
 
@@ -201,6 +201,13 @@ class AppealViewSet(
         except DjangoValidationError as exc:
             return self._fail(exc)
         return self._ok(appeal)
+
+    @extend_schema(summary=_("处理记录(时间线)"), responses={200: s.AppealEventSerializer(many=True), 404: _404})
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def timeline(self, request, pk=None):
+        appeal = self.get_object()
+        events = appeal.events.select_related("actor").order_by("created_at", "id")
+        return Response(s.AppealEventSerializer(events, many=True).data)
 
     @extend_schema(
         summary=_("上传附件"),

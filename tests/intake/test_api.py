@@ -209,3 +209,12 @@ def test_it_takes_attachments_through_the_api(api, make_appeal, center, settings
         action(appeal, "attachments"), {"file": SimpleUploadedFile("a.gif", b"GIF89a")}, format="multipart"
     )
     assert bad.status_code == 400 and "不支持的文件类型" in bad.json()["detail"]
+
+
+def test_it_gives_the_timeline_to_those_who_see_the_appeal(api, make_appeal, center, handler, handler2, station):
+    appeal = make_appeal()
+    services.mark_dispatched(appeal, unit=station, actor=center)
+    rows = api.as_user(handler).get(action(appeal, "timeline")).json()
+    assert [r["action"] for r in rows] == ["received", "dispatched"]
+    assert rows[1]["actor_name"] == center.display_name and rows[1]["to_status"] == "dispatched"
+    assert api.as_user(handler2).get(action(appeal, "timeline")).status_code == 404
