@@ -489,6 +489,16 @@ class CallbackAttempt(models.Model):
         ordering = ["created_at", "id"]
 
 
+CALLBACK_ACTIONS = {
+    "created": _("生成回访任务"),
+    "call": _("登记通话"),
+    "rectify": _("派发整改工单"),
+    "close": _("结案"),
+    "reveal_phone": _("查看完整号码"),
+    "aspect": _("补充不满意方面"),
+}
+
+
 class CallbackEvent(models.Model):
     """One step of a callback's timeline: who, when, from which status to which, and why."""
 
@@ -506,3 +516,7 @@ class CallbackEvent(models.Model):
         verbose_name = _("回访记录")
         verbose_name_plural = _("回访记录")
         ordering = ["created_at", "id"]
+
+    @property
+    def action_label(self) -> str:
+        return str(CALLBACK_ACTIONS.get(self.action, self.action))
