@@ -55,6 +55,7 @@ class Action(models.TextChoices):
     CLOSE = "close", _("办结")
     REOPEN = "reopen", _("重新办理")
     URGE = "urge", _("催办")
+    RECOMPUTE = "recompute", _("时限重算")
     OVERDUE = "overdue", _("超期")
     LIST = "list", _("挂牌督办")
     UNLIST = "unlist", _("撤销挂牌")

@@ -167,6 +167,9 @@ class WorkOrder(models.Model):
     sign_deadline = models.DateTimeField(_("签收时限"), null=True, blank=True)
     due_at = models.DateTimeField(_("反馈时限"))
     deadline_provisional = models.BooleanField(_("时限待确认"), default=False)
+    # A working-day deadline is "the N-th working day after due_basis_at": kept to recount it.
+    due_basis_at = models.DateTimeField(null=True, blank=True)
+    due_basis_days = models.PositiveSmallIntegerField(null=True, blank=True)
     next_urge_at = models.DateTimeField(null=True, blank=True)
     urge_stage = models.PositiveSmallIntegerField(_("催办进度"), choices=UrgeStage.choices, default=UrgeStage.NONE)
     # Bumped whenever the deadline changes, so reminders of a new deadline are new reminders.

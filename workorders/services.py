@@ -234,6 +234,9 @@ class Deadlines:
     sign_deadline: datetime | None
     due_at: datetime
     provisional: bool
+    # What a working-day deadline was counted from, so it can be recounted once the calendar is known.
+    basis_at: datetime | None = None
+    basis_days: int | None = None
 
 
 def compute_deadlines(start: datetime, *, severity: str, working_days: int | None = None) -> Deadlines:
@@ -247,6 +250,7 @@ def compute_deadlines(start: datetime, *, severity: str, working_days: int | Non
     else:
         days = working_days or policy.feedback_within_working_days or 5
         due = deadlines.add_working_days(start, days, calendar_map(timezone.localdate(start)))
+        return Deadlines(sign, due.at, due.provisional, basis_at=start, basis_days=days)
     return Deadlines(sign, due.at, due.provisional)
 
 
@@ -370,6 +374,8 @@ def dispatch_appeal(
             sign_deadline=limits.sign_deadline,
             due_at=limits.due_at,
             deadline_provisional=limits.provisional,
+            due_basis_at=limits.basis_at,
+            due_basis_days=limits.basis_days,
             next_urge_at=deadlines.urge_times(now, limits.due_at)[0],
         )
         order.number = f"GD{timezone.localdate(now):%Y%m%d}{order.pk:05d}"
@@ -525,6 +531,7 @@ def return_for_rework(order: WorkOrder, *, actor: User, reason: str, working_day
         o.return_count += 1
         limits = compute_deadlines(now, severity=o.severity, working_days=working_days or o.working_days)
         o.due_at, o.deadline_provisional = limits.due_at, limits.provisional
+        o.due_basis_at, o.due_basis_days = limits.basis_at, limits.basis_days
         _restart_urging(o, start=now, now=now)
         return {"due_at": o.due_at.isoformat()}
 
@@ -723,6 +730,8 @@ def approve_extension(order: WorkOrder, *, actor: User, days: int | None = None,
         due = deadlines.add_working_days(o.due_at, granted, calendar_map(timezone.localdate(o.due_at)))
         old = o.due_at
         o.due_at, o.deadline_provisional = due.at, due.provisional
+        if o.due_basis_days is not None:
+            o.due_basis_days += granted  # the N-th working day after the N-th is the (N + granted)-th
         o.extension_state = ExtensionState.APPROVED
         _restart_urging(o, start=o.dispatched_at)
         return {"days": granted, "old_due_at": old.isoformat(), "due_at": o.due_at.isoformat()}
@@ -818,6 +827,7 @@ def reopen(order: WorkOrder, *, actor: User, reason: str, working_days: int | No
         o.closed_on_time = None
         limits = compute_deadlines(now, severity=o.severity, working_days=working_days or o.working_days)
         o.due_at, o.deadline_provisional = limits.due_at, limits.provisional
+        o.due_basis_at, o.due_basis_days = limits.basis_at, limits.basis_days
         o.extension_state = ExtensionState.NONE
         _restart_urging(o, start=now, now=now)
         return {"due_at": o.due_at.isoformat()}
@@ -1248,6 +1258,43 @@ def warn_missing_calendar(*, today: date | None = None) -> int | None:
     return year
 
 
+def recompute_provisional_deadlines() -> int:
+    """Recount provisional deadlines of open orders with the calendar as it is now (after an
+    administrator entered next year's holidays). Returns how many orders changed."""
+    changed = 0
+    candidates = WorkOrder.objects.filter(
+        status__in=OPEN_STATUSES, deadline_provisional=True, due_basis_days__isnull=False
+    ).values_list("pk", flat=True)
+    for pk in list(candidates):
+        with transaction.atomic():
+            order = WorkOrder.objects.select_for_update(of=("self",)).get(pk=pk)
+            if not order.deadline_provisional or order.due_basis_at is None:
+                continue
+            due = deadlines.add_working_days(
+                order.due_basis_at, order.due_basis_days, calendar_map(timezone.localdate(order.due_basis_at))
+            )
+            if due.at == order.due_at and due.provisional:
+                continue
+            old = order.due_at
+            order.due_at, order.deadline_provisional = due.at, due.provisional
+            if due.at != old:
+                _restart_urging(order, start=order.due_basis_at)
+            order.save()
+            _event(
+                order,
+                action=Action.RECOMPUTE,
+                actor=None,
+                note=_("节假日安排已录入，时限重新计算：%(old)s → %(new)s")
+                % {
+                    "old": timezone.localtime(old).strftime("%Y-%m-%d %H:%M"),
+                    "new": timezone.localtime(due.at).strftime("%Y-%m-%d %H:%M"),
+                },
+                data={"old_due_at": old.isoformat(), "due_at": due.at.isoformat(), "provisional": due.provisional},
+            )
+            changed += 1
+    return changed
+
+
 def set_calendar_day(*, actor: User, day: date, is_workday: bool, name: str = ""):
     """An administrator enters or corrects one day (a holiday or a make-up working day)."""
     from .choices import CalendarSource
@@ -1258,4 +1305,5 @@ def set_calendar_day(*, actor: User, day: date, is_workday: bool, name: str = ""
     obj, _created = CalendarDay.objects.update_or_create(
         date=day, defaults={"is_workday": is_workday, "name": name.strip()[:40], "source": CalendarSource.ADMIN}
     )
+    recompute_provisional_deadlines()
     return obj

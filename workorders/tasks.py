@@ -33,4 +33,5 @@ def check_calendar_task() -> int | None:
 
     this_year = timezone.localdate().year
     seed_known_years(first=this_year, last=this_year + 1)
+    services.recompute_provisional_deadlines()
     return services.warn_missing_calendar()

@@ -65,3 +65,29 @@ def test_it_lets_only_administrators_edit_days(client, center, administrator):
     assert CalendarDay.objects.get(date=date(2027, 1, 1)).name == "元旦"
     page = client.get("/workorders/calendar/?year=2026").content.decode()
     assert "国庆节" in page and "2027 年节假日安排尚未录入" in page
+
+
+def test_it_recounts_a_provisional_deadline_once_next_year_is_entered(make_appeal, station, center, administrator):
+    from workorders.choices import Action
+
+    with time_machine.travel(datetime(2026, 12, 29, 10, 0, tzinfo=SHANGHAI), tick=False):
+        order = services.dispatch_appeal(make_appeal(severity="blue"), unit=station, actor=center)
+    assert order.deadline_provisional and order.due_at.date() == date(2027, 1, 5)
+    # The administrator enters New Year 2027: 1–3 January off, Monday 4 January a holiday too.
+    with time_machine.travel(datetime(2026, 12, 30, 9, 0, tzinfo=SHANGHAI), tick=False):
+        services.set_calendar_day(actor=administrator, day=date(2027, 1, 1), is_workday=False, name="元旦")
+        services.set_calendar_day(actor=administrator, day=date(2027, 1, 4), is_workday=False, name="元旦")
+        for day in range(2, 32):
+            d = date(2027, 1, day)
+            if day != 4:
+                services.set_calendar_day(actor=administrator, day=d, is_workday=d.weekday() < 5)
+        for month in range(2, 13):
+            last = date(2027, month, 28)
+            services.set_calendar_day(actor=administrator, day=last, is_workday=last.weekday() < 5)
+        services.set_calendar_day(actor=administrator, day=date(2027, 12, 31), is_workday=True)
+    order.refresh_from_db()
+    # 30, 31 Dec, then 5, 6, 7 Jan (1 and 4 January are holidays now).
+    assert order.due_at == datetime(2027, 1, 7, 23, 59, 59, tzinfo=SHANGHAI)
+    assert order.deadline_provisional is False
+    assert order.events.filter(action=Action.RECOMPUTE).count() >= 1
+    assert services.recompute_provisional_deadlines() == 0  # again: nothing left to recount
