@@ -4,9 +4,12 @@ reports show a few rejected rows."""
 from __future__ import annotations
 
 import io
+import os
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import timezone
 
 from intake.choices import Channel
@@ -139,12 +142,20 @@ def _csv(rows, day: str, date: str) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
+def _base_url() -> str:
+    """Where ``make run`` serves the app (PUBLIC_BASE_URL when set)."""
+    return (settings.PUBLIC_BASE_URL or f"http://127.0.0.1:{os.environ.get('PORT', '8000')}").rstrip("/")
+
+
 def load(stdout=None) -> None:
     sources = {}
     for code, name, kind, channel, key in SOURCES:
-        source, _created = FeedSource.objects.update_or_create(
-            code=code, defaults={"name": name, "kind": kind, "channel": channel, "is_active": True}
-        )
+        defaults = {"name": name, "kind": kind, "channel": channel, "is_active": True}
+        if code in ("12345", "12389"):
+            # Results go to the stand-in platform inside the app itself (see DemoPlatformView).
+            defaults["result_url"] = f"{_base_url()}{reverse('feeds:demo-platform')}"
+            defaults["result_secret"] = f"demo-{code}-result-secret"
+        source, _created = FeedSource.objects.update_or_create(code=code, defaults=defaults)
         if key and source.key_hash != hash_key(key):
             source.set_key(key)
             source.save(update_fields=["key_hash", "key_prefix", "key_created_at"])

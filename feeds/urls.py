@@ -12,4 +12,5 @@ urlpatterns = [
     path("feeds/deliveries/", views.DeliveryListView.as_view(), name="deliveries"),
     path("feeds/deliveries/<int:pk>/", views.DeliveryDetailView.as_view(), name="delivery"),
     path("feeds/deliveries/<int:pk>/retry/", views.DeliveryRetryView.as_view(), name="delivery-retry"),
+    path("feeds/demo-platform/results/", views.DemoPlatformView.as_view(), name="demo-platform"),
 ]

@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import csv
+import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
+from django.views.decorators.csrf import csrf_exempt
 
 from units.choices import Role
 from units.visibility import RoleRequiredMixin
 
+from . import signing
 from .choices import FeedKind
 from .filters import ResultDeliveryFilter
 from .forms import AppealImportForm
 from .imports import APPEAL_FIELD_LABELS
+from .models import FeedSource
 from .selectors import batch_errors, delivery_counts, import_batches, result_deliveries
 from .services import current_progress, retry_delivery, start_import
 
@@ -152,6 +158,32 @@ class DeliveryDetailView(FeedStaffView):
     def get(self, request, pk: int):
         delivery = get_object_or_404(result_deliveries(request.user).prefetch_related("attempt_rows"), pk=pk)
         return render(request, "feeds/delivery_detail.html", {"delivery": delivery})
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class DemoPlatformView(View):
+    """A stand-in for the 12345/12389 platform in demos: checks the signature, answers 200.
+
+    Only when FEED_DEMO_PLATFORM is on (by default with DEBUG); a real deployment points
+    ``result_url`` at the real platform.
+    """
+
+    def post(self, request):
+        if not settings.FEED_DEMO_PLATFORM:
+            raise Http404
+        try:
+            code = json.loads(request.body).get("source", "")
+        except (ValueError, AttributeError):
+            return JsonResponse({"code": 400, "msg": "请求体不是 JSON"}, status=400)
+        source = FeedSource.objects.filter(code=code).first()
+        timestamp = request.headers.get(signing.TIMESTAMP_HEADER)
+        if source is None or not signing.verify(
+            source.result_secret, request.body, request.headers.get(signing.SIGNATURE_HEADER, ""), timestamp=timestamp
+        ):
+            return JsonResponse({"code": 401, "msg": "签名不正确"}, status=401)
+        return JsonResponse(
+            {"code": 0, "msg": "已接收", "delivery_id": request.headers.get(signing.DELIVERY_ID_HEADER)}
+        )
 
 
 class DeliveryRetryView(FeedStaffView):

@@ -315,6 +315,8 @@ RESULT_DELIVERY_BACKOFF_BASE = env.int("RESULT_DELIVERY_BACKOFF_BASE", default=3
 RESULT_DELIVERY_BACKOFF_MAX = env.int("RESULT_DELIVERY_BACKOFF_MAX", default=3600)
 # A delivery left in "sending" longer than this (a worker died mid-call) is sent again.
 RESULT_DELIVERY_SENDING_TIMEOUT = env.int("RESULT_DELIVERY_SENDING_TIMEOUT", default=120)
+# A stand-in 12345 platform inside the app (POST /feeds/demo-platform/results/) for demos.
+FEED_DEMO_PLATFORM = env.bool("FEED_DEMO_PLATFORM", default=DEBUG)
 
 # --- Work orders (dispatch, deadlines, urging, supervision) ---------------------------------
 WORKORDERS_URGE_SMS = env.bool("WORKORDERS_URGE_SMS", default=True)  # reminders also by SMS to the handler

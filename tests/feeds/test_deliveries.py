@@ -257,3 +257,20 @@ def test_it_shows_the_deliveries_on_the_appeal_page(client, center, delivered):
     html = response.content.decode()
     assert 'data-testid="appeal-deliveries"' in html
     assert "已送达" in html
+
+
+def test_it_offers_a_stand_in_platform_for_demos(client, sources, settings):
+    from feeds import signing
+    from feeds.models import FeedSource
+
+    FeedSource.objects.filter(code="12345").update(result_secret="demo-secret")
+    body = b'{"source": "12345", "result": "\xe5\x8a\x9e\xe7\xbb\x93"}'
+    settings.FEED_DEMO_PLATFORM = True
+    url = "/feeds/demo-platform/results/"
+    good = signing.signed_headers("demo-secret", body)
+    headers = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in good.items()}
+    assert client.post(url, body, content_type="application/json", **headers).status_code == 200
+    bad = {**headers, "HTTP_X_SIGNATURE": signing.sign("wrong", body, timestamp=good["X-Timestamp"])}
+    assert client.post(url, body, content_type="application/json", **bad).status_code == 401
+    settings.FEED_DEMO_PLATFORM = False
+    assert client.post(url, body, content_type="application/json", **headers).status_code == 404
