@@ -105,7 +105,7 @@ def group_texts(
         best, best_score = None, threshold
         for gi, _shared in candidates.most_common(50):
             group = groups[gi]
-            if window is not None and when is not None and group.started is not None and when - group.started > window:
+            if window and when and group.started and when - group.started > window:
                 continue
             score = _cosine(grams, norm, group.grams, group.norm)
             if score >= best_score:

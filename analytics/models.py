@@ -71,6 +71,11 @@ class Ranking(models.Model):
     def status_choice(self) -> RankingStatus:
         return RankingStatus(self.status)
 
+    @property
+    def month_is_over(self) -> bool:
+        """Only a finished month can be published."""
+        return self.month < timezone.localdate().replace(day=1)
+
 
 class RankingEntry(models.Model):
     """One unit's line in a ranking: its figures, score and place, stored (never recomputed once published)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
@@ -132,9 +133,20 @@ def daily_series(period: Period, *, within: Unit | None = None) -> list[dict]:
     ]
 
 
-def unit_rows(period: Period, units: list[Unit], *, within: Unit | None = None) -> list[tuple[Unit, UnitMetrics]]:
-    metrics = roll_up(leaf_counts(period, within=within), units)
+def unit_rows(
+    period: Period, units: list[Unit], *, within: Unit | None = None, leaves: dict | None = None
+) -> list[tuple[Unit, UnitMetrics]]:
+    metrics = roll_up(leaf_counts(period, within=within) if leaves is None else leaves, units)
     return [(u, metrics[u.pk]) for u in units]
+
+
+def figures(period: Period, scope: Scope) -> tuple[UnitMetrics, list[tuple[Unit, UnitMetrics]]]:
+    """The scope's totals and its rows, from one read of each source table."""
+    leaves = leaf_counts(period, within=scope.root)
+    totals = UnitMetrics(scope.root.pk if scope.root else None, Counter(), basic_weight())
+    for counter in leaves.values():
+        totals.counts.update(counter)
+    return totals, unit_rows(period, scope.rows, leaves=leaves)
 
 
 def metric_row_dict(unit: Unit, m: UnitMetrics) -> dict:
@@ -145,8 +157,7 @@ def dashboard(user, period: Period, *, unit_id: int | None = None) -> dict:
     """Everything the dashboard shows for this user, period and (optional) drill-down unit."""
     scope = dashboard_scope(user, unit_id)
     within = scope.root
-    totals = total_metrics(period, within=within)
-    rows = unit_rows(period, scope.rows, within=within)
+    totals, rows = figures(period, scope)
     return {
         "scope": scope,
         "totals": totals,

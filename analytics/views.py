@@ -121,7 +121,9 @@ class RankingDetailView(VisibleMixin, DetailView):
             metric_keys=METRIC_KEYS,
             metric_labels=METRIC_LABELS,
             can_compute=user.has_role(*services.COMPUTER_ROLES) and not self.object.is_published,
-            can_publish=user.has_role(*services.PUBLISHER_ROLES) and not self.object.is_published,
+            can_publish=user.has_role(*services.PUBLISHER_ROLES)
+            and not self.object.is_published
+            and self.object.month_is_over,
         )
         return ctx
 

@@ -20,10 +20,10 @@ from units.visibility import HasRole, VisibleViewSetMixin
 from .. import services
 from ..choices import PeriodKind
 from ..filters import BulletinFilter, RankingFilter
-from ..metrics import basic_weight, total_metrics
+from ..metrics import basic_weight
 from ..models import Bulletin, Ranking
 from ..periods import Period, to_date
-from ..selectors import dashboard_scope, metric_row_dict, unit_rows
+from ..selectors import dashboard_scope, figures, metric_row_dict
 from . import serializers as s
 
 ANALYTICS_ROLES = (Role.SUPERVISOR, Role.CENTER_STAFF, Role.ADMIN, Role.UNIT_LEADER)
@@ -84,8 +84,7 @@ class MetricsViewSet(viewsets.ViewSet):
             scope = dashboard_scope(request.user, q.get("unit"))
         except Http404 as exc:
             raise exceptions.NotFound() from exc
-        totals = total_metrics(period, within=scope.root)
-        rows = unit_rows(period, scope.rows, within=scope.root)
+        totals, rows = figures(period, scope)
         return Response(
             {
                 "period": {"first": period.first, "until": period.until},

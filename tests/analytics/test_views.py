@@ -148,3 +148,21 @@ def test_it_shows_units_only_in_the_menu_of_roles_that_may_open_them(client, han
     client.force_login(leader)
     assert reverse("analytics:dashboard") in client.get("/").content.decode()
     assert Unit.objects.exists()
+
+
+def test_it_draws_the_dashboard_in_a_fixed_number_of_queries(client, supervisor, make, station):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    c = _client(client, supervisor)
+    make.rating(unit=station, verdict="satisfied", rated_at=at("2026-10-10"))
+    params = {"period": "custom", "start": "2026-10-01", "end": "2026-10-31"}
+    with CaptureQueriesContext(connection) as few:
+        c.get(reverse("analytics:dashboard"), params)
+    for unit in Unit.objects.filter(tier="station"):
+        make.rating(unit=unit, verdict="basic", rated_at=at("2026-10-11"))
+        make.appeal(unit=unit, received_at=at("2026-10-11"))
+    with CaptureQueriesContext(connection) as many:
+        page = c.get(reverse("analytics:dashboard"), params)
+    assert page.context["totals"].ratings == 1 + Unit.objects.filter(tier="station").count()
+    assert len(many) == len(few) <= 25
