@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class FeedsConfig(AppConfig):
     name = "feeds"
     verbose_name = _("外部数据对接")
+
+    def ready(self) -> None:
+        from . import schema  # noqa: F401 - registers the OpenAPI description of the feed key

@@ -57,6 +57,7 @@ class ResultDeliverySerializer(serializers.ModelSerializer):
 
 class ImportBatchSerializer(serializers.ModelSerializer):
     source = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    kind = serializers.CharField(read_only=True, help_text="appeals / service_records")
     status_display = serializers.CharField(source="get_status_display", read_only=True)
 
     class Meta:

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -46,6 +47,7 @@ class AppealPushView(APIView):
     authentication_classes = [FeedKeyAuthentication]
     permission_classes = [FeedSourcePermission]
     throttle_classes = [FeedSourceThrottle]
+    parser_classes = [JSONParser]
     feed_kind = FeedKind.APPEALS
 
     @extend_schema(
@@ -60,7 +62,6 @@ class AppealPushView(APIView):
             404: ErrorSerializer,
             429: ErrorSerializer,
         },
-        auth=[],
         tags=["feeds"],
     )
     def post(self, request, source: str):
