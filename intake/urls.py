@@ -8,6 +8,7 @@ urlpatterns = [
     path("appeals/", views.DeskView.as_view(), name="desk"),
     path("appeals/hotline/", views.HotlineView.as_view(), name="hotline"),
     path("appeals/caller-history/", views.CallerHistoryView.as_view(), name="caller_history"),
+    path("appeals/severity-preview/", views.SeverityPreviewView.as_view(), name="severity_preview"),
     path("appeals/phone-reveals/", views.PhoneRevealListView.as_view(), name="phone_reveals"),
     path("appeals/attachments/<int:pk>/", views.AttachmentDownloadView.as_view(), name="attachment"),
     path("appeals/<int:pk>/", views.AppealDetailView.as_view(), name="appeal"),

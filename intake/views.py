@@ -23,7 +23,7 @@ from units.visibility import RoleRequiredMixin, VisibleMixin
 from . import ratelimit, selectors, services
 from .captcha import check as check_captcha
 from .captcha import new_challenge
-from .choices import AppealStatus, Channel
+from .choices import AppealStatus, Channel, Severity
 from .filters import AppealFilter
 from .forms import (
     AttachmentForm,
@@ -344,6 +344,24 @@ class CallerHistoryView(RoleRequiredMixin, View):
         caller = hash_of(raw) if len(digits) >= 7 else None
         items = selectors.caller_history(caller, user=request.user, limit=10) if caller else []
         return render(request, "intake/_caller_history.html", {"items": items, "looked_up": bool(caller)})
+
+
+class SeverityPreviewView(RoleRequiredMixin, View):
+    """htmx fragment: the severity the system will propose for what has been typed so far."""
+
+    allowed_roles = TRIAGE_ROLES
+
+    def post(self, request):
+        from .models import Category
+
+        category = None
+        if request.POST.get("category", "").isdigit():
+            category = Category.objects.filter(pk=int(request.POST["category"])).first()
+        text = f"{request.POST.get('title', '')}\n{request.POST.get('content', '')}"
+        proposal = services.propose_severity(content=text, category=category)
+        return render(
+            request, "intake/_severity_preview.html", {"proposal": proposal, "severity": Severity(proposal.severity)}
+        )
 
 
 # --- Phone reveal log ------------------------------------------------------------------------

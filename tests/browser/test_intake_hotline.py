@@ -27,6 +27,8 @@ def test_it_enters_a_hotline_call_and_finds_it_in_the_queue(page, login, live_se
     page.select_option("#id_category", label="治安管理 / 噪音扰民")
     page.fill("#id_address", "江北区北湖路88号")
     page.fill("#id_content", "北湖路夜市烧烤还是每天闹到凌晨两点,油烟很大,再不管我就不想活了")
+    # The severity the system will propose shows up while typing.
+    page.locator("[data-testid=severity-preview]", has_text="红色").wait_for()
     page.keyboard.press("Control+Enter")
     page.locator(".msg-success").wait_for()
     assert "已登记诉求" in page.locator(".messages").inner_text()

@@ -49,3 +49,13 @@ def test_it_lists_the_callers_history_by_post_without_the_number_in_a_url(client
     assert "13800001313" not in fragment
     assert "输入来电号码" in client.post(reverse("intake:caller_history"), {"citizen_phone": "138"}).content.decode()
     assert client.get(reverse("intake:caller_history")).status_code == 405
+
+
+def test_it_previews_the_proposed_severity_while_typing(client, center, categories, risk_words):
+    client.force_login(center)
+    url = reverse("intake:severity_preview")
+    calm = client.post(url, {"content": "咨询身份证补办", "category": categories["LAW-UNFAIR"].pk}).content.decode()
+    assert "橙色" in calm and "风险词" not in calm
+    risky = client.post(url, {"content": "再不处理我就报复", "category": ""}).content.decode()
+    assert "红色" in risky and "风险词:报复" in risky
+    assert client.post(url, {"content": "x", "category": "999999"}).status_code == 200
