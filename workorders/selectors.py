@@ -167,7 +167,9 @@ def appeal_panel(request, appeal) -> dict:
     ctx = {"appeal": appeal, "orders": orders, "can_dispatch": can_dispatch}
     if ctx["can_dispatch"]:
         # A unit chosen at triage wins over the rules' proposal.
-        proposed = getattr(appeal, "proposed_unit", None) or propose_unit(appeal)
+        chosen = getattr(appeal, "proposed_unit", None)
+        proposed = chosen or propose_unit(appeal)
         ctx["proposed"] = proposed
+        ctx["proposed_at_triage"] = chosen is not None
         ctx["form"] = DispatchForm(initial={"unit": proposed.pk if proposed else None})
     return ctx
