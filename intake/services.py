@@ -23,7 +23,16 @@ from django.utils.translation import gettext_lazy as _lazy
 from units.models import Unit, User
 
 from .choices import AppealStatus, Channel, Kind, Severity
-from .models import Appeal, AppealEvent, Attachment, Category, IdempotencyRecord, PhoneReveal, RiskWord
+from .models import (
+    Appeal,
+    AppealEvent,
+    Attachment,
+    Category,
+    IdempotencyRecord,
+    PhoneReveal,
+    RiskWord,
+    new_tracking_code,
+)
 from .phones import national, normalize_phone, phone_hash
 from .similarity import cosine
 
@@ -322,37 +331,59 @@ def create_appeal(
         similarity=round(repeat.score, 3) if repeat else None,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
-    try:
-        with transaction.atomic():
-            appeal.save(force_insert=True)
-            record_event(
-                appeal,
-                action=Action.RECEIVED,
-                actor=actor,
-                to_status=appeal.status,
-                data={"channel": channel, "external_id": external_id or "", "proposed_severity": proposal.severity},
-            )
-            if repeat:
-                record_event(
-                    appeal,
-                    action=Action.REPEAT,
-                    actor=None,
-                    note=_("与 %(code)s 相似度 %(score).0f%%")
-                    % {"code": repeat.earlier.tracking_code, "score": repeat.score * 100},
-                    data={"repeat_of": repeat.earlier.pk, "score": round(repeat.score, 3)},
-                )
-            if proposal.is_alert:
-                record_event(
-                    appeal, action=Action.RISK, note="、".join(proposal.risk_words), data={"words": proposal.risk_words}
-                )
-                transaction.on_commit(lambda: alert_center(appeal.pk))
-    except IntegrityError:
-        if external_id:
-            existing = Appeal.objects.filter(channel=channel, external_id=external_id).first()
-            if existing:
-                return existing, False
-        raise
-    return appeal, True
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                appeal.save(force_insert=True)
+                _record_receipt(appeal, actor=actor, proposal=proposal, repeat=repeat)
+            return appeal, True
+        except IntegrityError:
+            if external_id:
+                existing = Appeal.objects.filter(channel=channel, external_id=external_id).first()
+                if existing:
+                    return existing, False
+            if attempt < 2 and _tracking_code_taken(appeal.tracking_code):
+                # One chance in ~10^11: draw another code rather than lose what the citizen sent.
+                appeal.pk = None
+                appeal.tracking_code = new_tracking_code()
+                continue
+            raise
+    raise AssertionError("unreachable")
+
+
+def _record_receipt(
+    appeal: Appeal, *, actor: User | None, proposal: SeverityProposal, repeat: RepeatMatch | None
+) -> None:
+    """The "received" event, and the repeat and risk events when there are any."""
+    record_event(
+        appeal,
+        action=Action.RECEIVED,
+        actor=actor,
+        to_status=appeal.status,
+        data={
+            "channel": appeal.channel,
+            "external_id": appeal.external_id or "",
+            "proposed_severity": proposal.severity,
+        },
+    )
+    if repeat:
+        record_event(
+            appeal,
+            action=Action.REPEAT,
+            note=_("与 %(code)s 相似度 %(score).0f%%")
+            % {"code": repeat.earlier.tracking_code, "score": repeat.score * 100},
+            data={"repeat_of": repeat.earlier.pk, "score": round(repeat.score, 3)},
+        )
+    if proposal.is_alert:
+        record_event(
+            appeal, action=Action.RISK, note="、".join(proposal.risk_words), data={"words": proposal.risk_words}
+        )
+        pk = appeal.pk
+        transaction.on_commit(lambda: alert_center(pk))
+
+
+def _tracking_code_taken(code: str) -> bool:
+    return Appeal.objects.filter(tracking_code=code).exists()
 
 
 def alert_center(appeal_pk: int) -> int:

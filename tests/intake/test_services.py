@@ -218,3 +218,13 @@ def test_it_writes_what_triage_changed_into_the_timeline(make_appeal, center, ca
     )
     note = appeal.events.get(action="triaged").note
     assert "分级:蓝色 → 红色" in note and "分类:(无) → 治安管理 / 噪音扰民" in note and "夜间多次来电" in note
+
+
+def test_it_draws_another_tracking_code_when_one_is_taken(make_appeal, monkeypatch):
+    taken = make_appeal()
+    # The model's default hands out a code already in use; the service draws a fresh one.
+    monkeypatch.setattr(Appeal._meta.get_field("tracking_code"), "_get_default", lambda: taken.tracking_code)
+    monkeypatch.setattr(services, "new_tracking_code", lambda: "ZZZZ2345")
+    appeal = make_appeal(content="另一件诉求")
+    assert appeal.tracking_code == "ZZZZ2345"
+    assert Appeal.objects.get(pk=appeal.pk).events.filter(action="received").count() == 1
