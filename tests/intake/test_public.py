@@ -152,3 +152,32 @@ def test_it_refuses_a_letter_whose_hidden_field_was_filled_by_a_robot(client, ci
     refused = client.post("/mailbox/mayor/", letter(token, answer, website="http://spam.example"))
     assert refused.status_code == 400 and "提交未通过校验" in refused.content.decode()
     assert not Appeal.objects.exists()
+
+
+def test_it_refuses_an_expired_captcha(client, city, settings):
+    import time_machine
+    from django.utils import timezone
+
+    settings.INTAKE_CAPTCHA_MAX_AGE = 600
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        token, answer = open_form(client)
+    with time_machine.travel(start + timezone.timedelta(seconds=601), tick=False):
+        late = client.post("/mailbox/mayor/", letter(token, answer))
+    assert late.status_code == 400 and "验证码不正确或已过期" in late.content.decode()
+    with time_machine.travel(start + timezone.timedelta(seconds=10), tick=False):
+        token, answer = open_form(client)
+        assert client.post("/mailbox/mayor/", letter(token, answer)).status_code == 302
+
+
+def test_it_keeps_a_generous_ceiling_per_ip(client, city, settings):
+    from django.test import Client
+
+    settings.INTAKE_MAILBOX_PER_IP_PER_HOUR = 2
+    for i in range(2):
+        browser = Client()
+        token, answer = open_form(browser)
+        assert browser.post("/mailbox/mayor/", letter(token, answer, citizen_phone=f"1380000300{i}")).status_code == 302
+    browser = Client()
+    token, answer = open_form(browser)
+    assert browser.post("/mailbox/mayor/", letter(token, answer, citizen_phone="13800003009")).status_code == 429
