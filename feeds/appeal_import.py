@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from zoneinfo import ZoneInfo
 
+import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -259,6 +260,16 @@ STAGE_COLUMNS = (
 )
 
 
+def _fast_mobile(raw: str) -> str | None:
+    """``normalize_phone`` for the common case, eleven plain digits of a valid mainland mobile,
+    without the text parsing (half its cost); anything else goes the full way."""
+    if len(raw) == 11 and raw[0] == "1" and raw.isdigit():
+        number = phonenumbers.PhoneNumber(country_code=86, national_number=int(raw))
+        if phonenumbers.is_valid_number(number):
+            return "+86" + raw
+    return None
+
+
 def _fast_mask(e164: str) -> str:
     """``mask`` without re-parsing the number for the common case, a mainland mobile."""
     if len(e164) == 14 and e164.startswith("+861"):
@@ -279,7 +290,7 @@ class _PhoneCache:
         hit = self._cache.get(raw)
         if hit is None:
             try:
-                e164 = normalize_phone(raw)
+                e164 = _fast_mobile(raw) or normalize_phone(raw)
             except ValidationError as exc:
                 hit = (masked_raw_phone(raw), "", "", exc.messages[0])
             else:

@@ -440,3 +440,21 @@ def test_it_reads_dates_the_same_way_in_sql_and_in_python(sources, city):
     expected_ok = {f"D-{i}": parse_received_at(t) for i, t in enumerate(DATE_VARIANTS) if parse_received_at(t)}
     assert stored == expected_ok
     assert len(stored) == 10 and len(rejected) == 9
+
+
+@pytest.mark.parametrize(
+    "raw", ["13800001234", "19212345678", "14000000000", "10000000000", "12345678901", "1380000123", "02412345678"]
+)
+def test_it_normalises_phones_on_the_copy_path_exactly_as_intake_does(raw):
+    from django.core.exceptions import ValidationError
+
+    from feeds.appeal_import import _PhoneCache
+    from intake.phones import mask, normalize_phone, phone_hash
+
+    masked, _enc, hashed, error = _PhoneCache()(raw)
+    try:
+        e164 = normalize_phone(raw)
+    except ValidationError as exc:
+        assert (hashed, error) == ("", exc.messages[0])
+    else:
+        assert (masked, hashed, error) == (mask(e164), phone_hash(e164), "")
