@@ -200,3 +200,12 @@ def test_it_serves_free_text_search_and_similar_appeals_from_trigram_indexes(mak
     for index in ("appeal_content_upper_trgm", "appeal_title_upper_trgm", "appeal_address_upper_trgm"):
         assert index in plan
     assert "appeal_content_trgm" in similar.explain()
+
+
+def test_it_answers_bad_filters_with_an_empty_list_and_a_message(client, center, make_appeal):
+    make_appeal()
+    client.force_login(center)
+    response = client.get(reverse("intake:desk"), {"severity": "purple", "received_after": "yesterday", "cursor": "x"})
+    assert response.status_code == 200
+    assert codes(response) == []
+    assert 'class="alert"' in response.content.decode()
