@@ -155,6 +155,11 @@ class Bulletin(models.Model):
         related_name="+",
     )
 
+    # The PDF is printed after the bulletin is kept (a task, re-driven by the hourly job).
+    pdf = models.FileField(_("PDF"), upload_to="analytics/bulletins/", blank=True, default="")
+    pdf_attempts = models.PositiveSmallIntegerField(default=0)
+    pdf_error = models.CharField(max_length=300, blank=True, default="")
+
     objects = BulletinQuerySet.as_manager()
 
     class Meta:

@@ -206,3 +206,18 @@ def bulletin_content(period: Period) -> dict:
         "lowest_stations": [metric_row_dict(u, m) for u, m in station_rows[:5]],
         "hotspots": [h.as_dict() for h in find_hotspots(period, limit=10)],
     }
+
+
+def bulletin_charts(bulletin) -> dict:
+    """The chart data of a kept bulletin (what ``static/js/analytics.js`` draws)."""
+    c = bulletin.content
+    return {
+        "channels": c.get("channels", []),
+        "severities": c.get("severities", []),
+        "daily": c.get("daily", []),
+        "units": [
+            {"name": u["name"], "satisfaction": (u.get("satisfaction") or {}).get("rate"), "appeals": u["appeals"]}
+            for u in c.get("units", [])
+        ],
+        "labels": {k: str(v) for k, v in METRIC_LABELS.items()},
+    }

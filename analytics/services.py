@@ -257,7 +257,70 @@ def generate_bulletin(*, kind: str, on: dt.date, actor=None) -> tuple[Bulletin, 
     except IntegrityError:
         # Generated at the same moment by another worker: that one is the bulletin.
         return Bulletin.objects.get(kind=kind, period_start=period.first), False
+    request_bulletin_pdf(bulletin)
     return bulletin, True
+
+
+def request_bulletin_pdf(bulletin: Bulletin) -> bool:
+    """Queue the printing of the bulletin's PDF (after commit). False when PDFs are off or gave up."""
+    from .pdf import browser_path
+    from .tasks import render_bulletin_pdf_task
+
+    if bulletin.pdf or bulletin.pdf_attempts >= settings.ANALYTICS_PDF_MAX_ATTEMPTS or browser_path() is None:
+        return False
+    render_bulletin_pdf_task.delay_on_commit(bulletin.pk)
+    return True
+
+
+def render_bulletin_pdf(bulletin: Bulletin) -> bool:
+    """Print the kept bulletin to PDF once and store it with the bulletin.
+
+    Steps: claim an attempt with a conditional UPDATE (no PDF yet, attempts under the cap) so a
+    duplicate task does nothing when the cap is reached; print outside any transaction (a
+    subprocess of a few seconds); store the file only if the bulletin still has none (a racing
+    worker's file is removed), or record the error for the next attempt.
+    """
+    import subprocess
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django.db.models import F
+    from django.template.loader import render_to_string
+
+    from .pdf import PdfUnavailable, browser_path, html_to_pdf, static_file_url
+    from .selectors import bulletin_charts
+
+    if browser_path() is None:
+        return False
+    claimed = Bulletin.objects.filter(
+        pk=bulletin.pk, pdf="", pdf_attempts__lt=settings.ANALYTICS_PDF_MAX_ATTEMPTS
+    ).update(pdf_attempts=F("pdf_attempts") + 1)
+    if not claimed:
+        return False
+    bulletin.refresh_from_db()
+    html = render_to_string(
+        "analytics/bulletin_pdf.html",
+        {
+            "bulletin": bulletin,
+            "metric_keys": list(METRIC_LABELS),
+            "metric_labels": METRIC_LABELS,
+            "charts": bulletin_charts(bulletin),
+            "echarts_url": static_file_url("vendor/echarts/echarts.min.js"),
+            "charts_js_url": static_file_url("js/analytics.js"),
+        },
+    )
+    try:
+        data = html_to_pdf(html)
+    except (PdfUnavailable, RuntimeError, subprocess.TimeoutExpired, OSError) as exc:
+        Bulletin.objects.filter(pk=bulletin.pk).update(pdf_error=str(exc)[:300])
+        return False
+    name = default_storage.save(
+        f"analytics/bulletins/{bulletin.kind}-{bulletin.period_start:%Y%m%d}.pdf", ContentFile(data)
+    )
+    if not Bulletin.objects.filter(pk=bulletin.pk, pdf="").update(pdf=name, pdf_error=""):
+        default_storage.delete(name)
+        return False
+    return True
 
 
 def generate_due_bulletins(*, today: dt.date | None = None) -> list[Bulletin]:
@@ -275,6 +338,11 @@ def generate_due_bulletins(*, today: dt.date | None = None) -> list[Bulletin]:
         bulletin, created = generate_bulletin(kind=kind, on=on)
         if created:
             made.append(bulletin)
+    # Re-drive PDFs whose task was lost (the row, not the broker message, is the truth).
+    for bulletin in Bulletin.objects.filter(pdf="", pdf_attempts__lt=settings.ANALYTICS_PDF_MAX_ATTEMPTS).order_by(
+        "-period_start"
+    )[:10]:
+        request_bulletin_pdf(bulletin)
     last_month = previous_month(today).first
     for tier in RANKED_TIERS:
         if not Ranking.objects.filter(month=last_month, tier=tier, computed_at__isnull=False).exists():

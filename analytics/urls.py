@@ -15,4 +15,5 @@ urlpatterns = [
     path("analytics/bulletins/<int:pk>/", views.BulletinDetailView.as_view(), name="bulletin"),
     path("analytics/bulletins/<int:pk>/print/", views.BulletinPrintView.as_view(), name="bulletin_print"),
     path("analytics/bulletins/<int:pk>/excel/", views.BulletinExcelView.as_view(), name="bulletin_excel"),
+    path("analytics/bulletins/<int:pk>/pdf/", views.BulletinPdfView.as_view(), name="bulletin_pdf"),
 ]

@@ -9,7 +9,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -223,24 +223,11 @@ class BulletinDetailView(VisibleMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        c = self.object.content
         ctx.update(
             metric_keys=METRIC_KEYS,
             metric_labels=METRIC_LABELS,
-            charts={
-                "channels": c.get("channels", []),
-                "severities": c.get("severities", []),
-                "daily": c.get("daily", []),
-                "units": [
-                    {
-                        "name": u["name"],
-                        "satisfaction": (u.get("satisfaction") or {}).get("rate"),
-                        "appeals": u["appeals"],
-                    }
-                    for u in c.get("units", [])
-                ],
-                "labels": {k: str(v) for k, v in METRIC_LABELS.items()},
-            },
+            charts=selectors.bulletin_charts(self.object),
+            pdf_ready=bool(self.object.pdf),
         )
         return ctx
 
@@ -264,3 +251,21 @@ class BulletinExcelView(VisibleMixin, DetailView):
         filename = f"bulletin-{bulletin.kind}-{bulletin.period_start:%Y%m%d}.xlsx"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
+
+
+class BulletinPdfView(VisibleMixin, DetailView):
+    """The printed PDF when it is ready; otherwise it is queued and the print view offered."""
+
+    allowed_roles = ANALYTICS_ROLES
+    model = Bulletin
+
+    def get(self, request, *args, **kwargs):
+        bulletin = self.get_object()
+        if bulletin.pdf:
+            filename = f"bulletin-{bulletin.kind}-{bulletin.period_start:%Y%m%d}.pdf"
+            return FileResponse(bulletin.pdf.open("rb"), as_attachment=True, filename=filename)
+        if services.request_bulletin_pdf(bulletin):
+            messages.info(request, _("PDF 正在生成，请稍后再下载；也可以先使用打印版另存为 PDF。"))
+            return redirect("analytics:bulletin", pk=bulletin.pk)
+        messages.warning(request, _("本系统未配置 PDF 打印，请使用打印版另存为 PDF。"))
+        return redirect("analytics:bulletin_print", pk=bulletin.pk)

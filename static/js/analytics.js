@@ -8,11 +8,14 @@
   var CHANNEL_LABELS = {};
   (data.channels || []).forEach(function (c) { CHANNEL_LABELS[c.code] = c.label; });
   var charts = [];
+  // A page printed to PDF draws its charts at once, as vectors.
+  var still = document.documentElement.hasAttribute("data-still");
 
   function make(id, option) {
     var el = document.getElementById(id);
     if (!el) return;
-    var chart = echarts.init(el, null, { renderer: "canvas" });
+    if (still) option.animation = false;
+    var chart = echarts.init(el, null, { renderer: still ? "svg" : "canvas" });
     chart.setOption(option);
     el.setAttribute("data-rendered", "1");
     charts.push(chart);
@@ -23,7 +26,7 @@
   var used = (data.channels || []).filter(function (c) { return c.n > 0; });
   make("chart-daily", {
     tooltip: { trigger: "axis" },
-    legend: { type: "scroll", top: 0 },
+    legend: { type: still ? "plain" : "scroll", top: 0 },
     grid: { left: 40, right: 16, top: 36, bottom: 28 },
     xAxis: { type: "category", data: days },
     yAxis: { type: "value", minInterval: 1 },
