@@ -15,6 +15,15 @@ def desk_panel(request) -> dict:
     return {"counts": recent_counts(request.user), "desk_url": reverse("intake:desk")}
 
 
+def reveals_panel(request) -> dict:
+    from .models import PhoneReveal
+
+    return {
+        "reveals": list(PhoneReveal.objects.select_related("user", "appeal").order_by("-created_at", "-id")[:8]),
+        "url": reverse("intake:phone_reveals"),
+    }
+
+
 NAV_ITEMS = [
     NavItem(_("分诊台"), "intake:desk", roles=frozenset({Role.CENTER_STAFF, Role.ADMIN, Role.SUPERVISOR}), order=10),
     NavItem(_("热线登记"), "intake:hotline", roles=CENTER, order=11),
@@ -28,4 +37,5 @@ HOME_PANELS = [
         order=10,
         context=desk_panel,
     ),
+    HomePanel("intake/_panel_reveals.html", roles=frozenset({Role.ADMIN}), order=60, context=reveals_panel),
 ]

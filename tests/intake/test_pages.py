@@ -71,3 +71,15 @@ def test_it_sends_anonymous_users_to_the_login_page(client, make_appeal):
         assert response.status_code == 302 and response.url.startswith("/login/"), name
     assert client.post(reverse("intake:caller_history"), {"citizen_phone": appeal.citizen_phone}).status_code == 302
     assert not appeal.phone_reveals.exists()
+
+
+def test_it_shows_recent_reveals_on_the_admin_home_page(client, administrator, center, make_appeal):
+    from intake import services
+
+    appeal = make_appeal()
+    services.reveal_phone(appeal, actor=center)
+    client.force_login(administrator)
+    body = client.get("/").content.decode()
+    assert 'data-testid="panel-reveals"' in body and appeal.tracking_code in body
+    client.force_login(center)
+    assert 'data-testid="panel-reveals"' not in client.get("/").content.decode()
