@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 
 import xlsxwriter
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .choices import METRIC_LABELS
 from .models import Bulletin
@@ -27,15 +29,16 @@ def bulletin_xlsx(bulletin: Bulletin) -> bytes:
     pct = wb.add_format({"num_format": "0.0%"})
     wrap = wb.add_format({"text_wrap": True, "valign": "top"})
 
-    ws = wb.add_worksheet("概况")
+    ws = wb.add_worksheet(_("概况"))
     ws.set_column(0, 0, 24)
     ws.set_column(1, 3, 14)
     ws.write_string(0, 0, bulletin.title, title)
-    ws.write_string(1, 0, f"统计周期：{c.get('period', {}).get('label', '')}")
-    ws.write_string(2, 0, f"生成时间：{bulletin.generated_at:%Y-%m-%d %H:%M}")
+    ws.write_string(1, 0, _("统计周期：%(period)s") % {"period": c.get("period", {}).get("label", "")})
+    generated = timezone.localtime(bulletin.generated_at)
+    ws.write_string(2, 0, _("生成时间：%(time)s") % {"time": f"{generated:%Y-%m-%d %H:%M}"})
     ws.merge_range(3, 0, 3, 5, bulletin.summary, wrap)
     ws.set_row(3, 120)
-    ws.write_row(5, 0, ["指标", "分子", "分母", "比率"], bold)
+    ws.write_row(5, 0, [_("指标"), _("分子"), _("分母"), _("比率")], bold)
     totals = c.get("totals", {})
     for i, key in enumerate(METRIC_KEYS, start=6):
         fig = totals.get(key) or {}
@@ -43,19 +46,21 @@ def bulletin_xlsx(bulletin: Bulletin) -> bytes:
         ws.write_number(i, 1, fig.get("num") or 0)
         ws.write_number(i, 2, fig.get("den") or 0)
         if fig.get("rate") is None:
-            ws.write_string(i, 3, "—")
+            ws.write_string(i, 3, _("—"))
         else:
             ws.write_number(i, 3, fig["rate"], pct)
     row = 6 + len(METRIC_KEYS)
-    ws.write_string(row, 0, "升级投诉（件）")
+    ws.write_string(row, 0, _("升级投诉（件）"))
     ws.write_number(row, 1, totals.get("escalations") or 0)
-    ws.write_string(row + 1, 0, "受理诉求（件）")
+    ws.write_string(row + 1, 0, _("受理诉求（件）"))
     ws.write_number(row + 1, 1, totals.get("appeals") or 0)
 
-    ws = wb.add_worksheet("单位")
+    ws = wb.add_worksheet(_("单位"))
     ws.set_column(0, 0, 20)
     ws.set_column(1, len(METRIC_KEYS) + 3, 12)
-    ws.write_row(0, 0, ["单位", "诉求", "评价", *[str(METRIC_LABELS[k]) for k in METRIC_KEYS], "升级投诉"], bold)
+    ws.write_row(
+        0, 0, [_("单位"), _("诉求"), _("评价"), *[str(METRIC_LABELS[k]) for k in METRIC_KEYS], _("升级投诉")], bold
+    )
     for r, unit in enumerate(c.get("units", []), start=1):
         ws.write_string(r, 0, unit["name"])
         ws.write_number(r, 1, unit.get("appeals") or 0)
@@ -63,13 +68,14 @@ def bulletin_xlsx(bulletin: Bulletin) -> bytes:
         for j, key in enumerate(METRIC_KEYS, start=3):
             rate = _rate(unit, key)
             if rate is None:
-                ws.write_string(r, j, "—")
+                ws.write_string(r, j, _("—"))
             else:
                 ws.write_number(r, j, rate, pct)
         ws.write_number(r, 3 + len(METRIC_KEYS), unit.get("escalations") or 0)
 
-    ws = wb.add_worksheet("每日")
-    ws.write_row(0, 0, ["日期", "诉求", "评价", "满意率"], bold)
+    daily_sheet = _("每日")
+    ws = wb.add_worksheet(daily_sheet)
+    ws.write_row(0, 0, [_("日期"), _("诉求"), _("评价"), _("满意率")], bold)
     daily = c.get("daily", [])
     for r, d in enumerate(daily, start=1):
         ws.write_string(r, 0, d["date"])
@@ -82,26 +88,30 @@ def bulletin_xlsx(bulletin: Bulletin) -> bytes:
     if daily:
         chart = wb.add_chart({"type": "column"})
         chart.add_series(
-            {"name": "诉求", "categories": ["每日", 1, 0, len(daily), 0], "values": ["每日", 1, 1, len(daily), 1]}
+            {
+                "name": _("诉求"),
+                "categories": [daily_sheet, 1, 0, len(daily), 0],
+                "values": [daily_sheet, 1, 1, len(daily), 1],
+            }
         )
-        chart.set_title({"name": "每日诉求量"})
+        chart.set_title({"name": _("每日诉求量")})
         chart.set_legend({"none": True})
         ws.insert_chart(1, 5, chart)
 
-    ws = wb.add_worksheet("渠道")
-    ws.write_row(0, 0, ["渠道", "诉求"], bold)
+    ws = wb.add_worksheet(_("渠道"))
+    ws.write_row(0, 0, [_("渠道"), _("诉求")], bold)
     for r, ch in enumerate(c.get("channels", []), start=1):
         ws.write_string(r, 0, ch["label"])
         ws.write_number(r, 1, ch["n"])
-    ws.write_row(0, 3, ["分级", "诉求"], bold)
+    ws.write_row(0, 3, [_("分级"), _("诉求")], bold)
     for r, sev in enumerate(c.get("severities", []), start=1):
         ws.write_string(r, 3, sev["label"])
         ws.write_number(r, 4, sev["n"])
 
-    ws = wb.add_worksheet("一类事")
+    ws = wb.add_worksheet(_("一类事"))
     ws.set_column(0, 0, 40)
     ws.set_column(3, 4, 24)
-    ws.write_row(0, 0, ["问题", "诉求数", "反映人数", "分类", "地点", "首次", "最近"], bold)
+    ws.write_row(0, 0, [_("问题"), _("诉求数"), _("反映人数"), _("分类"), _("地点"), _("首次"), _("最近")], bold)
     for r, h in enumerate(c.get("hotspots", []), start=1):
         ws.write_string(r, 0, h["label"])
         ws.write_number(r, 1, h["appeals"])

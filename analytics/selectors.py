@@ -10,6 +10,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from units.models import Unit
 from units.visibility import unit_scope
@@ -79,7 +80,7 @@ def category_counts(period: Period, *, within: Unit | None = None, limit: int = 
     if within is not None:
         qs = qs.filter(unit__path__startswith=within.path)
     rows = qs.values("category__name").annotate(n=Count("id")).order_by("-n", "category__name")[:limit]
-    return [{"label": r["category__name"] or "未分类", "n": r["n"]} for r in rows]
+    return [{"label": r["category__name"] or gettext("未分类"), "n": r["n"]} for r in rows]
 
 
 def daily_series(period: Period, *, within: Unit | None = None) -> list[dict]:

@@ -194,34 +194,62 @@ def _pct(rate: float | None) -> str:
 
 
 def summarise(kind: str, period: Period, content: dict) -> tuple[str, str]:
-    """Title and the Chinese text summary of a bulletin, written from its figures."""
+    """Title and text summary of a bulletin, written from its figures in the active language
+    (Chinese, the source language, when the periodic job writes it)."""
     t = content["totals"]
     label = BulletinKind(kind).label
     if kind == BulletinKind.DAILY:
-        title = f"{period.first:%Y年%m月%d日}民意{label}"
+        title = _("%(date)s民意%(kind)s") % {"date": f"{period.first:%Y年%m月%d日}", "kind": label}
     elif kind == BulletinKind.WEEKLY:
-        title = f"{period.first:%Y年%m月%d日}—{period.last:%m月%d日}民意{label}"
+        title = _("%(first)s—%(last)s民意%(kind)s") % {
+            "first": f"{period.first:%Y年%m月%d日}",
+            "last": f"{period.last:%m月%d日}",
+            "kind": label,
+        }
     else:
-        title = f"{period.first:%Y年%m月}民意{label}"
+        title = _("%(month)s民意%(kind)s") % {"month": f"{period.first:%Y年%m月}", "kind": label}
     channels = sorted((c for c in content["channels"] if c["n"]), key=lambda c: -c["n"])[:3]
-    channel_text = "、".join(f"{c['label']}{c['n']}件" for c in channels) or "无"
+    channel_text = _("、").join(_("%(channel)s%(n)s件") % {"channel": c["label"], "n": c["n"]} for c in channels) or _(
+        "无"
+    )
     parts = [
-        f"{period.label()}，全市共受理群众诉求{t['appeals']}件，主要来自{channel_text}。",
-        f"群众评价{t['ratings']}条，满意率{_pct(t['satisfaction']['rate'])}；"
-        f"到期工单{t['counts']['due']}件，办结率{_pct(t['completion']['rate'])}，"
-        f"按期办结率{_pct(t['on_time']['rate'])}。",
-        f"不满意事项{t['counts']['dissatisfied']}件，化解率{_pct(t['resolution']['rate'])}；"
-        f"重复投诉率{_pct(t['repeat']['rate'])}；升级投诉{t['escalations']}件；"
-        f"回访短信回复率{_pct(t['reply']['rate'])}。",
+        _("%(period)s，全市共受理群众诉求%(appeals)s件，主要来自%(channels)s。")
+        % {"period": period.label(), "appeals": t["appeals"], "channels": channel_text},
+        _(
+            "群众评价%(ratings)s条，满意率%(satisfaction)s；到期工单%(due)s件，办结率%(completion)s，按期办结率%(on_time)s。"
+        )
+        % {
+            "ratings": t["ratings"],
+            "satisfaction": _pct(t["satisfaction"]["rate"]),
+            "due": t["counts"]["due"],
+            "completion": _pct(t["completion"]["rate"]),
+            "on_time": _pct(t["on_time"]["rate"]),
+        },
+        _(
+            "不满意事项%(dissatisfied)s件，化解率%(resolution)s；重复投诉率%(repeat)s；"
+            "升级投诉%(escalations)s件；回访短信回复率%(reply)s。"
+        )
+        % {
+            "dissatisfied": t["counts"]["dissatisfied"],
+            "resolution": _pct(t["resolution"]["rate"]),
+            "repeat": _pct(t["repeat"]["rate"]),
+            "escalations": t["escalations"],
+            "reply": _pct(t["reply"]["rate"]),
+        },
     ]
     hotspots = content.get("hotspots") or []
     if hotspots:
-        tops = "；".join(f"“{h['label'][:20]}”（{h['citizens']}人反映）" for h in hotspots[:3])
-        parts.append(f"发现一类事{len(hotspots)}起，主要有：{tops}，请相关单位关注。")
+        tops = _("；").join(
+            _("“%(label)s”（%(citizens)s人反映）") % {"label": h["label"][:20], "citizens": h["citizens"]}
+            for h in hotspots[:3]
+        )
+        parts.append(_("发现一类事%(n)s起，主要有：%(tops)s，请相关单位关注。") % {"n": len(hotspots), "tops": tops})
     low = content.get("lowest_stations") or []
     if low:
-        names = "、".join(f"{u['name']}（{_pct(u['satisfaction']['rate'])}）" for u in low[:3])
-        parts.append(f"满意率较低的基层单位：{names}。")
+        names = _("、").join(
+            _("%(name)s（%(rate)s）") % {"name": u["name"], "rate": _pct(u["satisfaction"]["rate"])} for u in low[:3]
+        )
+        parts.append(_("满意率较低的基层单位：%(names)s。") % {"names": names})
     return title, "".join(parts)
 
 
