@@ -493,20 +493,26 @@ def track(request: HttpRequest) -> HttpResponse:
                 Appeal.objects.filter(
                     tracking_code=form.cleaned_data["code"], citizen_phone_hash=phone_hash(form.cleaned_data["phone"])
                 )
-                .only("tracking_code", "status", "received_at", "closed_at", "public_reply", "channel")
+                .only("tracking_code", "status", "received_at", "closed_at", "public_reply", "channel", "merged_into")
                 .first()
             )
             if appeal is None:
                 not_found = True
             else:
+                # A letter merged into an earlier appeal about the same matter follows that one's progress.
+                handled = appeal
+                if appeal.status == AppealStatus.MERGED and appeal.merged_into_id:
+                    handled = Appeal.objects.filter(pk=appeal.merged_into_id).first() or appeal
+                closed = handled.status == AppealStatus.CLOSED
                 result = {
                     "code": appeal.tracking_code,
                     "channel": appeal.get_channel_display(),
                     "received_at": appeal.received_at,
-                    "status": PUBLIC_STATUS[appeal.status],
-                    "closed": appeal.status == AppealStatus.CLOSED,
-                    "closed_at": appeal.closed_at,
-                    "reply": appeal.public_reply if appeal.status == AppealStatus.CLOSED else "",
+                    "status": PUBLIC_STATUS[handled.status],
+                    "merged": handled is not appeal,
+                    "closed": closed,
+                    "closed_at": handled.closed_at,
+                    "reply": handled.public_reply if closed else "",
                 }
     elif request.method == "POST":
         status = 400

@@ -181,3 +181,17 @@ def test_it_keeps_a_generous_ceiling_per_ip(client, city, settings):
     browser = Client()
     token, answer = open_form(browser)
     assert browser.post("/mailbox/mayor/", letter(token, answer, citizen_phone="13800003009")).status_code == 429
+
+
+def test_it_tracks_a_merged_letter_by_its_original(client, city, center, make_appeal):
+    from intake.services import merge_appeal
+
+    token, answer = open_form(client)
+    client.post("/mailbox/mayor/", letter(token, answer))
+    appeal = Appeal.objects.get()
+    original = make_appeal(content="同一路口违停问题的较早反映")
+    merge_appeal(appeal, into=original, actor=center)
+    close_appeal(original, actor=center, reply="该路口已增设禁停标志并安排巡查。")
+    page = client.post("/track/", {"code": appeal.tracking_code, "phone": "13800002468"}).content.decode()
+    assert "已办结" in page and "增设禁停标志" in page and "合并办理" in page
+    assert original.tracking_code not in page
