@@ -177,3 +177,20 @@ def test_it_refuses_every_move_without_login_and_hides_it_from_other_stations(ap
     assert api.as_user(handler2).post(url(order, action), {}, format="json").status_code == 404
     order.refresh_from_db()
     assert order.status == "dispatched" and order.events.count() == 1
+
+
+def test_it_reads_an_order_with_a_fixed_number_of_queries(api, order, handler, center):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from workorders import services
+
+    client = api.as_user(center)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url(order))
+    services.sign_for(order, actor=handler)
+    services.start(order, actor=handler)
+    services.request_extension(order, actor=handler, days=1, reason="等待材料")
+    with CaptureQueriesContext(connection) as many:
+        assert len(client.get(url(order)).json()["events"]) == 4
+    assert len(many) == len(few)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
@@ -14,7 +15,7 @@ from units.visibility import VisibleViewSetMixin
 
 from .. import services
 from ..filters import WorkOrderFilter
-from ..models import WorkOrder
+from ..models import WorkOrder, WorkOrderEvent
 from . import serializers as s
 
 ERRORS = {
@@ -43,6 +44,14 @@ def run_move(call):
         raise exceptions.PermissionDenied(str(exc) or None) from exc
 
 
+def _with_detail(qs):
+    return qs.prefetch_related(
+        "assisting_units",
+        Prefetch("events", queryset=WorkOrderEvent.objects.select_related("actor")),
+        "consultations__departments",
+    )
+
+
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
@@ -69,8 +78,14 @@ class WorkOrderViewSet(VisibleViewSetMixin, viewsets.ReadOnlyModelViewSet):
             ser.is_valid(raise_exception=True)
             data = ser.validated_data
         run_move(lambda: call(order, request.user, data))
-        order.refresh_from_db()
-        return Response(s.WorkOrderDetailSerializer(order, context={"request": request}).data)
+        # Read back with the detail prefetches (not through visibility: a hand-back may have moved
+        # the order out of the actor's units, and he is owed the result of his own move).
+        fresh = _with_detail(WorkOrder.objects.select_related("unit", "appeal")).get(pk=order.pk)
+        return Response(s.WorkOrderDetailSerializer(fresh, context={"request": request}).data)
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        return _with_detail(qs) if self.action == "retrieve" else qs
 
     @_schema(None, "签收")
     @action(detail=True, methods=["post"])
