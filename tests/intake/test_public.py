@@ -99,7 +99,8 @@ def test_it_limits_letters_per_device(client, city, settings):
     assert client.post("/mailbox/mayor/", letter(token, answer, citizen_phone="13800002470")).status_code == 429
 
 
-def test_it_checks_attachments_type_and_size(client, city, settings):
+def test_it_checks_attachments_type_and_size(client, city, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
     token, answer = open_form(client)
     exe = SimpleUploadedFile("virus.exe", b"MZ" + b"\x00" * 10)
     refused = client.post("/mailbox/mayor/", letter(token, answer, attachment=exe))
