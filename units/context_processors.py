@@ -11,10 +11,13 @@ def navigation(request) -> dict:
     items = []
     for item in nav_items_for(user):
         url = item.url()
-        if url is None:
-            continue
-        active = path == url if url == "/" else path.startswith(url)
-        items.append({"label": item.label, "url": url, "active": active, "icon": item.icon})
+        if url is not None:
+            items.append({"label": item.label, "url": url, "active": False, "icon": item.icon})
+    # The entry whose URL is the longest prefix of the page is the active one ("/workorders/review/"
+    # lights "待审核", not also "工单" at "/workorders/").
+    matches = [i for i in items if (path == i["url"] if i["url"] == "/" else path.startswith(i["url"]))]
+    if matches:
+        max(matches, key=lambda i: len(i["url"]))["active"] = True
     from .models import Notification
 
     unread = Notification.objects.filter(user=user, read_at__isnull=True).count()

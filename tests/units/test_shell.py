@@ -117,3 +117,12 @@ def test_it_stays_in_chinese_for_an_english_browser_until_english_is_chosen(clie
     html = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     assert 'lang="zh-hans"' in html
     assert "用户名" in html
+
+
+def test_it_lights_one_menu_entry_the_longest_match(rf, center):
+    from units.context_processors import navigation
+
+    request = rf.get("/units/notifications/")
+    request.user = center
+    active = [i["url"] for i in navigation(request)["nav_items"] if i["active"]]
+    assert active == ["/units/notifications/"]
