@@ -139,8 +139,10 @@ def find_hotspots(
     )
     if within is not None:
         qs = qs.filter(unit__path__startswith=within.path)
+    # The most recent appeals when the period holds more than the cap (what is happening now
+    # matters most), then in time order for the grouping.
     rows = list(
-        qs.order_by("received_at", "id").values(
+        qs.order_by("-received_at", "-id").values(
             "id",
             "content",
             "address",
@@ -151,6 +153,7 @@ def find_hotspots(
             "unit__name",
         )[: settings.ANALYTICS_HOTSPOT_MAX_APPEALS]
     )
+    rows.reverse()
     by_id = {r["id"]: r for r in rows}
     window = timedelta(days=settings.ANALYTICS_HOTSPOT_WINDOW_DAYS if window_days is None else window_days)
     groups = group_texts(

@@ -51,3 +51,12 @@ def test_it_keeps_a_class_of_problem_within_the_window(make, station, settings):
         make.appeal(unit=station, content=text, received_at=at(day))
     assert find_hotspots(OCTOBER) == []
     assert len(find_hotspots(OCTOBER, window_days=30)) == 1
+
+
+def test_it_examines_the_most_recent_appeals_when_there_are_too_many(make, station, settings):
+    settings.ANALYTICS_HOTSPOT_MAX_APPEALS = 3
+    for i in range(4):
+        make.appeal(unit=station, content=f"第{i}件无关的事情{i * 7919}", received_at=at("2026-10-02", f"1{i}:00"))
+    for i, text in enumerate(NOISE):
+        make.appeal(unit=station, content=text, received_at=at("2026-10-20", f"2{i}:00"))
+    assert [h.citizens for h in find_hotspots(OCTOBER)] == [3]
