@@ -149,3 +149,7 @@ class AppealEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = AppealEvent
         fields = ["id", "action", "actor", "actor_name", "from_status", "to_status", "note", "data", "created_at"]
+
+
+class CallerLookupSerializer(serializers.Serializer):
+    phone = serializers.CharField(max_length=40, help_text=_("来电号码(放在请求体中,不放在网址里)"))

@@ -13,9 +13,10 @@ from rest_framework.response import Response
 from units.choices import Role
 from units.visibility import HasRole, VisibleViewSetMixin
 
-from .. import services
+from .. import selectors, services
 from ..filters import AppealFilter
 from ..models import Appeal, PhoneReveal
+from ..phones import normalize_phone, phone_hash
 from ..services import TransitionError
 from . import serializers as s
 
@@ -201,6 +202,22 @@ class AppealViewSet(
         except DjangoValidationError as exc:
             return self._fail(exc)
         return self._ok(appeal)
+
+    @extend_schema(
+        summary=_("来电人历史诉求(按号码查询)"),
+        request=s.CallerLookupSerializer,
+        responses={200: s.AppealSerializer(many=True), 400: _400},
+    )
+    @action(detail=False, methods=["post"], url_path="caller-history", pagination_class=None, filterset_class=None)
+    def caller_history(self, request):
+        payload = s.CallerLookupSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            caller = phone_hash(normalize_phone(payload.validated_data["phone"]))
+        except DjangoValidationError as exc:
+            return Response({"phone": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
+        rows = selectors.caller_history(caller, user=request.user, limit=50)
+        return Response(s.AppealSerializer(rows, many=True, context=self.get_serializer_context()).data)
 
     @extend_schema(summary=_("处理记录(时间线)"), responses={200: s.AppealEventSerializer(many=True), 404: _404})
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)

@@ -218,3 +218,13 @@ def test_it_gives_the_timeline_to_those_who_see_the_appeal(api, make_appeal, cen
     assert [r["action"] for r in rows] == ["received", "dispatched"]
     assert rows[1]["actor_name"] == center.display_name and rows[1]["to_status"] == "dispatched"
     assert api.as_user(handler2).get(action(appeal, "timeline")).status_code == 404
+
+
+def test_it_finds_a_callers_appeals_by_a_number_in_the_body(api, make_appeal, center, handler):
+    mine = make_appeal(citizen_phone="13800004455")
+    make_appeal(citizen_phone="13800004456")
+    url = "/api/v1/appeals/caller-history/"
+    rows = api.as_user(center).post(url, {"phone": "138-0000-4455"}, format="json").json()
+    assert [r["id"] for r in rows] == [mine.pk] and rows[0]["citizen_phone_masked"] == "138****4455"
+    assert api.post(url, {"phone": "12"}, format="json").status_code == 400
+    assert api.as_user(handler).post(url, {"phone": "13800004455"}, format="json").status_code == 403
