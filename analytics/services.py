@@ -175,7 +175,35 @@ def publish_ranking(ranking: Ranking, *, actor) -> Ranking:
             from_status=RankingStatus.DRAFT,
             to_status=RankingStatus.PUBLISHED,
         )
+        _tell_listed_units(locked)
     return locked
+
+
+def _tell_listed_units(ranking: Ranking) -> None:
+    """Tell the leaders of each unit on the red or black list (once per ranking and unit)."""
+    from django.urls import reverse
+
+    from units.models import Notification
+    from units.services import leaders_of, notify
+
+    url = reverse("analytics:ranking", args=[ranking.pk])
+    for entry in ranking.entries.exclude(flag=ListFlag.NONE).select_related("unit"):
+        if entry.flag == ListFlag.BLACK:
+            text = _(
+                "%(ranking)s红黑榜已发布：%(unit)s列入黑榜（第%(rank)s名，综合得分%(score)s），请分析原因、落实整改。"
+            )
+            level = Notification.Level.WARNING
+        else:
+            text = _("%(ranking)s红黑榜已发布：%(unit)s列入红榜（第%(rank)s名，综合得分%(score)s）。")
+            level = Notification.Level.INFO
+        notify(
+            users=leaders_of(entry.unit),
+            text=text
+            % {"ranking": ranking, "unit": entry.unit.name, "rank": entry.rank, "score": f"{entry.score:.2f}"},
+            url=url,
+            level=level,
+            dedupe_key=f"analytics-ranking:{ranking.pk}:{entry.unit_id}",
+        )
 
 
 def bulletin_period(kind: str, on: dt.date) -> Period:

@@ -141,3 +141,18 @@ def test_it_lets_only_supervisors_and_admins_publish(center, handler, leader, ad
             services.compute_ranking(month=dt.date(2026, 10, 1), tier="station", actor=handler)
         services.publish_ranking(ranking, actor=administrator)
     assert Ranking.objects.get().status == "published"
+
+
+def test_it_tells_the_leaders_of_listed_units_once(make, station, other_station, supervisor, leader, settings):
+    from units.models import Notification
+
+    settings.ANALYTICS_RANKING_MIN_SAMPLE = 2
+    _ratings(make, station, 1, 3)  # the leader's station: worst
+    _ratings(make, other_station, 4, 0)
+    with time_machine.travel(NOVEMBER_15, tick=False):
+        ranking = services.compute_ranking(month=dt.date(2026, 10, 1), tier="station", actor=supervisor)
+        services.publish_ranking(ranking, actor=supervisor)
+        services.publish_ranking(ranking, actor=supervisor)
+    (note,) = Notification.objects.filter(user=leader)
+    assert "滨江派出所列入黑榜" in note.text and note.level == "warning"
+    assert note.url == f"/analytics/rankings/{ranking.pk}/"
