@@ -297,6 +297,8 @@ def create_appeal(
         except ValidationError as exc:
             raise ValidationError({"citizen_phone": exc.messages}) from exc
     external_id = (external_id or "").strip() or None
+    if external_id and len(external_id) > 64:
+        raise ValidationError({"external_id": _("来源编号不能超过64个字符。")})
 
     if external_id:
         existing = Appeal.objects.filter(channel=channel, external_id=external_id).first()

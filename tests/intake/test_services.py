@@ -67,6 +67,9 @@ def test_it_accepts_landlines_and_refuses_bad_numbers_in_chinese(city):
     assert "请填写诉求内容" in str(exc.value)
     with pytest.raises(ValidationError):
         services.create_appeal(channel="fax", content="未知渠道")
+    with pytest.raises(ValidationError) as exc:
+        services.create_appeal(channel="12345", external_id="X" * 65, content="编号过长")
+    assert "来源编号" in str(exc.value)
 
 
 def test_it_proposes_red_and_alerts_once_on_risk_words(
