@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import json
 import logging
 import re
 import time
@@ -191,6 +190,8 @@ def import_appeal_rows(
     all_rows = itertools.chain(head, rows)
     if method is None:
         method = "copy" if settings.IS_POSTGRES and len(head) > threshold else "orm"
+    elif method == "copy" and not settings.IS_POSTGRES:
+        method = "orm"  # COPY and the staging SQL are PostgreSQL's; SQLite always goes row by row
     if method == "copy":
         return _import_by_copy(batch, all_rows, progress=progress, estimated_rows=max(estimated_rows, len(head)))
     return _import_row_by_row(batch, all_rows, progress=progress, estimated_rows=max(estimated_rows, len(head)))
@@ -392,7 +393,7 @@ def _import_by_copy(
         _alert_later(risky)
     logger.info("import batch %s by COPY: %s rows, phases %s", batch.pk, total, phases)
     outcome = ImportOutcome(total_rows=total, created=created, duplicates=good - created, method="copy", phases=phases)
-    outcome.errors = []  # written set-wise straight into feeds_importrowerror
+    # outcome.errors stays empty: the rejected rows were written set-wise into feeds_importrowerror.
     return outcome
 
 
@@ -736,7 +737,3 @@ def _alert_later(appeal_ids: list[int]) -> None:
             alert(pk)
 
     transaction.on_commit(run)
-
-
-def dumps_raw(raw: dict) -> str:
-    return json.dumps(raw, ensure_ascii=False)

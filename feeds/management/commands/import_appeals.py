@@ -56,5 +56,5 @@ class Command(BaseCommand):
         hidden = errors.count() - max_errors
         if hidden > 0:
             self.stdout.write(f"……另有 {hidden} 条错误未显示，见导入报告页面。")
-        if batch.status == "failed":
-            raise CommandError("导入失败。")
+        if batch.status != "done":
+            raise CommandError("导入未完成：" + (batch.error or batch.get_status_display()))
