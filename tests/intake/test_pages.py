@@ -83,3 +83,15 @@ def test_it_shows_recent_reveals_on_the_admin_home_page(client, administrator, c
     assert 'data-testid="panel-reveals"' in body and appeal.tracking_code in body
     client.force_login(center)
     assert 'data-testid="panel-reveals"' not in client.get("/").content.decode()
+
+
+def test_it_gives_supervisors_a_read_only_desk(client, supervisor, make_appeal):
+    appeal = make_appeal()
+    client.force_login(supervisor)
+    desk = client.get(reverse("intake:desk")).content.decode()
+    assert appeal.tracking_code in desk and reverse("intake:hotline") not in desk
+    page = client.get(reverse("intake:appeal", args=[appeal.pk])).content.decode()
+    assert 'data-testid="triage"' not in page and 'data-testid="reveal-phone"' in page
+    assert (
+        client.post(reverse("intake:triage", args=[appeal.pk]), {"kind": "help", "severity": "red"}).status_code == 403
+    )
