@@ -395,9 +395,8 @@ def generate_due_bulletins(*, today: dt.date | None = None) -> list[Bulletin]:
         if created:
             made.append(bulletin)
     # Re-drive PDFs whose task was lost (the row, not the broker message, is the truth).
-    for bulletin in Bulletin.objects.filter(pdf="", pdf_attempts__lt=settings.ANALYTICS_PDF_MAX_ATTEMPTS).order_by(
-        "-period_start"
-    )[:10]:
+    waiting = Bulletin.objects.filter(pdf="", pdf_attempts__lt=settings.ANALYTICS_PDF_MAX_ATTEMPTS)
+    for bulletin in waiting.exclude(pk__in=[b.pk for b in made]).order_by("-period_start")[:10]:
         request_bulletin_pdf(bulletin)
     last_month = previous_month(today).first
     for tier in RANKED_TIERS:

@@ -73,3 +73,20 @@ def test_it_exports_excel_without_turning_citizens_text_into_formulas(make, stat
     assert hot.data_type == "s" and hot.value.startswith("=HYPERLINK")
     assert book["一类事"]["C2"].value == 3
     assert len(list(book["每日"].iter_rows(min_row=2))) == 31
+
+
+def test_it_generates_from_the_command(make, station):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    out = io.StringIO()
+    with time_machine.travel(at("2026-11-02", "00:10"), tick=False):
+        call_command("generate_bulletins", "--kind", "monthly", "--date", "2026-10-09", stdout=out)
+        call_command("generate_bulletins", "--kind", "monthly", "--date", "2026-10-09", stdout=out)
+        call_command("generate_bulletins", stdout=out)
+        with pytest.raises(CommandError):
+            call_command("generate_bulletins", "--kind", "daily", "--date", "2026/10/09")
+    lines = out.getvalue().splitlines()
+    assert lines[:2] == ["生成：2026年10月民意月通报", "已存在：2026年10月民意月通报"]
+    assert len(lines) == 4  # then yesterday's daily summary and last week's analysis
+    assert Bulletin.objects.count() == 3

@@ -72,3 +72,14 @@ def test_it_gives_up_after_the_attempt_cap(bulletin, settings, tmp_path):
     assert results == [False, False, False]
     assert bulletin.pdf_attempts == 2 and "exit 3" in bulletin.pdf_error and not bulletin.pdf
     assert services.request_bulletin_pdf(bulletin) is False
+
+
+def test_it_requeues_a_lost_pdf_task_from_the_hourly_job(bulletin, settings, django_capture_on_commit_callbacks):
+    settings.ANALYTICS_PDF_BROWSER = "/bin/true"  # a browser is configured; nothing is printed here
+    with time_machine.travel(at("2026-11-02"), tick=False), django_capture_on_commit_callbacks() as queued:
+        services.generate_due_bulletins()
+    # The kept monthly bulletin without its PDF (re-driven), the daily and weekly ones just made.
+    assert len(queued) == 3
+    bulletin.pdf_attempts = settings.ANALYTICS_PDF_MAX_ATTEMPTS
+    bulletin.save()
+    assert services.request_bulletin_pdf(bulletin) is False
