@@ -196,3 +196,13 @@ def test_it_throttles_per_source(sources, city, settings):
         FeedSourceThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
     assert codes == [201, 201, 429]
     assert other == 201
+
+
+def test_it_lets_the_service_records_endpoint_reuse_the_feed_key_classes(sources, city):
+    url = "/api/v1/feeds/service-records/"
+    client = APIClient()
+    assert client.post(url, [], format="json").status_code == 401
+    assert client.post(url, [], format="json", HTTP_AUTHORIZATION=f"Bearer {KEYS['12345']}").status_code == 403
+    assert client.post(url, [], format="json", HTTP_AUTHORIZATION="Bearer test-records-key").status_code == 200
+    # …and the records key is no good for appeals.
+    assert push("12345", payload(), key="test-records-key").status_code == 403
