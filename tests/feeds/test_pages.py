@@ -130,3 +130,29 @@ def test_it_loads_the_demo_twice_without_duplicating(db):
     assert (FeedSource.objects.count(), ImportBatch.objects.count(), Appeal.objects.count()) == counts
     assert FeedSource.objects.get(code="12345").key_prefix == "demo-123"
     assert all(b.status == "done" and b.rejected > 0 for b in ImportBatch.objects.all())
+
+
+def test_it_lists_batches_and_deliveries_with_a_fixed_number_of_queries(client, center, sources):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from feeds.models import DeliveryAttempt, ResultDelivery
+    from intake.services import create_appeal
+
+    def add(n: int, start: int) -> None:
+        for i in range(start, start + n):
+            ImportBatch.objects.create(kind="appeals", source=sources["12345"], filename=f"{i}.csv", uploaded_by=center)
+            appeal, _ = create_appeal(channel="12345", external_id=f"Q-{i}", content="内容")
+            delivery = ResultDelivery.objects.create(appeal=appeal, source=sources["12345"], payload={"result": "x"})
+            DeliveryAttempt.objects.create(delivery=delivery, number=1, http_status=500)
+
+    client.force_login(center)
+    counts = []
+    for start in (0, 3):
+        add(3, start)
+        with CaptureQueriesContext(connection) as imports:
+            assert client.get("/feeds/imports/").status_code == 200
+        with CaptureQueriesContext(connection) as deliveries:
+            assert client.get("/feeds/deliveries/").status_code == 200
+        counts.append((len(imports), len(deliveries)))
+    assert counts[0] == counts[1]
