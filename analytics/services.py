@@ -25,8 +25,16 @@ PUBLISHER_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 COMPUTER_ROLES = (Role.SUPERVISOR, Role.ADMIN, Role.CENTER_STAFF)
 
 
-class RankingFrozen(Exception):
-    """A published month is frozen: it is never recomputed (the API answers 409)."""
+class RankingRefused(Exception):
+    """A ranking move the ranking's state does not allow (the API answers 409)."""
+
+
+class RankingFrozen(RankingRefused):
+    """A published month is frozen: it is never recomputed."""
+
+
+class MonthNotOver(RankingRefused):
+    """Only a finished month can be published."""
 
 
 def ranking_weights() -> dict[str, float]:
@@ -163,7 +171,7 @@ def publish_ranking(ranking: Ranking, *, actor) -> Ranking:
         if locked.is_published:
             return locked
         if locked.month >= month_of(timezone.localdate()).first:
-            raise ValidationError(_("本月尚未结束，不能发布本月红黑榜。"))
+            raise MonthNotOver(_("本月尚未结束，不能发布本月红黑榜。"))
         locked.status = RankingStatus.PUBLISHED
         locked.published_at = timezone.now()
         locked.published_by = actor

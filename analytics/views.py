@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -24,6 +24,7 @@ from . import exports, selectors, services
 from .choices import METRIC_LABELS, BulletinKind
 from .forms import ComputeRankingForm, GenerateBulletinForm, PeriodForm
 from .models import Bulletin, Ranking
+from .pdf import browser_path
 from .periods import previous_month
 
 ANALYTICS_ROLES = (Role.SUPERVISOR, Role.CENTER_STAFF, Role.ADMIN, Role.UNIT_LEADER)
@@ -139,7 +140,7 @@ class ComputeRankingView(RoleRequiredMixin, View):
         month, tier = form.cleaned_data["month"], form.cleaned_data["tier"]
         try:
             ranking = services.compute_ranking(month=month, tier=tier, actor=request.user)
-        except services.RankingFrozen as exc:
+        except services.RankingRefused as exc:
             messages.error(request, str(exc))
         except ValidationError as exc:
             messages.error(request, _errors(exc))
@@ -155,10 +156,8 @@ class PublishRankingView(RoleRequiredMixin, View):
         ranking = get_object_or_404(Ranking.objects.visible_to(request.user), pk=pk)
         try:
             ranking = services.publish_ranking(ranking, actor=request.user)
-        except ValidationError as exc:
-            messages.error(request, _errors(exc))
-        except PermissionDenied:
-            raise
+        except services.RankingRefused as exc:
+            messages.error(request, str(exc))
         else:
             messages.success(request, _("%(r)s 已发布，数据已冻结。") % {"r": ranking})
         return redirect(f"{reverse('analytics:rankings')}?month={ranking.month:%Y-%m}")
@@ -267,5 +266,8 @@ class BulletinPdfView(VisibleMixin, DetailView):
         if services.request_bulletin_pdf(bulletin):
             messages.info(request, _("PDF 正在生成，请稍后再下载；也可以先使用打印版另存为 PDF。"))
             return redirect("analytics:bulletin", pk=bulletin.pk)
-        messages.warning(request, _("本系统未配置 PDF 打印，请使用打印版另存为 PDF。"))
+        if browser_path() is None:
+            messages.warning(request, _("本系统未配置 PDF 打印，请使用打印版另存为 PDF。"))
+        else:
+            messages.warning(request, _("PDF 生成失败，请使用打印版另存为 PDF。"))
         return redirect("analytics:bulletin_print", pk=bulletin.pk)

@@ -34,7 +34,7 @@ def _errors(codes: tuple[int, ...]) -> dict:
         400: "输入有误",
         403: "无权执行该操作",
         404: "不存在或不可见",
-        409: "已发布的月份数据冻结，不允许该操作",
+        409: "当前状态不允许该操作（已发布的月份数据冻结；未结束的月份不能发布）",
     }
     return {c: OpenApiResponse(s.ErrorSerializer, description=text[c]) for c in codes}
 
@@ -45,10 +45,11 @@ class Conflict(exceptions.APIException):
 
 
 def _run(call):
-    """Domain refusals: RankingFrozen → 409, ValidationError → 400, PermissionDenied → 403."""
+    """Domain refusals: RankingRefused (frozen, month not over) → 409, ValidationError → 400,
+    PermissionDenied → 403."""
     try:
         return call()
-    except services.RankingFrozen as exc:
+    except services.RankingRefused as exc:
         raise Conflict(str(exc)) from exc
     except DjangoValidationError as exc:
         raise exceptions.ValidationError({"detail": exc.messages}) from exc
@@ -113,7 +114,7 @@ class RankingViewSet(VisibleViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         request=None,
-        responses={200: s.RankingDetailSerializer, **_errors((400, 403, 404))},
+        responses={200: s.RankingDetailSerializer, **_errors((403, 404, 409))},
         summary="发布红黑榜（冻结）",
     )
     @action(detail=True, methods=["post"])

@@ -71,11 +71,11 @@ def test_it_publishes_and_freezes_through_the_api(api, supervisor, center, leade
     assert Ranking.objects.get().status == "published"
 
 
-def test_it_refuses_publishing_the_current_month_with_400(api, supervisor):
+def test_it_refuses_publishing_the_current_month_with_409(api, supervisor):
     with time_machine.travel(at("2026-11-15"), tick=False):
         ranking = services.compute_ranking(month=dt.date(2026, 11, 1), tier="district", actor=supervisor)
         r = api.as_user(supervisor).post(f"/api/v1/rankings/{ranking.pk}/publish/")
-    assert r.status_code == 400
+    assert r.status_code == 409 and "尚未结束" in r.json()["detail"]
 
 
 def test_it_generates_and_lists_bulletins(api, center, leader):
@@ -107,5 +107,5 @@ def test_it_documents_the_endpoints_in_the_schema(api, supervisor):
     paths = schema["paths"]
     assert "/api/v1/metrics/" in paths
     publish = paths["/api/v1/rankings/{id}/publish/"]["post"]["responses"]
-    assert {"200", "400", "403", "404"} <= set(publish)
+    assert {"200", "403", "404", "409"} <= set(publish)
     assert "409" in paths["/api/v1/rankings/{id}/recompute/"]["post"]["responses"]

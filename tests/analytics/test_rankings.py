@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 import time_machine
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 
 from analytics import services
 from analytics.metrics import UnitMetrics
@@ -126,7 +126,7 @@ def test_it_freezes_a_published_month(make, station, supervisor, settings):
 def test_it_refuses_publishing_an_unfinished_month(supervisor):
     with time_machine.travel(NOVEMBER_15, tick=False):
         ranking = services.compute_ranking(month=dt.date(2026, 11, 1), tier="station", actor=supervisor)
-        with pytest.raises(ValidationError):
+        with pytest.raises(services.MonthNotOver):
             services.publish_ranking(ranking, actor=supervisor)
     assert Ranking.objects.get().status == "draft"
 
