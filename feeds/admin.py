@@ -30,6 +30,11 @@ class FeedSourceAdmin(admin.ModelAdmin):
     )
     actions = ["generate_new_key"]
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "result_url":
+            kwargs["assume_scheme"] = "https"  # a platform address typed without a scheme
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     @admin.display(description=_("密钥前缀"))
     def key_prefix_display(self, obj: FeedSource) -> str:
         return f"{obj.key_prefix}…" if obj.key_prefix else "—"

@@ -206,3 +206,40 @@ def test_it_lets_the_service_records_endpoint_reuse_the_feed_key_classes(sources
     assert client.post(url, [], format="json", HTTP_AUTHORIZATION="Bearer test-records-key").status_code == 200
     # …and the records key is no good for appeals.
     assert push("12345", payload(), key="test-records-key").status_code == 403
+
+
+def test_it_shows_a_new_key_once_from_the_admin_action(client, sources, administrator):
+    import re
+
+    client.force_login(administrator)
+    page = client.get("/admin/feeds/feedsource/")
+    assert page.status_code == 200 and "test-123" in page.content.decode()  # the key prefix, never the key
+    response = client.post(
+        "/admin/feeds/feedsource/",
+        {"action": "generate_new_key", "_selected_action": [sources["12345"].pk]},
+        follow=True,
+    )
+    html = response.content.decode()
+    [key] = re.findall(r"<code>(12345-[^<]+)</code>", html)
+    assert push("12345", payload(), key=key).status_code == 201
+    assert push("12345", payload(external_id="X-2"), key=KEYS["12345"]).status_code == 401
+    assert key not in client.get("/admin/feeds/feedsource/").content.decode()
+
+
+def test_it_gives_a_new_source_a_key_when_it_is_added_in_the_admin(client, city, administrator):
+    client.force_login(administrator)
+    response = client.post(
+        "/admin/feeds/feedsource/add/",
+        {
+            "code": "enterprise-line",
+            "name": "便企热线平台",
+            "kind": "appeals",
+            "channel": "enterprise",
+            "is_active": "on",
+        },
+        follow=True,
+    )
+    assert "只显示这一次" in response.content.decode()
+    from feeds.models import FeedSource
+
+    assert FeedSource.objects.get(code="enterprise-line").key_prefix.startswith("enterpri")
