@@ -18,7 +18,7 @@ from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 
 from units.choices import Role
-from units.visibility import RoleRequiredMixin, VisibleMixin
+from units.visibility import RoleRequiredMixin, VisibleMixin, unit_scope
 
 from . import exports, selectors, services
 from .choices import METRIC_LABELS, BulletinKind
@@ -58,8 +58,11 @@ class DashboardView(RoleRequiredMixin, TemplateView):
             **data,
         )
         root = data["scope"].root
-        ctx["breadcrumbs"] = [u for u in (root.ancestors + [root]) if u.tier != "city"] if root else []
-        ctx["up_unit"] = root.parent if root and root.parent and root.parent.tier != "city" else None
+        own = unit_scope(self.request.user)  # None: the whole city
+        trail = [u for u in (root.ancestors + [root]) if u.tier != "city"] if root else []
+        # Only units the user may open: a leader's trail starts at his own unit.
+        ctx["breadcrumbs"] = [u for u in trail if own is None or u.is_under(own)]
+        ctx["sees_city"] = own is None
         return ctx
 
 
@@ -118,6 +121,7 @@ class RankingDetailView(VisibleMixin, DetailView):
         ctx = super().get_context_data(**kwargs)
         user = self.request.user
         ctx.update(
+            weights=[(METRIC_LABELS[k], self.object.weights[k]) for k in METRIC_LABELS if k in self.object.weights],
             lists=_lists(self.object),
             metric_keys=METRIC_KEYS,
             metric_labels=METRIC_LABELS,

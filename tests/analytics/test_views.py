@@ -62,6 +62,7 @@ def test_it_shows_a_leader_only_his_subtree(client, leader, make, station, other
         assert page.status_code == 200
         assert page.context["totals"].satisfaction.den == 1  # his station's rating only
         assert 'data-unit="LJ102"' not in html
+        assert f"unit={station.parent_id}" not in html and "全市" not in html  # no crumb he cannot open
         assert c.get(reverse("analytics:dashboard"), {"unit": other_station.pk}).status_code == 404
         assert c.get(reverse("analytics:dashboard"), {"unit": station.parent_id}).status_code == 404
 
