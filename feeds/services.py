@@ -245,7 +245,18 @@ def run_import_batch(batch_id: int, *, method: str | None = None) -> ImportBatch
         if final:
             _tell_admins_batch_failed(claimed.pk)
     cache.delete(_progress_key(claimed.pk))
-    return ImportBatch.objects.get(pk=claimed.pk)
+    finished = ImportBatch.objects.get(pk=claimed.pk)
+    if finished.status in (BatchStatus.DONE, BatchStatus.FAILED):
+        _discard_file(finished)
+    return finished
+
+
+def _discard_file(batch: ImportBatch) -> None:
+    """The uploaded file holds citizens' phone numbers in clear: once the batch has ended, the
+    appeals (phones encrypted) and the report (phones masked) are all that is kept."""
+    if batch.file:
+        batch.file.delete(save=False)
+        ImportBatch.objects.filter(pk=batch.pk).update(file="")
 
 
 def _admins() -> list[User]:

@@ -458,3 +458,13 @@ def test_it_normalises_phones_on_the_copy_path_exactly_as_intake_does(raw):
         assert (hashed, error) == ("", exc.messages[0])
     else:
         assert (masked, hashed, error) == (mask(e164), phone_hash(e164), "")
+
+
+def test_it_deletes_the_uploaded_file_once_the_batch_has_ended(sources, city, settings):
+    from pathlib import Path
+
+    batch = do_import(sources["12345"], csv_bytes(GOOD), method="copy")
+    assert batch.status == BatchStatus.DONE
+    assert not batch.file
+    stored = list(Path(settings.MEDIA_ROOT).rglob("*.csv"))
+    assert stored == []
