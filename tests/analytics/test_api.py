@@ -109,3 +109,25 @@ def test_it_documents_the_endpoints_in_the_schema(api, supervisor):
     publish = paths["/api/v1/rankings/{id}/publish/"]["post"]["responses"]
     assert {"200", "403", "404", "409"} <= set(publish)
     assert "409" in paths["/api/v1/rankings/{id}/recompute/"]["post"]["responses"]
+
+
+@pytest.mark.parametrize("url", ["/api/v1/rankings/", "/api/v1/bulletins/"])
+def test_it_lists_in_a_fixed_number_of_queries(api, supervisor, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    c = api.as_user(supervisor)
+
+    def make(months):
+        with time_machine.travel(at("2026-11-15"), tick=False):
+            for month in months:
+                services.compute_ranking(month=dt.date(2026, month, 1), tier="district", actor=supervisor)
+                services.generate_bulletin(kind="monthly", on=dt.date(2026, month, 1))
+
+    make([10])
+    with CaptureQueriesContext(connection) as one:
+        assert len(c.get(url).json()["results"]) == 1
+    make([7, 8, 9])
+    with CaptureQueriesContext(connection) as four:
+        assert len(c.get(url).json()["results"]) == 4
+    assert len(one) == len(four)
