@@ -1,9 +1,10 @@
 # Production image: gunicorn web, Celery worker and beat share it (see docker-compose.yml).
+# Chromium prints bulletin PDFs with the CJK fonts; nothing is fetched at run time.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 RUN apt-get update \
- && apt-get install -y --no-install-recommends gettext nodejs npm fonts-noto-cjk \
+ && apt-get install -y --no-install-recommends gettext nodejs npm fonts-noto-cjk chromium \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
