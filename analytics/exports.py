@@ -38,17 +38,23 @@ def bulletin_xlsx(bulletin: Bulletin) -> bytes:
     ws.write_string(2, 0, _("生成时间：%(time)s") % {"time": f"{generated:%Y-%m-%d %H:%M}"})
     ws.merge_range(3, 0, 3, 5, bulletin.summary, wrap)
     ws.set_row(3, 120)
-    ws.write_row(5, 0, [_("指标"), _("分子"), _("分母"), _("比率")], bold)
+    ws.write_row(5, 0, [_("指标"), _("分子"), _("分母"), _("比率"), _("上期比率")], bold)
     totals = c.get("totals", {})
+    before = (c.get("previous") or {}).get("totals") or {}
+
+    def rate_cell(r: int, col: int, rate) -> None:
+        if rate is None:
+            ws.write_string(r, col, _("—"))
+        else:
+            ws.write_number(r, col, rate, pct)
+
     for i, key in enumerate(METRIC_KEYS, start=6):
         fig = totals.get(key) or {}
         ws.write_string(i, 0, str(METRIC_LABELS[key]))
         ws.write_number(i, 1, fig.get("num") or 0)
         ws.write_number(i, 2, fig.get("den") or 0)
-        if fig.get("rate") is None:
-            ws.write_string(i, 3, _("—"))
-        else:
-            ws.write_number(i, 3, fig["rate"], pct)
+        rate_cell(i, 3, fig.get("rate"))
+        rate_cell(i, 4, (before.get(key) or {}).get("rate"))
     row = 6 + len(METRIC_KEYS)
     ws.write_string(row, 0, _("升级投诉（件）"))
     ws.write_number(row, 1, totals.get("escalations") or 0)

@@ -17,7 +17,7 @@ from units.visibility import unit_scope
 
 from .choices import METRIC_LABELS
 from .hotspots import find_hotspots
-from .metrics import UnitMetrics, basic_weight, leaf_counts, roll_up, total_metrics
+from .metrics import UnitMetrics, basic_weight, leaf_counts, roll_up
 from .periods import Period
 
 
@@ -177,21 +177,31 @@ def dashboard(user, period: Period, *, unit_id: int | None = None) -> dict:
     }
 
 
-def bulletin_content(period: Period) -> dict:
-    """The figures a bulletin keeps: city totals, channels, severities, categories, days, units, hotspots."""
+def _sum(leaves: dict) -> UnitMetrics:
+    total = UnitMetrics(None, Counter(), basic_weight())
+    for counter in leaves.values():
+        total.counts.update(counter)
+    return total
+
+
+def bulletin_content(period: Period, *, previous: Period | None = None) -> dict:
+    """The figures a bulletin keeps: city totals (and the previous period's, for comparison),
+    channels, severities, categories, days, bureaus and departments, the stations below the city's
+    satisfaction rate, hotspots. Each source table is read once per period."""
     from units.choices import Tier
 
+    leaves = leaf_counts(period)
+    totals = _sum(leaves)
     units = list(
         Unit.objects.filter(tier__in=[Tier.DISTRICT, Tier.DEPARTMENT], is_active=True).order_by("tier", "sort_order")
     )
-    rows = unit_rows(period, units)
+    rows = unit_rows(period, units, leaves=leaves)
     stations = list(Unit.objects.filter(tier=Tier.STATION, is_active=True))
-    totals = total_metrics(period)
     city_rate = totals.satisfaction.rate
     # Stations below the city's satisfaction rate, worst first (none when the city has no ratings).
     station_rows = [
         (u, m)
-        for u, m in unit_rows(period, stations)
+        for u, m in unit_rows(period, stations, leaves=leaves)
         if m.ratings and city_rate is not None and m.satisfaction.rate < city_rate
     ]
     station_rows.sort(key=lambda um: (um[1].satisfaction.rate, -um[1].ratings))
@@ -199,6 +209,15 @@ def bulletin_content(period: Period) -> dict:
         "period": {"first": period.first.isoformat(), "until": period.until.isoformat(), "label": period.label()},
         "basic_weight": basic_weight(),
         "totals": totals.as_dict(),
+        "previous": (
+            {
+                "first": previous.first.isoformat(),
+                "until": previous.until.isoformat(),
+                "totals": _sum(leaf_counts(previous)).as_dict(),
+            }
+            if previous
+            else None
+        ),
         "channels": channel_counts(period),
         "severities": severity_counts(period),
         "categories": category_counts(period),

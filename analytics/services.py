@@ -229,6 +229,26 @@ def _pct(rate: float | None) -> str:
     return "—" if rate is None else f"{rate * 100:.1f}%"
 
 
+def _compare(now: dict, before: dict) -> str:
+    """ "较上期…" sentence: appeals up or down, satisfaction in percentage points."""
+    diff = now["appeals"] - before["appeals"]
+    if diff > 0:
+        appeals = _("诉求量较上期增加%(n)s件") % {"n": diff}
+    elif diff < 0:
+        appeals = _("诉求量较上期减少%(n)s件") % {"n": -diff}
+    else:
+        appeals = _("诉求量与上期持平")
+    a, b = now["satisfaction"]["rate"], before["satisfaction"]["rate"]
+    if a is None or b is None:
+        return appeals + _("。")
+    points = (a - b) * 100
+    if abs(points) < 0.05:
+        return appeals + _("，满意率与上期持平。")
+    if points > 0:
+        return appeals + _("，满意率上升%(p).1f个百分点。") % {"p": points}
+    return appeals + _("，满意率下降%(p).1f个百分点。") % {"p": -points}
+
+
 def summarise(kind: str, period: Period, content: dict) -> tuple[str, str]:
     """Title and text summary of a bulletin, written from its figures in the active language
     (Chinese, the source language, when the periodic job writes it)."""
@@ -273,6 +293,9 @@ def summarise(kind: str, period: Period, content: dict) -> tuple[str, str]:
             "reply": _pct(t["reply"]["rate"]),
         },
     ]
+    before = (content.get("previous") or {}).get("totals")
+    if before:
+        parts.append(_compare(t, before))
     hotspots = content.get("hotspots") or []
     if hotspots:
         tops = _("；").join(
@@ -305,7 +328,8 @@ def generate_bulletin(*, kind: str, on: dt.date, actor=None) -> tuple[Bulletin, 
         return existing, False
     if period.until > timezone.localdate():
         raise ValidationError(_("该统计周期尚未结束，不能生成通报。"))
-    content = bulletin_content(period)
+    previous = bulletin_period(kind, period.first - dt.timedelta(days=1))
+    content = bulletin_content(period, previous=previous)
     title, summary = summarise(kind, period, content)
     try:
         with transaction.atomic():

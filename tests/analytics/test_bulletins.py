@@ -35,6 +35,8 @@ def test_it_generates_a_bulletin_once_per_period(make, station, center):
     assert again.content["totals"]["satisfaction"]["rate"] == 1.0
     assert "全市共受理群众诉求1件" in again.summary and "满意率100.0%" in again.summary
     assert again.title == "2026年10月12日—10月18日民意周分析"
+    assert again.content["previous"]["first"] == "2026-10-05"
+    assert "诉求量较上期增加1件。" in again.summary
 
 
 def test_it_refuses_a_period_that_has_not_ended(center):
@@ -90,3 +92,19 @@ def test_it_generates_from_the_command(make, station):
     assert lines[:2] == ["生成：2026年10月民意月通报", "已存在：2026年10月民意月通报"]
     assert len(lines) == 4  # then yesterday's daily summary and last week's analysis
     assert Bulletin.objects.count() == 3
+
+
+def test_it_compares_with_the_previous_period(make, station):
+    for day, verdicts in (
+        ("2026-09-15", ["satisfied", "dissatisfied"]),
+        ("2026-10-15", ["satisfied"] * 3 + ["dissatisfied"]),
+    ):
+        make.appeal(unit=station, received_at=at(day))
+        for verdict in verdicts:
+            make.rating(unit=station, verdict=verdict, rated_at=at(day))
+    with time_machine.travel(at("2026-11-02"), tick=False):
+        bulletin, _ = services.generate_bulletin(kind="monthly", on=dt.date(2026, 10, 1))
+    assert bulletin.content["previous"]["totals"]["satisfaction"]["rate"] == 0.5
+    assert "诉求量与上期持平，满意率上升25.0个百分点。" in bulletin.summary
+    sheet = load_workbook(io.BytesIO(bulletin_xlsx(bulletin)))["概况"]
+    assert (sheet["A7"].value, sheet["D7"].value, sheet["E7"].value) == ("满意率", 0.75, 0.5)
