@@ -415,7 +415,9 @@ def _raw_json_sql() -> str:
 def _validate_in_sql(cursor, stage: str, *, batch: ImportBatch, msgs: dict[str, str]) -> None:
     # Dates: only strings matching the pattern with a real calendar date and time are cast (the
     # CASE guards every cast), so a bad value becomes NULL and is reported instead of aborting the
-    # statement. A correlated sub-select per row, not a join, keeps this one pass over the table.
+    # statement. A correlated sub-select per row, not a join, keeps this one pass over the table;
+    # OFFSET 0 stops the planner from inlining each level, which would recompute every part once
+    # per reference.
     cursor.execute(
         f"""
         UPDATE {stage} t SET
@@ -448,9 +450,12 @@ def _validate_in_sql(cursor, stage: str, *, batch: ImportBatch, msgs: dict[str, 
                                least(nullif(strpos(substr(n.n, length(split_part(n.n, ' ', 1)) + 2), '+'), 0),
                                      nullif(strpos(substr(n.n, length(split_part(n.n, ' ', 1)) + 2), '-'), 0),
                                      nullif(strpos(substr(n.n, length(split_part(n.n, ' ', 1)) + 2), 'Z'), 0)) AS pos
-                        FROM (SELECT replace(translate(t.received_raw, 'T', ' '), ' Z', 'Z') AS n) n
+                        FROM (SELECT replace(translate(t.received_raw, 'T', ' '), ' Z', 'Z') AS n OFFSET 0) n
+                        OFFSET 0
                     ) r
+                    OFFSET 0
                 ) q
+                OFFSET 0
             ) v
         ) END
         """,
