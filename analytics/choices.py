@@ -3,6 +3,11 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from units.choices import Role
+
+# Who opens the analytics pages and API (unit leaders: their own subtree; handlers: nobody).
+ANALYTICS_ROLES = (Role.SUPERVISOR, Role.CENTER_STAFF, Role.ADMIN, Role.UNIT_LEADER)
+
 
 class RankingStatus(models.TextChoices):
     """A ranking is a draft (recomputable) until published; a published month is frozen."""
@@ -44,5 +49,6 @@ METRIC_LABELS = {
     "reply": _("回复率"),
     "escalation": _("升级投诉率"),
 }
+METRIC_KEYS = list(METRIC_LABELS)
 # Metrics where a lower rate is better: the ranking scores them as 1 − rate.
 LOWER_IS_BETTER = frozenset({"repeat", "escalation"})

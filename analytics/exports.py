@@ -8,10 +8,8 @@ import xlsxwriter
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .choices import METRIC_LABELS
+from .choices import METRIC_KEYS, METRIC_LABELS
 from .models import Bulletin
-
-METRIC_KEYS = ["satisfaction", "completion", "on_time", "resolution", "repeat", "reply", "escalation"]
 
 
 def _rate(figures: dict, key: str):

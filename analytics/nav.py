@@ -6,13 +6,14 @@ from units.choices import Role
 from units.navigation import HomePanel, NavItem
 
 from . import panels
+from .choices import ANALYTICS_ROLES
 
-ANALYTICS_ROLES = frozenset({Role.SUPERVISOR, Role.CENTER_STAFF, Role.ADMIN, Role.UNIT_LEADER})
+ANALYTICS = frozenset(ANALYTICS_ROLES)
 
 NAV_ITEMS = [
-    NavItem(_("统计分析"), "analytics:dashboard", roles=ANALYTICS_ROLES, order=60),
-    NavItem(_("红黑榜"), "analytics:rankings", roles=ANALYTICS_ROLES, order=61),
-    NavItem(_("通报"), "analytics:bulletins", roles=ANALYTICS_ROLES, order=62),
+    NavItem(_("统计分析"), "analytics:dashboard", roles=ANALYTICS, order=60),
+    NavItem(_("红黑榜"), "analytics:rankings", roles=ANALYTICS, order=61),
+    NavItem(_("通报"), "analytics:bulletins", roles=ANALYTICS, order=62),
 ]
 
 HOME_PANELS = [

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from units.choices import Role, Tier
 from units.models import Unit
 
-from .choices import LOWER_IS_BETTER, METRIC_LABELS, BulletinKind, ListFlag, RankingStatus
+from .choices import LOWER_IS_BETTER, METRIC_KEYS, METRIC_LABELS, BulletinKind, ListFlag, RankingStatus
 from .metrics import UnitMetrics, basic_weight, unit_metrics
 from .models import Bulletin, Ranking, RankingEntry, RankingEvent
 from .periods import Period, day, month_of, previous_month, week_of
@@ -390,7 +390,7 @@ def render_bulletin_pdf(bulletin: Bulletin) -> bool:
         "analytics/bulletin_pdf.html",
         {
             "bulletin": bulletin,
-            "metric_keys": list(METRIC_LABELS),
+            "metric_keys": METRIC_KEYS,
             "metric_labels": METRIC_LABELS,
             "charts": bulletin_charts(bulletin),
             "echarts_url": static_file_url("vendor/echarts/echarts.min.js"),

@@ -17,18 +17,14 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 
-from units.choices import Role
 from units.visibility import RoleRequiredMixin, VisibleMixin, unit_scope
 
 from . import exports, selectors, services
-from .choices import METRIC_LABELS, BulletinKind
+from .choices import ANALYTICS_ROLES, METRIC_KEYS, METRIC_LABELS, BulletinKind
 from .forms import ComputeRankingForm, GenerateBulletinForm, PeriodForm
 from .models import Bulletin, Ranking
 from .pdf import browser_path
 from .periods import previous_month
-
-ANALYTICS_ROLES = (Role.SUPERVISOR, Role.CENTER_STAFF, Role.ADMIN, Role.UNIT_LEADER)
-METRIC_KEYS = ["satisfaction", "completion", "on_time", "resolution", "repeat", "reply", "escalation"]
 
 
 def _errors(exc: ValidationError) -> str:

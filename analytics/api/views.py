@@ -14,19 +14,16 @@ from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from units.choices import Role
 from units.visibility import HasRole, VisibleViewSetMixin
 
 from .. import services
-from ..choices import PeriodKind
+from ..choices import ANALYTICS_ROLES, PeriodKind
 from ..filters import BulletinFilter, RankingFilter
 from ..metrics import basic_weight
 from ..models import Bulletin, Ranking
 from ..periods import Period, to_date
 from ..selectors import dashboard_scope, figures, metric_row_dict
 from . import serializers as s
-
-ANALYTICS_ROLES = (Role.SUPERVISOR, Role.CENTER_STAFF, Role.ADMIN, Role.UNIT_LEADER)
 
 
 def _errors(codes: tuple[int, ...]) -> dict:
