@@ -42,10 +42,15 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def browser_context(browser):
+def _staff_context(browser):
     context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1366, "height": 900})
     context.set_default_timeout(15_000)
+    return context
+
+
+@pytest.fixture
+def browser_context(browser):
+    context = _staff_context(browser)
     yield context
     context.close()
 
@@ -70,16 +75,32 @@ def phone_page(browser):
     context.close()
 
 
+def _sign_in(page, live_server, username: str):
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "demo12345")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    return page
+
+
 @pytest.fixture
 def login(live_server, city):
     """Sign a demo user in through the real login form (password demo12345)."""
+    return lambda page, username: _sign_in(page, live_server, username)
 
-    def do_login(page, username: str):
-        page.goto(f"{live_server.url}/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", "demo12345")
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
-        return page
 
-    return do_login
+@pytest.fixture
+def signed_in(browser, live_server, city):
+    """A separate browser session per user, for journeys that pass between people:
+    ``context, page = signed_in("center")``; every session is closed at the end of the test."""
+    contexts = []
+
+    def open_as(username: str):
+        context = _staff_context(browser)
+        contexts.append(context)
+        return context, _sign_in(context.new_page(), live_server, username)
+
+    yield open_as
+    for context in contexts:
+        context.close()

@@ -28,21 +28,9 @@ def appeal(city, station):
     )
 
 
-def as_user(browser, live_server, username):
-    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1366, "height": 900})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "demo12345")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
-    return context, page
-
-
-def test_it_dispatches_signs_feeds_back_approves_and_shows_the_timeline(browser, live_server, appeal, station):
+def test_it_dispatches_signs_feeds_back_approves_and_shows_the_timeline(signed_in, live_server, appeal, station):
     # The center dispatches from the appeal page; the station of the address is proposed.
-    ctx, page = as_user(browser, live_server, "center")
+    ctx, page = signed_in("center")
     page.goto(f"{live_server.url}/appeals/{appeal.pk}/")
     form = page.locator("[data-testid=dispatch-form]")
     assert form.locator("select[name=unit]").input_value() == str(station.pk)
@@ -54,7 +42,7 @@ def test_it_dispatches_signs_feeds_back_approves_and_shows_the_timeline(browser,
     ctx.close()
 
     # The station handler finds it in his workspace, signs and submits feedback with a photo.
-    ctx, page = as_user(browser, live_server, "handler")
+    ctx, page = signed_in("handler")
     page.goto(f"{live_server.url}/workorders/")
     page.click(f"text={order.number}")
     assert page.locator("[data-testid=masked-phone]").inner_text().startswith("138****0301")
@@ -73,7 +61,7 @@ def test_it_dispatches_signs_feeds_back_approves_and_shows_the_timeline(browser,
     ctx.close()
 
     # The center approves from the review page, then closes on the order page.
-    ctx, page = as_user(browser, live_server, "center")
+    ctx, page = signed_in("center")
     page.goto(f"{live_server.url}/workorders/review/")
     page.locator(f"[data-order='{order.number}'] form[data-move=approve] button").click()
     page.wait_for_url(f"{live_server.url}/workorders/review/")
@@ -90,11 +78,11 @@ def test_it_dispatches_signs_feeds_back_approves_and_shows_the_timeline(browser,
     ctx.close()
 
 
-def test_it_answers_404_to_a_handler_of_another_station(browser, live_server, appeal, station, center):
+def test_it_answers_404_to_a_handler_of_another_station(signed_in, live_server, appeal, station, center):
     from workorders import services
 
     order = services.dispatch_appeal(appeal, unit=station, actor=center)
-    ctx, page = as_user(browser, live_server, "handler2")
+    ctx, page = signed_in("handler2")
     response = page.goto(f"{live_server.url}/workorders/{order.pk}/")
     assert response.status == 404
     page.goto(f"{live_server.url}/workorders/?tab=all")

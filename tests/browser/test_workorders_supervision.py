@@ -10,25 +10,13 @@ from workorders import services
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def as_user(browser, live_server, username):
-    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1366, "height": 900})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "demo12345")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
-    return context, page
-
-
-def test_it_lists_an_order_and_the_unit_sees_it_marked(browser, live_server, station, center):
+def test_it_lists_an_order_and_the_unit_sees_it_marked(signed_in, live_server, station, center):
     appeal = Appeal.objects.create(
         channel="hotline", content="多次反映楼道堆放杂物存在消防隐患，无人处理。", severity="blue"
     )
     order = services.dispatch_appeal(appeal, unit=station, actor=center)
 
-    ctx, page = as_user(browser, live_server, "supervisor")
+    ctx, page = signed_in("supervisor")
     page.goto(f"{live_server.url}/workorders/{order.pk}/")
     page.locator("form[data-move=list]").locator("xpath=..").locator("summary").click()
     page.locator("form[data-move=list] textarea[name=reason]").fill("群众反复投诉，督察支队挂牌督办")
@@ -38,13 +26,13 @@ def test_it_lists_an_order_and_the_unit_sees_it_marked(browser, live_server, sta
     assert page.locator(f"[data-testid=listed-table] tr[data-order='{order.number}']").is_visible()
     ctx.close()
 
-    ctx, page = as_user(browser, live_server, "handler")
+    ctx, page = signed_in("handler")
     page.goto(f"{live_server.url}/workorders/")
     row = page.locator(f"[data-testid=order-table] tr[data-order='{order.number}']")
     assert "listed" in row.get_attribute("class")
     ctx.close()
 
-    ctx, page = as_user(browser, live_server, "leader")
+    ctx, page = signed_in("leader")
     page.goto(f"{live_server.url}/units/notifications/")
     assert "挂牌督办" in page.content()
     ctx.close()
