@@ -23,8 +23,10 @@ node_modules/.installed: package.json package-lock.json
 	@$(PYTHON) -c "import secrets,base64;print('DJANGO_DEBUG=1');print('DJANGO_SECRET_KEY='+secrets.token_urlsafe(40));print('PHONE_ENCRYPTION_KEYS='+base64.urlsafe_b64encode(secrets.token_bytes(32)).decode());print('PHONE_HASH_KEY='+secrets.token_hex(32))" > $@
 	@echo "wrote .env with development secrets"
 
-locale/en/LC_MESSAGES/django.mo: locale/en/LC_MESSAGES/django.po
-	$(PY) manage.py compilemessages -v0 -l en
+# The compiled catalogue is committed; it is rebuilt when the .po is newer and gettext is there.
+locale/en/LC_MESSAGES/django.mo: locale/en/LC_MESSAGES/django.po | $(VENV)/.installed .env
+	@if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages -v0 -l en; \
+	else echo "gettext is not installed: using the committed English catalogue"; touch $@; fi
 
 deps: $(VENV)/.installed node_modules/.installed .env locale/en/LC_MESSAGES/django.mo
 
