@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import Bulletin, Ranking, RankingEntry
+from .models import Bulletin, Ranking, RankingEntry, RankingPolicy
 
 
 class RankingEntryInline(admin.TabularInline):
@@ -44,3 +44,11 @@ class BulletinAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(RankingPolicy)
+class RankingPolicyAdmin(admin.ModelAdmin):
+    """Weights and thresholds used by the next computation of the red/black lists."""
+
+    list_display = ["__str__", "min_sample", "list_size", "is_active", "updated_at"]
+    list_filter = ["is_active"]

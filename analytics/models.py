@@ -13,6 +13,53 @@ from units.visibility import VisibleQuerySet, unit_scope
 from .choices import BulletinKind, ListFlag, RankingStatus
 
 
+class RankingPolicy(models.Model):
+    """Administrator-editable weights and thresholds of the red/black lists.
+
+    The newest active row is used by the next computation (a published ranking keeps the values
+    it was computed with); without one, the ``ANALYTICS_RANKING_*`` settings apply.
+    """
+
+    weights = models.JSONField(
+        _("指标权重"),
+        help_text=_(
+            'JSON，例如 {"satisfaction": 0.35, "completion": 0.2}；'
+            "可用指标：satisfaction, completion, on_time, resolution, repeat, reply, escalation"
+        ),
+    )
+    min_sample = models.PositiveIntegerField(_("最小样本量"), help_text=_("评价数 + 到期工单数低于此值的单位不排名"))
+    list_size = models.PositiveSmallIntegerField(_("红黑榜各取单位数"), default=3)
+    is_active = models.BooleanField(_("启用"), default=True)
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("红黑榜规则")
+        verbose_name_plural = _("红黑榜规则")
+        ordering = ["-updated_at", "-id"]
+
+    def __str__(self) -> str:
+        return str(_("红黑榜规则 #%(id)s") % {"id": self.pk})
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from .choices import METRIC_LABELS
+
+        if not isinstance(self.weights, dict) or not self.weights:
+            raise ValidationError({"weights": _("请填写各指标的权重。")})
+        unknown = sorted(set(self.weights) - set(METRIC_LABELS))
+        if unknown:
+            raise ValidationError({"weights": _("未知的指标：%(keys)s") % {"keys": ", ".join(unknown)}})
+        try:
+            values = [float(v) for v in self.weights.values()]
+        except (TypeError, ValueError):
+            raise ValidationError({"weights": _("权重必须是数字。")}) from None
+        if any(v < 0 for v in values) or not any(v > 0 for v in values):
+            raise ValidationError({"weights": _("权重不能为负数，且至少一项大于0。")})
+        if self.list_size < 1:
+            raise ValidationError({"list_size": _("至少取1个单位。")})
+
+
 class RankingQuerySet(models.QuerySet):
     def visible_to(self, user) -> RankingQuerySet:
         """Published lists are read by every leader; drafts only by the city-wide roles."""

@@ -16,7 +16,7 @@ from units.models import Unit
 
 from .choices import LOWER_IS_BETTER, METRIC_KEYS, METRIC_LABELS, BulletinKind, ListFlag, RankingStatus
 from .metrics import UnitMetrics, basic_weight, unit_metrics
-from .models import Bulletin, Ranking, RankingEntry, RankingEvent
+from .models import Bulletin, Ranking, RankingEntry, RankingEvent, RankingPolicy
 from .periods import Period, day, month_of, previous_month, week_of
 
 # Tiers that are ranked, each against itself (stations with stations, bureaus with bureaus).
@@ -37,12 +37,19 @@ class MonthNotOver(RankingRefused):
     """Only a finished month can be published."""
 
 
-def ranking_weights() -> dict[str, float]:
-    weights = {k: float(v) for k, v in dict(settings.ANALYTICS_RANKING_WEIGHTS).items() if float(v) > 0}
+def ranking_policy() -> tuple[dict[str, float], int, int]:
+    """(weights, min sample, list size): the newest active ``RankingPolicy``, else the settings."""
+    policy = RankingPolicy.objects.filter(is_active=True).first()
+    if policy is not None:
+        raw, min_sample, list_size = policy.weights, policy.min_sample, policy.list_size
+    else:
+        raw = settings.ANALYTICS_RANKING_WEIGHTS
+        min_sample, list_size = settings.ANALYTICS_RANKING_MIN_SAMPLE, settings.ANALYTICS_RANKING_LIST_SIZE
+    weights = {k: float(v) for k, v in dict(raw).items() if float(v) > 0}
     unknown = set(weights) - set(METRIC_LABELS)
     if unknown:
         raise ValidationError(_("未知的排名指标：%(keys)s") % {"keys": ", ".join(sorted(unknown))})
-    return weights
+    return weights, min_sample, list_size
 
 
 def score_of(m: UnitMetrics, weights: Mapping[str, float]) -> float | None:
@@ -114,7 +121,7 @@ def compute_ranking(*, month: dt.date, tier: str, actor=None, min_sample: int | 
         raise ValidationError(_("该层级不参与红黑榜排名。"))
     period = month_of(month)
     Ranking.objects.get_or_create(month=period.first, tier=tier)
-    weights = ranking_weights()
+    weights, policy_min_sample, list_size = ranking_policy()
     with transaction.atomic():
         ranking = Ranking.objects.select_for_update().get(month=period.first, tier=tier)
         if ranking.is_published:
@@ -123,8 +130,7 @@ def compute_ranking(*, month: dt.date, tier: str, actor=None, min_sample: int | 
         w = basic_weight()
         metrics = unit_metrics(period, units, weight=w)
         if min_sample is None:
-            min_sample = settings.ANALYTICS_RANKING_MIN_SAMPLE
-        list_size = settings.ANALYTICS_RANKING_LIST_SIZE
+            min_sample = policy_min_sample
         placed = rank_units(
             metrics, {u.pk: u.code for u in units}, weights=weights, min_sample=min_sample, list_size=list_size
         )

@@ -156,3 +156,31 @@ def test_it_tells_the_leaders_of_listed_units_once(make, station, other_station,
     (note,) = Notification.objects.filter(user=leader)
     assert "滨江派出所列入黑榜" in note.text and note.level == "warning"
     assert note.url == f"/analytics/rankings/{ranking.pk}/"
+
+
+def test_it_uses_the_administrators_policy_over_the_settings(make, station, other_station, supervisor):
+    from analytics.models import RankingPolicy
+
+    RankingPolicy.objects.create(weights={"satisfaction": 1}, min_sample=1, list_size=1, is_active=False)
+    RankingPolicy.objects.create(weights={"completion": 1, "satisfaction": 0}, min_sample=2, list_size=1)
+    _ratings(make, station, 2, 0)
+    make.order(unit=station, due_at=at("2026-10-05"))  # not closed: completion 0 %
+    make.order(unit=other_station, due_at=at("2026-10-05"), status="closed", closed_at=at("2026-10-04"))
+    make.order(unit=other_station, due_at=at("2026-10-06"), status="closed", closed_at=at("2026-10-05"))
+    with time_machine.travel(NOVEMBER_15, tick=False):
+        ranking = services.compute_ranking(month=dt.date(2026, 10, 1), tier="station", actor=supervisor)
+    assert (ranking.weights, ranking.min_sample, ranking.list_size) == ({"completion": 1.0}, 2, 1)
+    flags = {e.unit.code: (e.score, e.flag) for e in ranking.entries.select_related("unit") if e.flag}
+    assert flags == {"LJ102": (100.0, "red"), "LJ101": (0.0, "black")}
+
+
+def test_it_validates_a_policy_in_chinese():
+    from django.core.exceptions import ValidationError
+
+    from analytics.models import RankingPolicy
+
+    for weights, message in (({"speed": 1}, "未知的指标"), ({"satisfaction": -1}, "不能为负数"), ({}, "请填写")):
+        with pytest.raises(ValidationError) as err:
+            RankingPolicy(weights=weights, min_sample=5, list_size=3).full_clean()
+        assert message in str(err.value)
+    RankingPolicy(weights={"satisfaction": 0.5, "repeat": 0.5}, min_sample=5, list_size=3).full_clean()
