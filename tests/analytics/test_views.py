@@ -167,3 +167,18 @@ def test_it_draws_the_dashboard_in_a_fixed_number_of_queries(client, supervisor,
         page = c.get(reverse("analytics:dashboard"), params)
     assert page.context["totals"].ratings == 1 + Unit.objects.filter(tier="station").count()
     assert len(many) == len(few) <= 25
+
+
+def test_it_lets_administrators_edit_the_ranking_rules(client, administrator):
+    from analytics.models import RankingPolicy
+
+    c = _client(client, administrator)
+    url = reverse("admin:analytics_rankingpolicy_add")
+    assert c.get(url).status_code == 200
+    bad = c.post(url, {"weights": '{"speed": 1}', "min_sample": 5, "list_size": 3, "is_active": "on"})
+    assert bad.status_code == 200 and "未知的指标" in bad.content.decode()
+    good = c.post(url, {"weights": '{"satisfaction": 1}', "min_sample": 5, "list_size": 2, "is_active": "on"})
+    assert good.status_code == 302
+    assert RankingPolicy.objects.get().weights == {"satisfaction": 1}
+    assert c.get(reverse("admin:analytics_ranking_changelist")).status_code == 200
+    assert c.get(reverse("admin:analytics_bulletin_changelist")).status_code == 200
