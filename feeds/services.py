@@ -39,6 +39,13 @@ logger = logging.getLogger(__name__)
 IMPORT_EXTENSIONS = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
 
 
+def _send_after_commit(task, *args, countdown: int | None = None) -> None:
+    """Send a task once the row it names is committed. A broker that is down must not undo or
+    fail the caller's work (the row is the truth): the error is logged and the sweeper sends it."""
+    options = {"countdown": countdown} if countdown else {}
+    transaction.on_commit(lambda: task.apply_async(args, **options), robust=True)
+
+
 # --- Sources ------------------------------------------------------------------------------------
 
 
@@ -146,7 +153,7 @@ def start_import(
     else:
         from .tasks import run_import_batch_task
 
-        run_import_batch_task.delay_on_commit(batch.pk)
+        _send_after_commit(run_import_batch_task, batch.pk)
     return batch
 
 
@@ -359,7 +366,7 @@ def queue_result_delivery(
         )
         from .tasks import send_result_delivery_task
 
-        send_result_delivery_task.delay_on_commit(delivery.pk)
+        _send_after_commit(send_result_delivery_task, delivery.pk)
     return delivery
 
 
@@ -496,7 +503,7 @@ def _record_attempt(
             from .tasks import send_result_delivery_task
 
             # A short back-off is kept by the broker; longer ones wait for the sweeper (rule 3).
-            transaction.on_commit(lambda: send_result_delivery_task.apply_async((delivery.pk,), countdown=retry_in))
+            _send_after_commit(send_result_delivery_task, delivery.pk, countdown=retry_in)
     return delivery
 
 
@@ -567,5 +574,5 @@ def retry_delivery(delivery: ResultDelivery, *, actor: User) -> ResultDelivery:
         locked.next_attempt_at = timezone.now()
         locked.last_error = _("%(user)s 手动重新发送。") % {"user": actor.display_name}
         locked.save()
-        send_result_delivery_task.delay_on_commit(locked.pk)
+        _send_after_commit(send_result_delivery_task, locked.pk)
     return locked

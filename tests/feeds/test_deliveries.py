@@ -274,3 +274,41 @@ def test_it_offers_a_stand_in_platform_for_demos(client, sources, settings):
     assert client.post(url, body, content_type="application/json", **bad).status_code == 401
     settings.FEED_DEMO_PLATFORM = False
     assert client.post(url, body, content_type="application/json", **headers).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_keeps_the_delivery_when_the_broker_is_down_and_sends_it_from_the_sweeper(platform, appeal, celery_eager):
+    """A close in a process whose broker is unreachable still commits (and succeeds); the
+    delivery row waits for the sweeper."""
+    import os
+    import subprocess
+    import sys
+
+    from django.db import connection
+
+    db = connection.settings_dict
+    url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    script = (
+        "import django; django.setup()\n"
+        "from django.db import transaction\n"
+        "from intake.models import Appeal\n"
+        "from feeds.services import queue_result_delivery\n"
+        "with transaction.atomic():\n"
+        f"    d = queue_result_delivery(Appeal.objects.get(pk={appeal.pk}), result_text='已办结', sequence=1)\n"
+        "print(d.pk)\n"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "opinion_center.settings",
+        "DATABASE_URL": url,
+        "CELERY_BROKER_URL": "redis://127.0.0.1:1/0",  # nothing listens there
+    }
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    delivery = ResultDelivery.objects.get(pk=int(done.stdout.strip().splitlines()[-1]))
+    assert delivery.status == DeliveryStatus.PENDING
+    assert platform.calls == []
+    assert sweep_result_deliveries() == {"revived": 0, "sent": 1}
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.DELIVERED
+    assert len(platform.calls) == 1
