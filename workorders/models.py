@@ -237,6 +237,9 @@ class WorkOrder(models.Model):
             ),
             models.Index(fields=["unit", "status", "due_at"], name="workorder_unit_queue"),
             models.Index(fields=["is_listed", "status"], condition=Q(is_listed=True), name="workorder_listed"),
+            # Period figures (completion and on-time rates) select orders by due and close dates.
+            models.Index(fields=["due_at"], name="workorder_due"),
+            models.Index(fields=["closed_at"], condition=Q(closed_at__isnull=False), name="workorder_closed"),
         ]
 
     def __str__(self) -> str:
