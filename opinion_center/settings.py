@@ -360,6 +360,13 @@ SURVEYS_CALLBACK_DUE_HOURS = env.int("SURVEYS_CALLBACK_DUE_HOURS", default=24)
 SURVEYS_CALLBACK_MAX_UNREACHED = env.int("SURVEYS_CALLBACK_MAX_UNREACHED", default=3)
 SURVEYS_CALLBACK_RETRY_HOURS = env.int("SURVEYS_CALLBACK_RETRY_HOURS", default=2)
 SURVEYS_RECTIFICATION_WORKING_DAYS = env.int("SURVEYS_RECTIFICATION_WORKING_DAYS", default=5)
+# QR ratings (扫码评警): submissions allowed per device (signed cookie) per hour, per phone per day
+# and per rating point per hour; a second rating from one device for one point within
+# SURVEYS_QR_FOLD_HOURS replaces the first instead of counting twice.
+SURVEYS_QR_PER_DEVICE_PER_HOUR = env.int("SURVEYS_QR_PER_DEVICE_PER_HOUR", default=10)
+SURVEYS_QR_PER_PHONE_PER_DAY = env.int("SURVEYS_QR_PER_PHONE_PER_DAY", default=5)
+SURVEYS_QR_PER_POINT_PER_HOUR = env.int("SURVEYS_QR_PER_POINT_PER_HOUR", default=120)
+SURVEYS_QR_FOLD_HOURS = env.int("SURVEYS_QR_FOLD_HOURS", default=24)
 
 # --- Analytics (metrics, dashboard, red/black lists, bulletins, hotspots) --------------------
 # Satisfaction rate counts "basically satisfied" with this weight (some cities use 0.5).

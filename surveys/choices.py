@@ -89,6 +89,38 @@ class Aspect(models.TextChoices):
 class RatingSource(models.TextChoices):
     SMS = "sms", _("短信回复")
     CALLBACK = "callback", _("人工回访")
+    QR = "qr", _("扫码评价")
+
+
+class RatingPointKind(models.TextChoices):
+    """What a QR code hangs on: a service window, a whole station, or an officer's badge."""
+
+    WINDOW = "window", _("服务窗口")
+    STATION = "station", _("单位")
+    BADGE = "badge", _("民警警号牌")
+
+
+class QrTag(models.TextChoices):
+    """Optional tags on the QR rating form; ``is_negative`` ones go with a bad review."""
+
+    ATTITUDE_GOOD = "attitude_good", _("态度好")
+    EFFICIENT = "efficient", _("效率高")
+    PROFESSIONAL = "professional", _("业务熟练")
+    PATIENT = "patient", _("解释耐心")
+    CLEAN = "clean", _("环境整洁")
+    ATTITUDE_BAD = "attitude_bad", _("态度差")
+    SLOW = "slow", _("办事慢")
+    RUNAROUND = "runaround", _("多次跑腿")
+    UNCLEAR = "unclear", _("解释不清")
+    UNFAIR = "unfair", _("办事不公")
+
+    @property
+    def is_negative(self) -> bool:
+        return self.value in {"attitude_bad", "slow", "runaround", "unclear", "unfair"}
+
+
+# The verdicts a citizen can give on the QR form (declining is simply not submitting).
+QR_VERDICTS = ("satisfied", "basic", "dissatisfied")
 
 
 class InboundOutcome(models.TextChoices):

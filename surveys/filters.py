@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from units.models import Unit
 
-from .choices import CallbackStatus, RecordState, SmsPurpose, SmsStatus, Verdict
-from .models import BusinessType, Callback, OutboundSms, Rating, ServiceRecord
+from .choices import CallbackStatus, RatingPointKind, RatingSource, RecordState, SmsPurpose, SmsStatus, Verdict
+from .models import BusinessType, Callback, OutboundSms, Rating, RatingPoint, ServiceRecord
 
 
 class ServiceRecordFilter(django_filters.FilterSet):
@@ -40,12 +41,14 @@ class RatingFilter(django_filters.FilterSet):
     verdict = django_filters.ChoiceFilter(choices=Verdict.choices, label=_("评价"))
     unit = django_filters.ModelChoiceFilter(queryset=Unit.objects.all(), label=_("被评价单位"))
     business_type = django_filters.ModelChoiceFilter(queryset=BusinessType.objects.all(), label=_("业务类型"))
+    source = django_filters.ChoiceFilter(choices=RatingSource.choices, label=_("来源"))
+    rating_point = django_filters.NumberFilter(field_name="rating_point_id", label="", widget=forms.HiddenInput)
     rated_from = django_filters.DateFilter(field_name="rated_at", lookup_expr="date__gte", label=_("评价日期起"))
     rated_to = django_filters.DateFilter(field_name="rated_at", lookup_expr="date__lte", label=_("评价日期止"))
 
     class Meta:
         model = Rating
-        fields = ["verdict", "unit", "business_type", "source"]
+        fields = ["verdict", "unit", "business_type", "source", "rating_point"]
 
 
 class CallbackFilter(django_filters.FilterSet):
@@ -64,3 +67,19 @@ class CallbackFilter(django_filters.FilterSet):
         if value:
             return queryset.open().filter(due_at__lt=now)
         return queryset.exclude(due_at__lt=now, status__in=[CallbackStatus.PENDING, CallbackStatus.REACHED])
+
+
+class RatingPointFilter(django_filters.FilterSet):
+    unit = django_filters.ModelChoiceFilter(
+        queryset=Unit.objects.all(), method="filter_unit", label=_("单位（含下级）")
+    )
+    kind = django_filters.ChoiceFilter(choices=RatingPointKind.choices, label=_("类型"))
+    is_active = django_filters.BooleanFilter(label=_("启用"))
+    name = django_filters.CharFilter(lookup_expr="icontains", label=_("名称"))
+
+    class Meta:
+        model = RatingPoint
+        fields = ["unit", "kind", "is_active", "name"]
+
+    def filter_unit(self, queryset, name, value):
+        return queryset.filter(unit__path__startswith=value.path) if value else queryset

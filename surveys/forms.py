@@ -69,3 +69,77 @@ class RecordImportForm(forms.Form):
 
 class ReviewForm(forms.Form):
     note = forms.CharField(label=_("处理说明"), required=False, max_length=300)
+
+
+# --- QR ratings ------------------------------------------------------------------------------
+
+
+class QrRatingForm(forms.Form):
+    """The public form a QR code opens: verdict, optional tags, comment and phone."""
+
+    verdict = forms.ChoiceField(
+        label=_("总体评价"),
+        widget=forms.RadioSelect,
+        error_messages={"required": _("请选择满意、基本满意或不满意。")},
+    )
+    tags = forms.MultipleChoiceField(label=_("评价标签（可多选）"), required=False, widget=forms.CheckboxSelectMultiple)
+    text = forms.CharField(
+        label=_("意见建议（选填）"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("请写下您的意见或建议")}),
+        error_messages={"max_length": _("意见建议最多500字。")},
+    )
+    phone = forms.CharField(
+        label=_("手机号码（选填，便于我们联系您）"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        from .choices import QR_VERDICTS, QrTag, Verdict
+
+        super().__init__(*args, **kwargs)
+        labels = dict(Verdict.choices)
+        self.fields["verdict"].choices = [(v, labels[v]) for v in QR_VERDICTS]
+        self.fields["tags"].choices = QrTag.choices
+
+    def clean_phone(self) -> str:
+        raw = (self.cleaned_data.get("phone") or "").strip()
+        return normalize_phone(raw) if raw else ""
+
+    @property
+    def tag_groups(self):
+        from .choices import QrTag
+
+        good = [b for b in self["tags"] if not QrTag(b.data["value"]).is_negative]
+        bad = [b for b in self["tags"] if QrTag(b.data["value"]).is_negative]
+        return good, bad
+
+
+class RatingPointForm(forms.Form):
+    """Create or edit a rating point (center staff and administrators)."""
+
+    unit = forms.ModelChoiceField(label=_("所属单位"), queryset=None)
+    kind = forms.ChoiceField(label=_("类型"))
+    name = forms.CharField(label=_("名称"), max_length=60, help_text=_("如“户籍窗口”“3号窗口”“民警张伟”。"))
+    officer_code = forms.CharField(label=_("警号（民警警号牌时填写）"), max_length=20, required=False)
+    is_active = forms.BooleanField(label=_("启用"), required=False, initial=True)
+
+    def __init__(self, *args, units=None, **kwargs):
+        from units.models import Unit
+
+        from .choices import RatingPointKind
+
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units if units is not None else Unit.objects.filter(is_active=True)
+        self.fields["kind"].choices = RatingPointKind.choices
+
+    def clean(self):
+        from .choices import RatingPointKind
+
+        data = super().clean()
+        if data.get("kind") == RatingPointKind.BADGE and not (data.get("officer_code") or "").strip():
+            self.add_error("officer_code", _("民警警号牌需填写警号。"))
+        return data

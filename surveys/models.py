@@ -24,6 +24,7 @@ from .choices import (
     CallOutcome,
     InboundOutcome,
     OptOutSource,
+    RatingPointKind,
     RatingSource,
     RecordState,
     ReviewStatus,
@@ -326,6 +327,49 @@ class InboundSms(models.Model):
         return mask(self.phone)
 
 
+class RatingPointQuerySet(VisibleQuerySet):
+    unit_field = "unit"
+
+
+class RatingPoint(models.Model):
+    """A place a citizen can rate by scanning a QR code: a service window, a station, an officer's
+    badge. The QR link carries the point id and ``token_version`` signed with the secret key;
+    raising the version (rotating) makes every printed sticker of the point invalid."""
+
+    unit = models.ForeignKey("units.Unit", verbose_name=_("所属单位"), on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("类型"), max_length=16, choices=RatingPointKind.choices, default=RatingPointKind.WINDOW)
+    name = models.CharField(_("名称"), max_length=60, help_text=_("如“户籍窗口”“3号窗口”“民警张伟”。"))
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("民警"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    officer_code = models.CharField(_("警号"), max_length=20, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+    token_version = models.PositiveIntegerField(_("二维码版本"), default=1, editable=False)
+    rotated_at = models.DateTimeField(_("二维码更换时间"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RatingPointQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("评价点")
+        verbose_name_plural = _("评价点")
+        ordering = ["unit__path", "kind", "name", "id"]
+        constraints = [models.UniqueConstraint(fields=["unit", "name"], name="rating_point_unit_name_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.unit.name} · {self.name}"
+
+    @property
+    def kind_choice(self) -> RatingPointKind:
+        return RatingPointKind(self.kind)
+
+
 class RatingQuerySet(VisibleQuerySet):
     unit_field = "unit"
 
@@ -361,6 +405,21 @@ class Rating(models.Model):
     inbound = models.ForeignKey(InboundSms, null=True, blank=True, on_delete=models.SET_NULL, related_name="ratings")
     phone_hash = models.CharField(max_length=64, db_index=True, blank=True, editable=False)
     rated_at = models.DateTimeField(_("评价时间"), default=timezone.now, db_index=True)
+    # QR ratings (source "qr"): the point scanned, the tags ticked, the phone the citizen chose to
+    # leave (encrypted; the hash above is what is looked up), and a keyed hash of the device
+    # cookie, by which a second rating from the same phone browser folds into the first.
+    rating_point = models.ForeignKey(
+        RatingPoint, verbose_name=_("评价点"), null=True, blank=True, on_delete=models.PROTECT, related_name="ratings"
+    )
+    tags = models.JSONField(_("评价标签"), default=list, blank=True)
+    phone = EncryptedPhoneField(_("联系电话"), blank=True, default="")
+    device_hash = models.CharField(max_length=64, blank=True, editable=False)
+    folds = models.PositiveSmallIntegerField(_("合并次数"), default=0)
+    updated_at = models.DateTimeField(_("最后修改"), null=True, blank=True)
+    rectification_appeal = models.ForeignKey(
+        "intake.Appeal", verbose_name=_("整改诉求"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    rectification_order_id = models.BigIntegerField(_("整改工单"), null=True, blank=True)
 
     objects = RatingQuerySet.as_manager()
 
@@ -368,7 +427,19 @@ class Rating(models.Model):
         verbose_name = _("评价")
         verbose_name_plural = _("评价")
         ordering = ["-rated_at", "-id"]
-        indexes = [models.Index(fields=["unit", "rated_at"], name="rating_unit_time_idx")]
+        indexes = [
+            models.Index(fields=["unit", "rated_at"], name="rating_unit_time_idx"),
+            models.Index(
+                fields=["rating_point", "device_hash", "rated_at"],
+                condition=Q(source="qr"),
+                name="rating_qr_fold_idx",
+            ),
+            models.Index(
+                fields=["rated_at"],
+                condition=Q(source="qr", verdict="dissatisfied", rectification_appeal__isnull=True),
+                name="rating_qr_unrectified_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.get_verdict_display()
@@ -376,6 +447,13 @@ class Rating(models.Model):
     @property
     def verdict_choice(self) -> Verdict:
         return Verdict(self.verdict)
+
+    @property
+    def tag_labels(self) -> list[str]:
+        from .choices import QrTag
+
+        labels = dict(QrTag.choices)
+        return [str(labels.get(t, t)) for t in self.tags or []]
 
 
 class OptOut(models.Model):

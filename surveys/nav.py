@@ -12,6 +12,12 @@ NAV_ITEMS = [
     NavItem(_("回访评价"), "surveys:overview", roles=frozenset({Role.CENTER_STAFF, Role.SUPERVISOR}), order=50),
     NavItem(_("人工回访"), "surveys:callback_desk", roles=frozenset({Role.CENTER_STAFF}), order=51),
     NavItem(_("群众评价"), "surveys:rating_list", roles=frozenset({Role.UNIT_LEADER, Role.UNIT_HANDLER}), order=52),
+    NavItem(
+        _("评价二维码"),
+        "surveys:rating_point_list",
+        roles=frozenset({Role.CENTER_STAFF, Role.ADMIN, Role.UNIT_LEADER}),
+        order=53,
+    ),
     NavItem(_("退订名单"), "surveys:optouts", roles=frozenset({Role.ADMIN}), order=950),
 ]
 if settings.SMS_SIMULATOR:

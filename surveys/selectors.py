@@ -142,3 +142,16 @@ def satisfaction_panel(request) -> dict[str, Any]:
         "open_callbacks": Callback.objects.visible_to(request.user).open().count(),
         "closed_status": CallbackStatus.CLOSED,
     }
+
+
+def point_figures(point) -> dict[str, Any]:
+    """Verdict counts of one rating point over all time and the last 30 days."""
+    since = timezone.now() - dt.timedelta(days=30)
+    qs = Rating.objects.filter(rating_point=point)
+    return qs.aggregate(
+        total=Count("id"),
+        month=Count("id", filter=Q(rated_at__gte=since)),
+        satisfied=Count("id", filter=Q(verdict=Verdict.SATISFIED)),
+        basic=Count("id", filter=Q(verdict=Verdict.BASIC)),
+        dissatisfied=Count("id", filter=Q(verdict=Verdict.DISSATISFIED)),
+    )

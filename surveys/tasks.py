@@ -50,3 +50,11 @@ def warn_overdue_callbacks_task() -> int:
     from .services import warn_overdue_callbacks
 
     return warn_overdue_callbacks()
+
+
+@shared_task(ignore_result=True)
+def rectify_bad_reviews_task() -> int:
+    """Every few minutes: open the rectification order of any bad QR review that has none yet."""
+    from .services import rectify_pending_bad_reviews
+
+    return rectify_pending_bad_reviews()

@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidde
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView, TemplateView
@@ -23,12 +24,22 @@ from intake.phones import national
 from units.choices import Role
 from units.visibility import RoleRequiredMixin, VisibleMixin
 
-from . import selectors, services
+from . import qr, selectors, services
 from .backends import get_backend
 from .choices import CallbackStatus, ReviewStatus, Verdict
-from .filters import CallbackFilter, OutboundSmsFilter, RatingFilter, ServiceRecordFilter
-from .forms import CallForm, CloseForm, PhoneForm, RecordImportForm, RectifyForm, ReplyForm, ReviewForm
-from .models import Callback, OptOut, OutboundSms, Rating, ReviewItem, ServiceRecord
+from .filters import CallbackFilter, OutboundSmsFilter, RatingFilter, RatingPointFilter, ServiceRecordFilter
+from .forms import (
+    CallForm,
+    CloseForm,
+    PhoneForm,
+    QrRatingForm,
+    RatingPointForm,
+    RecordImportForm,
+    RectifyForm,
+    ReplyForm,
+    ReviewForm,
+)
+from .models import Callback, OptOut, OutboundSms, Rating, RatingPoint, ReviewItem, ServiceRecord
 
 logger = logging.getLogger(__name__)
 
@@ -153,7 +164,7 @@ class RatingListView(FilteredListView):
     allowed_roles = (Role.CENTER_STAFF, Role.SUPERVISOR, Role.ADMIN, Role.UNIT_LEADER, Role.UNIT_HANDLER)
 
     def get_queryset(self):
-        return super().get_queryset().select_related("unit", "business_type", "callback")
+        return super().get_queryset().select_related("unit", "business_type", "callback", "rating_point")
 
 
 class RecordListView(FilteredListView):
@@ -379,3 +390,196 @@ def requeue_sms(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.error(request, _("该短信不是待核对状态，未重新排队。"))
     return redirect(reverse("surveys:sms_list") + "?needs_reconciliation=true")
+
+
+# --- QR ratings: the public form --------------------------------------------------------------
+
+
+def _invalid_link(request: HttpRequest) -> HttpResponse:
+    return render(request, "surveys/qr_invalid.html", status=404)
+
+
+@never_cache
+def qr_form(request: HttpRequest, token: str) -> HttpResponse:
+    """The mobile rating form a QR code opens. No login; the signed link names the point; the
+    device cookie (set on the first visit) keys the rate limit and the folding of repeats."""
+    from intake import ratelimit
+
+    point = qr.point_for_token(token)
+    if point is None:
+        return _invalid_link(request)
+
+    def page(form: QrRatingForm, status: int = 200) -> HttpResponse:
+        good, bad = form.tag_groups
+        response = render(
+            request,
+            "surveys/qr_form.html",
+            {"form": form, "point": point, "good_tags": good, "bad_tags": bad},
+            status=status,
+        )
+        ratelimit.ensure_device(request, response)
+        return response
+
+    if request.method != "POST":
+        return page(QrRatingForm())
+    form = QrRatingForm(request.POST)
+    if not form.is_valid():
+        return page(form, 400)
+    device = ratelimit.device_of(request)
+    if device is None:
+        form.add_error(None, _("请先打开评价页面再提交（需要允许浏览器保存 Cookie）。"))
+        return page(form, 400)
+    data = form.cleaned_data
+    try:
+        services.submit_qr_rating(
+            point, verdict=data["verdict"], tags=data["tags"], text=data["text"], phone=data["phone"], device_id=device
+        )
+    except services.RateLimited as exc:
+        form.add_error(None, str(exc))
+        return page(form, 429)
+    except services.TransitionNotAllowed:
+        return _invalid_link(request)
+    except ValidationError as exc:
+        form.add_error(None, " ".join(exc.messages))
+        return page(form, 400)
+    request.session["surveys_qr_verdict"] = data["verdict"]
+    return redirect("surveys:qr_thanks", token=token)
+
+
+@never_cache
+def qr_thanks(request: HttpRequest, token: str) -> HttpResponse:
+    point = qr.point_for_token(token)
+    if point is None:
+        return _invalid_link(request)
+    verdict = request.session.pop("surveys_qr_verdict", "")
+    return render(
+        request, "surveys/qr_thanks.html", {"point": point, "token": token, "dissatisfied": verdict == "dissatisfied"}
+    )
+
+
+# --- QR ratings: rating points for staff -------------------------------------------------------
+
+ALL_STAFF = (Role.CENTER_STAFF, Role.SUPERVISOR, Role.ADMIN, Role.UNIT_LEADER, Role.UNIT_HANDLER)
+
+
+class RatingPointListView(FilteredListView):
+    """评价二维码: the rating points a user may see, with a QR preview, per unit."""
+
+    model = RatingPoint
+    filterset_class = RatingPointFilter
+    template_name = "surveys/rating_point_list.html"
+    allowed_roles = ALL_STAFF
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("unit", "officer")
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        for point in ctx["object_list"]:
+            point.qr = qr.qr_svg(qr.rating_url(point, self.request), scale=2)
+        unit = self.filterset.form.cleaned_data.get("unit") if self.filterset.is_bound else None
+        ctx.update(can_edit=self.request.user.has_role(*CENTER), sheet_unit=unit)
+        return ctx
+
+
+class RatingPointDetailView(VisibleMixin, DetailView):
+    model = RatingPoint
+    template_name = "surveys/rating_point_detail.html"
+    allowed_roles = ALL_STAFF
+    context_object_name = "point"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("unit", "officer")
+
+    def get_context_data(self, **kwargs):
+        point = self.object
+        url = qr.rating_url(point, self.request)
+        ratings = Rating.objects.filter(rating_point=point).order_by("-rated_at", "-id")
+        return {
+            **super().get_context_data(**kwargs),
+            "url": url,
+            "qr": qr.qr_svg(url, scale=6),
+            "ratings": ratings[:20],
+            "figures": selectors.point_figures(point),
+            "can_edit": self.request.user.has_role(*CENTER),
+        }
+
+
+def _point_form_units(user):
+    from units.models import Unit
+
+    return Unit.objects.visible_to(user).filter(is_active=True)
+
+
+class RatingPointEditView(RoleRequiredMixin, TemplateView):
+    """Create (no pk) or edit a rating point: center staff and administrators."""
+
+    template_name = "surveys/rating_point_form.html"
+    allowed_roles = CENTER
+
+    def _point(self):
+        pk = self.kwargs.get("pk")
+        return get_object_or_404(RatingPoint.objects.visible_to(self.request.user), pk=pk) if pk else None
+
+    def get(self, request, *args, **kwargs):
+        point = self._point()
+        initial = {"is_active": True, "unit": request.GET.get("unit")}
+        if point:
+            initial = {
+                "unit": point.unit_id,
+                "kind": point.kind,
+                "name": point.name,
+                "officer_code": point.officer_code,
+                "is_active": point.is_active,
+            }
+        form = RatingPointForm(initial=initial, units=_point_form_units(request.user))
+        return self.render_to_response({"form": form, "point": point})
+
+    def post(self, request, *args, **kwargs):
+        point = self._point()
+        form = RatingPointForm(request.POST, units=_point_form_units(request.user))
+        if form.is_valid():
+            try:
+                point = services.save_rating_point(point, actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                for field_name, errors in exc.message_dict.items():
+                    form.add_error(field_name if field_name in form.fields else None, errors)
+            else:
+                messages.success(request, _("评价点已保存。"))
+                return redirect("surveys:rating_point_detail", pk=point.pk)
+        return self.render_to_response({"form": form, "point": point}, status=400)
+
+
+@require_POST
+def rotate_rating_point(request: HttpRequest, pk: int) -> HttpResponse:
+    """Replace a point's QR code; stickers printed before stop working."""
+    if not request.user.is_authenticated or not request.user.has_role(*CENTER):
+        raise PermissionDenied
+    point = get_object_or_404(RatingPoint.objects.visible_to(request.user), pk=pk)
+    services.rotate_rating_point(point, actor=request.user)
+    messages.success(request, _("已更换二维码，原来打印的二维码已失效，请重新打印张贴。"))
+    return redirect("surveys:rating_point_detail", pk=point.pk)
+
+
+class RatingPointSheetView(RoleRequiredMixin, TemplateView):
+    """A printable A4 sheet of stickers: every active point of a unit (and the units below it)
+    that the user may see, each with its unit and window name."""
+
+    template_name = "surveys/rating_point_sheet.html"
+    allowed_roles = ALL_STAFF
+
+    def get_context_data(self, **kwargs):
+        from units.models import Unit
+
+        points = RatingPoint.objects.visible_to(self.request.user).filter(is_active=True).select_related("unit")
+        unit = None
+        if self.request.GET.get("unit"):
+            unit = get_object_or_404(Unit.objects.visible_to(self.request.user), pk=self.request.GET["unit"])
+            points = points.filter(unit__path__startswith=unit.path)
+        if self.request.GET.get("point"):
+            points = points.filter(pk=self.request.GET["point"])
+        stickers = [
+            {"point": p, "qr": qr.qr_svg(qr.rating_url(p, self.request), scale=4)}
+            for p in points.order_by("unit__path", "kind", "name", "id")[:200]
+        ]
+        return {**super().get_context_data(**kwargs), "unit": unit, "stickers": stickers}

@@ -5,8 +5,10 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from units.models import Unit
+
 from ..choices import CallbackVerdict, CallOutcome
-from ..models import Callback, OutboundSms, Rating, ServiceRecord
+from ..models import Callback, OutboundSms, Rating, RatingPoint, ServiceRecord
 
 
 class SurveyDetailSerializer(serializers.Serializer):
@@ -71,6 +73,7 @@ class RatingSerializer(serializers.ModelSerializer):
     business_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
     service_record = serializers.SlugRelatedField(slug_field="external_id", read_only=True)
     evaluation = serializers.PrimaryKeyRelatedField(source="sms", read_only=True)
+    rating_point = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:
         model = Rating
@@ -85,6 +88,10 @@ class RatingSerializer(serializers.ModelSerializer):
             "aspect",
             "aspect_text",
             "source",
+            "rating_point",
+            "tags",
+            "folds",
+            "rectification_order_id",
             "rated_at",
         ]
 
@@ -151,3 +158,58 @@ class PushResultSerializer(serializers.Serializer):
     existing = serializers.IntegerField()
     rejected = serializers.IntegerField()
     errors = PushErrorSerializer(many=True)
+
+
+class RatingPointSerializer(serializers.ModelSerializer):
+    """A rating point and its current signed link (what its QR code encodes)."""
+
+    unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.filter(is_active=True), label=_("所属单位"))
+    unit_code = serializers.CharField(source="unit.code", read_only=True)
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    officer = serializers.PrimaryKeyRelatedField(read_only=True)
+    url = serializers.SerializerMethodField()
+    qr_svg = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RatingPoint
+        fields = [
+            "id",
+            "unit",
+            "unit_code",
+            "unit_name",
+            "kind",
+            "name",
+            "officer",
+            "officer_code",
+            "is_active",
+            "token_version",
+            "rotated_at",
+            "url",
+            "qr_svg",
+            "created_at",
+        ]
+        read_only_fields = ["token_version", "rotated_at", "created_at"]
+        validators = []  # the unique name per unit is checked by the service, in Chinese
+
+    def get_url(self, obj) -> str:
+        from ..qr import rating_url
+
+        return rating_url(obj, self.context.get("request"))
+
+    def get_qr_svg(self, obj) -> str:
+        """Only on the detail (an SVG per row would bloat the list)."""
+        view = self.context.get("view")
+        if view is None or getattr(view, "action", "") == "list":
+            return ""
+        from ..qr import qr_svg
+
+        return qr_svg(self.get_url(obj))
+
+    def validate(self, attrs):
+        from ..choices import RatingPointKind
+
+        kind = attrs.get("kind", getattr(self.instance, "kind", None))
+        code = attrs.get("officer_code", getattr(self.instance, "officer_code", ""))
+        if kind == RatingPointKind.BADGE and not (code or "").strip():
+            raise serializers.ValidationError({"officer_code": _("民警警号牌需填写警号。")})
+        return attrs

@@ -8,6 +8,7 @@ router.register("service-records", views.ServiceRecordViewSet, basename="service
 router.register("evaluations", views.EvaluationViewSet, basename="evaluation")
 router.register("ratings", views.RatingViewSet, basename="rating")
 router.register("callbacks", views.CallbackViewSet, basename="callback")
+router.register("rating-points", views.RatingPointViewSet, basename="rating-point")
 
 urlpatterns = [
     path("feeds/service-records/", views.ServiceRecordPushView.as_view(), name="feed-service-records"),

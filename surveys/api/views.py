@@ -16,8 +16,8 @@ from units.visibility import HasRole, VisibleViewSetMixin
 
 from .. import services
 from ..choices import SmsPurpose
-from ..filters import CallbackFilter, OutboundSmsFilter, RatingFilter, ServiceRecordFilter
-from ..models import Callback, OutboundSms, Rating, ServiceRecord
+from ..filters import CallbackFilter, OutboundSmsFilter, RatingFilter, RatingPointFilter, ServiceRecordFilter
+from ..models import Callback, OutboundSms, Rating, RatingPoint, ServiceRecord
 from . import serializers as s
 
 CENTER = (Role.CENTER_STAFF, Role.ADMIN)
@@ -135,6 +135,84 @@ class CallbackViewSet(ReadOnly):
         payload = s.CloseCallbackSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         return self._run(services.close_callback, **payload.validated_data)
+
+
+class RatingPointRole(HasRole):
+    """Every staff role reads (within its units); center staff and administrators write."""
+
+    def has_permission(self, request, view) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        if view.action in ("list", "retrieve"):
+            return True
+        return request.user.has_role(*CENTER)
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("评价点列表")),
+    retrieve=extend_schema(summary=_("评价点详情（含二维码SVG）"), responses={200: s.RatingPointSerializer, 404: _404}),
+    create=extend_schema(summary=_("新增评价点"), responses={201: s.RatingPointSerializer, 400: _400}),
+    update=extend_schema(summary=_("修改评价点"), responses={200: s.RatingPointSerializer, 400: _400, 404: _404}),
+    partial_update=extend_schema(
+        summary=_("修改评价点（部分字段）"), responses={200: s.RatingPointSerializer, 400: _400, 404: _404}
+    ),
+)
+class RatingPointViewSet(
+    VisibleViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """评价点: QR-code rating points. Unit users read their unit's points (others answer 404);
+    center staff and administrators create, edit and rotate them. Switch one off with
+    ``is_active: false`` rather than deleting it (its ratings keep pointing at it)."""
+
+    queryset = RatingPoint.objects.select_related("unit")
+    serializer_class = s.RatingPointSerializer
+    filterset_class = RatingPointFilter
+    cursor_ordering = ("-created_at", "-id")
+    permission_classes = [RatingPointRole]
+
+    def _save(self, serializer, instance=None):
+        data = serializer.validated_data
+
+        def value(name, default):
+            return data.get(name, getattr(instance, name, default) if instance else default)
+
+        try:
+            point = services.save_rating_point(
+                instance,
+                actor=self.request.user,
+                unit=value("unit", None),
+                kind=value("kind", "window"),
+                name=value("name", ""),
+                officer_code=value("officer_code", ""),
+                officer=instance.officer if instance and "officer_code" not in data else None,
+                is_active=value("is_active", True),
+            )
+        except DjangoValidationError as exc:
+            from rest_framework.exceptions import ValidationError
+
+            raise ValidationError(exc.message_dict) from exc
+        serializer.instance = point
+
+    def perform_create(self, serializer):
+        self._save(serializer)
+
+    def perform_update(self, serializer):
+        self._save(serializer, serializer.instance)
+
+    @extend_schema(
+        summary=_("更换二维码（旧二维码立即失效）"),
+        request=None,
+        responses={200: s.RatingPointSerializer, 404: _404},
+    )
+    @action(detail=True, methods=["post"])
+    def rotate(self, request, pk=None):
+        point = services.rotate_rating_point(self.get_object(), actor=request.user)
+        return Response(self.get_serializer(point).data)
 
 
 def _feed_classes():
