@@ -468,3 +468,38 @@ def test_it_deletes_the_uploaded_file_once_the_batch_has_ended(sources, city, se
     assert not batch.file
     stored = list(Path(settings.MEDIA_ROOT).rglob("*.csv"))
     assert stored == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_leaves_alone_a_batch_that_a_live_worker_holds(sources, city):
+    import threading
+
+    from django.db import connection, transaction
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("feeds.services._send_after_commit", lambda *a, **k: None)  # no broker in this test
+        batch = start_import(
+            kind=FeedKind.APPEALS,
+            source=sources["12345"],
+            upload=SimpleUploadedFile("a.csv", csv_bytes(GOOD)),
+            actor=None,
+        )
+    holding, release = threading.Event(), threading.Event()
+
+    def live_worker():
+        with transaction.atomic():
+            ImportBatch.objects.select_for_update().get(pk=batch.pk)
+            holding.set()
+            release.wait(10)
+        connection.close()
+
+    worker = threading.Thread(target=live_worker)
+    worker.start()
+    assert holding.wait(10)
+    try:
+        assert run_import_batch(batch.pk) is None  # skipped, not blocked
+    finally:
+        release.set()
+        worker.join()
+    assert run_import_batch(batch.pk).status == BatchStatus.DONE
+    assert Appeal.objects.count() == 2
