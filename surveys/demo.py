@@ -135,6 +135,76 @@ def _work_the_callbacks(callbacks: list[Callback], center: User, rng: random.Ran
         Callback.objects.filter(pk=callback.pk).update(due_at=max(callback.due_at, now + dt.timedelta(hours=6)))
 
 
+QR_POINTS = [
+    # station, kind, name, officer code
+    ("LJ101", "window", "户籍窗口", ""),
+    ("LJ101", "window", "出入境窗口", ""),
+    ("LJ101", "station", "服务大厅", ""),
+    ("LJ101", "badge", "民警陈立新", "071123"),
+    ("LJ102", "window", "户籍窗口", ""),
+    ("LJ102", "station", "服务大厅", ""),
+    ("LJ201", "window", "户籍窗口", ""),
+    ("LJ202", "window", "综合窗口", ""),
+]
+QR_RATINGS = [
+    # verdict, tags, comment, weight
+    ("satisfied", ["attitude_good"], "", 10),
+    ("satisfied", ["efficient", "professional"], "十分钟就办好了，谢谢", 6),
+    ("satisfied", [], "", 8),
+    ("satisfied", ["patient"], "民警解释得很清楚", 3),
+    ("basic", ["clean"], "", 3),
+    ("basic", ["slow"], "排队时间有点长", 3),
+    ("dissatisfied", ["attitude_bad"], "窗口民警一边玩手机一边办理", 1),
+    ("dissatisfied", ["runaround", "unclear"], "材料要求没说清楚，跑了三趟", 1),
+]
+
+
+def _qr_points_and_ratings(rng: random.Random, units: dict[str, Unit], center: User) -> int:
+    """Rating points at the demo stations and a month of QR ratings on them (once: each demo
+    rating has its own device id, and a rating of that device is never made twice)."""
+    from intake.phones import phone_hash as hash_of_phone
+
+    from . import qr
+    from .models import Rating, RatingPoint
+    from .services import save_rating_point, submit_qr_rating
+
+    points = []
+    for code, kind, name, officer_code in QR_POINTS:
+        unit = units.get(code) or Unit.objects.filter(code=code).first()
+        if unit is None:
+            continue
+        point = RatingPoint.objects.filter(unit=unit, name=name).first()
+        points.append(
+            point or save_rating_point(None, actor=center, unit=unit, kind=kind, name=name, officer_code=officer_code)
+        )
+    if not points:
+        return 0
+    made = 0
+    now = timezone.now()
+    for i in range(48):
+        device = f"demo-qr-device-{i:03d}"
+        point = points[i % len(points)]
+        verdict, tags, text, _w = rng.choices(QR_RATINGS, weights=[r[3] for r in QR_RATINGS])[0]
+        rated_at = now - dt.timedelta(days=rng.randint(0, DAYS - 1), hours=rng.randint(0, 8))
+        if Rating.objects.filter(device_hash=qr.device_key(device)).exists():
+            continue
+        phone = f"1380000{rng.randint(0, 9999):04d}" if rng.random() < 0.3 else ""
+        if phone and Rating.objects.filter(source="qr", phone_hash=hash_of_phone("+86" + phone)).exists():
+            phone = ""
+        submit_qr_rating(point, verdict=verdict, tags=tags, text=text, phone=phone, device_id=device, now=rated_at)
+        made += 1
+    # A citizen who changed his mind: the second rating folds into the first.
+    device = "demo-qr-device-fold"
+    if not Rating.objects.filter(device_hash=qr.device_key(device)).exists():
+        first = now - dt.timedelta(hours=5)
+        submit_qr_rating(points[0], verdict="basic", tags=["slow"], device_id=device, now=first)
+        submit_qr_rating(
+            points[0], verdict="satisfied", tags=["efficient"], text="后来很快就办好了", device_id=device, now=first
+        )
+        made += 1
+    return made
+
+
 def load(stdout=None) -> None:
     """Create or complete the demo month; a second run finds everything in place."""
     seed_defaults()
@@ -167,6 +237,7 @@ def load(stdout=None) -> None:
         first = OutboundSms.objects.filter(service_record__run=run, sent_at__isnull=False).order_by("pk")[:3]
         for sms, body in zip(first, ["1", "基本满意", "3 出警太慢了"], strict=False):
             receive_inbound(provider="simulator", message_id=f"DEMO-IN-{sms.pk}", phone=sms.phone, body=body)
+    qr_made = _qr_points_and_ratings(rng, units, center)
     # A reply from a phone we never wrote to: kept for staff, not dropped.
     receive_inbound(
         provider="simulator",
@@ -179,5 +250,5 @@ def load(stdout=None) -> None:
         stdout.write(
             f"surveys: {ServiceRecord.objects.count()} service records, "
             f"{OutboundSms.objects.filter(purpose=SmsPurpose.EVALUATION).count()} evaluation SMS, "
-            f"{Callback.objects.count()} callbacks; yesterday's batch: {run.queued} SMS"
+            f"{Callback.objects.count()} callbacks; yesterday's batch: {run.queued} SMS; {qr_made} new QR ratings"
         )
