@@ -731,14 +731,10 @@ def _insert_appeals(
 
 def _alert_later(appeal_ids: list[int]) -> None:
     """Imported appeals with risk words alert the center exactly as pushed ones do."""
-    from intake import services as intake_services
-
-    alert = getattr(intake_services, "_alert_center", None)
-    if alert is None:
-        return
+    from intake.services import alert_center
 
     def run() -> None:
         for pk in appeal_ids:
-            alert(pk)
+            alert_center(pk)
 
     transaction.on_commit(run)

@@ -99,7 +99,7 @@ class Appeal(models.Model):
     address = models.CharField(_("地址"), max_length=200, blank=True)
     citizen_name = models.CharField(_("诉求人"), max_length=60, blank=True)
     citizen_phone = EncryptedPhoneField(_("联系电话"), blank=True, default="")
-    citizen_phone_hash = models.CharField(max_length=64, blank=True, default="", db_index=True, editable=False)
+    citizen_phone_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
     is_enterprise = models.BooleanField(_("涉企"), default=False)
     received_at = models.DateTimeField(_("受理时间"), default=timezone.now, db_index=True)
     unit = models.ForeignKey(

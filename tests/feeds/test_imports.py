@@ -278,6 +278,20 @@ def test_it_gives_imported_appeals_the_same_shape_on_both_paths(sources, city, c
     assert [e[0] for e in copy["C-2"]["events"]] == ["received", "risk_alert"]
 
 
+@pytest.mark.parametrize("method", ["copy", "orm"])
+def test_it_alerts_the_center_about_risk_words_in_an_imported_file(
+    sources, city, center, method, django_capture_on_commit_callbacks
+):
+    from units.models import Notification
+
+    RiskWord.objects.create(word="同归于尽")
+    rows = [["R-1", "2026-11-20 08:13", "李四", "13800001202", "再不处理就同归于尽。", "", "", ""]]
+    with django_capture_on_commit_callbacks(execute=True):
+        do_import(sources["12389"], csv_bytes(rows), method=method, actor=center)
+    appeal = Appeal.objects.get(external_id="R-1")
+    assert Notification.objects.filter(user=center, dedupe_key=f"intake-risk-{appeal.pk}").count() == 1
+
+
 def test_it_takes_the_copy_path_for_large_files_on_postgresql(sources, city, settings):
     settings.FEED_IMPORT_COPY_MIN_ROWS = 5
     rows = [[f"L-{i}", "2026-11-20 08:00", "某某", f"1380000{i:04d}", f"第{i}件诉求", "", "", ""] for i in range(12)]
