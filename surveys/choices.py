@@ -35,6 +35,7 @@ class SmsPurpose(models.TextChoices):
     FOLLOW_UP = "follow_up", _("不满意原因追问")
     APPEAL_CLOSED = "appeal_closed", _("办结告知")
     URGE_REMINDER = "urge_reminder", _("催办提醒")
+    SURVEY = "survey", _("民意调查邀请")
     OTHER = "other", _("其他")
 
 
@@ -164,3 +165,33 @@ class CallbackVerdict(models.TextChoices):
 class OptOutSource(models.TextChoices):
     SMS = "sms", _("短信退订")
     STAFF = "staff", _("工作人员登记")
+
+
+class SurveyKind(models.TextChoices):
+    PUBLIC = "public", _("公众民调")
+    ENTERPRISE = "enterprise", _("企业问卷（便企）")
+
+
+class SurveyStatus(models.TextChoices):
+    """draft → sampling (sample drawn, invitations not sent) → open (SMS sent, answers taken) → closed."""
+
+    DRAFT = "draft", _("草稿")
+    SAMPLING = "sampling", _("已抽样")
+    OPEN = "open", _("调查中")
+    CLOSED = "closed", _("已结束")
+
+    @property
+    def css(self) -> str:
+        return {"draft": "state", "sampling": "state-warn", "open": "state-ok", "closed": "state"}[self.value]
+
+
+class QuestionKind(models.TextChoices):
+    SINGLE = "single", _("单选")
+    SCALE = "scale", _("评分（1-5分）")
+    TEXT = "text", _("文字")
+
+
+class SampleSource(models.TextChoices):
+    RECORDS = "records", _("业务记录")
+    ENTERPRISES = "enterprises", _("涉企诉求联系人")
+    UPLOAD = "upload", _("上传名单")

@@ -143,3 +143,74 @@ class RatingPointForm(forms.Form):
         if data.get("kind") == RatingPointKind.BADGE and not (data.get("officer_code") or "").strip():
             self.add_error("officer_code", _("民警警号牌需填写警号。"))
         return data
+
+
+# --- sampling surveys --------------------------------------------------------------------------
+
+
+class SurveyForm(forms.Form):
+    title = forms.CharField(label=_("调查名称"), max_length=100)
+    kind = forms.ChoiceField(label=_("类型"))
+    intro = forms.CharField(
+        label=_("开场说明"), max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, **kwargs):
+        from .choices import SurveyKind
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = SurveyKind.choices
+
+
+class SampleForm(forms.Form):
+    source = forms.ChoiceField(label=_("样本来源"))
+    size = forms.IntegerField(label=_("样本量"), min_value=1, max_value=10000, initial=200)
+    period_from = forms.DateField(label=_("期间起"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    period_to = forms.DateField(label=_("期间止"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        from .choices import SampleSource
+
+        super().__init__(*args, **kwargs)
+        self.fields["source"].choices = [c for c in SampleSource.choices if c[0] != SampleSource.UPLOAD]
+
+
+class SampleUploadForm(forms.Form):
+    file = forms.FileField(label=_("号码名单（CSV或TXT，每行一个号码，或第一列为号码）"))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > 2 * 1024 * 1024:
+            raise ValidationError(_("名单文件不能超过2MB。"))
+        raw = upload.read()
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                return raw.decode(encoding).splitlines()
+            except UnicodeDecodeError:
+                continue
+        raise ValidationError(_("无法识别文件编码，请保存为UTF-8。"))
+
+
+def survey_answer_form(questions, data=None):
+    """The public form of a survey, one field per question (radio for choices and scales)."""
+    from .choices import QuestionKind
+
+    form = forms.Form(data)
+    for question in questions:
+        key = str(question.pk)
+        if question.kind == QuestionKind.TEXT:
+            field = forms.CharField(
+                label=question.text,
+                required=question.required,
+                max_length=1000,
+                widget=forms.Textarea(attrs={"rows": 3}),
+            )
+        else:
+            labels = {"5": _("5分"), "4": _("4分"), "3": _("3分"), "2": _("2分"), "1": _("1分")}
+            choices = [(c, labels.get(c, c) if question.kind == QuestionKind.SCALE else c) for c in question.choices]
+            field = forms.ChoiceField(
+                label=question.text, required=question.required, choices=choices, widget=forms.RadioSelect
+            )
+        field.error_messages["required"] = _("请回答此题。")
+        form.fields[key] = field
+    return form

@@ -24,13 +24,17 @@ from .choices import (
     CallOutcome,
     InboundOutcome,
     OptOutSource,
+    QuestionKind,
     RatingPointKind,
     RatingSource,
     RecordState,
     ReviewStatus,
+    SampleSource,
     SkipReason,
     SmsPurpose,
     SmsStatus,
+    SurveyKind,
+    SurveyStatus,
     Verdict,
 )
 
@@ -598,3 +602,143 @@ class CallbackEvent(models.Model):
     @property
     def action_label(self) -> str:
         return str(CALLBACK_ACTIONS.get(self.action, self.action))
+
+
+# --- sampling surveys (民调) -----------------------------------------------------------------
+
+
+class SurveyQuerySet(models.QuerySet):
+    """Surveys belong to the center: center staff, supervisors and administrators see them."""
+
+    def visible_to(self, user) -> SurveyQuerySet:
+        if getattr(user, "is_authenticated", False) and user.sees_all_units:
+            return self.all()
+        return self.none()
+
+
+class Survey(models.Model):
+    """A periodic questionnaire sent by SMS to a random sample of phones (service records of a
+    period, registered enterprise contacts, or an uploaded list), answered on the mobile form."""
+
+    title = models.CharField(_("调查名称"), max_length=100)
+    kind = models.CharField(_("类型"), max_length=16, choices=SurveyKind.choices, default=SurveyKind.PUBLIC)
+    intro = models.CharField(_("开场说明"), max_length=300, blank=True)
+    status = models.CharField(_("状态"), max_length=16, choices=SurveyStatus.choices, default=SurveyStatus.DRAFT)
+    sample_source = models.CharField(_("样本来源"), max_length=16, choices=SampleSource.choices, blank=True)
+    sample_from = models.DateField(_("样本期间起"), null=True, blank=True)
+    sample_to = models.DateField(_("样本期间止"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    opened_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    objects = SurveyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("民意调查")
+        verbose_name_plural = _("民意调查")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def status_choice(self) -> SurveyStatus:
+        return SurveyStatus(self.status)
+
+
+class SurveyQuestion(models.Model):
+    """One question: single choice (``options``), a 1–5 scale, or free text."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveSmallIntegerField(_("序号"), default=0)
+    kind = models.CharField(_("题型"), max_length=8, choices=QuestionKind.choices, default=QuestionKind.SINGLE)
+    text = models.CharField(_("题目"), max_length=200)
+    options = models.JSONField(_("选项"), default=list, blank=True)
+    required = models.BooleanField(_("必答"), default=True)
+
+    class Meta:
+        verbose_name = _("调查题目")
+        verbose_name_plural = _("调查题目")
+        ordering = ["survey", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def choices(self) -> list[str]:
+        if self.kind == QuestionKind.SCALE:
+            return ["5", "4", "3", "2", "1"]
+        return [str(o) for o in self.options or []]
+
+
+class SurveyInvitation(models.Model):
+    """One phone drawn into a survey's sample, with its personal link token (one response)."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="invitations")
+    phone = EncryptedPhoneField(_("手机号"))
+    phone_hash = models.CharField(max_length=64, editable=False)
+    token = models.CharField(max_length=32, unique=True, editable=False)
+    source = models.CharField(_("来源"), max_length=16, choices=SampleSource.choices)
+    sms = models.OneToOneField(
+        OutboundSms, null=True, blank=True, on_delete=models.SET_NULL, related_name="survey_invitation"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("调查样本")
+        verbose_name_plural = _("调查样本")
+        ordering = ["survey", "id"]
+        constraints = [models.UniqueConstraint(fields=["survey", "phone_hash"], name="survey_invitation_once")]
+
+    def __str__(self) -> str:
+        return f"{self.survey_id}:{self.masked_phone}"
+
+    @property
+    def masked_phone(self) -> str:
+        return mask(self.phone)
+
+
+class SurveyResponse(models.Model):
+    """The answers of one invitation: ``{question id: value}``. One per invitation; a second
+    submission replaces the answers (``submissions`` counts them)."""
+
+    invitation = models.OneToOneField(SurveyInvitation, on_delete=models.CASCADE, related_name="response")
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="responses")
+    answers = models.JSONField(_("答案"), default=dict)
+    submissions = models.PositiveSmallIntegerField(default=1)
+    submitted_at = models.DateTimeField(_("提交时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("最后修改"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("调查答卷")
+        verbose_name_plural = _("调查答卷")
+        ordering = ["-submitted_at", "-id"]
+
+
+SURVEY_ACTIONS = {"create": _("创建"), "sample": _("抽取样本"), "open": _("发送邀请短信"), "close": _("结束调查")}
+
+
+class SurveyEvent(models.Model):
+    """One step of a survey's life: who, when, from which status to which, and what."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(_("操作"), max_length=32)
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, blank=True)
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("调查记录")
+        verbose_name_plural = _("调查记录")
+        ordering = ["created_at", "id"]
+
+    @property
+    def action_label(self) -> str:
+        return str(SURVEY_ACTIONS.get(self.action, self.action))

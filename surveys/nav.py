@@ -18,6 +18,7 @@ NAV_ITEMS = [
         roles=frozenset({Role.CENTER_STAFF, Role.ADMIN, Role.UNIT_LEADER}),
         order=53,
     ),
+    NavItem(_("民意调查"), "surveys:survey_list", roles=frozenset({Role.CENTER_STAFF, Role.SUPERVISOR}), order=54),
     NavItem(_("退订名单"), "surveys:optouts", roles=frozenset({Role.ADMIN}), order=950),
 ]
 if settings.SMS_SIMULATOR:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from typing import Any
 
 from django.db.models import Count, Q
@@ -155,3 +156,41 @@ def point_figures(point) -> dict[str, Any]:
         basic=Count("id", filter=Q(verdict=Verdict.BASIC)),
         dissatisfied=Count("id", filter=Q(verdict=Verdict.DISSATISFIED)),
     )
+
+
+def survey_report(survey) -> dict[str, Any]:
+    """The figures of one survey: invited, SMS delivered, responded, the response rate (answers /
+    invitations), and per question the count of each option (scales also their mean) or the
+    latest text answers."""
+    from .choices import QuestionKind
+    from .models import SurveyInvitation, SurveyResponse
+
+    invitations = SurveyInvitation.objects.filter(survey=survey)
+    invited = invitations.count()
+    delivered = invitations.filter(sms__status=SmsStatus.DELIVERED).count()
+    sent = invitations.filter(sms__status__in=[SmsStatus.SENT, SmsStatus.DELIVERED]).count()
+    answers = list(
+        SurveyResponse.objects.filter(survey=survey).order_by("-submitted_at").values_list("answers", flat=True)
+    )
+    responded = len(answers)
+    questions = []
+    for question in survey.questions.all():
+        key = str(question.pk)
+        values = [a[key] for a in answers if a.get(key)]
+        item: dict[str, Any] = {"question": question, "answered": len(values)}
+        if question.kind == QuestionKind.TEXT:
+            item["texts"] = values[:50]
+        else:
+            counts = Counter(values)
+            item["counts"] = [{"label": option, "n": counts.get(option, 0)} for option in question.choices]
+            if question.kind == QuestionKind.SCALE and values:
+                item["mean"] = round(sum(int(v) for v in values) / len(values), 2)
+        questions.append(item)
+    return {
+        "invited": invited,
+        "sent": sent,
+        "delivered": delivered,
+        "responded": responded,
+        "rate": round(100 * responded / invited, 1) if invited else None,
+        "questions": questions,
+    }

@@ -77,6 +77,13 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str, dict[str, str]]] = {
         "工单{order}将于{when}到期，请及时办理。",
         {"order": "GD20261231-000123", "when": "12月31日 23:59"},
     ),
+    # The personal link of a sampling survey: the longest link a deployment should use is the
+    # sample (a host of up to 26 characters); a longer PUBLIC_BASE_URL makes two segments.
+    "survey_invite": (
+        "民意调查邀请",
+        "临江公安民意调查，邀您参与（约2分钟）：{link} 回TD退订",
+        {"link": "https://mydc.ljga.gov.cn:8443/s/AbCdEfGhJk/"},
+    ),
 }
 
 

@@ -26,6 +26,10 @@ urlpatterns = [
     # The public form a QR code opens (no login). The token is the signed "<point>.<version>".
     path("qr/<str:token>/", views.qr_form, name="qr_form"),
     path("qr/<str:token>/thanks/", views.qr_thanks, name="qr_thanks"),
+    path("surveys/polls/", views.SurveyListView.as_view(), name="survey_list"),
+    path("surveys/polls/<int:pk>/", views.SurveyDetailView.as_view(), name="survey_detail"),
+    # A citizen's personal survey link (no login); the token is random and unique per invitation.
+    path("s/<str:token>/", views.survey_form, name="survey_form"),
     path("sms/outbox/", views.SmsListView.as_view(), name="sms_list"),
     path("sms/outbox/<int:pk>/requeue/", views.requeue_sms, name="sms_requeue"),
     path("sms/simulator/", views.SimulatorView.as_view(), name="simulator"),

@@ -11,6 +11,7 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -583,3 +584,148 @@ class RatingPointSheetView(RoleRequiredMixin, TemplateView):
             for p in points.order_by("unit__path", "kind", "name", "id")[:200]
         ]
         return {**super().get_context_data(**kwargs), "unit": unit, "stickers": stickers}
+
+
+# --- sampling surveys (民调) -----------------------------------------------------------------------
+
+
+class SurveyListView(RoleRequiredMixin, ListView):
+    """民意调查: the center's surveys; center staff create one (with the standard questionnaire)."""
+
+    template_name = "surveys/survey_list.html"
+    allowed_roles = CENTER_AND_SUPERVISORS
+    paginate_by = 50
+
+    def get_queryset(self):
+        from .models import Survey
+
+        return Survey.objects.visible_to(self.request.user).annotate(
+            invited=Count("invitations", distinct=True), responded=Count("responses", distinct=True)
+        )
+
+    def get_context_data(self, **kwargs):
+        from .forms import SurveyForm
+
+        return {
+            **super().get_context_data(**kwargs),
+            "form": kwargs.get("form") or SurveyForm(),
+            "can_edit": self.request.user.has_role(*CENTER),
+        }
+
+    def post(self, request, *args, **kwargs):
+        from .forms import SurveyForm
+
+        if not request.user.has_role(*CENTER):
+            raise PermissionDenied
+        form = SurveyForm(request.POST)
+        if form.is_valid():
+            survey = services.create_survey(actor=request.user, **form.cleaned_data)
+            messages.success(request, _("调查已创建，已套用标准问卷；题目可在管理后台调整。"))
+            return redirect("surveys:survey_detail", pk=survey.pk)
+        self.object_list = self.get_queryset()
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class SurveyDetailView(RoleRequiredMixin, DetailView):
+    template_name = "surveys/survey_detail.html"
+    allowed_roles = CENTER_AND_SUPERVISORS
+    context_object_name = "survey"
+
+    def get_queryset(self):
+        from .models import Survey
+
+        return Survey.objects.visible_to(self.request.user)
+
+    def get_context_data(self, **kwargs):
+        from .forms import SampleForm, SampleUploadForm
+
+        survey = self.object
+        report = selectors.survey_report(survey)
+        charts = [
+            {"labels": [c["label"] for c in q.get("counts", [])], "values": [c["n"] for c in q.get("counts", [])]}
+            for q in report["questions"]
+        ]
+        return {
+            **super().get_context_data(**kwargs),
+            "questions": survey.questions.all(),
+            "events": survey.events.select_related("actor"),
+            "report": report,
+            "charts": charts,
+            "sample_form": kwargs.get("sample_form") or SampleForm(),
+            "upload_form": kwargs.get("upload_form") or SampleUploadForm(),
+            "upload_result": kwargs.get("upload_result"),
+            "can_edit": self.request.user.has_role(*CENTER),
+        }
+
+    def post(self, request, *args, **kwargs):
+        from .forms import SampleForm, SampleUploadForm
+
+        if not request.user.has_role(*CENTER):
+            raise PermissionDenied
+        self.object = survey = self.get_object()
+        action = request.POST.get("action")
+        try:
+            if action == "sample":
+                form = SampleForm(request.POST)
+                if not form.is_valid():
+                    return self.render_to_response(self.get_context_data(sample_form=form), status=400)
+                n = services.draw_sample(survey, actor=request.user, **form.cleaned_data)
+                messages.success(request, _("已抽取%(n)d个号码。") % {"n": n})
+            elif action == "upload":
+                form = SampleUploadForm(request.POST, request.FILES)
+                if not form.is_valid():
+                    return self.render_to_response(self.get_context_data(upload_form=form), status=400)
+                result = services.sample_from_list(survey, lines=form.cleaned_data["file"], actor=request.user)
+                self.object.refresh_from_db()
+                return self.render_to_response(self.get_context_data(upload_result=result))
+            elif action == "open":
+                n = services.open_survey(survey, actor=request.user, base_url=request.build_absolute_uri("/"))
+                messages.success(request, _("已安排发送%(n)d条邀请短信。") % {"n": n})
+            elif action == "close":
+                services.close_survey(survey, actor=request.user)
+                messages.success(request, _("调查已结束。"))
+        except services.TransitionNotAllowed as exc:
+            messages.error(request, str(exc))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        return redirect("surveys:survey_detail", pk=survey.pk)
+
+
+def _invitation_for(token: str):
+    from .models import SurveyInvitation
+
+    return SurveyInvitation.objects.select_related("survey").filter(token=token).first()
+
+
+@never_cache
+def survey_form(request: HttpRequest, token: str) -> HttpResponse:
+    """The public questionnaire at a citizen's personal link (no login). One response per link;
+    answering again replaces the earlier answers."""
+    from .choices import SurveyStatus
+    from .forms import survey_answer_form
+
+    invitation = _invitation_for(token)
+    if invitation is None:
+        return render(request, "surveys/survey_invalid.html", status=404)
+    survey = invitation.survey
+    if survey.status != SurveyStatus.OPEN:
+        return render(request, "surveys/survey_invalid.html", {"closed": True}, status=410)
+    questions = list(survey.questions.all())
+    existing = getattr(invitation, "response", None)
+    if request.method == "POST":
+        form = survey_answer_form(questions, request.POST)
+        if form.is_valid():
+            try:
+                services.submit_survey_response(invitation, answers=form.cleaned_data)
+            except services.TransitionNotAllowed:
+                return render(request, "surveys/survey_invalid.html", {"closed": True}, status=410)
+            except ValidationError as exc:
+                for key, errors in exc.message_dict.items():
+                    form.add_error(key if key in form.fields else None, errors)
+            else:
+                return render(request, "surveys/survey_thanks.html", {"survey": survey})
+        return render(request, "surveys/survey_form.html", {"form": form, "survey": survey}, status=400)
+    form = survey_answer_form(questions)
+    if existing:
+        form.initial = dict(existing.answers)
+    return render(request, "surveys/survey_form.html", {"form": form, "survey": survey, "answered": bool(existing)})

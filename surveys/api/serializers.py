@@ -213,3 +213,64 @@ class RatingPointSerializer(serializers.ModelSerializer):
         if kind == RatingPointKind.BADGE and not (code or "").strip():
             raise serializers.ValidationError({"officer_code": _("民警警号牌需填写警号。")})
         return attrs
+
+
+class SurveyQuestionSerializer(serializers.ModelSerializer):
+    choices = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        from ..models import SurveyQuestion
+
+        model = SurveyQuestion
+        fields = ["id", "position", "kind", "text", "choices", "required"]
+
+
+class SurveySerializer(serializers.ModelSerializer):
+    questions = SurveyQuestionSerializer(many=True, read_only=True)
+    invited = serializers.IntegerField(read_only=True)
+    responded = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        from ..models import Survey
+
+        model = Survey
+        fields = [
+            "id",
+            "title",
+            "kind",
+            "intro",
+            "status",
+            "sample_source",
+            "sample_from",
+            "sample_to",
+            "invited",
+            "responded",
+            "questions",
+            "created_at",
+            "opened_at",
+            "closed_at",
+        ]
+
+
+class ReportCountSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    n = serializers.IntegerField()
+
+
+class ReportQuestionSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="question.pk")
+    text = serializers.CharField(source="question.text")
+    kind = serializers.CharField(source="question.kind")
+    answered = serializers.IntegerField()
+    counts = ReportCountSerializer(many=True, required=False)
+    mean = serializers.FloatField(required=False)
+    texts = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class SurveyReportSerializer(serializers.Serializer):
+    invited = serializers.IntegerField()
+    sent = serializers.IntegerField()
+    delivered = serializers.IntegerField()
+    responded = serializers.IntegerField()
+    rate = serializers.FloatField(allow_null=True, help_text=_("回收率（%）：答卷数/样本数"))
+    questions = ReportQuestionSerializer(many=True)

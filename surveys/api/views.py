@@ -215,6 +215,36 @@ class RatingPointViewSet(
         return Response(self.get_serializer(point).data)
 
 
+@extend_schema_view(
+    list=extend_schema(summary=_("民意调查列表")),
+    retrieve=extend_schema(summary=_("民意调查详情（含题目）"), responses={200: s.SurveySerializer, 404: _404}),
+)
+class SurveyViewSet(ReadOnly):
+    """民意调查 (read only): center staff, supervisors and administrators."""
+
+    serializer_class = s.SurveySerializer
+    cursor_ordering = ("-created_at", "-id")
+    allowed_roles = CENTER_AND_SUPERVISORS
+
+    def get_queryset(self):
+        from django.db.models import Count, Prefetch
+
+        from ..models import Survey, SurveyQuestion
+
+        return (
+            Survey.objects.visible_to(self.request.user)
+            .annotate(invited=Count("invitations", distinct=True), responded=Count("responses", distinct=True))
+            .prefetch_related(Prefetch("questions", queryset=SurveyQuestion.objects.order_by("position", "id")))
+        )
+
+    @extend_schema(summary=_("调查报告：各题统计与回收率"), responses={200: s.SurveyReportSerializer, 404: _404})
+    @action(detail=True, methods=["get"])
+    def report(self, request, pk=None):
+        from ..selectors import survey_report
+
+        return Response(s.SurveyReportSerializer(survey_report(self.get_object())).data)
+
+
 def _feed_classes():
     try:
         from feeds.auth import FeedKeyAuthentication, FeedSourcePermission, FeedSourceThrottle
