@@ -10,7 +10,9 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import Count, Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Count, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -53,24 +55,44 @@ def desk_page(queryset: QuerySet[Appeal], *, cursor: str | None = None, size: in
     queryset = queryset.order_by(*DESK_ORDER)
     position = decode_cursor(cursor) if cursor else None
     if position:
-        rank, when, pk = position
-        queryset = queryset.filter(
-            Q(severity_rank__gt=rank)
-            | Q(severity_rank=rank, received_at__gt=when)
-            | Q(severity_rank=rank, received_at=when, id__gt=pk)
-        )
+        queryset = queryset.filter(_after(queryset.model._meta.db_table, *position))
     rows = list(queryset[: size + 1])
     more = len(rows) > size
     items = rows[:size]
     return DeskPage(items=items, next_cursor=encode_cursor(items[-1]) if more and items else None)
 
 
-def status_counts(queryset: QuerySet[Appeal]) -> dict[str, int]:
-    """Appeals per status in one GROUP BY (every status present, zero when none)."""
-    counts = {s: 0 for s in AppealStatus.values}
-    for row in queryset.order_by().values("status").annotate(n=Count("id")):
-        counts[row["status"]] = row["n"]
-    return counts
+def _after(table: str, rank: int, when: datetime, pk: int) -> RawSQL:
+    """Rows after the cursor in desk order, as one row-value comparison.
+
+    Written as ``(rank, received_at, id) > (…)`` the database seeks straight to the cursor in the
+    desk index; the equivalent OR of three conditions is only a filter, and PostgreSQL then reads
+    every row before the cursor (page 1,000 cost 20 times page 1).
+    """
+    columns = ", ".join(f'"{table}"."{c}"' for c in DESK_ORDER)
+    return RawSQL(
+        f"({columns}) > (%s, %s, %s)",
+        (rank, connection.ops.adapt_datetimefield_value(when), pk),
+        output_field=BooleanField(),
+    )
+
+
+# Tabs count exactly up to this many appeals and show "10000+" beyond: a bounded count per status
+# costs the same whether the table holds a hundred thousand appeals or ten million (rule 7).
+COUNT_CAP = 10_000
+
+
+def status_counts(queryset: QuerySet[Appeal], *, cap: int = COUNT_CAP) -> dict[str, int]:
+    """Appeals per status (every status present, zero when none), each counted up to ``cap + 1``.
+
+    A value above ``cap`` means "more than cap" (see ``count_label``).
+    """
+    base = queryset.order_by()
+    return {s: base.filter(status=s)[: cap + 1].count() for s in AppealStatus.values}
+
+
+def count_label(n: int, *, cap: int = COUNT_CAP) -> str:
+    return f"{cap}+" if n > cap else str(n)
 
 
 def caller_history(caller_hash: str, *, user, exclude_pk: int | None = None, limit: int = 20) -> list[Appeal]:

@@ -96,6 +96,7 @@ class DeskView(VisibleMixin, ListView):
                 "value": s.value,
                 "label": s.label,
                 "count": counts[s.value],
+                "count_label": selectors.count_label(counts[s.value]),
                 "active": params.getlist("status") == [s.value],
             }
             for s in AppealStatus
@@ -107,6 +108,7 @@ class DeskView(VisibleMixin, ListView):
             "first_url": f"?{_without(request.GET, 'cursor').urlencode()}" if request.GET.get("cursor") else "",
             "tabs": tabs,
             "total": sum(counts.values()),
+            "total_label": selectors.count_label(sum(counts.values())),
             "show_all": show_all,
             "tab_query": tab_params.urlencode(),
             "can_triage": request.user.has_role(*TRIAGE_ROLES),

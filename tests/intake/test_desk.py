@@ -70,15 +70,24 @@ def test_it_uses_the_same_number_of_queries_for_page_one_and_a_deep_page(client,
     assert not any("OFFSET" in q["sql"].upper() for q in later.captured_queries)
 
 
-def test_it_counts_appeals_per_status_in_one_query(make_appeal, center, station):
+def test_it_counts_appeals_per_status_with_one_bounded_query_each(make_appeal, center, station):
     make_appeal()
     b, c = make_appeal(), make_appeal()
     services.mark_for_dispatch(b, actor=center)
     services.close_appeal(c, actor=center, reply="已答复")
     with CaptureQueriesContext(connection) as ctx:
         counts = selectors.status_counts(Appeal.objects.all())
-    assert len(ctx) == 1
+    assert len(ctx) == len(counts) == 5
+    assert all("LIMIT" in q["sql"] for q in ctx.captured_queries)
     assert counts == {"new": 1, "pending_dispatch": 1, "dispatched": 0, "closed": 1, "merged": 0}
+
+
+def test_it_shows_counts_beyond_the_cap_as_more_than(make_appeal):
+    make_appeal(), make_appeal(), make_appeal()
+    counts = selectors.status_counts(Appeal.objects.all(), cap=2)
+    assert counts["new"] == 3
+    assert selectors.count_label(counts["new"], cap=2) == "2+"
+    assert selectors.count_label(2, cap=2) == "2"
 
 
 def test_it_filters_on_every_criterion(client, center, make_appeal, categories, station, risk_words):
