@@ -205,6 +205,49 @@ def _qr_points_and_ratings(rng: random.Random, units: dict[str, Unit], center: U
     return made
 
 
+DEMO_SURVEY = "2026年第三季度群众安全感和满意度调查"
+SUGGESTIONS = [
+    "希望夜间多巡逻，特别是老小区",
+    "户籍窗口周末也能办理就好了",
+    "电动车被盗希望能尽快破案",
+    "民警态度很好，辛苦了",
+    "学校门口上下学时段交通有点乱",
+]
+
+
+def _closed_survey(rng: random.Random, center: User) -> str:
+    """One finished survey: a sample of service-record phones, the invitations delivered, about
+    forty percent answered, closed. Made once (looked up by title)."""
+    from .models import Survey, SurveyInvitation
+    from .services import close_survey, create_survey, draw_sample, open_survey, submit_survey_response
+
+    if Survey.objects.filter(title=DEMO_SURVEY).exists():
+        return ""
+    survey = create_survey(title=DEMO_SURVEY, kind="public", actor=center)
+    today = timezone.localdate()
+    draw_sample(survey, size=60, actor=center, period_from=today - dt.timedelta(days=DAYS), period_to=today)
+    open_survey(survey, actor=center, base_url="http://127.0.0.1:8000/")
+    sent_at = timezone.now() - dt.timedelta(days=6)
+    invitations = list(SurveyInvitation.objects.filter(survey=survey).order_by("id"))
+    # The invitations went out last week (as the outbox backend would have delivered them).
+    OutboundSms.objects.filter(survey_invitation__in=invitations, status=SmsStatus.QUEUED).update(
+        status=SmsStatus.DELIVERED, attempts=1, backend="outbox", sent_at=sent_at, delivered_at=sent_at
+    )
+    questions = list(survey.questions.order_by("position"))
+    for invitation in invitations:
+        if rng.random() > 0.42:
+            continue
+        answers = {
+            str(questions[0].pk): rng.choices(questions[0].choices, weights=[30, 45, 17, 6, 2])[0],
+            str(questions[1].pk): rng.choices(questions[1].choices, weights=[40, 35, 15, 7, 3])[0],
+            str(questions[2].pk): rng.choices(questions[2].choices, weights=[35, 20, 5, 40])[0],
+            str(questions[3].pk): rng.choice(SUGGESTIONS) if rng.random() < 0.4 else "",
+        }
+        submit_survey_response(invitation, answers=answers, now=sent_at + dt.timedelta(hours=rng.randint(1, 72)))
+    close_survey(survey, actor=center)
+    return survey.title
+
+
 def load(stdout=None) -> None:
     """Create or complete the demo month; a second run finds everything in place."""
     seed_defaults()
@@ -238,6 +281,7 @@ def load(stdout=None) -> None:
         for sms, body in zip(first, ["1", "基本满意", "3 出警太慢了"], strict=False):
             receive_inbound(provider="simulator", message_id=f"DEMO-IN-{sms.pk}", phone=sms.phone, body=body)
     qr_made = _qr_points_and_ratings(rng, units, center)
+    survey_made = _closed_survey(rng, center)
     # A reply from a phone we never wrote to: kept for staff, not dropped.
     receive_inbound(
         provider="simulator",
@@ -251,4 +295,5 @@ def load(stdout=None) -> None:
             f"surveys: {ServiceRecord.objects.count()} service records, "
             f"{OutboundSms.objects.filter(purpose=SmsPurpose.EVALUATION).count()} evaluation SMS, "
             f"{Callback.objects.count()} callbacks; yesterday's batch: {run.queued} SMS; {qr_made} new QR ratings"
+            + (f"; survey {survey_made!r}" if survey_made else "")
         )
