@@ -31,6 +31,7 @@ locale/en/LC_MESSAGES/django.mo: locale/en/LC_MESSAGES/django.po | $(VENV)/.inst
 deps: $(VENV)/.installed node_modules/.installed .env locale/en/LC_MESSAGES/django.mo
 
 run: deps
+	$(PY) scripts/ensure_database.py
 	$(PY) manage.py migrate --no-input -v0
 	$(PY) manage.py load_demo
 	@echo ""

@@ -13,15 +13,7 @@ export DJANGO_ALLOW_ASYNC_UNSAFE=true
 PY=.venv/bin/python
 
 # The database named in DATABASE_URL (pytest makes its own test_ copy; migrations are checked here).
-$PY - <<'PYEOF'
-import os, urllib.parse, psycopg
-url = urllib.parse.urlparse(os.environ["DATABASE_URL"])
-name = url.path.lstrip("/")
-with psycopg.connect(host=url.hostname, port=url.port or 5432, user=url.username or "postgres",
-                     dbname="postgres", autocommit=True) as conn:
-    if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING UTF8 LC_COLLATE "C.UTF-8" LC_CTYPE "C.UTF-8"')
-PYEOF
+$PY scripts/ensure_database.py
 
 echo "== manage.py check"
 $PY manage.py check --fail-level WARNING
