@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
@@ -566,7 +567,9 @@ def add_opt_out(
     )
     # Not yet sent: never send them now.
     OutboundSms.objects.filter(
-        phone_hash=digest, status=SmsStatus.QUEUED, purpose__in=[SmsPurpose.EVALUATION, SmsPurpose.FOLLOW_UP]
+        phone_hash=digest,
+        status=SmsStatus.QUEUED,
+        purpose__in=[SmsPurpose.EVALUATION, SmsPurpose.FOLLOW_UP, SmsPurpose.SURVEY],
     ).update(status=SmsStatus.FAILED, failed_at=timezone.now(), last_error="号码已退订")
     return opt
 
@@ -1268,7 +1271,10 @@ def open_survey(survey: Survey, *, actor: User, base_url: str = "") -> int:
             raise TransitionNotAllowed(_("请先抽取样本。"))
         send_after = next_sending_time()
         queued = 0
-        for invitation in SurveyInvitation.objects.filter(survey=locked, sms__isnull=True).order_by("id"):
+        # A phone that opted out since the sample was drawn gets nothing.
+        opted = OptOut.objects.filter(phone_hash=OuterRef("phone_hash"))
+        pending = SurveyInvitation.objects.filter(survey=locked, sms__isnull=True).exclude(Exists(opted))
+        for invitation in pending.order_by("id"):
             sms = queue_sms(
                 phone=invitation.phone,
                 template_code="survey_invite",

@@ -454,7 +454,14 @@ def qr_thanks(request: HttpRequest, token: str) -> HttpResponse:
         return _invalid_link(request)
     verdict = request.session.pop("surveys_qr_verdict", "")
     return render(
-        request, "surveys/qr_thanks.html", {"point": point, "token": token, "dissatisfied": verdict == "dissatisfied"}
+        request,
+        "surveys/qr_thanks.html",
+        {
+            "point": point,
+            "token": token,
+            "dissatisfied": verdict == "dissatisfied",
+            "fold_hours": settings.SURVEYS_QR_FOLD_HOURS,
+        },
     )
 
 
@@ -651,7 +658,8 @@ class SurveyDetailView(RoleRequiredMixin, DetailView):
             "events": survey.events.select_related("actor"),
             "report": report,
             "charts": charts,
-            "sample_form": kwargs.get("sample_form") or SampleForm(),
+            "sample_form": kwargs.get("sample_form")
+            or SampleForm(initial={"source": "enterprises" if survey.kind == "enterprise" else "records"}),
             "upload_form": kwargs.get("upload_form") or SampleUploadForm(),
             "upload_result": kwargs.get("upload_result"),
             "can_edit": self.request.user.has_role(*CENTER),

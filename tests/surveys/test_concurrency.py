@@ -88,3 +88,34 @@ def test_it_keeps_the_sms_when_the_broker_is_down_and_sends_it_when_it_returns(a
         assert sweep()["enqueued"] == 1
     sms.refresh_from_db()
     assert sms.status == SmsStatus.DELIVERED
+
+
+def test_two_taps_at_once_from_one_device_make_one_qr_rating_and_one_order(center, station):
+    """A citizen double-taps 不满意: the point row lock makes the second submission fold into
+    the first, and the rectification order is opened once."""
+    from django.core.cache import cache
+
+    from surveys.models import Rating
+    from surveys.services import save_rating_point, submit_qr_rating
+    from workorders.models import WorkOrder
+
+    cache.clear()
+    point = save_rating_point(None, actor=center, unit=station, kind="window", name="并发窗口")
+    barrier = threading.Barrier(2)
+    folded: list[bool] = []
+
+    def tap():
+        barrier.wait()
+        try:
+            folded.append(submit_qr_rating(point, verdict="dissatisfied", device_id="same-phone", text="没人理")[1])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=tap) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(folded) == [False, True]
+    assert Rating.objects.filter(rating_point=point).count() == 1
+    assert WorkOrder.objects.filter(appeal__channel="qr_rating").count() == 1

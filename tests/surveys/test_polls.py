@@ -209,3 +209,24 @@ def test_center_staff_run_a_survey_from_the_pages(center, records, client, alway
     survey.refresh_from_db()
     assert survey.status == SurveyStatus.OPEN
     assert OutboundSms.objects.filter(purpose=SmsPurpose.SURVEY).count() == 3
+
+
+def test_a_phone_that_opted_out_after_sampling_gets_no_invitation(survey, center, always_open):
+    from surveys.services import add_opt_out
+
+    sample_from_list(survey, lines=["13800001111", "13800002222"], actor=center)
+    add_opt_out(phone="13800002222", source="sms", actor=None)
+    assert open_survey(survey, actor=center) == 1
+    assert OutboundSms.objects.filter(purpose=SmsPurpose.SURVEY).count() == 1
+    assert OutboundSms.objects.get(purpose=SmsPurpose.SURVEY).phone == "+8613800001111"
+
+
+def test_an_opt_out_stops_a_queued_invitation(survey, center, settings):
+    from surveys.choices import SmsStatus
+    from surveys.services import add_opt_out
+
+    settings.SMS_SEND_HOURS = "00:00-00:00:01"  # nothing goes out now: the invitation waits queued
+    sample_from_list(survey, lines=["13800001111"], actor=center)
+    open_survey(survey, actor=center)
+    add_opt_out(phone="13800001111", source="sms", actor=None)
+    assert OutboundSms.objects.get(purpose=SmsPurpose.SURVEY).status == SmsStatus.FAILED

@@ -82,3 +82,22 @@ def test_qr_ratings_are_listed_by_the_ratings_api_with_their_point(api, leader, 
     assert [(r["rating_point"], r["tags"], r["source"]) for r in body["results"]] == [(point.pk, ["slow"], "qr")]
     assert api.as_user(handler2).get("/api/v1/ratings/?source=qr").json()["results"] == []
     assert Rating.objects.count() == 1
+
+
+def test_the_lists_cost_the_same_queries_for_3_or_6_points(api, center, station, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def cost(url, c):
+        with CaptureQueriesContext(connection) as ctx:
+            assert c.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    client.force_login(center)
+    api.as_user(center)
+    for n in range(3):
+        save_rating_point(None, actor=center, unit=station, kind="window", name=f"{n}号窗口")
+    few = (cost(URL, api), cost("/surveys/rating-points/", client))
+    for n in range(3, 6):
+        save_rating_point(None, actor=center, unit=station, kind="badge", name=f"民警{n}", officer_code=f"0{n}")
+    assert (cost(URL, api), cost("/surveys/rating-points/", client)) == few
