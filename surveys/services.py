@@ -18,7 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
@@ -1152,8 +1152,6 @@ def draw_sample(
     (public surveys) or from the enterprise appeals of the period (便企 contacts), leaving out
     opted-out phones and phones already in the sample. Drawing again adds to the sample.
     Returns how many phones were added."""
-    import secrets
-
     from intake.models import Appeal
 
     if size < 1 or size > 10000:
@@ -1176,14 +1174,17 @@ def draw_sample(
         locked = Survey.objects.select_for_update().get(pk=survey.pk)
         if locked.status not in (SurveyStatus.DRAFT, SurveyStatus.SAMPLING):
             raise TransitionNotAllowed(_("邀请短信已发出，不能再抽样。"))
-        excluded = set(OptOut.objects.values_list("phone_hash", flat=True)) | set(
-            SurveyInvitation.objects.filter(survey=locked).values_list("phone_hash", flat=True)
+        # One row per distinct phone (by its hash), opted-out and already invited phones left out,
+        # drawn in the database (ORDER BY random() LIMIT n) so a month of a province's records
+        # never travels to Python.
+        pool = (
+            rows.exclude(Exists(OptOut.objects.filter(phone_hash=OuterRef(hash_field))))
+            .exclude(Exists(SurveyInvitation.objects.filter(survey=locked, phone_hash=OuterRef(hash_field))))
+            .values(hash_field)
+            .annotate(any_phone=Max(phone_field))
         )
-        pool = sorted(set(rows.values_list(hash_field, flat=True)) - excluded)
-        chosen = secrets.SystemRandom().sample(pool, min(size, len(pool)))
-        phones: dict[str, str] = {}
-        for digest, phone in rows.filter(**{f"{hash_field}__in": chosen}).values_list(hash_field, phone_field):
-            phones.setdefault(digest, phone)
+        available = pool.count()
+        phones = {row[hash_field]: row["any_phone"] for row in pool.order_by("?")[:size]}
         added = _add_invitations(locked, phones, source=source)
         _survey_transition(
             locked,
@@ -1191,7 +1192,7 @@ def draw_sample(
             actor=actor,
             action="sample",
             note=_("从%(s)s抽取%(n)d个号码（可抽%(p)d个）")
-            % {"s": SampleSource(source).label, "n": added, "p": len(pool)},
+            % {"s": SampleSource(source).label, "n": added, "p": available},
             sample_source=source,
             sample_from=period_from,
             sample_to=period_to,
@@ -1285,12 +1286,21 @@ def open_survey(survey: Survey, *, actor: User, base_url: str = "") -> int:
             )
             SurveyInvitation.objects.filter(pk=invitation.pk).update(sms=sms)
             queued += 1
+        # Say before sending when the batch cannot go out within today's window (it goes on in the next).
+        from .outbox import alert_admins, batch_fits_window
+
+        warning = ""
+        if queued and not batch_fits_window(segments=queued, start=send_after, end=window_end(send_after)):
+            warning = _("按当前速率，%(n)d条邀请短信无法在本发送时段内发完，剩余部分顺延到下一个发送时段。") % {
+                "n": queued
+            }
+            alert_admins(text=warning, dedupe_key=f"surveys:survey-window:{locked.pk}")
         _survey_transition(
             locked,
             to=SurveyStatus.OPEN,
             actor=actor,
             action="open",
-            note=_("发送邀请短信%(n)d条") % {"n": queued},
+            note=(_("发送邀请短信%(n)d条") % {"n": queued} + " " + warning).strip(),
             opened_at=timezone.now(),
         )
     return queued

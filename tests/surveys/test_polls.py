@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.test import Client
 from django.utils import timezone
 
@@ -230,3 +231,17 @@ def test_an_opt_out_stops_a_queued_invitation(survey, center, settings):
     open_survey(survey, actor=center)
     add_opt_out(phone="13800001111", source="sms", actor=None)
     assert OutboundSms.objects.get(purpose=SmsPurpose.SURVEY).status == SmsStatus.FAILED
+
+
+def test_it_says_when_the_invitations_cannot_all_go_out_in_the_window(survey, center, settings, administrator):
+    from units.models import Notification
+
+    settings.SMS_SEND_HOURS = "00:00-23:59:59"
+    settings.SMS_SEGMENTS_PER_SECOND = 0.0001
+    settings.SMS_BUCKET_SEGMENTS = 1
+    sample_from_list(survey, lines=["13800001111", "13800002222", "13800003333"], actor=center)
+    with time_machine.travel(timezone.now().replace(hour=15, minute=59), tick=False):
+        open_survey(survey, actor=center)  # 23:59 local: a minute of window left
+    event = survey.events.get(action="open")
+    assert "无法在本发送时段内发完" in event.note
+    assert Notification.objects.filter(user=administrator, dedupe_key=f"surveys:survey-window:{survey.pk}").count() == 1
