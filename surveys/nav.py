@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from units.choices import Role
 from units.navigation import HomePanel, NavItem
 
-from .selectors import callbacks_due_panel, satisfaction_panel
+from .selectors import callbacks_due_panel, qr_panel, satisfaction_panel
 
 NAV_ITEMS = [
     NavItem(_("回访评价"), "surveys:overview", roles=frozenset({Role.CENTER_STAFF, Role.SUPERVISOR}), order=50),
@@ -33,5 +33,11 @@ HOME_PANELS = [
         roles=frozenset({Role.SUPERVISOR, Role.CENTER_STAFF}),
         order=31,
         context=satisfaction_panel,
+    ),
+    HomePanel(
+        "surveys/_panel_qr.html",
+        roles=frozenset({Role.UNIT_LEADER, Role.UNIT_HANDLER}),
+        order=32,
+        context=qr_panel,
     ),
 ]

@@ -194,3 +194,18 @@ def survey_report(survey) -> dict[str, Any]:
         "rate": round(100 * responded / invited, 1) if invited else None,
         "questions": questions,
     }
+
+
+def qr_panel(request) -> dict[str, Any]:
+    """Unit users' home: QR ratings of their units over 7 days and the latest bad reviews."""
+    from .choices import RatingSource
+
+    since = timezone.now() - dt.timedelta(days=7)
+    qs = Rating.objects.visible_to(request.user).filter(source=RatingSource.QR, rated_at__gte=since)
+    figures = qs.aggregate(
+        total=Count("id"),
+        satisfied=Count("id", filter=Q(verdict__in=[Verdict.SATISFIED, Verdict.BASIC])),
+        dissatisfied=Count("id", filter=Q(verdict=Verdict.DISSATISFIED)),
+    )
+    bad = list(qs.filter(verdict=Verdict.DISSATISFIED).select_related("rating_point", "unit")[:5])
+    return {**figures, "bad": bad}

@@ -369,3 +369,12 @@ def test_qr_ratings_appear_in_the_ratings_list(point, leader, client):
     client.force_login(leader)
     page = client.get("/surveys/ratings/?source=qr").content.decode()
     assert "扫码评价 · 户籍窗口" in page and "态度差" in page
+
+
+def test_leaders_see_their_units_bad_reviews_on_the_home_page(point, other_point, leader, client):
+    submit_qr_rating(point, verdict="dissatisfied", device_id="dev-1", tags=["slow"], text="等了一个小时")
+    submit_qr_rating(other_point, verdict="dissatisfied", device_id="dev-2", text="别的所的事")
+    client.force_login(leader)
+    page = client.get("/").content.decode()
+    assert "扫码评价（近7天）" in page
+    assert "等了一个小时" in page and "别的所的事" not in page
