@@ -378,3 +378,13 @@ def test_leaders_see_their_units_bad_reviews_on_the_home_page(point, other_point
     page = client.get("/").content.decode()
     assert "扫码评价（近7天）" in page
     assert "等了一个小时" in page and "别的所的事" not in page
+
+
+def test_a_sticker_survives_a_secret_key_rotation_only_with_the_fallback(point, settings):
+    link = _form_url(point)
+    old_key = settings.SECRET_KEY
+    settings.SECRET_KEY = "a-new-secret-key-of-the-deployment-0123456789"
+    settings.SECRET_KEY_FALLBACKS = [old_key]
+    assert Client().get(link).status_code == 200
+    settings.SECRET_KEY_FALLBACKS = []
+    assert Client().get(link).status_code == 404
