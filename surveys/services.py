@@ -427,7 +427,9 @@ def process_inbound(inbound_id: int) -> str:
         target = (
             OutboundSms.objects.filter(
                 phone_hash=inbound.phone_hash,
-                purpose__in=MATCHABLE,
+                # A survey invitation is a candidate too: a reply to it is about the survey, so it
+                # must not become a verdict on an older evaluation SMS.
+                purpose__in=(*MATCHABLE, SmsPurpose.SURVEY),
                 sent_at__gte=since,
                 sent_at__lte=inbound.received_at + dt.timedelta(minutes=5),
             )
@@ -435,7 +437,7 @@ def process_inbound(inbound_id: int) -> str:
             .first()
         )
         inbound.matched_sms = target
-        if target is None:
+        if target is None or target.purpose == SmsPurpose.SURVEY:
             outcome = InboundOutcome.UNMATCHED
         elif target.purpose == SmsPurpose.FOLLOW_UP:
             outcome = _record_follow_up_answer(target, inbound)

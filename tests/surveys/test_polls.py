@@ -245,3 +245,22 @@ def test_it_says_when_the_invitations_cannot_all_go_out_in_the_window(survey, ce
     event = survey.events.get(action="open")
     assert "无法在本发送时段内发完" in event.note
     assert Notification.objects.filter(user=administrator, dedupe_key=f"surveys:survey-window:{survey.pk}").count() == 1
+
+
+def test_a_reply_to_a_survey_invitation_is_not_read_as_a_verdict(survey, center, make_record, always_open):
+    from surveys.choices import InboundOutcome
+    from surveys.models import Rating, ReviewItem
+    from surveys.outbox import send_one
+    from surveys.services import receive_inbound, run_evaluation
+
+    record = make_record(phone="13800001111")
+    run_evaluation()
+    send_one(OutboundSms.objects.get(service_record=record).pk)
+    sample_from_list(survey, lines=["13800001111"], actor=center)
+    open_survey(survey, actor=center)
+    send_one(OutboundSms.objects.get(purpose=SmsPurpose.SURVEY).pk)
+    inbound, _created = receive_inbound(provider="simulator", message_id="SIM-S1", phone="13800001111", body="3")
+    assert inbound.outcome == InboundOutcome.UNMATCHED
+    assert inbound.matched_sms.purpose == SmsPurpose.SURVEY
+    assert not Rating.objects.exists()
+    assert ReviewItem.objects.filter(inbound=inbound).exists()
