@@ -9,6 +9,7 @@ sticker printed before invalid.
 from __future__ import annotations
 
 import base64
+from functools import lru_cache
 
 from django.conf import settings
 from django.urls import reverse
@@ -71,6 +72,7 @@ def rating_url(point, request=None) -> str:
     return path
 
 
+@lru_cache(maxsize=1024)  # a pure function of its arguments; lists redraw the same codes
 def qr_svg(url: str, *, scale: int = 4) -> str:
     """An inline SVG of the QR code (error correction M, quiet zone of 2 modules)."""
     import segno
