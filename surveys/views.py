@@ -656,6 +656,7 @@ class SurveyDetailView(RoleRequiredMixin, DetailView):
             **super().get_context_data(**kwargs),
             "questions": survey.questions.all(),
             "events": survey.events.select_related("actor"),
+            "invitations": survey.invitations.select_related("sms", "response").order_by("id")[:100],
             "report": report,
             "charts": charts,
             "sample_form": kwargs.get("sample_form")

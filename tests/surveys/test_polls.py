@@ -188,6 +188,7 @@ def test_staff_pages_and_api(survey, records, center, handler, supervisor, api, 
     client.force_login(center)
     page = client.get(f"/surveys/polls/{survey.pk}/").content.decode()
     assert "调查报告" in page and "echarts.min.js" in page and "33.3%" in page
+    assert page.count('data-testid="invitation"') == 3 and "138****" in page and "13800000" not in page
     client.force_login(handler)
     assert client.get("/surveys/polls/").status_code == 403
     assert api.as_user(handler).get("/api/v1/surveys/").status_code == 403
