@@ -263,6 +263,27 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "status", "kind" or "verdict" of their own: name each enum after its
+    # choices class instead of letting the generator append hashes.
+    "ENUM_NAME_OVERRIDES": {
+        "AppealKindEnum": "intake.choices.Kind",
+        "AppealStatusEnum": "intake.choices.AppealStatus",
+        "FeedKindEnum": "feeds.choices.FeedKind",
+        "ImportBatchStatusEnum": "feeds.choices.BatchStatus",
+        "ResultDeliveryStatusEnum": "feeds.choices.DeliveryStatus",
+        "WorkOrderStatusEnum": "workorders.choices.WorkOrderStatus",
+        "FeedbackResultEnum": "workorders.choices.FeedbackResult",
+        "SmsStatusEnum": "surveys.choices.SmsStatus",
+        "RatingVerdictEnum": "surveys.choices.Verdict",
+        "CallbackVerdictEnum": "surveys.choices.CallbackVerdict",
+        "CallbackStatusEnum": "surveys.choices.CallbackStatus",
+        "RatingPointKindEnum": "surveys.choices.RatingPointKind",
+        "SurveyKindEnum": "surveys.choices.SurveyKind",
+        "SurveyStatusEnum": "surveys.choices.SurveyStatus",
+        "RankingStatusEnum": "analytics.choices.RankingStatus",
+        "BulletinKindEnum": "analytics.choices.BulletinKind",
+        "UnitTierEnum": "units.choices.Tier",
+    },
 }
 
 # --- Logging: citizens' phone numbers never reach a log line ---------------------------------
