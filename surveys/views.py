@@ -606,8 +606,11 @@ class SurveyListView(RoleRequiredMixin, ListView):
     def get_queryset(self):
         from .models import Survey
 
-        return Survey.objects.visible_to(self.request.user).annotate(
-            invited=Count("invitations", distinct=True), responded=Count("responses", distinct=True)
+        # An aggregate query ignores Meta.ordering: order explicitly so pages are stable.
+        return (
+            Survey.objects.visible_to(self.request.user)
+            .annotate(invited=Count("invitations", distinct=True), responded=Count("responses", distinct=True))
+            .order_by("-created_at", "-id")
         )
 
     def get_context_data(self, **kwargs):
