@@ -24,8 +24,8 @@ node_modules/.installed: package.json package-lock.json
 	@echo "wrote .env with development secrets"
 
 # The compiled catalogue is committed; it is rebuilt when the .po is newer and gettext is there.
-locale/en/LC_MESSAGES/django.mo: locale/en/LC_MESSAGES/django.po | $(VENV)/.installed .env
-	@if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages -v0 -l en; \
+locale/en/LC_MESSAGES/django.mo: locale/en/LC_MESSAGES/django.po locale/zh_Hans/LC_MESSAGES/django.po | $(VENV)/.installed .env
+	@if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages -v0 -l en -l zh_Hans --ignore=.venv --ignore=node_modules; \
 	else echo "gettext is not installed: using the committed English catalogue"; touch $@; fi
 
 deps: $(VENV)/.installed node_modules/.installed .env locale/en/LC_MESSAGES/django.mo
@@ -54,7 +54,7 @@ format:
 
 messages:
 	$(PY) manage.py makemessages -l en --ignore=.venv --ignore=node_modules
-	$(PY) manage.py compilemessages -l en
+	$(PY) manage.py compilemessages -l en -l zh_Hans --ignore=.venv --ignore=node_modules
 
 clean:
 	rm -rf var/broker var/cache

@@ -53,6 +53,7 @@ def test_it_translates_the_admin(client, city):
     client.login(username="admin", password="demo12345")
     html = client.get("/admin/").content.decode()
     assert "系统管理" in html
+    assert "任务执行结果" in html  # a third-party app's name, from our zh_Hans catalogue
     assert client.get("/admin/units/unit/").status_code == 200
     assert client.get("/admin/units/user/").status_code == 200
 
