@@ -414,18 +414,25 @@ def alert_center(appeal_pk: int) -> int:
 def sweep_risk_alerts(*, hours: int = 72) -> int:
     """Re-drive risk alerts whose after-commit call was lost (a process died in between).
 
-    The notification's dedupe key makes this safe to run any number of times. Returns the number of
-    messages stored."""
+    Appeals are picked by when they arrived here (``created_at``), not by ``received_at``: an import
+    or a push carries the platform's own, possibly old, date, and its alert is just as lost when the
+    process dies right after the commit. The notification's dedupe key makes this safe to run any
+    number of times. Returns the number of messages stored."""
     from units.models import Notification
 
     since = timezone.now() - timedelta(hours=hours)
-    told = Notification.objects.filter(dedupe_key__startswith="intake-risk-").values_list("dedupe_key", flat=True)
-    told_ids = {int(key.rsplit("-", 1)[1]) for key in told if key.rsplit("-", 1)[1].isdigit()}
-    pending = (
+    pending = list(
         Appeal.objects.exclude(risk_words="")
-        .filter(received_at__gte=since, status__in=[AppealStatus.NEW, AppealStatus.PENDING_DISPATCH])
+        .filter(created_at__gte=since, status__in=[AppealStatus.NEW, AppealStatus.PENDING_DISPATCH])
         .values_list("pk", flat=True)
     )
+    if not pending:
+        return 0
+    # Only the keys of the candidates: the table of notifications grows for ever, the window does not.
+    told = Notification.objects.filter(dedupe_key__in=[f"intake-risk-{pk}" for pk in pending]).values_list(
+        "dedupe_key", flat=True
+    )
+    told_ids = {int(key.rsplit("-", 1)[1]) for key in told}
     return sum(alert_center(pk) for pk in pending if pk not in told_ids)
 
 

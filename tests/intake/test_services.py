@@ -231,3 +231,25 @@ def test_it_draws_another_tracking_code_when_one_is_taken(make_appeal, monkeypat
     appeal = make_appeal(content="另一件诉求")
     assert appeal.tracking_code == "ZZZZ2345"
     assert Appeal.objects.get(pk=appeal.pk).events.filter(action="received").count() == 1
+
+
+def test_it_sweeps_the_risk_alert_of_a_back_dated_appeal_by_its_arrival(make_appeal, risk_words, center):
+    # An import or a push of an old item: the platform's date is ten days back, but it arrived now,
+    # and the process died before its after-commit alert ran.
+    appeal = make_appeal(
+        channel="12345",
+        external_id="GS-OLD-001",
+        content="十天前的来件:他说要报复社会",
+        received_at=timezone.now() - timedelta(days=10),
+    )
+    key = f"intake-risk-{appeal.pk}"
+    assert not Notification.objects.filter(dedupe_key=key).exists()
+    assert services.sweep_risk_alerts() == 1
+    assert services.sweep_risk_alerts() == 0
+    assert Notification.objects.filter(dedupe_key=key, user=center).count() == 1
+
+
+def test_it_leaves_risk_appeals_that_arrived_long_ago_to_the_desk(make_appeal, risk_words, center):
+    appeal = make_appeal(content="我不想活了,没人管我")
+    Appeal.objects.filter(pk=appeal.pk).update(created_at=timezone.now() - timedelta(days=10))
+    assert services.sweep_risk_alerts() == 0
