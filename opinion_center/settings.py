@@ -347,6 +347,8 @@ WORKORDERS_MAX_EXTENSION_DAYS = env.int("WORKORDERS_MAX_EXTENSION_DAYS", default
 # (month, day) from which administrators are warned that next year's holidays are missing.
 WORKORDERS_CALENDAR_WARN_FROM = tuple(env.list("WORKORDERS_CALENDAR_WARN_FROM", cast=int, default=[11, 1]))
 WORKORDERS_URGE_INTERVAL = env.int("WORKORDERS_URGE_INTERVAL", default=60)  # seconds between urge runs
+# Orders claimed per batch by the urge run; one run loops over batches until nothing is due.
+WORKORDERS_URGE_BATCH = env.int("WORKORDERS_URGE_BATCH", default=500)
 # Sweeps that leave a close notice unqueued before administrators are alerted (one sweep per 5 minutes).
 WORKORDERS_NOTICE_ALERT_AFTER = env.int("WORKORDERS_NOTICE_ALERT_AFTER", default=12)
 

@@ -979,74 +979,109 @@ URGE_TEXT = {
 }
 
 
-def urge_due_orders(*, now: datetime | None = None, limit: int = 500) -> int:
+def urge_due_orders(*, now: datetime | None = None, batch_size: int | None = None) -> int:
     """Remind units of orders whose next reminder is due. Returns how many reminders went out.
 
-    Steps, per due order: compute the latest stage reached (50 %, 80 %, deadline); claim it with
-    a conditional UPDATE that only succeeds while the order still has the old stage and deadline
-    version (so two runs, or two workers, never remind twice); then, in the same transaction,
-    write the timeline row and the notifications (each with a dedupe key).
+    One run catches every passed deadline: after an outage the whole backlog is reminded at once,
+    not ``batch_size`` orders a minute. Steps, per batch of due orders (keyset on
+    ``(next_urge_at, id)``, so an order that cannot be claimed is passed over rather than read again):
+    compute the latest stage reached (50 %, 80 %, deadline); claim it with a conditional UPDATE that
+    only succeeds while the order still has the old stage and deadline version (so two runs, or two
+    workers, never remind twice); then, in the same transaction, write the timeline row and the
+    notifications (each with a dedupe key). The run ends when a batch comes back short.
     """
     now = now or timezone.now()
-    due = (
-        WorkOrder.objects.filter(status__in=WITH_UNIT, next_urge_at__lte=now)
-        .order_by("next_urge_at")
-        .values_list("pk", "urge_stage", "deadline_version", "dispatched_at", "due_at")[:limit]
-    )
+    batch_size = batch_size or settings.WORKORDERS_URGE_BATCH
     sent = 0
-    for pk, stage, version, dispatched_at, due_at in list(due):
-        times = deadlines.urge_times(dispatched_at, due_at)
-        reached = sum(1 for t in times if t <= now)
-        if reached <= stage:
-            continue
-        following = times[reached] if reached < len(times) else None
-        changes = {"urge_stage": reached, "next_urge_at": following}
-        if reached == UrgeStage.DUE:
-            changes.update(is_overdue=True, overdue_at=now)
-        with transaction.atomic():
-            claimed = WorkOrder.objects.filter(
-                pk=pk, urge_stage=stage, deadline_version=version, status__in=WITH_UNIT
-            ).update(**changes)
-            if not claimed:
-                continue
-            order = WorkOrder.objects.select_related("unit", "handler", "appeal").get(pk=pk)
-            _remind(order, stage=reached)
-            sent += 1
-    return sent
+    after: tuple[datetime, int] | None = None
+    while True:
+        due = WorkOrder.objects.filter(status__in=WITH_UNIT, next_urge_at__lte=now)
+        if after is not None:
+            due = due.filter(Q(next_urge_at__gt=after[0]) | Q(next_urge_at=after[0], pk__gt=after[1]))
+        batch = list(
+            due.order_by("next_urge_at", "pk").values_list(
+                "pk", "urge_stage", "deadline_version", "dispatched_at", "due_at", "next_urge_at"
+            )[:batch_size]
+        )
+        for pk, stage, version, dispatched_at, due_at, _next in batch:
+            sent += _claim_reminder(
+                pk, stage=stage, version=version, dispatched_at=dispatched_at, due_at=due_at, now=now
+            )
+        if len(batch) < batch_size:
+            return sent
+        after = (batch[-1][5], batch[-1][0])
 
 
-def urge_unsigned_orders(*, now: datetime | None = None, limit: int = 500) -> int:
+def _claim_reminder(
+    pk: int, *, stage: int, version: int, dispatched_at: datetime, due_at: datetime, now: datetime
+) -> int:
+    """Claim and send the latest reminder stage one order has reached; 1 if this run sent it."""
+    times = deadlines.urge_times(dispatched_at, due_at)
+    reached = sum(1 for t in times if t <= now)
+    if reached <= stage:
+        return 0
+    following = times[reached] if reached < len(times) else None
+    changes = {"urge_stage": reached, "next_urge_at": following}
+    if reached == UrgeStage.DUE:
+        changes.update(is_overdue=True, overdue_at=now)
+    with transaction.atomic():
+        claimed = WorkOrder.objects.filter(
+            pk=pk, urge_stage=stage, deadline_version=version, status__in=WITH_UNIT
+        ).update(**changes)
+        if not claimed:
+            return 0
+        order = WorkOrder.objects.select_related("unit", "handler", "appeal").get(pk=pk)
+        _remind(order, stage=reached)
+    return 1
+
+
+def urge_unsigned_orders(*, now: datetime | None = None, batch_size: int | None = None) -> int:
     """Tell a unit (and its leaders) once when an order passed its sign deadline unsigned.
 
-    Claimed with a conditional UPDATE on ``sign_late_notified_at`` so that two runs tell once.
+    Claimed with a conditional UPDATE on ``sign_late_notified_at`` so that two runs tell once. Like
+    ``urge_due_orders``, one run loops over batches (keyset on id) until every late order is told.
     """
     now = now or timezone.now()
-    due = WorkOrder.objects.filter(
-        status=S.DISPATCHED, sign_deadline__lte=now, sign_late_notified_at__isnull=True
-    ).values_list("pk", flat=True)[:limit]
+    batch_size = batch_size or settings.WORKORDERS_URGE_BATCH
     sent = 0
-    for pk in list(due):
-        with transaction.atomic():
-            claimed = WorkOrder.objects.filter(pk=pk, status=S.DISPATCHED, sign_late_notified_at__isnull=True).update(
-                sign_late_notified_at=now
+    after = 0
+    while True:
+        batch = list(
+            WorkOrder.objects.filter(
+                status=S.DISPATCHED, sign_deadline__lte=now, sign_late_notified_at__isnull=True, pk__gt=after
             )
-            if not claimed:
-                continue
-            order = WorkOrder.objects.select_related("unit").get(pk=pk)
-            text = _("工单 %(number)s 已超过签收时限（%(when)s），请立即签收。") % {
-                "number": order.number,
-                "when": timezone.localtime(order.sign_deadline).strftime("%H:%M"),
-            }
-            _event(order, action=Action.URGE, actor=None, note=text, data={"stage": "sign"})
-            notify(
-                users=_unit_staff(order.unit) + leaders_of(order.unit),
-                text=text,
-                url=order_url(order),
-                level="alert",
-                dedupe_key=f"wo-sign-late:{order.pk}:{order.unit_id}",
-            )
-            sent += 1
-    return sent
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        for pk in batch:
+            sent += _claim_sign_late(pk, now=now)
+        if len(batch) < batch_size:
+            return sent
+        after = batch[-1]
+
+
+def _claim_sign_late(pk: int, *, now: datetime) -> int:
+    """Claim and send the "not signed in time" warning of one order; 1 if this run sent it."""
+    with transaction.atomic():
+        claimed = WorkOrder.objects.filter(pk=pk, status=S.DISPATCHED, sign_late_notified_at__isnull=True).update(
+            sign_late_notified_at=now
+        )
+        if not claimed:
+            return 0
+        order = WorkOrder.objects.select_related("unit").get(pk=pk)
+        text = _("工单 %(number)s 已超过签收时限（%(when)s），请立即签收。") % {
+            "number": order.number,
+            "when": timezone.localtime(order.sign_deadline).strftime("%H:%M"),
+        }
+        _event(order, action=Action.URGE, actor=None, note=text, data={"stage": "sign"})
+        notify(
+            users=_unit_staff(order.unit) + leaders_of(order.unit),
+            text=text,
+            url=order_url(order),
+            level="alert",
+            dedupe_key=f"wo-sign-late:{order.pk}:{order.unit_id}",
+        )
+    return 1
 
 
 def _remind(order: WorkOrder, *, stage: int) -> None:

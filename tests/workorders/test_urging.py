@@ -151,3 +151,41 @@ def test_it_lets_dispatch_override_the_policy_with_working_days(make_appeal, sta
     with time_machine.travel(at(2026, 9, 30, 9, 0), tick=False):
         order = services.dispatch_appeal(make_appeal(severity="red"), unit=station, actor=center, working_days=5)
     assert order.due_at == at(2026, 10, 13, 23, 59, 59)
+
+
+def test_it_catches_every_passed_deadline_in_one_run_whatever_the_batch_size(
+    make_appeal, station, center, handler, leader, settings
+):
+    """After an outage the first run drains the whole backlog, batch after batch, and reminds once."""
+    from surveys.models import OutboundSms
+
+    settings.WORKORDERS_URGE_BATCH = 5
+    handler.mobile = "13800000102"
+    handler.save()
+    with time_machine.travel(at(2026, 11, 23, 9, 0), tick=False):
+        orders = [services.dispatch_appeal(make_appeal(), unit=station, actor=center) for _ in range(23)]
+        for order in orders:
+            services.sign_for(order, actor=handler)
+    with time_machine.travel(at(2026, 11, 27, 0, 5), tick=False):
+        assert services.urge_due_orders(batch_size=5) == 23
+        assert tasks.urge_due_orders_task() == 0  # the periodic run, batches of WORKORDERS_URGE_BATCH
+    assert urge_notes(handler) == 23
+    assert Notification.objects.filter(user=leader, level="alert", dedupe_key__startswith="wo-urge:").count() == 23
+    assert OutboundSms.objects.filter(template_code="urge_reminder").count() == 23
+    for order in orders:
+        order.refresh_from_db()
+        assert order.is_overdue and order.next_urge_at is None
+        assert order.events.filter(action=Action.OVERDUE).count() == 1
+
+
+def test_it_tells_every_unsigned_order_in_one_run_whatever_the_batch_size(
+    make_appeal, station, center, leader, settings
+):
+    settings.WORKORDERS_URGE_BATCH = 5
+    with time_machine.travel(at(2026, 11, 23, 9, 0), tick=False):
+        orders = [services.dispatch_appeal(make_appeal(severity="red"), unit=station, actor=center) for _ in range(12)]
+    with time_machine.travel(at(2026, 11, 23, 9, 31), tick=False):
+        assert services.urge_unsigned_orders(batch_size=5) == 12
+        assert services.urge_unsigned_orders() == 0
+    assert Notification.objects.filter(user=leader, dedupe_key__startswith="wo-sign-late:").count() == 12
+    assert sum(o.events.filter(action=Action.URGE).count() for o in orders) == 12
