@@ -701,19 +701,21 @@ def _insert_appeals(
         return 0, []
     params["inserted"] = inserted
     mine = "a.id = ANY(%(inserted)s) AND a.channel = %(channel)s"
+    # The stage keeps the rejected rows too, and a rejected row may carry the external id of an
+    # inserted one (a repeat within the file): every join back to the stage takes good rows only.
     # Repeats of an earlier row of this file: that row's id is known only now.
     cursor.execute(
         f"""UPDATE intake_appeal a SET repeat_of_id = o.id
             FROM {stage} s JOIN {stage} s0 ON s0.row_number = s.repeat_of_row
                  JOIN intake_appeal o ON o.channel = %(channel)s AND o.external_id = s0.external_id
-            WHERE {mine} AND a.external_id = s.external_id AND s.repeat_of_row IS NOT NULL""",
+            WHERE {mine} AND s.ok AND a.external_id = s.external_id AND s.repeat_of_row IS NOT NULL""",
         params,
     )
     cursor.execute(
         f"""INSERT INTO intake_appealevent (appeal_id, actor_id, action, from_status, to_status, note, data, created_at)
             SELECT a.id, NULL, 'repeat_detected', '', '', s.repeat_note,
                    jsonb_build_object('repeat_of', a.repeat_of_id, 'score', s.similarity), now()
-            FROM intake_appeal a JOIN {stage} s ON s.external_id = a.external_id
+            FROM intake_appeal a JOIN {stage} s ON s.external_id = a.external_id AND s.ok
             WHERE {mine} AND a.repeat_of_id IS NOT NULL ORDER BY a.id""",
         params,
     )

@@ -196,15 +196,16 @@ def test_it_creates_nothing_twice_when_the_same_file_comes_again(sources, city, 
     assert AppealEvent.objects.filter(action="received").count() == 2
 
 
-def test_it_counts_rows_pushed_earlier_as_duplicates(sources, city, api):
+@pytest.mark.parametrize("method", ["orm", "copy"])
+def test_it_counts_rows_pushed_earlier_as_duplicates(sources, city, api, method):
     from feeds.services import receive_appeal
 
     receive_appeal(
         source=sources["12345"],
         data={"external_id": "A-001", "received_at": timezone.now(), "content": "先推送来的", "citizen_phone": ""},
     )
-    batch = do_import(sources["12345"], csv_bytes(GOOD), method="copy")
-    assert (batch.created, batch.duplicates) == (1, 1)
+    batch = do_import(sources["12345"], csv_bytes(GOOD), method=method)
+    assert (batch.method, batch.created, batch.duplicates) == (method, 1, 1)
     assert Appeal.objects.get(external_id="A-001").content == "先推送来的"
 
 
@@ -301,9 +302,11 @@ def test_it_takes_the_copy_path_for_large_files_on_postgresql(sources, city, set
     assert (small.method, small.duplicates) == ("orm", 3)
 
 
-def test_it_imports_an_xlsx_file(sources, city):
-    batch = do_import(sources["message-board"], xlsx_bytes(GOOD + BAD), name="留言板.xlsx", method="copy")
-    assert (batch.created, batch.rejected) == (2, 6)
+@pytest.mark.parametrize("method", ["orm", "copy"])
+def test_it_imports_an_xlsx_file(sources, city, method):
+    batch = do_import(sources["message-board"], xlsx_bytes(GOOD + BAD), name="留言板.xlsx", method=method)
+    assert (batch.method, batch.created, batch.rejected) == (method, 2, 6)
+    assert report(batch) == sorted(EXPECTED_ERRORS, key=lambda e: (e[0], e[1]))
     assert Appeal.objects.filter(channel="message_board").count() == 2
 
 
@@ -327,8 +330,9 @@ def test_it_refuses_an_upload_that_is_not_a_spreadsheet(sources, city):
 # --- Claims and the sweeper ----------------------------------------------------------------------
 
 
-def test_it_runs_a_batch_once_however_often_it_is_run(sources, city):
-    batch = do_import(sources["12345"], csv_bytes(GOOD + BAD), method="copy")
+@pytest.mark.parametrize("method", ["orm", "copy"])
+def test_it_runs_a_batch_once_however_often_it_is_run(sources, city, method):
+    batch = do_import(sources["12345"], csv_bytes(GOOD + BAD), method=method)
     assert run_import_batch(batch.pk) is None
     assert run_import_batch(batch.pk) is None
     assert ImportRowError.objects.filter(batch=batch).count() == len(EXPECTED_ERRORS)
@@ -395,11 +399,12 @@ def test_it_fails_a_batch_after_too_many_attempts_and_tells_the_administrators(
 # --- The management command --------------------------------------------------------------------
 
 
-def test_it_imports_from_the_command_line_and_prints_the_report(sources, city, tmp_path):
+@pytest.mark.parametrize("method", ["orm", "copy"])
+def test_it_imports_from_the_command_line_and_prints_the_report(sources, city, tmp_path, method):
     path = tmp_path / "12345.csv"
     path.write_bytes(csv_bytes(GOOD + BAD))
     out = io.StringIO()
-    call_command("import_appeals", "12345", str(path), "--method", "copy", stdout=out)
+    call_command("import_appeals", "12345", str(path), "--method", method, stdout=out)
     text = out.getvalue()
     assert "总行数 8，新增 2，已存在 0，拒绝 6" in text
     assert "第 4 行\t联系电话\t电话号码格式不正确。" in text
@@ -474,10 +479,11 @@ def test_it_normalises_phones_on_the_copy_path_exactly_as_intake_does(raw):
         assert (masked, hashed, error) == (mask(e164), phone_hash(e164), "")
 
 
-def test_it_deletes_the_uploaded_file_once_the_batch_has_ended(sources, city, settings):
+@pytest.mark.parametrize("method", ["orm", "copy"])
+def test_it_deletes_the_uploaded_file_once_the_batch_has_ended(sources, city, settings, method):
     from pathlib import Path
 
-    batch = do_import(sources["12345"], csv_bytes(GOOD), method="copy")
+    batch = do_import(sources["12345"], csv_bytes(GOOD), method=method)
     assert batch.status == BatchStatus.DONE
     assert not batch.file
     stored = list(Path(settings.MEDIA_ROOT).rglob("*.csv"))
@@ -516,3 +522,107 @@ def test_it_leaves_alone_a_batch_that_a_live_worker_holds(sources, city):
         worker.join()
     assert run_import_batch(batch.pk).status == BatchStatus.DONE
     assert Appeal.objects.count() == 2
+
+
+# --- A rejected duplicate row next to a repeat of an earlier appeal -----------------------------
+
+REPRO_TEXT = "小区门口夜间施工噪音扰民请处理"
+
+
+@pytest.mark.parametrize("method", ["orm", "copy"])
+def test_it_imports_a_file_that_repeats_an_external_id_of_a_caller_with_a_similar_appeal(
+    sources, city, tmp_path, method
+):
+    """The second REPRO-2 row is rejected; the first is a repeat of REPRO-1. On the COPY path the
+    repeat's timeline row must come from the accepted row only (the rejected one has no note)."""
+    first = tmp_path / "first.csv"
+    first.write_bytes(csv_bytes([["REPRO-1", "2026-11-20 08:00", "王某", "13800001111", REPRO_TEXT, "", "", ""]]))
+    second = tmp_path / "second.csv"
+    row = ["REPRO-2", "2026-11-20 09:00", "王某", "13800001111", REPRO_TEXT + "。", "", "", ""]
+    second.write_bytes(csv_bytes([row, row]))
+    call_command("import_appeals", "12345", str(first), "--method", method, stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("import_appeals", "12345", str(second), "--method", method, stdout=out)
+    assert f"已完成（{method}）" in out.getvalue()
+    assert "总行数 2，新增 1，已存在 0，拒绝 1" in out.getvalue()
+    assert "第 3 行\t来源编号\t与第 2 行的来源编号重复。" in out.getvalue()
+    repeat = Appeal.objects.get(external_id="REPRO-2")
+    assert repeat.is_repeat and repeat.repeat_of.external_id == "REPRO-1"
+    events = list(repeat.events.order_by("id").values_list("action", flat=True))
+    assert events == ["received", "repeat_detected"]
+
+
+def forget_import(channel: str, keep: set[str]) -> None:
+    """Remove what an import made (its appeals and batches) so the same file can run again."""
+    Appeal.objects.filter(channel=channel).exclude(external_id__in=keep).delete()
+    ImportBatch.objects.all().delete()
+
+
+def test_both_paths_give_the_same_outcome_for_a_mixed_file(sources, city, center):
+    """Duplicates inside the file, duplicates of stored appeals, bad phones and dates, repeats of a
+    caller's stored appeal and of an earlier row, a repeated id next to a repeat, risk words:
+    COPY and row by row must create the same appeals (repeat flags, links, timeline) and reject
+    the same rows with the same messages."""
+    from feeds.services import receive_appeal
+    from intake.services import create_appeal
+
+    RiskWord.objects.create(word="同归于尽")
+    create_appeal(
+        channel="hotline",
+        citizen_phone="13800001203",
+        content="楼下烧烤店每天营业到凌晨两点，油烟和噪音扰民严重",
+        received_at=parse_received_at("2026-11-18 22:00"),
+    )
+    receive_appeal(
+        source=sources["12345"],
+        data={"external_id": "M-OLD", "received_at": parse_received_at("2026-11-19 10:00"), "content": "早先推送"},
+    )
+    bbq = "楼下烧烤店营业到凌晨两点，噪音扰民严重"
+    bike = "小区电动车充电桩旁边经常有人偷电瓶"
+    rows = [
+        ["M-1", "2026-11-20 08:00", "王一", "13800001301", "门口乱停车。", "", "违章停车", "否"],  # 2
+        ["M-2", "2026-11-20 08:01", "王二", "138000013", "电话写错了。", "", "", ""],  # 3 bad phone
+        ["M-3", "2026-02-30 10:00", "王三", "", "日期不存在。", "", "", ""],  # 4 bad date
+        ["M-1", "2026-11-20 08:03", "王一", "13800001301", "编号重复。", "", "", ""],  # 5 repeat in file
+        ["M-OLD", "2026-11-20 08:04", "王四", "", "已经推送过。", "", "", ""],  # 6 already present
+        ["M-4", "2026-11-20 08:05", "赵六", "13800001203", bbq, "", "", ""],  # 7 repeat of stored
+        ["M-4", "2026-11-20 08:06", "赵六", "13800001203", bbq, "", "", ""],  # 8 its id again
+        ["M-5", "2026-11-20 09:00", "钱七", "13800001204", bike, "", "", ""],  # 9
+        ["M-6", "2026-11-20 10:00", "钱七", "13800001204", bike + "了", "", "", "是"],  # 10 repeat of row 9
+        ["M-6", "2026-11-20 10:01", "钱七", "13800001204", bike + "了", "", "", ""],  # 11 its id again
+        ["M-2", "2026-11-20 10:02", "王二", "13800001302", "第一次电话写错，这次对了。", "", "", ""],  # 12
+        ["M-7", "2026-11-20 10:03", "孙八", "13800001305", "再不处理就同归于尽。", "", "", ""],  # 13 risk
+        ["M-8", "2099-01-01 00:00", "孙九", "", "来自未来。", "", "", ""],  # 14 future
+        ["M-9", "2026-11-20 10:05", "孙十", "", "", "", "", "也许"],  # 15 two errors
+    ]
+    outcomes = {}
+    for method in ("copy", "orm"):
+        batch = do_import(sources["12345"], csv_bytes(rows), method=method, actor=center)
+        assert (batch.status, batch.method) == (BatchStatus.DONE, method)
+        imported = Appeal.objects.filter(channel="12345").exclude(external_id="M-OLD").select_related("repeat_of")
+        outcomes[method] = {
+            "counts": (batch.total_rows, batch.created, batch.duplicates, batch.rejected),
+            "report": report(batch),
+            "appeals": {a.external_id: shape(a) for a in imported},
+        }
+        forget_import("12345", keep={"M-OLD"})
+    assert outcomes["copy"] == outcomes["orm"]
+    result = outcomes["copy"]
+    assert result["counts"] == (14, 6, 1, 7)
+    assert [(n, f) for n, f, _r in result["report"]] == [
+        (3, "联系电话"),
+        (4, "受理时间"),
+        (5, "来源编号"),
+        (8, "来源编号"),
+        (11, "来源编号"),
+        (14, "受理时间"),
+        (15, "涉企"),
+        (15, "诉求内容"),
+    ]
+    appeals = result["appeals"]
+    assert sorted(appeals) == ["M-1", "M-2", "M-4", "M-5", "M-6", "M-7"]
+    assert appeals["M-4"]["is_repeat"] and [e[0] for e in appeals["M-4"]["events"]] == ["received", "repeat_detected"]
+    assert appeals["M-6"]["repeat_of"] == "M-5"
+    assert [e[0] for e in appeals["M-6"]["events"]] == ["received", "repeat_detected"]
+    assert [e[0] for e in appeals["M-7"]["events"]] == ["received", "risk_alert"]
+    assert not appeals["M-5"]["is_repeat"]
