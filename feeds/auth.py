@@ -19,11 +19,14 @@ import time
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import RequestDataTooBig
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import BasePermission
 from rest_framework.throttling import SimpleRateThrottle
+
+from units.parsers import RequestTooLarge
 
 from . import signing
 from .models import FeedSource, hash_key
@@ -54,7 +57,11 @@ def check_signature(source: FeedSource, request) -> None:
         timestamp, max_age=settings.FEED_SIGNATURE_MAX_AGE, now=time.time()
     ):
         raise exceptions.PermissionDenied(_("请求时间戳已过期或无效，疑似重放，已拒绝。"))
-    body = request._request.body  # the raw bytes, before any parsing
+    try:
+        body = request._request.body  # the raw bytes, before any parsing
+    except RequestDataTooBig as exc:
+        # units.middleware refuses a declared oversized body first; this is for one that lied.
+        raise RequestTooLarge() from exc
     if not signing.verify(source.hmac_secret, body, signature, timestamp=timestamp):
         raise exceptions.PermissionDenied(_("请求签名不正确。"))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 
 from django.conf import settings
 from django.contrib import messages
@@ -14,8 +13,10 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
+from rest_framework.exceptions import APIException
 
 from units.choices import Role
+from units.parsers import loads_limited
 from units.visibility import RoleRequiredMixin
 
 from . import signing
@@ -172,8 +173,8 @@ class DemoPlatformView(View):
         if not settings.FEED_DEMO_PLATFORM:
             raise Http404
         try:
-            code = json.loads(request.body).get("source", "")
-        except (ValueError, AttributeError):
+            code = loads_limited(request.body).get("source", "")
+        except (APIException, AttributeError):
             return JsonResponse({"code": 400, "msg": "请求体不是 JSON"}, status=400)
         source = FeedSource.objects.filter(code=code).first()
         timestamp = request.headers.get(signing.TIMESTAMP_HEADER)

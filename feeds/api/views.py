@@ -7,11 +7,11 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from units.choices import Role
+from units.parsers import LimitedJSONParser
 from units.visibility import HasRole
 
 from ..auth import FeedKeyAuthentication, FeedSourcePermission, FeedSourceThrottle
@@ -47,7 +47,7 @@ class AppealPushView(APIView):
     authentication_classes = [FeedKeyAuthentication]
     permission_classes = [FeedSourcePermission]
     throttle_classes = [FeedSourceThrottle]
-    parser_classes = [JSONParser]
+    parser_classes = [LimitedJSONParser]  # size and nesting limits before decoding
     feed_kind = FeedKind.APPEALS
 
     @extend_schema(

@@ -22,10 +22,23 @@ class UnitViewSet(VisibleViewSetMixin, viewsets.ReadOnlyModelViewSet):
     cursor_ordering = "path"
 
 
+class StrictCharField(serializers.CharField):
+    """A string and nothing else: DRF's CharField would turn a number into its digits."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    # The lengths of the user model's columns (and of any password anyone types).
+    username = StrictCharField(max_length=150)
+    password = StrictCharField(max_length=128, trim_whitespace=False)
+
+
 @extend_schema(
-    request=inline_serializer(
-        "TokenRequest", {"username": serializers.CharField(), "password": serializers.CharField()}
-    ),
+    request=TokenRequestSerializer,
     responses={
         200: inline_serializer("TokenResponse", {"token": serializers.CharField()}),
         400: inline_serializer("TokenError", {"detail": serializers.CharField()}),
@@ -35,8 +48,19 @@ class UnitViewSet(VisibleViewSetMixin, viewsets.ReadOnlyModelViewSet):
 @permission_classes([AllowAny])
 @throttle_classes([AnonRateThrottle])
 def obtain_token(request):
-    """Exchange a username and password for an API token (sent as ``Authorization: Token …``)."""
-    user = authenticate(request, username=request.data.get("username", ""), password=request.data.get("password", ""))
+    """Exchange a username and password for an API token (sent as ``Authorization: Token …``).
+
+    The body must be a JSON object (or form) of two strings; anything else answers 400 with the
+    field errors beside ``detail``, before authentication is attempted.
+    """
+    payload = TokenRequestSerializer(data=request.data)
+    if not payload.is_valid():
+        return Response(
+            {"detail": _("请求应包含用户名（username）和密码（password）两个字符串。"), "errors": payload.errors},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    credentials = payload.validated_data
+    user = authenticate(request, username=credentials["username"], password=credentials["password"])
     if user is None or not user.is_active:
         return Response({"detail": _("用户名或密码错误。")}, status=status.HTTP_400_BAD_REQUEST)
     token, _created = Token.objects.get_or_create(user=user)
