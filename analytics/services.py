@@ -401,6 +401,7 @@ def render_bulletin_pdf(bulletin: Bulletin) -> bool:
             "charts": bulletin_charts(bulletin),
             "echarts_url": static_file_url("vendor/echarts/echarts.min.js"),
             "charts_js_url": static_file_url("js/analytics.js"),
+            "css_url": static_file_url("css/bulletin_pdf.css"),
         },
     )
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
 from django.core.cache import cache
 
 DEVICE_COOKIE = "oc_device"
@@ -38,8 +39,15 @@ def device_of(request) -> str | None:
 def ensure_device(request, response, device: str | None = None) -> str:
     """Give the browser a device id cookie (one year) unless it has one; returns the id."""
     device = device or device_of(request) or secrets.token_urlsafe(16)
+    # Secure like the session cookie: https only in production.
     response.set_signed_cookie(
-        DEVICE_COOKIE, device, salt=_DEVICE_SALT, max_age=365 * 24 * 3600, httponly=True, samesite="Lax"
+        DEVICE_COOKIE,
+        device,
+        salt=_DEVICE_SALT,
+        max_age=365 * 24 * 3600,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
     )
     return device
 

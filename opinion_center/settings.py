@@ -46,10 +46,39 @@ PHONE_HASH_KEY = _secret("PHONE_HASH_KEY", dev_default=hashlib.sha256(("hash" + 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # Behind a TLS-terminating proxy: trust its X-Forwarded-Proto so that absolute URLs (and webhook
-# signatures computed over them) use https.
+# signatures computed over them) use https, and so that the https redirect below sees TLS. The
+# proxy must overwrite (never pass through) the header a client sends.
 if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+# Production serves https only: plain http is redirected, except the health probes, which the
+# container health check and the proxy call over plain http inside the machine.
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$"]
+# HSTS (sent on https responses only). Preload is only a request to browsers' lists: submitting
+# the domain to hstspreload.org is a separate, deliberate step.
+SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Browser features no page uses are switched off (units.middleware.PermissionsPolicyMiddleware).
+PERMISSIONS_POLICY = {
+    feature: "()"
+    for feature in (
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    )
+}
 # The public base URL (scheme and host) used in SMS links and webhook signature checks.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="")
 
@@ -71,6 +100,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_celery_results",
     "django_htmx",
+    "csp",
     # Project apps, in dependency order (the demo loader follows this order too).
     "units",
     "intake",
@@ -82,6 +112,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "units.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "units.middleware.ChineseFirstLocaleMiddleware",
@@ -205,9 +237,38 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Every cookie (session, CSRF, language, messages, the public forms' device cookie) is sent over
+# https only in production, kept from scripts and not sent on cross-site requests. htmx takes the
+# CSRF token from the page (hx-headers in base.html), so no script reads the CSRF cookie.
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+
+# --- Content Security Policy (django-csp) ----------------------------------------------------
+# Every script, style, font and image is served by the product, and no page has inline script or
+# style (tests/units/test_security_headers.py scans every template). Styles that scripts set
+# through the CSSOM (ECharts, htmx) are not inline styles and need no exception.
+_SELF = "'self'"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [_SELF],
+        "script-src": [_SELF],
+        "style-src": [_SELF],
+        "img-src": [_SELF, "data:", "blob:"],
+        "font-src": [_SELF],
+        "connect-src": [_SELF],
+        "object-src": ["'none'"],
+        "base-uri": [_SELF],
+        "form-action": [_SELF],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- Internationalisation -------------------------------------------------------------------
 # Source strings are Chinese (the product's first language); English is a translation.

@@ -73,3 +73,20 @@ class RequestLimitsMiddleware:
     def _refuse(message: str, status: int) -> JsonResponse:
         return JsonResponse({"detail": message}, status=status)
 
+
+class PermissionsPolicyMiddleware:
+    """Sends ``Permissions-Policy`` from settings.PERMISSIONS_POLICY on every response.
+
+    Django has no setting for this header; switching off the browser features no page uses
+    (camera, microphone, geolocation…) means an injected script could not ask for them either.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.header = ", ".join(f"{feature}={allow}" for feature, allow in settings.PERMISSIONS_POLICY.items())
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if self.header:
+            response.headers.setdefault("Permissions-Policy", self.header)
+        return response
