@@ -26,6 +26,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.permissions import BasePermission
 from rest_framework.throttling import SimpleRateThrottle
 
+from units.cache import FailOpenThrottleMixin
 from units.parsers import RequestTooLarge
 
 from . import signing
@@ -108,8 +109,11 @@ class FeedSourcePermission(BasePermission):
         return not expected_kind or source.kind == expected_kind
 
 
-class FeedSourceThrottle(SimpleRateThrottle):
-    """Rate per source (``DEFAULT_THROTTLE_RATES["feed"]``), so one noisy platform cannot starve others."""
+class FeedSourceThrottle(FailOpenThrottleMixin, SimpleRateThrottle):
+    """Rate per source (``DEFAULT_THROTTLE_RATES["feed"]``), so one noisy platform cannot starve others.
+
+    Counted in ``soft_cache``: with Redis away pushes are let through rather than refused.
+    """
 
     scope = "feed"
 

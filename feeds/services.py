@@ -15,7 +15,6 @@ from datetime import timedelta
 
 import requests
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -25,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from intake.models import Appeal
+from units.cache import soft_cache
 from units.choices import Role
 from units.models import User
 from units.services import notify
@@ -100,13 +100,13 @@ def _progress_key(batch_id: int) -> str:
 def set_progress(batch_id: int, percent: int) -> None:
     """Live progress of a running batch. Kept in the cache: the batch row is locked by the import's
     own transaction, whose writes nobody else sees before it commits."""
-    cache.set(_progress_key(batch_id), int(percent), 6 * 3600)
+    soft_cache.set(_progress_key(batch_id), int(percent), 6 * 3600)
 
 
 def current_progress(batch: ImportBatch) -> int:
     if batch.status in (BatchStatus.DONE, BatchStatus.FAILED):
         return 100 if batch.status == BatchStatus.DONE else batch.progress
-    return int(cache.get(_progress_key(batch.pk)) or batch.progress or 0)
+    return int(soft_cache.get(_progress_key(batch.pk)) or batch.progress or 0)
 
 
 def validate_import_file(upload: UploadedFile) -> None:
@@ -251,7 +251,7 @@ def run_import_batch(batch_id: int, *, method: str | None = None) -> ImportBatch
         )
         if final:
             _tell_admins_batch_failed(claimed.pk)
-    cache.delete(_progress_key(claimed.pk))
+    soft_cache.delete(_progress_key(claimed.pk))
     finished = ImportBatch.objects.get(pk=claimed.pk)
     if finished.status in (BatchStatus.DONE, BatchStatus.FAILED):
         _discard_file(finished)

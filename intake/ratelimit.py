@@ -2,6 +2,8 @@
 
 Keyed per phone hash and per device (a signed random cookie), with a generous per-IP ceiling:
 a carrier NAT puts thousands of citizens behind one address, so IP alone would punish them.
+The counters go through ``units.cache.soft_cache``: with Redis away every use is allowed
+(logged), since refusing citizens because a helper is down would be worse than a burst of spam.
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
-from django.core.cache import cache
+
+from units.cache import soft_cache
 
 DEVICE_COOKIE = "oc_device"
 _DEVICE_SALT = "intake.device"
@@ -18,17 +21,17 @@ _DEVICE_SALT = "intake.device"
 def hit(key: str, *, limit: int, window: int) -> bool:
     """Count one use of ``key`` in a fixed window; False when this use goes over ``limit``."""
     cache_key = f"intake:rl:{key}"
-    cache.add(cache_key, 0, window)
+    soft_cache.add(cache_key, 0, window)
     try:
-        count = cache.incr(cache_key)
+        count = soft_cache.incr(cache_key)
     except ValueError:  # expired between add and incr
-        cache.set(cache_key, 1, window)
+        soft_cache.set(cache_key, 1, window)
         count = 1
-    return count <= limit
+    return count is None or count <= limit  # None: the cache is away, fail open
 
 
 def peek(key: str) -> int:
-    return cache.get(f"intake:rl:{key}", 0)
+    return soft_cache.get(f"intake:rl:{key}", 0)
 
 
 def device_of(request) -> str | None:

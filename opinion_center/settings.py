@@ -178,7 +178,9 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="oc"),
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            # Short timeouts: the cache fails open (units.cache), so a Redis that is away must cost
+            # a request well under a second per call, not hang it.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1},
         }
     }
     CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)

@@ -66,18 +66,26 @@ def _check_broker() -> None:
 
 
 READINESS_CHECKS = {"database": _check_database, "cache": _check_cache, "broker": _check_broker}
+# Redis (the cache, and the broker in production) keeps nothing that matters: throttles and rate
+# limits fail open and sweepers re-drive what the broker lost (ARCHITECTURE rules 1 and 14). Its
+# absence degrades the service but must not take web out of rotation; only the database does.
+DEGRADED_ONLY = {"cache", "broker"}
 
 
 @never_cache
 def readyz(request: HttpRequest) -> HttpResponse:
-    """Readiness: 200 only when the database, the cache and the broker answer, else 503."""
-    results, failed = {}, []
+    """Readiness: 503 when the database does not answer; 200 otherwise, "degraded" (naming what)
+    when the cache or the broker does not."""
+    results, failed, degraded = {}, [], []
     for name, check in READINESS_CHECKS.items():
         try:
             check()
             results[name] = "ok"
-        except Exception as exc:  # noqa: BLE001 - any failure makes the service unready
-            results[name] = f"error: {exc.__class__.__name__}: {exc}"[:300] if settings.DEBUG else "error"
-            failed.append(name)
-    body = {"status": "ok" if not failed else "unavailable", "checks": results, "failed": failed}
+        except Exception as exc:  # noqa: BLE001 - any failure makes the check fail
+            state = "degraded" if name in DEGRADED_ONLY else "error"
+            detail = f"{state}: {exc.__class__.__name__}: {exc}"[:300]
+            results[name] = detail if settings.DEBUG else state
+            (degraded if name in DEGRADED_ONLY else failed).append(name)
+    status = "unavailable" if failed else "degraded" if degraded else "ok"
+    body = {"status": status, "checks": results, "failed": failed, "degraded": degraded}
     return JsonResponse(body, status=503 if failed else 200)

@@ -1,5 +1,6 @@
 """GET /healthz and /readyz (SPEC §11)."""
 
+import socket
 import subprocess
 import sys
 
@@ -18,13 +19,33 @@ def test_it_answers_readyz_when_database_cache_and_broker_answer(client, db):
     assert response.json()["checks"] == {"database": "ok", "cache": "ok", "broker": "ok"}
 
 
-def test_it_answers_503_naming_what_failed(client, db, monkeypatch):
-    # A cache on a Redis port where nothing listens.
+def test_it_answers_503_naming_what_failed_when_the_database_does_not_answer(client, db, monkeypatch):
+    # A second connection to a PostgreSQL port where nothing listens: only the probe uses it.
+    from django.db import connections
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    dead = connections.create_connection("default")
+    dead.settings_dict = {**dead.settings_dict, "HOST": "127.0.0.1", "PORT": str(port)}
+    monkeypatch.setattr(views, "connection", dead)
+    try:
+        response = client.get("/readyz")
+    finally:
+        dead.close()
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["database"]
+    assert response.json()["status"] == "unavailable"
+
+
+def test_it_stays_ready_but_says_degraded_when_the_cache_does_not_answer(client, db, monkeypatch):
+    # A cache on a Redis port where nothing listens: it holds nothing that matters (rule 14).
     dead = RedisCache("redis://127.0.0.1:1/0", {"OPTIONS": {"socket_connect_timeout": 0.5}})
     monkeypatch.setattr(views, "cache", dead)
     response = client.get("/readyz")
-    assert response.status_code == 503
-    assert response.json()["failed"] == ["cache"]
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded"
+    assert response.json()["degraded"] == ["cache"] and response.json()["failed"] == []
 
 
 def test_it_refuses_to_start_without_secrets_when_debug_is_off(tmp_path):

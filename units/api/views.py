@@ -8,9 +8,14 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
+from ..cache import FailOpenThrottleMixin
 from ..models import Unit
 from ..visibility import VisibleViewSetMixin
 from .serializers import MeSerializer, UnitSerializer
+
+
+class TokenLoginThrottle(FailOpenThrottleMixin, AnonRateThrottle):
+    """Password guesses per client address (rate ``anon``); with Redis away logins still work."""
 
 
 class UnitViewSet(VisibleViewSetMixin, viewsets.ReadOnlyModelViewSet):
@@ -46,7 +51,7 @@ class TokenRequestSerializer(serializers.Serializer):
 )
 @api_view(["POST"])
 @permission_classes([AllowAny])
-@throttle_classes([AnonRateThrottle])
+@throttle_classes([TokenLoginThrottle])
 def obtain_token(request):
     """Exchange a username and password for an API token (sent as ``Authorization: Token …``).
 

@@ -1,0 +1,102 @@
+"""The cache as a helper, never a gate (ARCHITECTURE rule 14).
+
+Throttles, rate limits, single-use captcha claims and import progress keep counters in the cache
+(Redis in production). When the cache server is away they fail open: each call answers as if the
+counter were fresh, so a platform's push, a citizen's letter or a staff login still goes through
+while the database, which holds everything that matters, keeps working. The first failure is
+logged as a warning, then at most one warning a minute (with the count of failures in between),
+so an outage does not flood the logs.
+
+Every such site uses ``soft_cache`` instead of ``django.core.cache.cache``; DRF throttles get it
+through their ``cache`` attribute (``FailOpenThrottleMixin``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.core.cache import cache
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+try:  # redis-py raises its own errors, none of which derive from OSError
+    from redis.exceptions import RedisError
+
+    CACHE_ERRORS: tuple[type[BaseException], ...] = (RedisError, OSError)
+except ImportError:  # pragma: no cover - redis is a dependency, but the file cache needs no server
+    CACHE_ERRORS = (OSError,)
+
+WARN_INTERVAL = 60.0  # seconds between two warnings about the same outage
+
+_lock = threading.Lock()
+_last_warning = float("-inf")
+_suppressed = 0
+
+
+def _warn(operation: str, exc: BaseException) -> None:
+    global _last_warning, _suppressed
+    now = time.monotonic()
+    with _lock:
+        if now - _last_warning < WARN_INTERVAL:
+            _suppressed += 1
+            return
+        _last_warning, suppressed, _suppressed = now, _suppressed, 0
+    logger.warning(
+        "Cache unavailable (%s on %s): failing open, throttles and rate limits are off until it returns "
+        "(%d more failures since the last warning).",
+        exc.__class__.__name__,
+        operation,
+        suppressed,
+    )
+
+
+def _guard(operation: str, call: Callable[[], T], fallback: T) -> T:
+    try:
+        return call()
+    except CACHE_ERRORS as exc:
+        _warn(operation, exc)
+        return fallback
+
+
+class FailOpenCache:
+    """The default cache with the server's errors turned into a logged fallback value.
+
+    ``incr`` of a missing key still raises ``ValueError`` (that is the cache answering, not
+    failing); it answers ``None`` when the server is away.
+    """
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return _guard("get", lambda: cache.get(key, default), default)
+
+    def set(self, key: str, value: Any, timeout: float | None = DEFAULT_TIMEOUT) -> None:
+        _guard("set", lambda: cache.set(key, value, timeout), None)
+
+    def add(self, key: str, value: Any, timeout: float | None = DEFAULT_TIMEOUT) -> bool:
+        """True when the key was added; also True when the server is away (the caller goes on)."""
+        return _guard("add", lambda: cache.add(key, value, timeout), True)
+
+    def incr(self, key: str, delta: int = 1) -> int | None:
+        return _guard("incr", lambda: cache.incr(key, delta), None)
+
+    def delete(self, key: str) -> None:
+        _guard("delete", lambda: cache.delete(key), None)
+
+
+soft_cache = FailOpenCache()
+
+
+class FailOpenThrottleMixin:
+    """Put first in a DRF throttle's bases: its history lives in ``soft_cache``, so a cache outage
+    lets requests through instead of answering 500."""
+
+    cache = soft_cache
+
+
+__all__ = ["CACHE_ERRORS", "FailOpenCache", "FailOpenThrottleMixin", "soft_cache"]
