@@ -48,7 +48,8 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # Behind a TLS-terminating proxy: trust its X-Forwarded-Proto so that absolute URLs (and webhook
 # signatures computed over them) use https, and so that the https redirect below sees TLS. The
 # proxy must overwrite (never pass through) the header a client sends.
-if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
+BEHIND_TLS_PROXY = env.bool("DJANGO_BEHIND_TLS_PROXY", default=False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
 # Production serves https only: plain http is redirected, except the health probes, which the
@@ -239,6 +240,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
+# Every password check (login page, admin, API token) counts failures and honours lockouts.
+AUTHENTICATION_BACKENDS = ["units.auth.LockoutModelBackend"]
+# Lockout: this many failures for one account (or from one client address, across usernames)
+# within the window lock it for AUTH_LOCKOUT_MINUTES. The address threshold is higher because a
+# whole station's staff may share one address.
+AUTH_LOCKOUT_FAILURES = env.int("AUTH_LOCKOUT_FAILURES", default=5)
+AUTH_LOCKOUT_ADDRESS_FAILURES = env.int("AUTH_LOCKOUT_ADDRESS_FAILURES", default=20)
+AUTH_LOCKOUT_WINDOW_MINUTES = env.int("AUTH_LOCKOUT_WINDOW_MINUTES", default=15)
+AUTH_LOCKOUT_MINUTES = env.int("AUTH_LOCKOUT_MINUTES", default=15)
+# API tokens expire this many hours after they are issued.
+API_TOKEN_LIFETIME_HOURS = env.int("API_TOKEN_LIFETIME_HOURS", default=12)
 # Every cookie (session, CSRF, language, messages, the public forms' device cookie) is sent over
 # https only in production, kept from scripts and not sent on cross-site requests. htmx takes the
 # CSRF token from the page (hx-headers in base.html), so no script reads the CSRF cookie.
@@ -312,9 +324,10 @@ API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Tokens first: an expired or revoked token then answers 401 with WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "units.auth.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

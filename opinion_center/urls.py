@@ -8,6 +8,7 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from units import views as unit_views
+from units.auth import LockoutAuthenticationForm
 
 PROJECT_APPS = ("units", "intake", "feeds", "workorders", "surveys", "analytics")
 
@@ -26,7 +27,11 @@ api_patterns = [p for app in PROJECT_APPS for p in _optional(f"{app}.api.urls")]
 
 urlpatterns = [
     path("", unit_views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LockoutAuthenticationForm),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

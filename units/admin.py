@@ -1,8 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Unit, User
+from . import services
+from .models import ApiToken, LoginLockout, Unit, User
 
 
 @admin.register(Unit)
@@ -22,6 +23,57 @@ class UserAdmin(BaseUserAdmin):
     autocomplete_fields = ("unit",)
     fieldsets = BaseUserAdmin.fieldsets + ((_("单位与角色"), {"fields": ("unit", "role", "mobile", "police_number")}),)
     add_fieldsets = BaseUserAdmin.add_fieldsets + ((_("单位与角色"), {"fields": ("unit", "role")}),)
+
+
+@admin.register(LoginLockout)
+class LoginLockoutAdmin(admin.ModelAdmin):
+    """Locks after repeated login failures: read-only audit rows; administrators release them early."""
+
+    list_display = ("key", "scope", "failures", "locked_at", "locked_until", "unlocked_at", "unlocked_by")
+    list_filter = ("scope", ("unlocked_at", admin.EmptyFieldListFilter))
+    search_fields = ("key",)
+    date_hierarchy = "locked_at"
+    actions = ["unlock"]
+    readonly_fields = [f.name for f in LoginLockout._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # the rows are the audit trail of lockouts and releases
+
+    @admin.action(description=_("解除所选锁定"), permissions=["change"])
+    def unlock(self, request, queryset):
+        released = 0
+        for lockout in queryset:
+            if services.unlock_lockout(lockout, actor=request.user):
+                released += 1
+                self.log_change(request, lockout, _("解除登录锁定"))
+        self.message_user(request, _("已解除 %(n)d 项锁定。") % {"n": released}, messages.SUCCESS)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Issued API tokens (never their keys); administrators revoke them."""
+
+    list_display = ("prefix", "user", "created_at", "expires_at", "revoked_at", "revoked_by")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("user__username", "prefix")
+    list_select_related = ("user", "revoked_by")
+    actions = ["revoke"]
+    readonly_fields = ("user", "prefix", "created_at", "expires_at", "revoked_at", "revoked_by")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description=_("撤销所选令牌"), permissions=["change"])
+    def revoke(self, request, queryset):
+        revoked = 0
+        for token in queryset:
+            if services.revoke_api_token(token, actor=request.user):
+                revoked += 1
+                self.log_change(request, token, _("撤销 API 令牌"))
+        self.message_user(request, _("已撤销 %(n)d 个令牌。") % {"n": revoked}, messages.SUCCESS)
 
 
 admin.site.site_header = _("民意感知中心 · 系统管理")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .choices import CITYWIDE_ROLES, Role, Tier
@@ -172,3 +173,110 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class LoginFailure(models.Model):
+    """One refused password (or unknown username), counted per account and per client address.
+
+    Kept in the database, not the cache: a lockout that Redis could forget is no lockout.
+    """
+
+    username = models.CharField(_("用户名"), max_length=150)
+    address = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("登录失败记录")
+        verbose_name_plural = _("登录失败记录")
+        indexes = [
+            models.Index(fields=["username", "created_at"], name="loginfailure_username"),
+            models.Index(fields=["address", "created_at"], name="loginfailure_address"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} @ {self.address or '-'}"
+
+
+class LoginLockout(models.Model):
+    """An account or a client address locked after repeated failures.
+
+    The row is the lock (active while ``locked_until`` is ahead and nobody released it) and its
+    audit record: when, after how many failures, and who released it early.
+    """
+
+    class Scope(models.TextChoices):
+        ACCOUNT = "account", _("账号")
+        ADDRESS = "address", _("来源地址")
+
+    scope = models.CharField(_("锁定对象"), max_length=8, choices=Scope.choices)
+    key = models.CharField(_("账号或地址"), max_length=150)
+    failures = models.PositiveIntegerField(_("失败次数"))
+    locked_at = models.DateTimeField(_("锁定时间"), default=timezone.now)
+    locked_until = models.DateTimeField(_("锁定至"))
+    unlocked_at = models.DateTimeField(_("解锁时间"), null=True, blank=True)
+    unlocked_by = models.ForeignKey(
+        User, verbose_name=_("解锁人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("登录锁定")
+        verbose_name_plural = _("登录锁定")
+        ordering = ["-locked_at", "-id"]
+        indexes = [models.Index(fields=["scope", "key", "locked_until"], name="loginlockout_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()} {self.key}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.unlocked_at is None and self.locked_until > timezone.now()
+
+
+class ApiToken(models.Model):
+    """An API token of one member of staff, valid until ``expires_at`` unless revoked.
+
+    Only a SHA-256 digest of the key is stored (the key is shown once, when issued); ``prefix``
+    tells tokens apart in the admin without revealing them.
+    """
+
+    user = models.ForeignKey(User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="api_tokens")
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(_("令牌前缀"), max_length=8, editable=False)
+    created_at = models.DateTimeField(_("签发时间"), default=timezone.now)
+    expires_at = models.DateTimeField(_("过期时间"))
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, verbose_name=_("撤销人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("API 令牌")
+        verbose_name_plural = _("API 令牌")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class UsedNonce(models.Model):
+    """A one-time value that has been spent (a captcha challenge answered, right or wrong).
+
+    The primary key makes spending atomic: the first insert wins, every later one conflicts. Rows
+    are dropped by the purge job once ``expires_at`` has passed (the value is then refused as
+    expired anyway).
+    """
+
+    nonce = models.CharField(max_length=64, primary_key=True)
+    purpose = models.CharField(max_length=32)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("已使用的一次性凭据")
+        verbose_name_plural = _("已使用的一次性凭据")
+
+    def __str__(self) -> str:
+        return f"{self.purpose}:{self.nonce}"

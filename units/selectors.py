@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from .models import Unit, User
+import hashlib
+
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import ApiToken, LoginLockout, Unit, User
 
 
 def unit_overview(request) -> dict:
@@ -21,3 +26,28 @@ def unit_tree(user: User) -> list[tuple[Unit, int]]:
     units = list(Unit.objects.visible_to(user).filter(is_active=True))
     base = min((u.path.count("/") for u in units), default=0)
     return [(u, u.path.count("/") - base) for u in units]
+
+
+def active_lockout(*, username: str, address: str | None) -> LoginLockout | None:
+    """The live lock on this account or this client address (the one that ends last), if any."""
+    match = Q(scope=LoginLockout.Scope.ACCOUNT, key=username[:150])
+    if address:
+        match |= Q(scope=LoginLockout.Scope.ADDRESS, key=address)
+    return (
+        LoginLockout.objects.filter(match, locked_until__gt=timezone.now(), unlocked_at__isnull=True)
+        .order_by("-locked_until")
+        .first()
+    )
+
+
+def token_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def live_api_token(key: str) -> ApiToken | None:
+    """The unexpired, unrevoked token with this key (with its user), else None."""
+    return (
+        ApiToken.objects.select_related("user")
+        .filter(digest=token_digest(key), revoked_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )

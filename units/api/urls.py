@@ -7,7 +7,8 @@ router = SimpleRouter()
 router.register("units", views.UnitViewSet, basename="unit")
 
 urlpatterns = [
-    path("auth/token/", views.obtain_token, name="api-token"),
+    path("auth/token/", views.TokenView.as_view(), name="api-token"),
+    path("auth/token/revoke/", views.revoke_token, name="api-token-revoke"),
     path("me/", views.me, name="api-me"),
     *router.urls,
 ]
