@@ -459,6 +459,12 @@ SMS_BUCKET_SEGMENTS = env.int("SMS_BUCKET_SEGMENTS", default=20)
 SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=5)
 SMS_RETRY_BASE_SECONDS = env.int("SMS_RETRY_BASE_SECONDS", default=30)
 SMS_STUCK_SENDING_SECONDS = env.int("SMS_STUCK_SENDING_SECONDS", default=300)
+# An ambiguous send (timeout) is settled by asking the provider: queued again only after it said
+# "not there" this many times, checks spaced by a doubling interval; parked after the last check.
+SMS_RECONCILE_NOT_FOUND_CHECKS = env.int("SMS_RECONCILE_NOT_FOUND_CHECKS", default=3)
+SMS_RECONCILE_BASE_SECONDS = env.int("SMS_RECONCILE_BASE_SECONDS", default=120)
+SMS_RECONCILE_MAX_INTERVAL_SECONDS = env.int("SMS_RECONCILE_MAX_INTERVAL_SECONDS", default=3600)
+SMS_RECONCILE_MAX_CHECKS = env.int("SMS_RECONCILE_MAX_CHECKS", default=10)
 SMS_SIMULATOR = env.bool("SMS_SIMULATOR", default=DEBUG)  # /sms/simulator/ (outbox backend only)
 SURVEYS_EVALUATION_DELAY_DAYS = env.int("SURVEYS_EVALUATION_DELAY_DAYS", default=1)  # Handan: 7
 SURVEYS_EVALUATION_RUN_AT = env.str("SURVEYS_EVALUATION_RUN_AT", default="08:30")

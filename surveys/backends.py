@@ -3,8 +3,8 @@
 A backend sends one message and answers with the provider's id and status, or raises one of
 three errors: ``TransientError`` (the provider did not take it: retry later), ``PermanentError``
 (it never will: mark failed) and ``AmbiguousError`` (we cannot know whether it was taken: a
-timeout). An ambiguous send is resolved by asking the provider (``fetch_status``/``find_sent``),
-never by sending again.
+timeout). An ambiguous send is resolved by asking the provider (``fetch_status``/``find_sent``);
+it is sent again only after the provider said several times that it does not have it.
 """
 
 from __future__ import annotations
@@ -74,8 +74,10 @@ class BaseBackend:
         return None
 
     def find_sent(self, message: OutgoingMessage, *, since: dt.datetime) -> ProviderResult | None:
-        """For reconciliation: the message if the provider has it, None if it does not."""
-        return None
+        """For reconciliation: the message if the provider has it, None only when the provider
+        says for sure that it does not (a None makes the message be sent again after several such
+        answers); raise when it cannot tell."""
+        raise NotImplementedError
 
     @property
     def is_outbox(self) -> bool:
@@ -188,8 +190,12 @@ class TwilioBackend(BaseBackend):
         return twilio_status(self.client.messages(sid).fetch().status)
 
     def find_sent(self, message: OutgoingMessage, *, since: dt.datetime) -> ProviderResult | None:
-        for item in self.client.messages.list(to=message.to, date_sent_after=since, limit=50):
-            if item.body == message.text:
+        # Not filtered by DateSent on Twilio's side: a message still queued or scheduled there has
+        # no send date yet and would be missed, and "missed" means it gets sent again. The newest
+        # 50 to this phone, compared by creation time and text here, cannot miss it.
+        for item in self.client.messages.list(to=message.to, limit=50):
+            created = item.date_created
+            if item.body == message.text and (created is None or created >= since):
                 return ProviderResult(sid=item.sid, status=twilio_status(item.status) or "sent")
         return None
 

@@ -183,7 +183,9 @@ class OutboundSms(models.Model):
     """One SMS to send: the outbox row that is the truth about it.
 
     queued → sending (claimed by a conditional UPDATE) → sent → delivered / undelivered / failed.
-    A row left in ``sending`` by a dead worker is reconciled with the provider, never re-sent blindly.
+    A row left in ``sending`` by a dead worker or a timeout is reconciled with the provider, never
+    re-sent blindly: only after the provider said SMS_RECONCILE_NOT_FOUND_CHECKS times that it does
+    not have it is the same row queued again.
     """
 
     phone = EncryptedPhoneField(_("手机号"))
@@ -214,6 +216,12 @@ class OutboundSms(models.Model):
     backend = models.CharField(_("发送通道"), max_length=40, blank=True)
     provider_sid = models.CharField(_("服务商消息编号"), max_length=64, null=True, blank=True, unique=True)
     needs_reconciliation = models.BooleanField(_("待核对"), default=False)
+    # Asking the provider about an ambiguous send: how often, how often it said "not there", when
+    # to ask next (backing off), and when the sweeper gave up and left it to an administrator.
+    reconcile_checks = models.PositiveSmallIntegerField(_("核对次数"), default=0)
+    reconcile_not_found = models.PositiveSmallIntegerField(_("查无记录次数"), default=0)
+    next_reconcile_at = models.DateTimeField(_("下次核对时间"), null=True, blank=True)
+    reconcile_parked_at = models.DateTimeField(_("停止自动核对时间"), null=True, blank=True)
     last_error = models.CharField(_("最近错误"), max_length=300, blank=True)
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)

@@ -4,8 +4,9 @@ reconciliation of rows a dead worker left in ``sending``.
 
 No citizen gets the same SMS twice: a row is sent only by the worker whose conditional UPDATE
 moved it from ``queued`` to ``sending``; an attempt row is committed before the provider call, so
-a row found stuck in ``sending`` with a started attempt is reconciled with the provider, never
-re-sent; one stuck without an attempt never reached the provider and is safely queued again.
+a row found stuck in ``sending`` with a started attempt is reconciled with the provider, and
+queued again only once the provider has said, several times and spaced out, that it does not have
+it; one stuck without an attempt never reached the provider and is safely queued again.
 """
 
 from __future__ import annotations
@@ -97,6 +98,16 @@ def batch_fits_window(*, segments: int, start: dt.datetime, end: dt.datetime) ->
 # --- sending one row -------------------------------------------------------------------------
 
 
+# A new attempt (or an administrator's decision) starts the questions to the provider afresh.
+_FRESH_RECONCILIATION = {
+    "reconcile_checks": 0,
+    "reconcile_not_found": 0,
+    "next_reconcile_at": None,
+    "reconcile_parked_at": None,
+}
+_RECONCILE_FIELDS = [*_FRESH_RECONCILIATION, "updated_at"]
+
+
 def _message(sms: OutboundSms) -> OutgoingMessage:
     return OutgoingMessage(
         reference=sms.pk, to=sms.phone, text=sms.text, template_code=sms.template_code, params=sms.params
@@ -140,6 +151,7 @@ def send_one(sms_id: int, *, backend: BaseBackend | None = None, respect_hours: 
         attempts=F("attempts") + 1,
         backend=backend.name,
         needs_reconciliation=False,
+        **_FRESH_RECONCILIATION,
     )
     if not claimed:
         return "claimed_elsewhere", 0.0
@@ -305,9 +317,10 @@ def due_for_sending(now: dt.datetime | None = None):
 
 def sweep(*, now: dt.datetime | None = None, backend: BaseBackend | None = None) -> dict[str, int]:
     """Re-drive the outbox: enqueue due queued rows (their message may be lost), put back rows a
-    dead worker claimed before calling the provider, and reconcile rows that may have been sent."""
+    dead worker claimed before calling the provider, and reconcile rows that may have been sent
+    (each only when its next check is due: a parked row is not asked about again)."""
     now = now or timezone.now()
-    counts = {"enqueued": 0, "requeued": 0, "reconciled": 0, "flagged": 0}
+    counts = {"enqueued": 0, "requeued": 0, "reconciled": 0, "resent": 0, "waiting": 0, "parked": 0, "failed": 0}
     if in_sending_hours(now):
         # No more than a minute of sending per sweep: the rest waits for the next one.
         per_minute = max(int(settings.SMS_SEGMENTS_PER_SECOND * 60), 1)
@@ -321,12 +334,18 @@ def sweep(*, now: dt.datetime | None = None, backend: BaseBackend | None = None)
                 _safe_delay(send_sms_task, pk)
             counts["enqueued"] = len(ids)
     stale = now - dt.timedelta(seconds=settings.SMS_STUCK_SENDING_SECONDS)
-    for sms in OutboundSms.objects.filter(status=SmsStatus.SENDING, claimed_at__lt=stale).order_by("claimed_at")[:50]:
+    stuck = (
+        OutboundSms.objects.filter(status=SmsStatus.SENDING, claimed_at__lt=stale, reconcile_parked_at__isnull=True)
+        .filter(Q(next_reconcile_at__isnull=True) | Q(next_reconcile_at__lte=now))
+        .order_by("claimed_at")[:50]
+    )
+    for sms in stuck:
         if _requeue_unattempted(sms):
             counts["requeued"] += 1
             continue
-        result = reconcile(sms, backend=backend)
-        counts["reconciled" if result else "flagged"] += 1
+        outcome = reconcile(sms, backend=backend)
+        if outcome in counts:
+            counts[outcome] += 1
     return counts
 
 
@@ -347,38 +366,148 @@ def _requeue_unattempted(sms: OutboundSms) -> bool:
     return True
 
 
-def reconcile(sms: OutboundSms, *, backend: BaseBackend | None = None) -> bool:
-    """Ask the provider whether it has a message left in ``sending``. True when settled; else the
-    row stays flagged for an administrator (who may re-queue it after checking)."""
-    backend = backend or get_backend()
-    OutboundSms.objects.filter(pk=sms.pk).update(needs_reconciliation=True)
+def _reconcile_delay(checks: int) -> dt.timedelta:
+    """Wait before the next question to the provider: doubling from SMS_RECONCILE_BASE_SECONDS."""
+    seconds = settings.SMS_RECONCILE_BASE_SECONDS * 2 ** max(checks - 1, 0)
+    return dt.timedelta(seconds=min(seconds, settings.SMS_RECONCILE_MAX_INTERVAL_SECONDS))
+
+
+def _ask_provider(sms: OutboundSms, backend: BaseBackend) -> tuple[bool, ProviderResult | None]:
+    """(did the provider answer for sure, the message if it has it). Outside any transaction."""
     try:
         if sms.provider_sid:
+            # It took the message once (we have its id): an unknown status is no "not there".
             status = backend.fetch_status(sms.provider_sid)
-            found = ProviderResult(sid=sms.provider_sid, status=status) if status else None
-        else:
-            since = (sms.claimed_at or sms.created_at) - dt.timedelta(minutes=1)
-            found = backend.find_sent(_message(sms), since=since)
-    except Exception:  # noqa: BLE001 - the provider could not answer; try at the next sweep
-        logger.warning("SMS %s: reconciliation failed, will retry", sms.pk)
-        return False
-    if found is None:
-        logger.warning("SMS %s: provider has no record; left for an administrator", sms.pk)
-        alert_admins(
-            text=_("短信#%(id)s 发送结果不明且服务商查无记录，请核实后决定是否重新发送。") % {"id": sms.pk},
-            dedupe_key=f"surveys:sms-unconfirmed:{sms.pk}",
+            return bool(status), ProviderResult(sid=sms.provider_sid, status=status) if status else None
+        since = (sms.claimed_at or sms.created_at) - dt.timedelta(minutes=1)
+        return True, backend.find_sent(_message(sms), since=since)
+    except Exception:  # noqa: BLE001 - the provider could not answer; ask again later
+        logger.warning("SMS %s: the provider could not be asked, will ask again later", sms.pk)
+        return False, None
+
+
+def reconcile(sms: OutboundSms, *, backend: BaseBackend | None = None) -> str:
+    """Ask the provider once about a row left in ``sending`` after a started attempt, and act only
+    on a definitive answer. Returns "reconciled", "resent", "waiting", "parked", "failed" or
+    "skipped" (another sweeper asked at the same time).
+
+    Steps:
+    1. ask outside any transaction: ``fetch_status`` by the provider's id when known, else
+       ``find_sent`` by phone and text;
+    2. lock the row and check it is still the claim we asked about, with the same number of checks;
+    3. the provider has it → take its status (sent, delivered, failed …); no more checks;
+    4. it said "not there" for the SMS_RECONCILE_NOT_FOUND_CHECKS-th time → the same row is queued
+       again (its dedupe key and text unchanged; never a second row); failed instead when its
+       attempts are spent;
+    5. otherwise the next check waits a doubling interval; after SMS_RECONCILE_MAX_CHECKS checks
+       the row is parked (no more polling), the reason in ``last_error``, administrators told.
+    """
+    backend = backend or get_backend()
+    answered, found = _ask_provider(sms, backend)
+    now = timezone.now()
+    with transaction.atomic():
+        row = (
+            OutboundSms.objects.select_for_update()
+            .filter(
+                pk=sms.pk,
+                status=SmsStatus.SENDING,
+                claimed_at=sms.claimed_at,
+                reconcile_checks=sms.reconcile_checks,
+                reconcile_parked_at__isnull=True,
+            )
+            .first()
         )
-        return False
-    attempt = SmsAttempt.objects.filter(sms=sms, number=sms.attempts).first()
-    record_accepted(sms_id=sms.pk, attempt_id=attempt.pk if attempt else None, result=found)
-    return True
+        if row is None:
+            return "skipped"
+        row.reconcile_checks += 1
+        row.needs_reconciliation = True
+        if found is not None:
+            row.next_reconcile_at = None
+            row.save(update_fields=[*_RECONCILE_FIELDS, "needs_reconciliation"])
+            attempt = SmsAttempt.objects.filter(sms=row, number=row.attempts).first()
+            record_accepted(sms_id=row.pk, attempt_id=attempt.pk if attempt else None, result=found)
+            return "reconciled"
+        if answered:
+            row.reconcile_not_found += 1
+        if answered and row.reconcile_not_found >= settings.SMS_RECONCILE_NOT_FOUND_CHECKS:
+            outcome = _resend_not_found(row, now=now)
+        elif row.reconcile_checks >= settings.SMS_RECONCILE_MAX_CHECKS:
+            outcome = _park(row, now=now)
+        else:
+            row.next_reconcile_at = now + _reconcile_delay(row.reconcile_checks)
+            row.save(update_fields=[*_RECONCILE_FIELDS, "needs_reconciliation"])
+            outcome = "waiting"
+    if outcome == "parked":
+        alert_admins(
+            text=_("短信#%(id)s 发送结果不明：%(reason)s") % {"id": row.pk, "reason": row.last_error},
+            dedupe_key=f"surveys:sms-unconfirmed:{row.pk}:{row.attempts}",
+        )
+    elif outcome == "failed":
+        alert_admins(
+            text=_("短信#%(id)s 已尝试%(n)d次，服务商确认均未收到，已停止发送。") % {"id": row.pk, "n": row.attempts},
+            dedupe_key=f"surveys:sms-parked:{row.pk}",
+        )
+    elif outcome == "resent":
+        from .sms import enqueue_after_commit
+
+        enqueue_after_commit(row)
+    return outcome
+
+
+def _resend_not_found(row: OutboundSms, *, now: dt.datetime) -> str:
+    """The provider said often enough that it never got this SMS: queue the same row again (locked)."""
+    note = _("服务商%(n)d次确认未收到此短信，已重新排队发送。") % {"n": row.reconcile_not_found}
+    SmsAttempt.objects.filter(sms=row, number=row.attempts, outcome=AttemptOutcome.AMBIGUOUS).update(
+        error_message=note[:300]
+    )
+    if row.attempts >= settings.SMS_MAX_ATTEMPTS:
+        row.status, row.failed_at, row.needs_reconciliation = SmsStatus.FAILED, now, False
+        row.next_reconcile_at, row.last_error = None, note[:300]
+        row.save(update_fields=[*_RECONCILE_FIELDS, "status", "failed_at", "needs_reconciliation", "last_error"])
+        logger.warning("SMS %s failed: not received by the provider after %s attempts", row.pk, row.attempts)
+        return "failed"
+    row.status, row.needs_reconciliation, row.last_error = SmsStatus.QUEUED, False, note[:300]
+    row.enqueued_at, row.claimed_at, row.next_attempt_at = None, None, now
+    for field, value in _FRESH_RECONCILIATION.items():
+        setattr(row, field, value)
+    row.save(
+        update_fields=[
+            *_RECONCILE_FIELDS,
+            "status",
+            "needs_reconciliation",
+            "last_error",
+            "enqueued_at",
+            "claimed_at",
+            "next_attempt_at",
+        ]
+    )
+    logger.info("SMS %s: the provider does not have it; queued again", row.pk)
+    return "resent"
+
+
+def _park(row: OutboundSms, *, now: dt.datetime) -> str:
+    """Stop asking the provider; the row waits for an administrator, who sees why."""
+    row.reconcile_parked_at, row.next_reconcile_at = now, None
+    row.last_error = (
+        _(
+            "向服务商核对%(n)d次（其中%(m)d次查无记录）仍无法确认是否收到，已停止自动核对，请人工核实后决定是否重新发送。"
+        )
+        % {"n": row.reconcile_checks, "m": row.reconcile_not_found}
+    )[:300]
+    row.save(update_fields=[*_RECONCILE_FIELDS, "needs_reconciliation", "last_error"])
+    logger.warning("SMS %s: parked after %s reconciliation checks", row.pk, row.reconcile_checks)
+    return "parked"
 
 
 def requeue_after_check(sms: OutboundSms) -> bool:
     """An administrator checked with the provider that a flagged SMS was NOT sent: queue it again."""
     return bool(
         OutboundSms.objects.filter(pk=sms.pk, status=SmsStatus.SENDING, needs_reconciliation=True).update(
-            status=SmsStatus.QUEUED, needs_reconciliation=False, enqueued_at=None, next_attempt_at=timezone.now()
+            status=SmsStatus.QUEUED,
+            needs_reconciliation=False,
+            enqueued_at=None,
+            next_attempt_at=timezone.now(),
+            **_FRESH_RECONCILIATION,
         )
     )
 

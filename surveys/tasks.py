@@ -24,7 +24,8 @@ def send_sms_task(sms_id: int) -> str:
 
 @shared_task(ignore_result=True)
 def sweep_sms_task() -> dict:
-    """Every minute: re-drive due queued SMS, requeue or reconcile rows stuck in sending."""
+    """Every minute: re-drive due queued SMS, requeue rows stuck in sending, and ask the provider
+    about ambiguous sends whose next check is due (backing off; parked ones are left alone)."""
     from .outbox import sweep
     from .services import process_pending_inbound
 

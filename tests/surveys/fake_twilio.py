@@ -1,7 +1,8 @@
 """A fake Twilio Messages API on 127.0.0.1, answered like Twilio's JSON, for the real twilio client.
 
 Modes for the next request(s): ``fail_with`` (status, code) answers an error; ``hang_seconds``
-stores the message and then sleeps (the client times out: an ambiguous send).
+stores the message and then sleeps (the client times out: an ambiguous send); ``fail_reads``
+answers every GET (fetch, list) with a 500 while set (the provider cannot tell us anything).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class FakeTwilio:
         self.requests: list[tuple[str, str]] = []
         self.fail_with: list[tuple[int, int]] = []
         self.hang_seconds = 0.0
+        self.fail_reads = False
         self.lock = threading.Lock()
         fake = self
 
@@ -73,6 +75,8 @@ class FakeTwilio:
             def do_GET(self):
                 url = urlparse(self.path)
                 fake.requests.append(("GET", self.path))
+                if fake.fail_reads:
+                    return self._json(500, {"code": 20500, "message": "internal error", "status": 500})
                 one = re.fullmatch(rf"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/(SM\w+)\.json", url.path)
                 if one:
                     found = [m for m in fake.messages if m["sid"] == one.group(1)]

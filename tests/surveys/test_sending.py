@@ -86,28 +86,6 @@ def test_it_reconciles_with_the_provider_instead_of_resending_after_a_timeout(fa
     assert not sms.needs_reconciliation
 
 
-def test_it_leaves_an_unconfirmed_send_flagged_for_an_administrator(fake_twilio, always_open, settings, administrator):
-    from surveys.services import requeue_sms
-
-    settings.TWILIO_TIMEOUT_SECONDS = 0.5
-    fake_twilio.hang_seconds = 1.5
-    sms = _queue()
-    assert send_one(sms.pk)[0] == "ambiguous"
-    fake_twilio.hang_seconds = 0
-    fake_twilio.messages.clear()  # the provider has no record of it after all
-    with time_machine.travel(timezone.now() + dt.timedelta(minutes=10), tick=False):
-        assert sweep()["flagged"] == 1
-        assert sweep()["flagged"] == 1
-    assert administrator.notifications.filter(text__contains="查无记录").count() == 1
-    sms.refresh_from_db()
-    assert sms.status == SmsStatus.SENDING and sms.needs_reconciliation
-    assert fake_twilio.messages == []
-    assert requeue_sms(sms, actor=administrator)
-    assert not requeue_sms(sms, actor=administrator)
-    assert send_one(sms.pk)[0] == "sent"
-    assert len(fake_twilio.messages) == 1
-
-
 def test_it_retries_a_transient_error_with_back_off(fake_twilio, always_open):
     fake_twilio.fail_with = [(503, 20500)]
     sms = _queue()
