@@ -18,10 +18,10 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Development secrets, made once per checkout and never committed.
+# Development secrets, made once per checkout and never committed; readable by the owner only
+# (0600: the phone keys are in it). The umask covers the moment before the script's chmod.
 .env:
-	@$(PYTHON) -c "import secrets,base64;print('DJANGO_DEBUG=1');print('DJANGO_SECRET_KEY='+secrets.token_urlsafe(40));print('PHONE_ENCRYPTION_KEYS='+base64.urlsafe_b64encode(secrets.token_bytes(32)).decode());print('PHONE_HASH_KEY='+secrets.token_hex(32))" > $@
-	@echo "wrote .env with development secrets"
+	@umask 077 && $(PYTHON) scripts/write_env.py $@
 
 # The compiled catalogue is committed; it is rebuilt when the .po is newer and gettext is there.
 locale/en/LC_MESSAGES/django.mo: locale/en/LC_MESSAGES/django.po locale/zh_Hans/LC_MESSAGES/django.po | $(VENV)/.installed .env

@@ -42,6 +42,37 @@ PHONE_ENCRYPTION_KEYS = _secret(
     dev_default=__import__("base64").urlsafe_b64encode(hashlib.sha256(("enc" + SECRET_KEY).encode()).digest()).decode(),
 ).split(",")
 PHONE_HASH_KEY = _secret("PHONE_HASH_KEY", dev_default=hashlib.sha256(("hash" + SECRET_KEY).encode()).hexdigest())
+PHONE_HASH_KEY_MIN_LENGTH = 32
+
+
+def _checked_phone_keys(keys: list[str], hash_key: str) -> list[str]:
+    """The Fernet keys, each proven usable; refuses to start otherwise.
+
+    A bad key would otherwise pass start-up and fail at the first phone written (an appeal lost
+    at the hotline). The message names the position of a bad key, never the key itself.
+    """
+    from cryptography.fernet import Fernet
+
+    cleaned = [key.strip() for key in keys if key.strip()]
+    if not cleaned:
+        raise ImproperlyConfigured("PHONE_ENCRYPTION_KEYS holds no key.")
+    for position, key in enumerate(cleaned, start=1):
+        try:
+            Fernet(key.encode())
+        except (ValueError, TypeError):
+            raise ImproperlyConfigured(
+                f"PHONE_ENCRYPTION_KEYS: key {position} of {len(cleaned)} is not a Fernet key "
+                "(32 url-safe base64-encoded bytes, e.g. from cryptography's Fernet.generate_key())."
+            ) from None
+    if len(hash_key.strip()) < PHONE_HASH_KEY_MIN_LENGTH:
+        raise ImproperlyConfigured(
+            f"PHONE_HASH_KEY must be at least {PHONE_HASH_KEY_MIN_LENGTH} characters (e.g. 64 hex digits)."
+        )
+    return cleaned
+
+
+# Checked on import, so `manage.py check`, the WSGI start, Celery and every command refuse a bad key.
+PHONE_ENCRYPTION_KEYS = _checked_phone_keys(PHONE_ENCRYPTION_KEYS, PHONE_HASH_KEY)
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -465,7 +496,9 @@ SMS_RECONCILE_NOT_FOUND_CHECKS = env.int("SMS_RECONCILE_NOT_FOUND_CHECKS", defau
 SMS_RECONCILE_BASE_SECONDS = env.int("SMS_RECONCILE_BASE_SECONDS", default=120)
 SMS_RECONCILE_MAX_INTERVAL_SECONDS = env.int("SMS_RECONCILE_MAX_INTERVAL_SECONDS", default=3600)
 SMS_RECONCILE_MAX_CHECKS = env.int("SMS_RECONCILE_MAX_CHECKS", default=10)
-SMS_SIMULATOR = env.bool("SMS_SIMULATOR", default=DEBUG)  # /sms/simulator/ (outbox backend only)
+# /sms/simulator/ (outbox backend, administrators only): on only when asked for, never by DEBUG
+# alone, since it answers SMS as any citizen. The .env that `make` writes turns it on.
+SMS_SIMULATOR_ENABLED = env.bool("SMS_SIMULATOR_ENABLED", default=False)
 SURVEYS_EVALUATION_DELAY_DAYS = env.int("SURVEYS_EVALUATION_DELAY_DAYS", default=1)  # Handan: 7
 SURVEYS_EVALUATION_RUN_AT = env.str("SURVEYS_EVALUATION_RUN_AT", default="08:30")
 SURVEYS_PHONE_CAP_DAYS = env.int("SURVEYS_PHONE_CAP_DAYS", default=30)  # one evaluation SMS per phone per N days

@@ -21,8 +21,8 @@ NAV_ITEMS = [
     NavItem(_("民意调查"), "surveys:survey_list", roles=frozenset({Role.CENTER_STAFF, Role.SUPERVISOR}), order=54),
     NavItem(_("退订名单"), "surveys:optouts", roles=frozenset({Role.ADMIN}), order=950),
 ]
-if settings.SMS_SIMULATOR:
-    NAV_ITEMS.append(NavItem(_("短信模拟器"), "surveys:simulator", order=960))
+if settings.SMS_SIMULATOR_ENABLED:
+    NAV_ITEMS.append(NavItem(_("短信模拟器"), "surveys:simulator", roles=frozenset({Role.ADMIN}), order=960))
 
 HOME_PANELS = [
     HomePanel(

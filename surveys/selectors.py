@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from intake.phones import national, phone_hash
+from intake.phones import phone_hash
 
 from .choices import CallbackStatus, ReviewStatus, SmsPurpose, SmsStatus, Verdict
 from .models import Callback, EvaluationRun, InboundSms, OptOut, OutboundSms, Rating, ReviewItem
@@ -100,7 +100,8 @@ def simulator_threads(*, limit: int = 30) -> list[dict[str, Any]]:
         if sms.phone_hash not in threads:
             if len(threads) >= limit:
                 continue
-            threads[sms.phone_hash] = {"ref": sms.pk, "national": national(sms.phone), "items": []}
+            # Masked like on every other page: the simulator is no way round the reveal log.
+            threads[sms.phone_hash] = {"ref": sms.pk, "masked": sms.masked_phone, "items": []}
         threads[sms.phone_hash]["items"].append({"kind": "out", "at": sms.created_at, "sms": sms})
     hashes = list(threads)
     for inbound in InboundSms.objects.filter(phone_hash__in=hashes).order_by("-received_at")[:500]:

@@ -104,13 +104,19 @@ def twilio_status(request: HttpRequest) -> HttpResponse:
 
 
 def _simulator_allowed() -> bool:
-    return settings.SMS_SIMULATOR and get_backend().is_outbox
+    # Never on by DEBUG alone: the page answers SMS as any citizen (ratings, callbacks).
+    return bool(settings.SMS_SIMULATOR_ENABLED) and get_backend().is_outbox
 
 
 class SimulatorView(RoleRequiredMixin, TemplateView):
-    """Demo and development only: what was "sent" to each phone, and a box to answer as the citizen."""
+    """Demo and development only: what was "sent" to each phone, and a box to answer as the citizen.
+
+    Administrators only (GET and POST): a reply here is a rating of any unit. Numbers are masked
+    like on every other page; the reply form refers to an SMS by its id, never to the number.
+    """
 
     template_name = "surveys/simulator.html"
+    allowed_roles = (Role.ADMIN,)
 
     def dispatch(self, request, *args, **kwargs):
         if not _simulator_allowed():

@@ -1,6 +1,8 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from intake.validators import validate_received_at
+
 from ..models import DeliveryAttempt, ImportBatch, ResultDelivery
 
 
@@ -9,7 +11,9 @@ class AppealPushSerializer(serializers.Serializer):
 
     external_id = serializers.CharField(max_length=64, label=_("来源编号"))
     received_at = serializers.DateTimeField(
-        label=_("受理时间"), help_text=_("ISO 8601，带时区，如 2026-05-20T14:30:00+08:00")
+        label=_("受理时间"),
+        help_text=_("ISO 8601，带时区，如 2026-05-20T14:30:00+08:00"),
+        validators=[validate_received_at],
     )
     citizen_name = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
     citizen_phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")

@@ -5,6 +5,7 @@ from units.models import Unit
 
 from ..choices import Channel, Kind, Severity
 from ..models import Appeal, AppealEvent, Attachment, Category, PhoneReveal
+from ..validators import validate_received_at
 
 
 class AppealSerializer(serializers.ModelSerializer):
@@ -72,7 +73,7 @@ class AppealCreateSerializer(serializers.Serializer):
     content = serializers.CharField(max_length=5000)
     title = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
     external_id = serializers.CharField(max_length=64, required=False, allow_blank=True, allow_null=True)
-    received_at = serializers.DateTimeField(required=False, allow_null=True)
+    received_at = serializers.DateTimeField(required=False, allow_null=True, validators=[validate_received_at])
     citizen_name = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
     citizen_phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def evaluation_sent(city, settings):
-    settings.SMS_SIMULATOR = True
+    settings.SMS_SIMULATOR_ENABLED = True
     settings.SMS_BACKEND = "surveys.backends.OutboxBackend"
     settings.SMS_SEND_HOURS = "00:00-23:59:59"
     seed_defaults()
@@ -39,11 +39,12 @@ def evaluation_sent(city, settings):
 
 
 def test_it_answers_3_in_the_simulator_and_opens_a_rectification_order_from_the_desk(
-    page, login, live_server, evaluation_sent
+    signed_in, live_server, evaluation_sent
 ):
     from workorders.models import WorkOrder
 
-    login(page, "center")
+    # The simulator is the administrator's; the callback desk is the center's.
+    _admin_context, page = signed_in("admin")
     page.goto(f"{live_server.url}/sms/simulator/")
     thread = page.locator("[data-testid=sim-thread]").filter(has_text="接处警工作进行评价")
     thread.locator("input[name=body]").fill("3 民警没来")
@@ -52,6 +53,7 @@ def test_it_answers_3_in_the_simulator_and_opens_a_rectification_order_from_the_
     assert "已记录评价" in page.locator(".messages").inner_text()
     assert "3 民警没来" in page.locator("[data-testid=sim-in]").first.inner_text()
 
+    _center_context, page = signed_in("center")
     page.goto(f"{live_server.url}/surveys/callbacks/")
     row = page.locator("[data-testid=callback-row]").filter(has_text="民警没来")
     assert row.count() == 1

@@ -119,8 +119,10 @@ def test_it_serves_batches_in_the_api_to_center_staff(api, center, handler, sour
     assert (item["source"], item["status"]) == ("12345", "queued")
 
 
-def test_it_loads_the_demo_twice_without_duplicating(db):
+def test_it_loads_the_demo_twice_without_duplicating(db, settings):
     from django.core.management import call_command
+
+    settings.DEBUG = True  # the demo refuses to load without DEBUG (or --allow-production)
 
     from feeds.models import FeedSource
 

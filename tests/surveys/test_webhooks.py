@@ -89,9 +89,9 @@ def test_it_validates_against_the_request_url_behind_a_tls_proxy(client, setting
     assert _signed_post(client, INBOUND, _reply(sid="SM" + "b" * 32), base="https://testserver").status_code == 403
 
 
-def test_it_keeps_the_simulator_off_unless_the_outbox_backend_is_active(client, center, fake_twilio, settings):
-    settings.SMS_SIMULATOR = True
-    client.force_login(center)
+def test_it_keeps_the_simulator_off_unless_the_outbox_backend_is_active(client, administrator, fake_twilio, settings):
+    settings.SMS_SIMULATOR_ENABLED = True
+    client.force_login(administrator)
     assert client.get("/sms/simulator/").status_code == 404
     settings.SMS_BACKEND = "surveys.backends.OutboxBackend"
     assert client.get("/sms/simulator/").status_code == 200
@@ -99,13 +99,13 @@ def test_it_keeps_the_simulator_off_unless_the_outbox_backend_is_active(client, 
     assert client.get("/sms/simulator/").status_code == 302
 
 
-def test_it_answers_as_the_citizen_from_the_simulator(client, center, settings, always_open, make_record):
-    settings.SMS_SIMULATOR = True
+def test_it_answers_as_the_citizen_from_the_simulator(client, administrator, settings, always_open, make_record):
+    settings.SMS_SIMULATOR_ENABLED = True
     record = make_record()
     run_evaluation()
     sms = OutboundSms.objects.get(service_record=record)
     send_one(sms.pk)
-    client.force_login(center)
+    client.force_login(administrator)
     page = client.get("/sms/simulator/").content.decode()
     assert sms.text in page
     client.post("/sms/simulator/", {"phone_ref": sms.pk, "body": "２"})

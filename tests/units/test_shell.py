@@ -72,7 +72,8 @@ def test_it_refuses_a_token_for_a_wrong_password_in_chinese(api, city):
     assert response.json()["detail"] == "用户名或密码错误。"
 
 
-def test_it_loads_the_demo_twice_without_duplicating(db):
+def test_it_loads_the_demo_twice_without_duplicating(db, settings):
+    settings.DEBUG = True  # the demo refuses to load without DEBUG (or --allow-production)
     call_command("load_demo")
     counts = (Unit.objects.count(), User.objects.count())
     call_command("load_demo")
