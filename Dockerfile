@@ -20,4 +20,5 @@ RUN DJANGO_DEBUG=1 DJANGO_ENV_FILE=/dev/null python manage.py compilemessages -v
 RUN useradd --system --create-home app && mkdir -p /app/var/media && chown -R app /app/var
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "opinion_center.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--timeout", "30", "--access-logfile", "-"]
+# Workers, timeout and the access log (its phone numbers masked) are in opinion_center/gunicorn.conf.py.
+CMD ["gunicorn", "-c", "opinion_center/gunicorn.conf.py", "opinion_center.wsgi:application"]

@@ -3,9 +3,19 @@
 import os
 
 from celery import Celery
+from celery.signals import after_setup_logger, after_setup_task_logger
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opinion_center.settings")
 
 app = Celery("opinion_center")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def mask_personal_data(logger, **kwargs):
+    """Handlers a worker installs itself (the task logger's) mask phones like those of LOGGING."""
+    from units.logging import mask_handlers
+
+    mask_handlers(logger)

@@ -403,20 +403,37 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# --- Logging: citizens' phone numbers never reach a log line ---------------------------------
+# --- Logging: citizens' phone and ID-card numbers never reach a log line ---------------------
+# Every handler carries the mask (units.logging). Django's own loggers are redefined here so that
+# none keeps a handler of Django's default configuration, which would not mask: "django" logs
+# through the root's handler (no e-mail to ADMINS: a report would carry the request's query),
+# runserver's request lines ("django.server") through a masked handler of their own. Celery
+# workers add the mask to the handlers they install (opinion_center/celery.py); gunicorn uses
+# units.logging.GunicornLogger (opinion_center/gunicorn.conf.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"scrub_phones": {"()": "units.logging.ScrubPhonesFilter"}},
+    "filters": {"mask_personal_data": {"()": "units.logging.MaskPersonalData"}},
+    "formatters": {
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"}
+    },
     "handlers": {
-        "console": {
+        "console": {"class": "logging.StreamHandler", "filters": ["mask_personal_data"]},
+        "django.server": {
             "class": "logging.StreamHandler",
-            "filters": ["scrub_phones"],
-        }
+            "formatter": "django.server",
+            "filters": ["mask_personal_data"],
+        },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
+# Celery keeps the configuration above instead of replacing the root's handlers with its own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Intake (appeals, triage, public mailboxes) ----------------------------------------------
 # Repeat detection: the same caller about a similar matter within this many days is a repeat.

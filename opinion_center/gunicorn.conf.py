@@ -1,0 +1,16 @@
+"""gunicorn settings of the web process: ``gunicorn -c opinion_center/gunicorn.conf.py
+opinion_center.wsgi:application`` (the Dockerfile's CMD).
+
+Sync workers, two per core (ARCHITECTURE rule 11); the access log goes to stdout through
+``units.logging.GunicornLogger``, which masks citizens' phone and ID-card numbers in request
+lines, query strings and referers like every other log line.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count()))
+timeout = 30
+accesslog = "-"
+logger_class = "units.logging.GunicornLogger"
