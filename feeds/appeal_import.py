@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from intake.choices import AppealStatus, Channel, Kind, Severity
+from intake.limits import APPEAL_FIELD_LIMITS, too_long_message
 from intake.models import new_tracking_code
 from intake.phones import encrypt, mask, normalize_phone, phone_hash
 
@@ -46,6 +47,8 @@ FIELDS = ("external_id", "received_at", "citizen_name", "citizen_phone", "conten
 TRUE_WORDS = ("是", "1", "true", "yes", "y", "涉企")
 FALSE_WORDS = ("", "否", "0", "false", "no", "n", "非涉企")
 FUTURE_TOLERANCE = dt.timedelta(minutes=10)
+# Text columns refused above their limit (intake/limits.py); the external id has its own rule.
+LENGTH_CHECKED = ("content", "citizen_name", "address", "category_hint")
 
 # One pattern for Python and PostgreSQL (both understand this regular-expression dialect).
 DATETIME_PATTERN = (
@@ -70,6 +73,8 @@ def messages() -> dict[str, str]:
         "received_invalid": _("受理时间格式不正确，应为“2026-05-20 14:30”或带时区的 ISO 8601 时间。"),
         "received_future": _("受理时间晚于当前时间。"),
         "content_required": _("诉求内容不能为空。"),
+        # The limits of intake/limits.py, the same for a push, the API and the staff form.
+        **{f"{field}_long": str(too_long_message(field)) for field in LENGTH_CHECKED},
         "enterprise_invalid": _("涉企只能填写“是”或“否”。"),
         "duplicate_in_file": _("与第 %(row)s 行的来源编号重复。"),
     }
@@ -145,6 +150,9 @@ def check_row(row: dict[str, str], *, now: dt.datetime, msgs: dict[str, str]) ->
     content = (row.get("content") or "").strip()
     if not content:
         errors.append(("content", msgs["content_required"]))
+    for field in LENGTH_CHECKED:
+        if len((row.get(field) or "").strip()) > APPEAL_FIELD_LIMITS[field]:
+            errors.append((field, msgs[f"{field}_long"]))
     phone = (row.get("citizen_phone") or "").strip()
     if phone:
         try:
@@ -360,14 +368,14 @@ def _import_by_copy(
                         number,
                         (row.get("external_id") or "").strip(),
                         (row.get("received_at") or "").strip(),
-                        (row.get("citizen_name") or "").strip()[:60],
+                        (row.get("citizen_name") or "").strip(),
                         masked,
                         enc,
                         hashed,
                         phone_error,
                         (row.get("content") or "").strip(),
-                        (row.get("address") or "").strip()[:200],
-                        (row.get("category_hint") or "").strip()[:100],
+                        (row.get("address") or "").strip(),
+                        (row.get("category_hint") or "").strip(),
                         (row.get("is_enterprise") or "").strip(),
                         new_tracking_code(),
                     )
@@ -474,6 +482,10 @@ def _validate_in_sql(cursor, stage: str, *, batch: ImportBatch, msgs: dict[str, 
         ("received_at", "s.received_raw <> '' AND s.received_at IS NULL", msgs["received_invalid"]),
         ("received_at", "s.received_at > %(latest)s", msgs["received_future"]),
         ("content", "s.content = ''", msgs["content_required"]),
+        *(
+            (field, f"char_length(s.{field}) > {APPEAL_FIELD_LIMITS[field]:d}", msgs[f"{field}_long"])
+            for field in LENGTH_CHECKED
+        ),
         ("citizen_phone", "s.phone_error <> ''", None),
         ("is_enterprise", "s.is_enterprise IS NULL", msgs["enterprise_invalid"]),
     ]

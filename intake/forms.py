@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from units.models import Unit
 
 from .choices import Channel, Kind, Severity
+from .limits import MAILBOX_CONTENT_MAX_CHARS
+from .limits import limit_kwargs as _limited
 from .models import Category
 from .phones import normalize_phone
 from .validators import validate_attachment
@@ -35,13 +37,13 @@ class HotlineForm(forms.Form):
         initial=Channel.HOTLINE,
     )
     citizen_phone = PhoneField(label=_("来电号码"), max_length=40)
-    citizen_name = forms.CharField(label=_("诉求人"), max_length=60, required=False)
+    citizen_name = forms.CharField(label=_("诉求人"), required=False, **_limited("citizen_name"))
     kind = forms.ChoiceField(label=_("诉求类型"), choices=Kind.choices, initial=Kind.COMPLAINT)
     category = forms.ModelChoiceField(label=_("分类"), queryset=_categories(), required=False, empty_label=_("(待定)"))
     severity = forms.ChoiceField(label=_("分级"), choices=[("", _("(系统建议)")), *Severity.choices], required=False)
-    address = forms.CharField(label=_("地址"), max_length=200, required=False)
-    title = forms.CharField(label=_("标题"), max_length=120, required=False)
-    content = forms.CharField(label=_("诉求内容"), widget=forms.Textarea(attrs={"rows": 6}))
+    address = forms.CharField(label=_("地址"), required=False, **_limited("address"))
+    title = forms.CharField(label=_("标题"), required=False, **_limited("title"))
+    content = forms.CharField(label=_("诉求内容"), widget=forms.Textarea(attrs={"rows": 6}), **_limited("content"))
     is_enterprise = forms.BooleanField(label=_("涉企"), required=False)
 
     def __init__(self, *args, **kwargs):
@@ -89,15 +91,18 @@ class AttachmentForm(forms.Form):
 class MailboxForm(forms.Form):
     """The public letter to the mayor or the director (mobile first, with an offline captcha)."""
 
-    citizen_name = forms.CharField(label=_("您的姓名"), max_length=60)
+    citizen_name = forms.CharField(label=_("您的姓名"), **_limited("citizen_name", name=_("姓名")))
     citizen_phone = PhoneField(
         label=_("手机号码"), max_length=40, help_text=_("用于查询办理进度和工作人员联系您,不会公开。")
     )
-    title = forms.CharField(label=_("标题"), max_length=120)
+    title = forms.CharField(label=_("标题"), **_limited("title"))
     content = forms.CharField(
-        label=_("来信内容"), min_length=10, max_length=3000, widget=forms.Textarea(attrs={"rows": 8})
+        label=_("来信内容"),
+        min_length=10,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        **_limited("content", limit=MAILBOX_CONTENT_MAX_CHARS, name=_("来信内容")),
     )
-    address = forms.CharField(label=_("事发地点"), max_length=200, required=False)
+    address = forms.CharField(label=_("事发地点"), required=False, **_limited("address", name=_("事发地点")))
     is_enterprise = forms.BooleanField(label=_("我是企业,反映涉企问题"), required=False)
     attachment = forms.FileField(label=_("图片或录音(可选)"), required=False)
     captcha = forms.CharField(label=_("验证码"), max_length=4, widget=forms.TextInput(attrs={"inputmode": "numeric"}))

@@ -11,14 +11,16 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core import signing
 from django.db import connection
-from django.db.models import BooleanField, Count, Q, QuerySet
+from django.db.models import BooleanField, Count, F, Func, IntegerField, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from .choices import AppealStatus
+from .limits import APPEAL_FIELD_LIMITS
 from .models import Appeal
-from .similarity import cosine
+from .similarity import cosine_vectors, max_chars, vector
 
 DESK_ORDER = ("severity_rank", "received_at", "id")
 _CURSOR_SALT = "intake.desk.cursor"
@@ -110,22 +112,34 @@ def similar_appeals(appeal: Appeal, *, user, limit: int = 10, days: int = 90) ->
 
     PostgreSQL uses pg_trgm (its ``pg_trgm.similarity_threshold``, 0.3 by default, through the GIN
     index); elsewhere a character-bigram cosine in Python against INTAKE_SIMILARITY_THRESHOLD.
+
+    Bounded whatever the texts: only the first INTAKE_SIMILARITY_MAX_CHARS characters of this
+    appeal are compared, and rows far longer than the content limit (written before it existed)
+    are left out — pg_trgm re-reads the whole text of every row the index proposes, and a long text
+    shares trigrams with almost anything, so one such row made every appeal page slow.
     """
     since = appeal.received_at - timedelta(days=days)
     qs = visible_appeals(user).filter(received_at__gte=since).exclude(pk=appeal.pk)
     if appeal.citizen_phone_hash:
         qs = qs.exclude(citizen_phone_hash=appeal.citizen_phone_hash)
+    text = appeal.content[: max_chars()]
     if settings.IS_POSTGRES:
         from django.contrib.postgres.search import TrigramSimilarity
 
+        # octet_length reads the stored size without decompressing the text; 4 bytes per
+        # character is the most UTF-8 needs.
+        stored_bytes = Func(F("content"), function="octet_length", output_field=IntegerField())
+        qs = qs.alias(stored_bytes=stored_bytes).filter(stored_bytes__lte=4 * APPEAL_FIELD_LIMITS["content"])
         # The % operator (trigram_similar) is what the GIN index serves; similarity() only ranks.
         rows = (
-            qs.filter(content__trigram_similar=appeal.content)
-            .annotate(score=TrigramSimilarity("content", appeal.content))
+            qs.filter(content__trigram_similar=text)
+            .annotate(score=TrigramSimilarity("content", text))
             .order_by("-score", "-received_at")[:limit]
         )
         return [(row, float(row.score)) for row in rows]
-    scored = [(row, cosine(appeal.content, row.content)) for row in qs.order_by("-received_at")[:2000]]
+    wanted = vector(text)
+    rows = qs.order_by("-received_at").annotate(head=Substr("content", 1, max_chars()))[:2000]
+    scored = [(row, cosine_vectors(wanted, vector(row.head))) for row in rows]
     scored = [pair for pair in scored if pair[1] >= settings.INTAKE_SIMILARITY_THRESHOLD]
     scored.sort(key=lambda pair: -pair[1])
     return scored[:limit]

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.db.models.functions import Substr
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +23,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from units.models import Unit, User
 
+from . import similarity
 from .choices import AppealStatus, Channel, Kind, Severity
 from .models import (
     Appeal,
@@ -34,7 +36,6 @@ from .models import (
     new_tracking_code,
 )
 from .phones import national, normalize_phone, phone_hash
-from .similarity import cosine
 
 
 class TransitionError(Exception):
@@ -233,17 +234,23 @@ def find_repeat(
     if not caller_hash:
         return None
     since = received_at - timedelta(days=settings.INTAKE_REPEAT_WINDOW_DAYS)
+    # Bounded work whatever the texts (a caller who pushes the same long text again and again got
+    # slower with every push): the K most recent candidates, only the leading characters of each
+    # read from the database, the new text's n-grams counted once.
+    qs = Appeal.objects.filter(
+        citizen_phone_hash=caller_hash, received_at__gte=since, received_at__lte=received_at
+    ).exclude(status=AppealStatus.MERGED)
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
     candidates = (
-        Appeal.objects.filter(citizen_phone_hash=caller_hash, received_at__gte=since, received_at__lte=received_at)
-        .exclude(status=AppealStatus.MERGED)
-        .only("id", "content", "received_at", "repeat_of_id", "tracking_code")
-        .order_by("-received_at", "-id")[:50]
+        qs.only("id", "received_at", "repeat_of_id", "tracking_code")
+        .annotate(head=Substr("content", 1, similarity.max_chars()))
+        .order_by("-received_at", "-id")[: settings.INTAKE_REPEAT_MAX_CANDIDATES]
     )
+    wanted = similarity.vector(content)
     best: RepeatMatch | None = None
     for candidate in candidates:
-        if candidate.pk == exclude_pk:
-            continue
-        score = cosine(content, candidate.content)
+        score = similarity.cosine_vectors(wanted, similarity.vector(candidate.head))
         if score >= settings.INTAKE_SIMILARITY_THRESHOLD and (best is None or score > best.score):
             best = RepeatMatch(candidate, score)
     if best and best.earlier.repeat_of_id:

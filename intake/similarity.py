@@ -3,6 +3,10 @@
 Chinese has no spaces, so words are not at hand; overlapping pairs of characters capture most of
 what two complaints about "the same crossing" or "the same noisy bar" share. Punctuation and
 spaces are dropped so that formatting does not count as content.
+
+Only the first ``INTAKE_SIMILARITY_MAX_CHARS`` characters (2,000) of a text are compared: the
+matter of a complaint is stated at its start, and the work per comparison stays bounded (linear in
+that cap: one counter per text, one pass over the smaller counter) however long the text is.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+
+from django.conf import settings
 
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 
@@ -28,19 +34,34 @@ def ngrams(text: str, n: int = 2) -> Counter[str]:
     return Counter(clean[i : i + n] for i in range(len(clean) - n + 1))
 
 
-def cosine(a: str, b: str, n: int = 2) -> float:
-    """Cosine similarity (0..1) of the two texts' character n-gram count vectors."""
-    va, vb = ngrams(a, n), ngrams(b, n)
+def max_chars() -> int:
+    """How many leading characters of a text similarity reads (INTAKE_SIMILARITY_MAX_CHARS)."""
+    return settings.INTAKE_SIMILARITY_MAX_CHARS
+
+
+def vector(text: str, n: int = 2) -> Counter[str]:
+    """The n-gram counts of the first ``max_chars()`` characters: what every comparison uses."""
+    return ngrams((text or "")[: max_chars()], n)
+
+
+def cosine_vectors(va: Counter[str], vb: Counter[str]) -> float:
+    """Cosine similarity (0..1) of two n-gram count vectors (see ``vector``)."""
     if not va or not vb:
         return 0.0
-    dot = sum(count * vb[gram] for gram, count in va.items() if gram in vb)
+    small, large = (va, vb) if len(va) <= len(vb) else (vb, va)
+    dot = sum(count * large[gram] for gram, count in small.items() if gram in large)
     norm = math.sqrt(sum(c * c for c in va.values())) * math.sqrt(sum(c * c for c in vb.values()))
     return min(1.0, dot / norm) if norm else 0.0
 
 
+def cosine(a: str, b: str, n: int = 2) -> float:
+    """Cosine similarity (0..1) of the two texts' character n-gram count vectors (leading part)."""
+    return cosine_vectors(vector(a, n), vector(b, n))
+
+
 def jaccard(a: str, b: str, n: int = 2) -> float:
     """Jaccard similarity (0..1) of the two texts' sets of character n-grams."""
-    sa, sb = set(ngrams(a, n)), set(ngrams(b, n))
+    sa, sb = set(vector(a, n)), set(vector(b, n))
     if not sa or not sb:
         return 0.0
     return len(sa & sb) / len(sa | sb)

@@ -440,6 +440,10 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 INTAKE_REPEAT_WINDOW_DAYS = env.int("INTAKE_REPEAT_WINDOW_DAYS", default=30)
 # Character-bigram similarity (0..1) from which two appeals count as "the same matter".
 INTAKE_SIMILARITY_THRESHOLD = env.float("INTAKE_SIMILARITY_THRESHOLD", default=0.35)
+# Bounds on that work, whatever the texts: only their first N characters are compared, and a new
+# appeal is compared with at most the K most recent appeals of the same caller in the window.
+INTAKE_SIMILARITY_MAX_CHARS = env.int("INTAKE_SIMILARITY_MAX_CHARS", default=2000)
+INTAKE_REPEAT_MAX_CANDIDATES = env.int("INTAKE_REPEAT_MAX_CANDIDATES", default=20)
 # Attachments sent with an appeal: size limits in bytes and how many per appeal.
 INTAKE_IMAGE_MAX_BYTES = env.int("INTAKE_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
 INTAKE_AUDIO_MAX_BYTES = env.int("INTAKE_AUDIO_MAX_BYTES", default=10 * 1024 * 1024)

@@ -1,6 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from intake.limits import limit_kwargs
 from intake.validators import validate_received_at
 
 from ..models import DeliveryAttempt, ImportBatch, ResultDelivery
@@ -9,17 +10,19 @@ from ..models import DeliveryAttempt, ImportBatch, ResultDelivery
 class AppealPushSerializer(serializers.Serializer):
     """One appeal pushed by 12345, 12389 or a message board (SPEC §11)."""
 
-    external_id = serializers.CharField(max_length=64, label=_("来源编号"))
+    external_id = serializers.CharField(label=_("来源编号"), **limit_kwargs("external_id"))
     received_at = serializers.DateTimeField(
         label=_("受理时间"),
         help_text=_("ISO 8601，带时区，如 2026-05-20T14:30:00+08:00"),
         validators=[validate_received_at],
     )
-    citizen_name = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
-    citizen_phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
-    content = serializers.CharField(label=_("诉求内容"))
-    address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    category_hint = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
+    citizen_name = serializers.CharField(required=False, allow_blank=True, default="", **limit_kwargs("citizen_name"))
+    citizen_phone = serializers.CharField(required=False, allow_blank=True, default="", **limit_kwargs("citizen_phone"))
+    content = serializers.CharField(label=_("诉求内容"), **limit_kwargs("content"))
+    address = serializers.CharField(required=False, allow_blank=True, default="", **limit_kwargs("address"))
+    category_hint = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, **limit_kwargs("category_hint")
+    )
     is_enterprise = serializers.BooleanField(required=False, default=False)
 
 

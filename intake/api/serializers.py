@@ -4,6 +4,7 @@ from rest_framework import serializers
 from units.models import Unit
 
 from ..choices import Channel, Kind, Severity
+from ..limits import limit_kwargs
 from ..models import Appeal, AppealEvent, Attachment, Category, PhoneReveal
 from ..validators import validate_received_at
 
@@ -70,18 +71,22 @@ class AppealCreateSerializer(serializers.Serializer):
     """A new appeal entered by staff or sent by a system (``external_id`` makes a re-send harmless)."""
 
     channel = serializers.ChoiceField(choices=Channel.choices)
-    content = serializers.CharField(max_length=5000)
-    title = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
-    external_id = serializers.CharField(max_length=64, required=False, allow_blank=True, allow_null=True)
+    content = serializers.CharField(**limit_kwargs("content"))
+    title = serializers.CharField(required=False, allow_blank=True, default="", **limit_kwargs("title"))
+    external_id = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, **limit_kwargs("external_id")
+    )
     received_at = serializers.DateTimeField(required=False, allow_null=True, validators=[validate_received_at])
-    citizen_name = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
-    citizen_phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
-    address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    citizen_name = serializers.CharField(required=False, allow_blank=True, default="", **limit_kwargs("citizen_name"))
+    citizen_phone = serializers.CharField(required=False, allow_blank=True, default="", **limit_kwargs("citizen_phone"))
+    address = serializers.CharField(required=False, allow_blank=True, default="", **limit_kwargs("address"))
     kind = serializers.ChoiceField(choices=Kind.choices, required=False, allow_null=True)
     category = serializers.PrimaryKeyRelatedField(
         queryset=Category.objects.filter(is_active=True), required=False, allow_null=True
     )
-    category_hint = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
+    category_hint = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, **limit_kwargs("category_hint")
+    )
     severity = serializers.ChoiceField(choices=Severity.choices, required=False, allow_null=True)
     is_enterprise = serializers.BooleanField(required=False, default=False)
 
