@@ -8,9 +8,10 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from units.parsers import LimitedJSONParser
 from units.visibility import VisibleViewSetMixin
 
 from .. import services
@@ -63,7 +64,7 @@ class WorkOrderViewSet(VisibleViewSetMixin, viewsets.ReadOnlyModelViewSet):
     queryset = WorkOrder.objects.select_related("unit", "appeal").prefetch_related("assisting_units")
     filterset_class = WorkOrderFilter
     cursor_ordering = ("-dispatched_at", "-id")
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [LimitedJSONParser, MultiPartParser, FormParser]  # JSON size and depth limits
 
     def get_serializer_class(self):
         if self.action == "retrieve" or self.action in MOVE_ACTIONS:
