@@ -5,6 +5,7 @@ Both paths apply the same rules with the same messages and give the same report:
 * 来源编号, 受理时间 and 诉求内容 are required; 受理时间 is a date and time (``2026-05-20 14:30``,
   ``2026/5/20 14:30:00`` or ISO 8601 with an offset; without an offset it is Beijing time) and not
   in the future; 联系电话, when given, is a valid number; 涉企 is 是/否 (or 1/0, true/false);
+* 诉求内容, 诉求人, 地址 and 分类 are within intake's field limits (``intake/limits.py``);
 * a 来源编号 repeated in the file is rejected on every row after the first good one;
 * a 来源编号 already received on that channel is a duplicate: counted, not created again.
 
