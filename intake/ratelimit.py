@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from units.cache import soft_cache
 
@@ -32,6 +33,34 @@ def hit(key: str, *, limit: int, window: int) -> bool:
 
 def peek(key: str) -> int:
     return soft_cache.get(f"intake:rl:{key}", 0)
+
+
+def track_refusal(*, code: str, address: str, device: str) -> str | None:
+    """Why a ``/track/`` look-up is refused (a Chinese sentence for a 429), or None to go ahead.
+
+    Guessing a code + phone is limited three ways: per code (too many wrong phones lock the code
+    for a while, from any address), per client address (a fresh cookie per guess changes nothing)
+    and per device. The look-up itself is counted against the address and the device; a failed
+    one is counted against the code by ``count_track_failure``.
+    """
+    if peek(f"track:code-failures:{code}") >= settings.INTAKE_TRACK_FAILURES_PER_CODE:
+        return _("该查询码错误次数过多,已暂时锁定,请 %(minutes)s 分钟后再试。") % {
+            "minutes": max(1, settings.INTAKE_TRACK_CODE_LOCK_SECONDS // 60)
+        }
+    if not hit(f"track:ip:{address}", limit=settings.INTAKE_TRACK_PER_IP_PER_HOUR, window=3600):
+        return _("该网络地址查询次数过多,请一小时后再试。")
+    if not hit(f"track:device:{device}", limit=settings.INTAKE_TRACK_PER_DEVICE_PER_HOUR, window=3600):
+        return _("查询过于频繁,请稍后再试。")
+    return None
+
+
+def count_track_failure(code: str) -> None:
+    """One wrong code + phone pair for ``code``; enough of them lock the code (``track_refusal``)."""
+    hit(
+        f"track:code-failures:{code}",
+        limit=settings.INTAKE_TRACK_FAILURES_PER_CODE,
+        window=settings.INTAKE_TRACK_CODE_LOCK_SECONDS,
+    )
 
 
 def device_of(request) -> str | None:
@@ -59,4 +88,13 @@ def new_device_id() -> str:
     return secrets.token_urlsafe(16)
 
 
-__all__ = ["DEVICE_COOKIE", "device_of", "ensure_device", "hit", "new_device_id", "peek"]
+__all__ = [
+    "DEVICE_COOKIE",
+    "count_track_failure",
+    "device_of",
+    "ensure_device",
+    "hit",
+    "new_device_id",
+    "peek",
+    "track_refusal",
+]

@@ -16,6 +16,7 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import DetailView, ListView
 
+from units.auth import client_address
 from units.choices import Role
 from units.navigation import panels_for
 from units.visibility import RoleRequiredMixin, VisibleMixin
@@ -482,24 +483,24 @@ def track(request: HttpRequest) -> HttpResponse:
     form = TrackForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
-        device = ratelimit.device_of(request) or "none"
-        ip = client_ip(request) or "unknown"
-        if not (
-            ratelimit.hit(f"track:device:{device}", limit=settings.INTAKE_TRACK_PER_DEVICE_PER_HOUR, window=3600)
-            and ratelimit.hit(f"track:ip:{ip}", limit=settings.INTAKE_MAILBOX_PER_IP_PER_HOUR, window=3600)
-        ):
-            form.add_error(None, _("查询过于频繁,请稍后再试。"))
+        code = form.cleaned_data["code"]
+        refusal = ratelimit.track_refusal(
+            code=code,
+            address=client_address(request) or "unknown",
+            device=ratelimit.device_of(request) or "none",
+        )
+        if refusal:
+            form.add_error(None, refusal)
             status = 429
         else:
             appeal = (
-                Appeal.objects.filter(
-                    tracking_code=form.cleaned_data["code"], citizen_phone_hash=phone_hash(form.cleaned_data["phone"])
-                )
+                Appeal.objects.filter(tracking_code=code, citizen_phone_hash=phone_hash(form.cleaned_data["phone"]))
                 .only("tracking_code", "status", "received_at", "closed_at", "public_reply", "channel", "merged_into")
                 .first()
             )
             if appeal is None:
                 not_found = True
+                ratelimit.count_track_failure(code)
             else:
                 # A letter merged into an earlier appeal about the same matter follows that one's progress.
                 handled = appeal

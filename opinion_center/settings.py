@@ -455,6 +455,11 @@ INTAKE_MAILBOX_PER_DEVICE_PER_DAY = env.int("INTAKE_MAILBOX_PER_DEVICE_PER_DAY",
 INTAKE_MAILBOX_PER_IP_PER_HOUR = env.int("INTAKE_MAILBOX_PER_IP_PER_HOUR", default=200)
 # /track/ look-ups allowed per device per hour (guessing codes is the abuse to stop).
 INTAKE_TRACK_PER_DEVICE_PER_HOUR = env.int("INTAKE_TRACK_PER_DEVICE_PER_HOUR", default=30)
+# ... and per client address (a new cookie per guess must not help; behind the TLS proxy the address
+# it appends to X-Forwarded-For), and per code: that many wrong phones lock the code for a while.
+INTAKE_TRACK_PER_IP_PER_HOUR = env.int("INTAKE_TRACK_PER_IP_PER_HOUR", default=20)
+INTAKE_TRACK_FAILURES_PER_CODE = env.int("INTAKE_TRACK_FAILURES_PER_CODE", default=5)
+INTAKE_TRACK_CODE_LOCK_SECONDS = env.int("INTAKE_TRACK_CODE_LOCK_SECONDS", default=3600)
 # Captcha challenges expire after this many seconds.
 INTAKE_CAPTCHA_MAX_AGE = env.int("INTAKE_CAPTCHA_MAX_AGE", default=900)
 

@@ -148,6 +148,72 @@ def test_it_limits_tracking_lookups_per_device(client, city, settings):
     assert client.post("/track/", {"code": "AAAAAAAA", "phone": "13800002468"}).status_code == 429
 
 
+def test_it_limits_tracking_guesses_per_address_whatever_the_cookie(city, settings):
+    from django.test import Client
+
+    limit = settings.INTAKE_TRACK_PER_IP_PER_HOUR
+    assert limit < 30
+    statuses = []
+    for i in range(30):
+        browser = Client(REMOTE_ADDR="203.0.113.7")  # a fresh device cookie for every guess
+        browser.get("/track/")
+        response = browser.post("/track/", {"code": f"GUESS{i:03d}", "phone": "13800002468"})
+        statuses.append(response.status_code)
+    assert statuses[:limit] == [200] * limit
+    assert statuses[limit:] == [429] * (30 - limit)
+    assert "查询次数过多" in response.content.decode()
+    # Another address is not affected.
+    other = Client(REMOTE_ADDR="203.0.113.8")
+    other.get("/track/")
+    assert other.post("/track/", {"code": "GUESS999", "phone": "13800002468"}).status_code == 200
+
+
+def test_it_takes_the_address_from_x_forwarded_for_only_behind_the_trusted_proxy(city, settings):
+    from django.test import Client
+
+    settings.INTAKE_TRACK_PER_IP_PER_HOUR = 2
+
+    def guesses(**meta):
+        codes = []
+        for i in range(3):
+            browser = Client(REMOTE_ADDR="10.0.0.2", **meta)
+            codes.append(browser.post("/track/", {"code": f"FWD{i:03d}", "phone": "13800002468"}).status_code)
+        return codes
+
+    # Not behind the proxy: a client's own X-Forwarded-For header changes nothing.
+    settings.BEHIND_TLS_PROXY = False
+    spoofed = [
+        Client(REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR=f"198.51.100.{i}")
+        .post("/track/", {"code": f"SPF{i:03d}", "phone": "13800002468"})
+        .status_code
+        for i in range(3)
+    ]
+    assert spoofed == [200, 200, 429]
+    # Behind it: the address the proxy appended is the client's, one budget per real client.
+    settings.BEHIND_TLS_PROXY = True
+    assert guesses(HTTP_X_FORWARDED_FOR="1.2.3.4, 198.51.100.20") == [200, 200, 429]
+    assert guesses(HTTP_X_FORWARDED_FOR="198.51.100.21") == [200, 200, 429]
+
+
+def test_it_locks_a_tracking_code_after_too_many_wrong_phones(client, city, center, settings):
+    from django.test import Client
+
+    settings.INTAKE_TRACK_FAILURES_PER_CODE = 3
+    token, answer = open_form(client)
+    client.post("/mailbox/mayor/", letter(token, answer))
+    code = Appeal.objects.get().tracking_code
+    for i in range(3):
+        wrong = Client(REMOTE_ADDR=f"198.51.100.{i}")  # each guess from another address and device
+        assert wrong.post("/track/", {"code": code, "phone": f"1380000900{i}"}).status_code == 200
+    # Locked: even the right phone is refused for a while, with a message that says why.
+    right = Client(REMOTE_ADDR="198.51.100.50")
+    locked = right.post("/track/", {"code": code, "phone": "13800002468"})
+    assert locked.status_code == 429
+    assert "该查询码错误次数过多" in locked.content.decode()
+    # Other codes are not affected.
+    assert right.post("/track/", {"code": "AAAAAAAA", "phone": "13800002468"}).status_code == 200
+
+
 def test_it_refuses_a_letter_whose_hidden_field_was_filled_by_a_robot(client, city):
     token, answer = open_form(client)
     refused = client.post("/mailbox/mayor/", letter(token, answer, website="http://spam.example"))
