@@ -45,7 +45,7 @@ DESK_ROLES = (Role.CENTER_STAFF, Role.ADMIN, Role.SUPERVISOR, Role.UNIT_LEADER, 
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    return client_address(request)
 
 
 # --- Triage desk -------------------------------------------------------------------------------
@@ -413,7 +413,7 @@ def mailbox(request: HttpRequest, box: str) -> HttpResponse:
     channel, title = MAILBOXES[box]
 
     def page(form, device, status=200):
-        token, svg = new_challenge(device)
+        token, image = new_challenge(device)
         form.fields["captcha_token"].initial = token
         if form.is_bound:
             data = form.data.copy()
@@ -421,7 +421,7 @@ def mailbox(request: HttpRequest, box: str) -> HttpResponse:
             data["captcha"] = ""
             form.data = data
         return render(
-            request, "intake/mailbox.html", {"form": form, "title": title, "svg": svg, "box": box}, status=status
+            request, "intake/mailbox.html", {"form": form, "title": title, "image": image, "box": box}, status=status
         )
 
     if request.method != "POST":
@@ -436,13 +436,26 @@ def mailbox(request: HttpRequest, box: str) -> HttpResponse:
     if not form.is_valid():
         return _with_device(request, lambda d: page(form, d, 400))
     data = form.cleaned_data
+    ip = client_ip(request) or "unknown"
+    # Wrong answers are counted per address as well as per device: dropping the cookie does not
+    # buy more guesses.
+    if (
+        ratelimit.peek(f"captcha-fail:ip:{ip}") >= settings.INTAKE_CAPTCHA_FAILURES_PER_IP_PER_HOUR
+        or ratelimit.peek(f"captcha-fail:device:{device}") >= settings.INTAKE_CAPTCHA_FAILURES_PER_DEVICE_PER_HOUR
+    ):
+        form.add_error("captcha", _("验证码错误次数过多,请一小时后再试;紧急情况请拨打110。"))
+        return _with_device(request, lambda d: page(form, d, 429))
     if not check_captcha(data["captcha_token"], data["captcha"], device):
-        form.add_error("captcha", _("验证码不正确或已过期,请重新计算。"))
+        ratelimit.hit(f"captcha-fail:ip:{ip}", limit=settings.INTAKE_CAPTCHA_FAILURES_PER_IP_PER_HOUR, window=3600)
+        ratelimit.hit(
+            f"captcha-fail:device:{device}", limit=settings.INTAKE_CAPTCHA_FAILURES_PER_DEVICE_PER_HOUR, window=3600
+        )
+        form.add_error("captcha", _("验证码不正确或已过期,请看清新的图片后重新输入。"))
         return _with_device(request, lambda d: page(form, d, 400))
     caller = phone_hash(data["citizen_phone"])
-    ip = client_ip(request) or "unknown"
     allowed = (
         ratelimit.hit(f"ip:{ip}", limit=settings.INTAKE_MAILBOX_PER_IP_PER_HOUR, window=3600)
+        and ratelimit.hit(f"ip-day:{ip}", limit=settings.INTAKE_MAILBOX_PER_IP_PER_DAY, window=86400)
         and ratelimit.hit(f"device:{device}", limit=settings.INTAKE_MAILBOX_PER_DEVICE_PER_DAY, window=86400)
         and ratelimit.hit(f"phone:{caller}", limit=settings.INTAKE_MAILBOX_PER_PHONE_PER_DAY, window=86400)
     )

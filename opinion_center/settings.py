@@ -453,6 +453,9 @@ INTAKE_MAX_ATTACHMENTS = env.int("INTAKE_MAX_ATTACHMENTS", default=5)
 INTAKE_MAILBOX_PER_PHONE_PER_DAY = env.int("INTAKE_MAILBOX_PER_PHONE_PER_DAY", default=3)
 INTAKE_MAILBOX_PER_DEVICE_PER_DAY = env.int("INTAKE_MAILBOX_PER_DEVICE_PER_DAY", default=5)
 INTAKE_MAILBOX_PER_IP_PER_HOUR = env.int("INTAKE_MAILBOX_PER_IP_PER_HOUR", default=200)
+# ...and per IP per day: what a device could send, multiplied for a shared address; it holds when
+# a sender drops the device cookie to reset the per-device count.
+INTAKE_MAILBOX_PER_IP_PER_DAY = env.int("INTAKE_MAILBOX_PER_IP_PER_DAY", default=60)
 # /track/ look-ups allowed per device per hour (guessing codes is the abuse to stop).
 INTAKE_TRACK_PER_DEVICE_PER_HOUR = env.int("INTAKE_TRACK_PER_DEVICE_PER_HOUR", default=30)
 # ... and per client address (a new cookie per guess must not help; behind the TLS proxy the address
@@ -462,6 +465,9 @@ INTAKE_TRACK_FAILURES_PER_CODE = env.int("INTAKE_TRACK_FAILURES_PER_CODE", defau
 INTAKE_TRACK_CODE_LOCK_SECONDS = env.int("INTAKE_TRACK_CODE_LOCK_SECONDS", default=3600)
 # Captcha challenges expire after this many seconds.
 INTAKE_CAPTCHA_MAX_AGE = env.int("INTAKE_CAPTCHA_MAX_AGE", default=900)
+# Wrong captcha answers allowed per device and per IP per hour before the form answers 429.
+INTAKE_CAPTCHA_FAILURES_PER_DEVICE_PER_HOUR = env.int("INTAKE_CAPTCHA_FAILURES_PER_DEVICE_PER_HOUR", default=10)
+INTAKE_CAPTCHA_FAILURES_PER_IP_PER_HOUR = env.int("INTAKE_CAPTCHA_FAILURES_PER_IP_PER_HOUR", default=30)
 
 # --- Feeds (12345 / 12389 / message boards, imports, results sent back) ---------------------
 # Pushes signed with a timestamp older than this (seconds) are refused as replays.
