@@ -1,13 +1,13 @@
 """URL map. Each app brings its own staff URLs and its own API routes under /api/v1/."""
 
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from units import views as unit_views
+from units.api.exceptions import api_not_found
 from units.auth import LockoutAuthenticationForm
 
 PROJECT_APPS = ("units", "intake", "feeds", "workorders", "surveys", "analytics")
@@ -45,6 +45,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file: the CSP allows no inline script.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    # Any other /api/… path answers the API's JSON 404, never the HTML page of the site.
+    re_path(r"^api/", api_not_found),
 ]
 
 # Staff and public pages of the other apps: each app's ``urls.py`` declares its own prefixes
@@ -52,7 +54,5 @@ urlpatterns = [
 for _app in PROJECT_APPS[1:]:
     urlpatterns += _optional(f"{_app}.urls")
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded files (import files with citizens' phones, attachments) are never served by a media URL,
+# not even in development: each is downloaded through a view that checks who may see it.
