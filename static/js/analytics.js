@@ -25,7 +25,7 @@
   var days = (data.daily || []).map(function (d) { return d.date.slice(5); });
   var used = (data.channels || []).filter(function (c) { return c.n > 0; });
   make("chart-daily", {
-    tooltip: { trigger: "axis" },
+    tooltip: { trigger: "axis", renderMode: "richText" },
     legend: { type: still ? "plain" : "scroll", top: 0 },
     grid: { left: 40, right: 16, top: 36, bottom: 28 },
     xAxis: { type: "category", data: days },
@@ -38,7 +38,7 @@
     })
   });
   make("chart-severity", {
-    tooltip: { trigger: "item" },
+    tooltip: { trigger: "item", renderMode: "richText" },
     legend: { bottom: 0 },
     series: [{
       type: "pie", radius: ["40%", "70%"],
@@ -48,7 +48,7 @@
     }]
   });
   make("chart-satisfaction", {
-    tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null ? "—" : v + "%"; } },
+    tooltip: { trigger: "axis", renderMode: "richText", valueFormatter: function (v) { return v === null || v === undefined ? "—" : v + "%"; } },
     grid: { left: 44, right: 16, top: 20, bottom: 28 },
     xAxis: { type: "category", data: days },
     yAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%" } },
@@ -59,7 +59,7 @@
   });
   var units = data.units || [];
   make("chart-units", {
-    tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null ? "—" : v + "%"; } },
+    tooltip: { trigger: "axis", renderMode: "richText", valueFormatter: function (v) { return v === null || v === undefined ? "—" : v + "%"; } },
     grid: { left: 100, right: 24, top: 10, bottom: 24 },
     xAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%" } },
     yAxis: { type: "category", data: units.map(function (u) { return u.name; }), inverse: true },
