@@ -100,7 +100,11 @@ class ImportBatch(models.Model):
     )
     filename = models.CharField(_("文件名"), max_length=200)
     file = models.FileField(_("文件"), upload_to=import_upload_path, max_length=300)
+    # One file, one batch: a file is known by the SHA-256 of its content per kind and source.
     file_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    # "host:pid" of the process that last claimed the batch. On PostgreSQL that process also holds
+    # the batch's advisory lock while it runs: running with the lock free means it died.
+    runner = models.CharField(_("执行进程"), max_length=100, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("上传人"),
@@ -131,6 +135,13 @@ class ImportBatch(models.Model):
                 fields=["status", "created_at"],
                 condition=Q(status__in=["queued", "running"]),
                 name="feeds_batch_open_idx",
+            )
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "source", "file_sha256"],
+                condition=Q(status__in=["queued", "running"]) & ~Q(file_sha256=""),
+                name="feeds_batch_one_open_per_file",
             )
         ]
 

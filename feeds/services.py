@@ -9,16 +9,21 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import socket
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import DatabaseError, connection, transaction
+from django.db.models import BooleanField, F, Q
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -123,6 +128,88 @@ def validate_import_file(upload: UploadedFile) -> None:
         )
 
 
+# Advisory-lock namespaces of this app (the first key of PostgreSQL's two-key advisory locks).
+RUNNING_BATCH_LOCK = 0x0FEED1  # held by the process running batch <id> for the whole run
+SAME_FILE_LOCK = 0x0FEED2  # held while start_import looks for the batch of a file
+
+
+def _runner_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:100]
+
+
+@contextmanager
+def import_lock(batch_id: int) -> Iterator[bool]:
+    """Hold batch ``batch_id``'s run lock for the block; yields False when a live process has it.
+
+    A session-level PostgreSQL advisory lock: the server frees it when the holder's connection
+    ends, so a killed process frees it at once, and "running, lock free" means dead. Connections
+    must be session-level (no pooler in transaction mode). SQLite has no such lock: always True,
+    and dead runners are found by FEED_IMPORT_STALE_SECONDS instead.
+    """
+    if not settings.IS_POSTGRES:
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [RUNNING_BATCH_LOCK, int(batch_id)])
+        held = cursor.fetchone()[0]
+    try:
+        yield held
+    finally:
+        if held:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [RUNNING_BATCH_LOCK, int(batch_id)])
+            except DatabaseError:
+                # The connection is gone, and the server freed the lock with it.
+                logger.warning("import batch %s: lock not released explicitly", batch_id, exc_info=True)
+
+
+def import_lock_is_held(batch_id: int) -> bool:
+    """Whether some live process holds batch ``batch_id``'s run lock (PostgreSQL only)."""
+    if not settings.IS_POSTGRES:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
+                   AND classid = %s::oid AND objid = %s::oid AND objsubid = 2)""",
+            [RUNNING_BATCH_LOCK, int(batch_id)],
+        )
+        return cursor.fetchone()[0]
+
+
+def _dead_running_batches():
+    """Running batches whose process is gone: lock free (PostgreSQL), or silent too long (SQLite)."""
+    running = ImportBatch.objects.filter(status=BatchStatus.RUNNING)
+    if not settings.IS_POSTGRES:
+        stale = timezone.now() - timedelta(seconds=settings.FEED_IMPORT_STALE_SECONDS)
+        return running.filter(started_at__lt=stale)
+    held = RawSQL(
+        """EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted
+               AND l.classid = %s::oid AND l.objid = feeds_importbatch.id::oid AND l.objsubid = 2)""",
+        [RUNNING_BATCH_LOCK],
+        output_field=BooleanField(),
+    )
+    return running.alias(held=held).filter(held=False)
+
+
+def _file_digest(upload: UploadedFile) -> str:
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+def _batch_of_file(*, kind: str, source: FeedSource | None, digest: str) -> ImportBatch | None:
+    """The batch a file already has: the open one, else the finished one, else the latest failed."""
+    same = ImportBatch.objects.select_for_update().filter(kind=kind, source=source, file_sha256=digest)
+    for statuses in ([BatchStatus.QUEUED, BatchStatus.RUNNING], [BatchStatus.DONE], [BatchStatus.FAILED]):
+        found = same.filter(status__in=statuses).order_by("-created_at", "-id").first()
+        if found is not None:
+            return found
+    return None
+
+
 def start_import(
     *,
     kind: str,
@@ -132,40 +219,68 @@ def start_import(
     run_now: bool = False,
     method: str | None = None,
 ) -> ImportBatch:
-    """Store the file as a queued batch and have a worker import it after commit.
+    """Import a file: one file (its content per kind and source) is one batch.
 
-    With ``run_now`` (the management command) the import runs in this process instead.
+    * a new file becomes a queued batch, imported by a worker after commit;
+    * a file whose batch is still open (queued, or running in a process that died) takes that
+      batch over: its task is sent again, or with ``run_now`` it runs here. A batch a live process
+      is running is left to it;
+    * a file already imported is not imported again: its finished batch is returned;
+    * a file whose batch failed runs again in that batch (attempts start over).
+
+    ``batch.earlier`` says which case it was: "" (new file) or the earlier status of the batch.
+    With ``run_now`` (the management command) the import runs in this process.
     """
     validate_import_file(upload)
     if kind == FeedKind.APPEALS and (source is None or source.kind != FeedKind.APPEALS or not source.channel):
         raise ValidationError(_("请选择一个诉求类数据来源。"))
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
+    digest = _file_digest(upload)
     filename = (upload.name or "upload.csv").rsplit("/", 1)[-1][-200:]
-    batch = ImportBatch(kind=kind, source=source, filename=filename, uploaded_by=actor, file_sha256=digest.hexdigest())
-    batch.file.save(filename, upload, save=False)
-    batch.save()
-    if run_now:
-        run_import_batch(batch.pk, method=method)
-        batch.refresh_from_db()
-    else:
-        from .tasks import run_import_batch_task
+    with transaction.atomic():
+        if settings.IS_POSTGRES:
+            # Two uploads of one file at the same moment find or make one batch, in turn.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                    [SAME_FILE_LOCK, f"{kind}:{getattr(source, 'pk', '')}:{digest}"],
+                )
+        batch = _batch_of_file(kind=kind, source=source, digest=digest)
+        earlier = batch.status if batch is not None else ""
+        if batch is None:
+            batch = ImportBatch(kind=kind, source=source, filename=filename, uploaded_by=actor, file_sha256=digest)
+            batch.file.save(filename, upload, save=False)
+            batch.save()
+        elif earlier == BatchStatus.FAILED:
+            batch.file.save(filename, upload, save=False)
+            batch.status, batch.attempts, batch.error, batch.finished_at = BatchStatus.QUEUED, 0, "", None
+            batch.uploaded_by = actor if getattr(actor, "pk", None) else batch.uploaded_by
+            batch.save(update_fields=["file", "status", "attempts", "error", "finished_at", "uploaded_by"])
+        elif batch.is_open and not (batch.file and batch.file.storage.exists(batch.file.name)):
+            batch.file.save(filename, upload, save=False)
+            batch.save(update_fields=["file"])
+        if batch.is_open and not run_now:
+            from .tasks import run_import_batch_task
 
-        _send_after_commit(run_import_batch_task, batch.pk)
+            _send_after_commit(run_import_batch_task, batch.pk)
+    if batch.is_open and run_now:
+        run_import_batch(batch.pk, method=method)
+    batch.refresh_from_db()
+    batch.earlier = earlier
     return batch
 
 
 def _claim_batch(batch_id: int) -> ImportBatch | None:
-    """Take a queued batch, or a running one whose worker has been silent too long (it died)."""
+    """Take a queued batch, or a running one whose process died. The caller holds the batch's run
+    lock (``import_lock``), so on PostgreSQL a running batch is one whose runner is gone."""
     now = timezone.now()
-    stale = now - timedelta(seconds=settings.FEED_IMPORT_STALE_SECONDS)
+    dead = Q(status=BatchStatus.RUNNING)
+    if not settings.IS_POSTGRES:
+        dead &= Q(started_at__lt=now - timedelta(seconds=settings.FEED_IMPORT_STALE_SECONDS))
     with transaction.atomic():
         batch = (
             ImportBatch.objects.select_for_update(skip_locked=True)
             .filter(pk=batch_id)
-            .filter(Q(status=BatchStatus.QUEUED) | Q(status=BatchStatus.RUNNING, started_at__lt=stale))
+            .filter(Q(status=BatchStatus.QUEUED) | dead)
             .first()
         )
         if batch is None:
@@ -176,30 +291,52 @@ def _claim_batch(batch_id: int) -> ImportBatch | None:
             batch.finished_at = now
             batch.save(update_fields=["status", "error", "finished_at"])
             transaction.on_commit(lambda: _tell_admins_batch_failed(batch.pk))
+            transaction.on_commit(lambda: _discard_file(batch))
             return None
+        batch.previous_runner = batch.runner if batch.status == BatchStatus.RUNNING else ""
         batch.status = BatchStatus.RUNNING
         batch.attempts += 1
         batch.started_at = now
         batch.progress = 0
-        batch.save(update_fields=["status", "attempts", "started_at", "progress"])
+        batch.runner = _runner_name()
+        batch.save(update_fields=["status", "attempts", "started_at", "progress", "runner"])
     return batch
 
 
 def run_import_batch(batch_id: int, *, method: str | None = None) -> ImportBatch | None:
     """Import one batch, exactly once, whoever calls it and however often.
 
-    1. claim it (queued → running, or a stale running batch) with SKIP LOCKED, so a batch a live
-       worker holds is left alone;
-    2. in ONE transaction holding the batch row's lock: forget errors of an earlier broken run,
-       run the kind's handler, store its row errors and counts, mark it done. A worker that dies
-       rolls all of it back, and the sweeper re-drives the batch;
-    3. a file that cannot be read fails the batch with its (Chinese) reason; an unexpected error
-       puts it back in the queue until FEED_IMPORT_MAX_ATTEMPTS.
+    1. take the batch's run lock (``import_lock``) for the whole run: a batch a live process
+       runs is left alone (None); a running batch whose lock is free was left by a dead process
+       and is taken over at once;
+    2. claim it (queued → running, or that dead running batch) with SKIP LOCKED;
+    3. in ONE transaction holding the batch row's lock: forget errors of an earlier broken run,
+       run the kind's handler, store its row errors and counts, mark it done. A process that dies
+       rolls all of it back, so a taken-over batch starts from the top and its counts are true
+       (rows that came in by another way meanwhile count as already present);
+    4. a file that cannot be read fails the batch with its (Chinese) reason; an unexpected error
+       puts it back in the queue until FEED_IMPORT_MAX_ATTEMPTS. Done or failed, the uploaded
+       file is deleted.
     """
+    with import_lock(batch_id) as held:
+        if not held:
+            return None
+        return _run_claimed_batch(batch_id, method=method)
+
+
+def _run_claimed_batch(batch_id: int, *, method: str | None) -> ImportBatch | None:
     claimed = _claim_batch(batch_id)
     if claimed is None:
         return None
+    if claimed.previous_runner:
+        logger.warning(
+            "import batch %s: taken over from %s, which died (attempt %s)",
+            claimed.pk,
+            claimed.previous_runner,
+            claimed.attempts,
+        )
     set_progress(claimed.pk, 0)
+    ours = ImportBatch.objects.filter(pk=claimed.pk, status=BatchStatus.RUNNING, started_at=claimed.started_at)
     try:
         with transaction.atomic():
             batch = (
@@ -238,13 +375,11 @@ def run_import_batch(batch_id: int, *, method: str | None = None) -> ImportBatch
             batch.finished_at = timezone.now()
             batch.save()
     except ImportFileError as exc:
-        ImportBatch.objects.filter(pk=claimed.pk, status=BatchStatus.RUNNING).update(
-            status=BatchStatus.FAILED, error=str(exc), finished_at=timezone.now()
-        )
+        ours.update(status=BatchStatus.FAILED, error=str(exc), finished_at=timezone.now())
     except Exception as exc:
         logger.exception("import batch %s failed", claimed.pk)
         final = claimed.attempts >= settings.FEED_IMPORT_MAX_ATTEMPTS
-        ImportBatch.objects.filter(pk=claimed.pk, status=BatchStatus.RUNNING).update(
+        ours.update(
             status=BatchStatus.FAILED if final else BatchStatus.QUEUED,
             error=_("导入出错：%(error)s") % {"error": exc.__class__.__name__},
             finished_at=timezone.now() if final else None,
@@ -255,6 +390,7 @@ def run_import_batch(batch_id: int, *, method: str | None = None) -> ImportBatch
     finished = ImportBatch.objects.get(pk=claimed.pk)
     if finished.status in (BatchStatus.DONE, BatchStatus.FAILED):
         _discard_file(finished)
+    finished.previous_runner = claimed.previous_runner
     return finished
 
 
@@ -281,19 +417,21 @@ def _tell_admins_batch_failed(batch_id: int) -> None:
 
 
 def sweep_import_batches() -> int:
-    """Re-drive batches that nobody is importing: queued for a while, or running past the timeout.
+    """Re-drive batches that nobody is importing; delete files that ended batches left behind.
 
-    Batches a live worker holds are locked and skipped by the claim; the task only gets sent again.
+    Queued for over a minute (the task was lost), or running with nobody running them: on
+    PostgreSQL a running batch whose run lock is free (its process died: taken over at once), on
+    SQLite one running past FEED_IMPORT_STALE_SECONDS. A process killed between the end of its
+    batch and the deletion of the upload leaves the file: it is deleted here.
     """
     from .tasks import run_import_batch_task
 
-    now = timezone.now()
-    waiting = now - timedelta(seconds=60)
-    stale = now - timedelta(seconds=settings.FEED_IMPORT_STALE_SECONDS)
-    ids = list(
-        ImportBatch.objects.filter(
-            Q(status=BatchStatus.QUEUED, created_at__lt=waiting) | Q(status=BatchStatus.RUNNING, started_at__lt=stale)
-        ).values_list("pk", flat=True)[:50]
+    for ended in ImportBatch.objects.filter(status__in=[BatchStatus.DONE, BatchStatus.FAILED]).exclude(file="")[:200]:
+        _discard_file(ended)
+    waiting = timezone.now() - timedelta(seconds=60)
+    queued = ImportBatch.objects.filter(status=BatchStatus.QUEUED, created_at__lt=waiting)
+    ids = list(queued.values_list("pk", flat=True)[:50]) + list(
+        _dead_running_batches().values_list("pk", flat=True)[:50]
     )
     for pk in ids:
         run_import_batch_task.delay(pk)

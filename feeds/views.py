@@ -20,7 +20,7 @@ from units.parsers import loads_limited
 from units.visibility import RoleRequiredMixin
 
 from . import signing
-from .choices import FeedKind
+from .choices import BatchStatus, FeedKind
 from .filters import ResultDeliveryFilter
 from .forms import AppealImportForm
 from .imports import APPEAL_FIELD_LABELS
@@ -57,7 +57,12 @@ class ImportListView(FeedStaffView):
         except ValidationError as exc:
             form.add_error("file", exc)
             return self.get(request, form=form)
-        messages.success(request, _("文件已上传，正在导入。"))
+        if batch.earlier == BatchStatus.DONE:
+            messages.info(request, _("该文件已导入过，未重复导入。"))
+        elif batch.earlier in (BatchStatus.QUEUED, BatchStatus.RUNNING):
+            messages.info(request, _("该文件的导入尚未完成，继续该批次。"))
+        else:
+            messages.success(request, _("文件已上传，正在导入。"))
         return redirect("feeds:batch", pk=batch.pk)
 
 

@@ -150,16 +150,22 @@ def test_it_imports_through_the_feeds_batch_engine_once(city, records_key, setti
         "CR002,出入境业务,2026-11-20 10:00,LJ999,,13800000032\n"
     ).encode()
     source = FeedSource.objects.get(code="service-records")
+    batches = []
     for _ in range(2):
-        batch = start_import(
-            kind="service_records",
-            source=source,
-            upload=SimpleUploadedFile("records.csv", csv, content_type="text/csv"),
-            actor=None,
-            run_now=True,
+        batches.append(
+            start_import(
+                kind="service_records",
+                source=source,
+                upload=SimpleUploadedFile("records.csv", csv, content_type="text/csv"),
+                actor=None,
+                run_now=True,
+            )
         )
+    batch = batches[1]
+    assert batch.pk == batches[0].pk and batch.earlier == "done"  # one file, one batch
     assert batch.status == "done", batch.error
-    assert (batch.created, batch.duplicates, batch.rejected) == (0, 1, 1)
+    assert (batch.created, batch.duplicates, batch.rejected) == (1, 0, 1)
+    assert ServiceRecord.objects.count() == 1
     assert ImportRowError.objects.get(batch=batch).row_number == 3
     assert ServiceRecord.objects.get().import_batch_id is not None
 

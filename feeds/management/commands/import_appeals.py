@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
-from feeds.choices import FeedKind
+from feeds.choices import BatchStatus, FeedKind
 from feeds.models import FeedSource
 from feeds.selectors import batch_errors
 from feeds.services import start_import
@@ -42,6 +42,15 @@ class Command(BaseCommand):
                 )
             except ValidationError as exc:
                 raise CommandError(" ".join(exc.messages)) from exc
+        earlier = getattr(batch, "earlier", "")
+        if earlier == BatchStatus.DONE:
+            self.stdout.write(self.style.WARNING(f"该文件已导入（批次 #{batch.pk}），未重复导入。"))
+        elif earlier in (BatchStatus.QUEUED, BatchStatus.RUNNING):
+            self.stdout.write(f"接管未完成的批次 #{batch.pk}（同一文件，第 {batch.attempts} 次执行）。")
+        elif earlier == BatchStatus.FAILED:
+            self.stdout.write(f"同一文件的批次 #{batch.pk} 曾失败，已重新导入。")
+        if batch.status == BatchStatus.RUNNING:
+            raise CommandError(f"批次 #{batch.pk} 正在由另一进程导入（{batch.runner}），请稍后在导入报告中查看结果。")
         self.stdout.write(f"批次 #{batch.pk} {batch.filename}：{batch.get_status_display()}（{batch.method or '-'}）")
         if batch.error:
             self.stdout.write(self.style.ERROR(batch.error))
