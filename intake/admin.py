@@ -50,12 +50,14 @@ class AppealAdmin(admin.ModelAdmin):
 
 @admin.register(PhoneReveal)
 class PhoneRevealAdmin(admin.ModelAdmin):
-    """The reveal log is evidence: read only, never edited or deleted from the admin."""
+    """The reveal log is evidence: read only, never added, edited or deleted from the admin, not
+    even by a superuser (the permission checks below answer no whatever the user's rights)."""
 
-    list_display = ("created_at", "user", "appeal", "ip")
-    list_filter = ("created_at",)
-    search_fields = ("user__username", "appeal__tracking_code")
-    raw_id_fields = ("user", "appeal")
+    list_display = ("created_at", "user", "object_type", "object_label", "reason", "ip")
+    list_filter = ("object_type", "created_at")
+    search_fields = ("user__username", "object_label", "reason")
+    readonly_fields = ("created_at", "user", "object_type", "object_id", "object_label", "appeal", "reason", "ip")
+    actions = None
 
     def has_add_permission(self, request) -> bool:
         return False

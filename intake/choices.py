@@ -53,3 +53,10 @@ class AppealStatus(models.TextChoices):
     DISPATCHED = "dispatched", _("办理中")
     CLOSED = "closed", _("已办结")
     MERGED = "merged", _("已合并")
+
+
+class RevealedObject(models.TextChoices):
+    """What a phone reveal showed the number of (the central reveal log spans apps)."""
+
+    APPEAL = "appeal", _("诉求")
+    CALLBACK = "callback", _("人工回访")

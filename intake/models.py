@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from units.visibility import VisibleQuerySet, unit_scope
 
-from .choices import AppealStatus, Channel, Kind, Severity
+from .choices import AppealStatus, Channel, Kind, RevealedObject, Severity
 from .phones import EncryptedPhoneField, mask
 
 # No 0/O, 1/I/L: citizens read the code over the phone.
@@ -222,12 +222,32 @@ class RiskWord(models.Model):
 
 
 class PhoneReveal(models.Model):
-    """One deliberate look at a citizen's full number: who, when, which appeal, from where."""
+    """One deliberate look at a citizen's full number: who, when, from where, why, and what.
+
+    The one central log of every reveal, wherever it happens (the appeal page and API, the
+    callback page). The object revealed is named by type, id and a label kept as text, so the
+    row keeps saying what was seen; ``appeal`` is set when the object is an appeal. The rows are
+    evidence: written once, never changed or deleted (save and delete refuse, the admin is read
+    only, and an appeal with reveals cannot be deleted).
+    """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("查看人"), on_delete=models.PROTECT, related_name="+"
     )
-    appeal = models.ForeignKey(Appeal, verbose_name=_("诉求"), on_delete=models.CASCADE, related_name="phone_reveals")
+    reason = models.CharField(_("查看事由"), max_length=200, blank=True)
+    object_type = models.CharField(
+        _("查看对象类型"), max_length=16, choices=RevealedObject.choices, default=RevealedObject.APPEAL
+    )
+    object_id = models.PositiveBigIntegerField(_("查看对象编号"), null=True, blank=True)
+    object_label = models.CharField(_("查看对象"), max_length=64, blank=True)
+    appeal = models.ForeignKey(
+        Appeal,
+        verbose_name=_("诉求"),
+        on_delete=models.PROTECT,
+        related_name="phone_reveals",
+        null=True,
+        blank=True,
+    )
     ip = models.GenericIPAddressField(_("IP地址"), null=True, blank=True)
     created_at = models.DateTimeField(_("查看时间"), default=timezone.now, db_index=True)
 
@@ -235,9 +255,31 @@ class PhoneReveal(models.Model):
         verbose_name = _("号码查看记录")
         verbose_name_plural = _("号码查看记录")
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="intake_reveal_object_idx")]
 
     def __str__(self) -> str:
-        return f"{self.user} · {self.appeal.tracking_code}"
+        return f"{self.user} · {self.object_label}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise PermissionError("a phone-reveal log row is never changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("a phone-reveal log row is never deleted")
+
+    @property
+    def object_url(self) -> str:
+        """The staff page of the object revealed ("" when that app is not installed)."""
+        from django.urls import NoReverseMatch, reverse
+
+        names = {RevealedObject.APPEAL: "intake:appeal", RevealedObject.CALLBACK: "surveys:callback_detail"}
+        if self.object_id is None or self.object_type not in names:
+            return ""
+        try:
+            return reverse(names[self.object_type], args=[self.object_id])
+        except NoReverseMatch:
+            return ""
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from units.models import Unit, User
 
 from . import similarity
-from .choices import AppealStatus, Channel, Kind, Severity
+from .choices import AppealStatus, Channel, Kind, RevealedObject, Severity
 from .models import (
     Appeal,
     AppealEvent,
@@ -656,17 +656,70 @@ def merge_appeal(appeal: Appeal, *, into: Appeal, actor: User, note: str = "") -
 # --- Citizens' phones ------------------------------------------------------------------------
 
 
-def reveal_phone(appeal: Appeal, *, actor: User, ip: str | None = None) -> str:
-    """The citizen's full number, for a user who may see the appeal; every call is logged.
+REVEAL_REASON_MAX_LENGTH = 200
 
-    The caller must have checked visibility (the views fetch the appeal through ``visible_to``);
-    this re-checks it so no path can skip the rule, then writes the reveal log and the timeline.
+
+def clean_reveal_reason(reason: str | None) -> str:
+    """The reason given for a reveal, trimmed; a ValidationError in Chinese when there is none."""
+    text = " ".join((reason or "").split())
+    if not text:
+        raise ValidationError(_("请填写查看事由（为什么需要查看完整号码）。"), code="reason_required")
+    if len(text) > REVEAL_REASON_MAX_LENGTH:
+        raise ValidationError(
+            _("查看事由不能超过%(n)d个字。") % {"n": REVEAL_REASON_MAX_LENGTH}, code="reason_too_long"
+        )
+    return text
+
+
+def record_phone_reveal(
+    *,
+    actor: User,
+    reason: str | None,
+    ip: str | None,
+    object_type: str,
+    object_id: int,
+    object_label: str,
+    appeal: Appeal | None = None,
+) -> PhoneReveal:
+    """Write one row of the central reveal log, for any page or API that shows a full number.
+
+    Every reveal in every app goes through here, so the log is complete and each row has the
+    same facts: who, when, from which address, why, and which object. Raises ValidationError
+    when no reason is given (the caller shows the message and reveals nothing).
+    """
+    return PhoneReveal.objects.create(
+        user=actor,
+        reason=clean_reveal_reason(reason),
+        ip=ip or None,
+        object_type=object_type,
+        object_id=object_id,
+        object_label=object_label[:64],
+        appeal=appeal,
+    )
+
+
+def reveal_phone(appeal: Appeal, *, actor: User, reason: str | None, ip: str | None = None) -> str:
+    """The citizen's full number, for a user who may see the appeal and says why; every call is
+    logged.
+
+    Steps: re-check visibility (the views fetch the appeal through ``visible_to``; this makes sure
+    no path skips the rule), refuse without a reason (ValidationError), then write the reveal log
+    and the timeline in one transaction, and only then hand back the number.
     """
     if not Appeal.objects.visible_to(actor).filter(pk=appeal.pk).exists():
         raise PermissionError("appeal not visible to this user")
+    reason = clean_reveal_reason(reason)
     if not appeal.citizen_phone:
         return ""
     with transaction.atomic():
-        PhoneReveal.objects.create(user=actor, appeal=appeal, ip=ip or None)
-        record_event(appeal, action=Action.PHONE_REVEALED, actor=actor)
+        record_phone_reveal(
+            actor=actor,
+            reason=reason,
+            ip=ip,
+            object_type=RevealedObject.APPEAL,
+            object_id=appeal.pk,
+            object_label=appeal.tracking_code,
+            appeal=appeal,
+        )
+        record_event(appeal, action=Action.PHONE_REVEALED, actor=actor, note=reason)
     return national(appeal.citizen_phone)

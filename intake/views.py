@@ -264,13 +264,20 @@ class AttachmentUploadView(AppealActionView):
 
 
 class RevealPhoneView(RoleRequiredMixin, View):
-    """The deliberate "显示完整号码" click: logged, answered with an htmx fragment."""
+    """The deliberate "显示完整号码" with a reason: logged, answered with an htmx fragment;
+    400 with the message and nothing revealed when the reason is missing."""
 
     allowed_roles = DESK_ROLES
 
     def post(self, request, pk: int):
         appeal = get_object_or_404(Appeal.objects.visible_to(request.user), pk=pk)
-        phone = services.reveal_phone(appeal, actor=request.user, ip=client_ip(request))
+        try:
+            phone = services.reveal_phone(
+                appeal, actor=request.user, reason=request.POST.get("reason"), ip=client_ip(request)
+            )
+        except ValidationError as exc:
+            # htmx shows a 4xx body in the page's error box; nothing was revealed or logged.
+            return HttpResponse(" ".join(exc.messages), status=400, content_type="text/plain; charset=utf-8")
         response = render(request, "intake/_revealed_phone.html", {"phone": phone})
         response["Cache-Control"] = "no-store"
         return response
@@ -371,7 +378,8 @@ class SeverityPreviewView(RoleRequiredMixin, View):
 
 
 class PhoneRevealListView(RoleRequiredMixin, ListView):
-    """Who saw which citizen's full number, when and from where: for administrators."""
+    """Who saw which citizen's full number, when, from where, why and on which object: for
+    administrators. Every app's reveals are in this one log."""
 
     allowed_roles = (Role.ADMIN,)
     template_name = "intake/phone_reveals.html"

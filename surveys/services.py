@@ -732,16 +732,36 @@ def warn_overdue_callbacks(*, now: dt.datetime | None = None) -> int:
     return len(overdue)
 
 
-def reveal_callback_phone(callback: Callback, *, actor: User) -> str:
-    """The citizen's full number for the call, for center staff; every reveal is recorded on the
-    callback's timeline (who and when)."""
+def reveal_callback_phone(callback: Callback, *, actor: User, reason: str | None, ip: str | None = None) -> str:
+    """The citizen's full number for the call, for center staff who say why.
+
+    Every reveal is a row of the central reveal log (intake's, with the reason and the client
+    address) and a step on the callback's timeline, in one transaction. Without a reason it
+    raises ValidationError and reveals nothing.
+    """
+    from intake.choices import RevealedObject
+    from intake.services import clean_reveal_reason, record_phone_reveal
+
+    reason = clean_reveal_reason(reason)
     rating = callback.rating
     phone = rating.sms.phone if rating.sms_id else rating.phone
     if not phone:
         return ""
-    CallbackEvent.objects.create(
-        callback=callback, actor=actor, action="reveal_phone", note=_("查看了群众完整号码以便回访")
-    )
+    with transaction.atomic():
+        record_phone_reveal(
+            actor=actor,
+            reason=reason,
+            ip=ip,
+            object_type=RevealedObject.CALLBACK,
+            object_id=callback.pk,
+            object_label=_("回访#%(id)s") % {"id": callback.pk},
+        )
+        CallbackEvent.objects.create(
+            callback=callback,
+            actor=actor,
+            action="reveal_phone",
+            note=_("查看了群众完整号码，事由：%(reason)s") % {"reason": reason},
+        )
     logger.info("callback %s: phone revealed to user %s", callback.pk, actor.pk)
     return phone
 

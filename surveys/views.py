@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView, TemplateView
 
 from intake.phones import national
+from units.auth import client_address
 from units.choices import Role
 from units.visibility import RoleRequiredMixin, VisibleMixin
 
@@ -288,12 +289,20 @@ class CallbackDetailView(VisibleMixin, DetailView):
 
 @require_POST
 def reveal_phone(request: HttpRequest, pk: int) -> HttpResponse:
-    """htmx: the citizen's full number on the callback page, recorded on the timeline."""
+    """htmx: the citizen's full number on the callback page, for a reason; recorded in the central
+    reveal log and on the timeline. 400 with the message, and nothing revealed, without a reason."""
     if not request.user.is_authenticated or not request.user.has_role(*CENTER):
         raise PermissionDenied
     callback = get_object_or_404(Callback.objects.visible_to(request.user).select_related("rating__sms"), pk=pk)
-    phone = services.reveal_callback_phone(callback, actor=request.user)
-    return render(request, "surveys/_revealed_phone.html", {"phone": national(phone)})
+    try:
+        phone = services.reveal_callback_phone(
+            callback, actor=request.user, reason=request.POST.get("reason"), ip=client_address(request)
+        )
+    except ValidationError as exc:
+        return HttpResponse(" ".join(exc.messages), status=400, content_type="text/plain; charset=utf-8")
+    response = render(request, "surveys/_revealed_phone.html", {"phone": national(phone)})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _work_order(callback: Callback):

@@ -122,6 +122,10 @@ class DispatchSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class RevealPhoneSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200, help_text=_("查看事由（必填），记入号码查看记录"))
+
+
 class RevealedPhoneSerializer(serializers.Serializer):
     phone = serializers.CharField()
 
@@ -132,11 +136,26 @@ class DetailSerializer(serializers.Serializer):
 
 class PhoneRevealSerializer(serializers.ModelSerializer):
     user_name = serializers.CharField(source="user.display_name", read_only=True)
-    tracking_code = serializers.CharField(source="appeal.tracking_code", read_only=True)
+    tracking_code = serializers.SerializerMethodField()
 
     class Meta:
         model = PhoneReveal
-        fields = ["id", "user", "user_name", "appeal", "tracking_code", "ip", "created_at"]
+        fields = [
+            "id",
+            "user",
+            "user_name",
+            "reason",
+            "object_type",
+            "object_id",
+            "object_label",
+            "appeal",
+            "tracking_code",
+            "ip",
+            "created_at",
+        ]
+
+    def get_tracking_code(self, obj: PhoneReveal) -> str:
+        return obj.appeal.tracking_code if obj.appeal_id else ""
 
 
 class AttachmentUploadSerializer(serializers.Serializer):

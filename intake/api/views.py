@@ -244,13 +244,19 @@ class AppealViewSet(
 
     @extend_schema(
         summary=_("查看完整号码(留痕)"),
-        request=None,
-        responses={200: s.RevealedPhoneSerializer, 404: _404},
+        description=_("必须填写查看事由；事由、查看人、时间和IP地址记入号码查看记录。"),
+        request=s.RevealPhoneSerializer,
+        responses={200: s.RevealedPhoneSerializer, 400: _400, 404: _404},
     )
     @action(detail=True, methods=["post"], url_path="reveal-phone")
     def reveal_phone(self, request, pk=None):
         appeal = self.get_object()
-        phone = services.reveal_phone(appeal, actor=request.user, ip=client_ip(request))
+        try:
+            phone = services.reveal_phone(
+                appeal, actor=request.user, reason=request.data.get("reason"), ip=client_ip(request)
+            )
+        except DjangoValidationError as exc:
+            return self._fail(exc)
         return Response({"phone": phone})
 
 
@@ -262,4 +268,4 @@ class PhoneRevealViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     permission_classes = [HasRole]
     allowed_roles = (Role.ADMIN,)
     cursor_ordering = ("-created_at", "-id")
-    filterset_fields = ["user", "appeal"]
+    filterset_fields = ["user", "appeal", "object_type", "object_id"]

@@ -49,6 +49,7 @@ def test_it_enters_a_hotline_call_and_finds_it_in_the_queue(page, login, live_se
     page.locator("[data-testid=risk-alert]").wait_for()
     assert "重复诉求" in page.locator("[data-testid=repeat-flag]").inner_text()
     assert page.locator("[data-testid=phone]").inner_text().startswith("138****3690")
+    page.fill("[data-testid=reveal-reason]", "联系群众核实诉求情况")
     page.click("[data-testid=reveal-phone]")
     page.locator("[data-testid=revealed-phone]").wait_for()
     assert page.locator("[data-testid=revealed-phone]").inner_text() == "13800003690"

@@ -37,7 +37,7 @@ def test_it_hides_other_units_appeals_by_list_and_by_id(
     assert api.get(f"{LIST}{mine.pk}/").status_code == 200
     assert api.get(f"{LIST}{theirs.pk}/").status_code == 404
     assert api.get(f"{LIST}{undispatched.pk}/").status_code == 404
-    assert api.post(action(theirs, "reveal-phone")).status_code == 404
+    assert api.post(action(theirs, "reveal-phone"), {"reason": "核实"}, format="json").status_code == 404
 
     ids = {row["id"] for row in api.as_user(handler2).get(LIST).json()["results"]}
     assert ids == {theirs.pk}
@@ -143,7 +143,7 @@ def test_it_logs_reveals_and_shows_the_log_to_administrators_only(
     api, client, make_appeal, center, administrator, supervisor
 ):
     appeal = make_appeal(citizen_phone="13800009999")
-    r = api.as_user(supervisor).post(action(appeal, "reveal-phone"))
+    r = api.as_user(supervisor).post(action(appeal, "reveal-phone"), {"reason": "督察核实"}, format="json")
     assert r.status_code == 200 and r.json() == {"phone": "13800009999"}
     log = PhoneReveal.objects.get()
     assert log.user == supervisor and log.appeal == appeal and log.ip == "127.0.0.1"

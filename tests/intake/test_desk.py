@@ -144,7 +144,7 @@ def test_it_shows_unit_users_only_their_units_appeals(client, make_appeal, cente
     assert set(codes(client.get(reverse("intake:desk"), {"status": "all"}))) == {mine.tracking_code}
     assert client.get(reverse("intake:appeal", args=[theirs.pk])).status_code == 404
     assert client.get(reverse("intake:appeal", args=[mine.pk])).status_code == 200
-    assert client.post(reverse("intake:reveal_phone", args=[theirs.pk])).status_code == 404
+    assert client.post(reverse("intake:reveal_phone", args=[theirs.pk]), {"reason": "核实"}).status_code == 404
     assert client.post(reverse("intake:close", args=[mine.pk]), {"reply": "x"}).status_code == 403
     assert client.get(reverse("intake:hotline")).status_code == 403
 
@@ -175,7 +175,8 @@ def test_it_reveals_the_phone_on_a_click_and_logs_it(client, center, make_appeal
     client.force_login(center)
     page = client.get(reverse("intake:appeal", args=[appeal.pk])).content.decode()
     assert "138****4321" in page and "13800004321" not in page
-    fragment = client.post(reverse("intake:reveal_phone", args=[appeal.pk]))
+    assert 'data-testid="reveal-reason"' in page
+    fragment = client.post(reverse("intake:reveal_phone", args=[appeal.pk]), {"reason": "联系群众"})
     assert "13800004321" in fragment.content.decode()
     assert appeal.phone_reveals.get().user == center
     assert client.get(reverse("intake:reveal_phone", args=[appeal.pk])).status_code == 405

@@ -77,7 +77,7 @@ def test_it_shows_recent_reveals_on_the_admin_home_page(client, administrator, c
     from intake import services
 
     appeal = make_appeal()
-    services.reveal_phone(appeal, actor=center)
+    services.reveal_phone(appeal, actor=center, reason="联系群众")
     client.force_login(administrator)
     body = client.get("/").content.decode()
     assert 'data-testid="panel-reveals"' in body and appeal.tracking_code in body

@@ -191,12 +191,12 @@ def test_it_merges_a_duplicate_into_its_original_once(make_appeal, center):
 
 def test_it_logs_every_phone_reveal_for_users_who_see_the_appeal(make_appeal, center, handler, station):
     appeal = make_appeal(citizen_phone="13800007777")
-    assert services.reveal_phone(appeal, actor=center, ip="10.0.0.8") == "13800007777"
+    assert services.reveal_phone(appeal, actor=center, reason="联系群众", ip="10.0.0.8") == "13800007777"
     assert appeal.phone_reveals.get().user == center
     with pytest.raises(PermissionError):
-        services.reveal_phone(appeal, actor=handler)
+        services.reveal_phone(appeal, actor=handler, reason="联系群众")
     services.mark_dispatched(appeal, unit=station, actor=center)
-    assert services.reveal_phone(appeal, actor=handler) == "13800007777"
+    assert services.reveal_phone(appeal, actor=handler, reason="办理需要") == "13800007777"
     assert appeal.phone_reveals.count() == 2
     assert appeal.events.filter(action="phone_revealed").count() == 2
 

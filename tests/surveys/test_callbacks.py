@@ -181,11 +181,11 @@ def test_it_lists_with_a_fixed_number_of_queries(api, center, always_open, make_
 def test_it_reveals_the_phone_for_the_call_to_center_staff_and_records_it(client, callback, center, supervisor):
     url = f"/surveys/callbacks/{callback.pk}/reveal-phone/"
     client.force_login(supervisor)
-    assert client.post(url).status_code == 403
+    assert client.post(url, {"reason": "回访"}).status_code == 403
     client.force_login(center)
     page = client.get(f"/surveys/callbacks/{callback.pk}/").content.decode()
     assert "138****1234" in page and "13800001234" not in page
-    assert "13800001234" in client.post(url).content.decode()
+    assert "13800001234" in client.post(url, {"reason": "回访不满意群众"}).content.decode()
     assert CallbackEvent.objects.filter(callback=callback, action="reveal_phone", actor=center).count() == 1
 
 
