@@ -21,6 +21,10 @@ echo "== makemigrations --check"
 $PY manage.py makemigrations --check --dry-run
 echo "== ruff"
 .venv/bin/ruff check .
+echo "== bandit (high severity fails)"
+.venv/bin/bandit -q -r units intake feeds workorders surveys analytics opinion_center scripts -x '*/migrations/*' --severity-level high
+echo "== dependency advisories (offline list: security/advisories.json)"
+$PY scripts/check_advisories.py
 echo "== pytest"
 # pytest exits 5 when it collected nothing: that is a failure here, never a pass.
 $PY -m pytest "$@"
