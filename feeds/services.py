@@ -201,8 +201,11 @@ def _file_digest(upload: UploadedFile) -> str:
 
 
 def _batch_of_file(*, kind: str, source: FeedSource | None, digest: str) -> ImportBatch | None:
-    """The batch a file already has: the open one, else the finished one, else the latest failed."""
-    same = ImportBatch.objects.select_for_update().filter(kind=kind, source=source, file_sha256=digest)
+    """The batch a file already has: the open one, else the finished one, else the latest failed.
+
+    Not locked: a running import holds its batch row for the whole run, and a re-upload must not
+    wait for it. start_import's advisory lock serialises uploads of one file instead."""
+    same = ImportBatch.objects.filter(kind=kind, source=source, file_sha256=digest)
     for statuses in ([BatchStatus.QUEUED, BatchStatus.RUNNING], [BatchStatus.DONE], [BatchStatus.FAILED]):
         found = same.filter(status__in=statuses).order_by("-created_at", "-id").first()
         if found is not None:

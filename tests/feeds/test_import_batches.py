@@ -236,8 +236,12 @@ def test_a_live_import_is_neither_taken_over_nor_swept(sources, city, settings, 
     holding, release = threading.Event(), threading.Event()
 
     def live_runner():
-        with import_lock(batch.pk) as held:
+        from django.db import transaction
+
+        # As a real run: the run lock, and the batch row locked by the import's transaction.
+        with import_lock(batch.pk) as held, transaction.atomic():
             assert held
+            ImportBatch.objects.select_for_update().get(pk=batch.pk)
             holding.set()
             release.wait(20)
         connections.close_all()
@@ -248,6 +252,7 @@ def test_a_live_import_is_neither_taken_over_nor_swept(sources, city, settings, 
     try:
         assert sweep_import_batches() == 0
         assert run_import_batch(batch.pk) is None
+        # A re-upload of the file neither waits for the live run nor starts another one.
         again = do_import(sources["12345"], csv_bytes(GOOD))
         assert again.pk == batch.pk and again.status == BatchStatus.RUNNING
     finally:
