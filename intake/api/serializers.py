@@ -122,8 +122,15 @@ class DispatchSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+_REASON_REQUIRED = _("请填写查看事由（为什么需要查看完整号码）。")
+
+
 class RevealPhoneSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=200, help_text=_("查看事由（必填），记入号码查看记录"))
+    reason = serializers.CharField(
+        max_length=200,
+        help_text=_("查看事由（必填），记入号码查看记录"),
+        error_messages={"required": _REASON_REQUIRED, "blank": _REASON_REQUIRED, "null": _REASON_REQUIRED},
+    )
 
 
 class RevealedPhoneSerializer(serializers.Serializer):
