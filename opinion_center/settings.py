@@ -361,7 +361,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["units.api.filters.FilterBackend"],
     "DEFAULT_PARSER_CLASSES": [
         "units.parsers.LimitedJSONParser",
         "rest_framework.parsers.FormParser",
@@ -369,7 +369,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "units.api.pagination.KeysetPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # The schema documents every error an operation can answer, all with one body (units.api).
+    "DEFAULT_SCHEMA_CLASS": "units.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "units.api.exceptions.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "feed": "600/min"},
 }
 SPECTACULAR_SETTINGS = {

@@ -64,6 +64,7 @@ class MetricsViewSet(viewsets.ViewSet):
 
     permission_classes = [HasRole]
     allowed_roles = ANALYTICS_ROLES
+    schema_single_object = True  # "list" answers one object (units.api.schema)
 
     @extend_schema(
         parameters=[s.MetricsQuerySerializer],

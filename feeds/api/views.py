@@ -10,6 +10,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from units.api.exceptions import from_django_validation_error
 from units.choices import Role
 from units.parsers import LimitedJSONParser
 from units.visibility import HasRole
@@ -28,12 +29,6 @@ from .serializers import (
 )
 
 ErrorSerializer = inline_serializer("FeedError", {"detail": serializers.CharField()})
-
-
-def validation_errors(exc: ValidationError) -> dict:
-    if hasattr(exc, "error_dict"):
-        return {field: list(messages) for field, messages in exc.message_dict.items()}
-    return {"detail": " ".join(exc.messages)}
 
 
 class AppealPushView(APIView):
@@ -71,7 +66,7 @@ class AppealPushView(APIView):
         try:
             appeal, created = receive_appeal(source=feed, data=serializer.validated_data)
         except ValidationError as exc:
-            return Response(validation_errors(exc), status=status.HTTP_400_BAD_REQUEST)
+            raise from_django_validation_error(exc) from exc
         body = {"id": appeal.pk, "tracking_code": appeal.tracking_code}
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 

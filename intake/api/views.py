@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -10,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from units.api.exceptions import Conflict, ReferenceNotFound, from_django_validation_error
 from units.choices import Role
 from units.visibility import HasRole, VisibleViewSetMixin
 
@@ -29,12 +32,6 @@ _409 = OpenApiResponse(s.DetailSerializer, description=_("当前状态不允许�
 
 def client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
-
-
-def _errors(exc: DjangoValidationError) -> dict:
-    if hasattr(exc, "error_dict"):
-        return {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
-    return {"detail": " ".join(str(m) for m in exc.messages)}
 
 
 class TriageRole(HasRole):
@@ -67,10 +64,11 @@ class AppealViewSet(
     permission_classes = [TriageRole]
     cursor_ordering = ("-received_at", "-id")
 
-    def _fail(self, exc: Exception) -> Response:
+    def _fail(self, exc: Exception) -> NoReturn:
+        """A service's refusal as the API's error: invalid input → 400, a wrong state → 409."""
         if isinstance(exc, DjangoValidationError):
-            return Response(_errors(exc), status=status.HTTP_400_BAD_REQUEST)
-        return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+            raise from_django_validation_error(exc) from exc
+        raise Conflict(str(exc)) from exc
 
     def _ok(self, appeal: Appeal, code: int = status.HTTP_200_OK) -> Response:
         appeal = self.get_queryset().get(pk=appeal.pk)
@@ -97,7 +95,7 @@ class AppealViewSet(
             else:
                 appeal, created = services.create_appeal(actor=request.user, **fields)
         except DjangoValidationError as exc:
-            return self._fail(exc)
+            self._fail(exc)
         return self._ok(appeal, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(
@@ -113,7 +111,7 @@ class AppealViewSet(
         try:
             services.triage_appeal(appeal, actor=request.user, **payload.validated_data)
         except (DjangoValidationError, TransitionError) as exc:
-            return self._fail(exc)
+            self._fail(exc)
         return self._ok(appeal)
 
     @extend_schema(
@@ -128,11 +126,11 @@ class AppealViewSet(
         payload.is_valid(raise_exception=True)
         into = self.get_queryset().filter(pk=payload.validated_data["into"]).first()
         if into is None:
-            return Response({"into": [_("原诉求不存在或无权查看。")]}, status=status.HTTP_400_BAD_REQUEST)
+            raise ReferenceNotFound("into", _("原诉求不存在或无权查看。"))
         try:
             services.merge_appeal(appeal, into=into, actor=request.user, note=payload.validated_data["note"])
         except (DjangoValidationError, TransitionError) as exc:
-            return self._fail(exc)
+            self._fail(exc)
         return self._ok(appeal)
 
     @extend_schema(
@@ -148,7 +146,7 @@ class AppealViewSet(
         try:
             services.close_appeal(appeal, actor=request.user, **payload.validated_data)
         except (DjangoValidationError, TransitionError) as exc:
-            return self._fail(exc)
+            self._fail(exc)
         return self._ok(appeal)
 
     @extend_schema(
@@ -169,7 +167,7 @@ class AppealViewSet(
                 proposed_unit=payload.validated_data.get("proposed_unit"),
             )
         except (DjangoValidationError, TransitionError) as exc:
-            return self._fail(exc)
+            self._fail(exc)
         return self._ok(appeal)
 
     @extend_schema(
@@ -186,8 +184,8 @@ class AppealViewSet(
         try:
             from workorders.services import TransitionError as WorkOrderTransitionError
             from workorders.services import dispatch_appeal
-        except ImportError:
-            return Response({"detail": _("工单模块尚未启用。")}, status=status.HTTP_409_CONFLICT)
+        except ImportError as exc:
+            raise Conflict(_("工单模块尚未启用。")) from exc
         data = payload.validated_data
         try:
             dispatch_appeal(
@@ -198,9 +196,9 @@ class AppealViewSet(
                 note=data["note"],
             )
         except (WorkOrderTransitionError, TransitionError) as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+            raise Conflict(str(exc)) from exc
         except DjangoValidationError as exc:
-            return self._fail(exc)
+            self._fail(exc)
         return self._ok(appeal)
 
     @extend_schema(
@@ -214,8 +212,9 @@ class AppealViewSet(
         payload.is_valid(raise_exception=True)
         try:
             caller = phone_hash(normalize_phone(payload.validated_data["phone"]))
-        except DjangoValidationError as exc:
-            return Response({"phone": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
+        except DjangoValidationError:
+            # A string that is no phone number has called about nothing: an empty history.
+            return Response([])
         rows = selectors.caller_history(caller, user=request.user, limit=50)
         return Response(s.AppealSerializer(rows, many=True, context=self.get_serializer_context()).data)
 
@@ -239,7 +238,7 @@ class AppealViewSet(
         try:
             attachment = services.add_attachment(appeal, upload=payload.validated_data["file"], actor=request.user)
         except DjangoValidationError as exc:
-            return self._fail(exc)
+            self._fail(exc)
         return Response(s.AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -251,12 +250,14 @@ class AppealViewSet(
     @action(detail=True, methods=["post"], url_path="reveal-phone")
     def reveal_phone(self, request, pk=None):
         appeal = self.get_object()
+        payload = s.RevealPhoneSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)  # a reason that is no string is a 400, not a 500
         try:
             phone = services.reveal_phone(
-                appeal, actor=request.user, reason=request.data.get("reason"), ip=client_ip(request)
+                appeal, actor=request.user, reason=payload.validated_data["reason"], ip=client_ip(request)
             )
         except DjangoValidationError as exc:
-            return self._fail(exc)
+            self._fail(exc)
         return Response({"phone": phone})
 
 

@@ -72,8 +72,8 @@ class RatingSerializer(serializers.ModelSerializer):
     unit_code = serializers.CharField(source="unit.code", read_only=True, default=None)
     business_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
     service_record = serializers.SlugRelatedField(slug_field="external_id", read_only=True)
-    evaluation = serializers.PrimaryKeyRelatedField(source="sms", read_only=True)
-    rating_point = serializers.PrimaryKeyRelatedField(read_only=True)
+    evaluation = serializers.PrimaryKeyRelatedField(source="sms", read_only=True, allow_null=True)
+    rating_point = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = Rating
@@ -137,14 +137,16 @@ class CloseCallbackSerializer(serializers.Serializer):
 
 
 class PushRecordSerializer(serializers.Serializer):
-    """One pushed service record (validated set-wise by the service, documented here)."""
+    """One pushed service record, validated row by row by the service: a bad row is reported in
+    ``errors`` (and counted as rejected) while the good rows go in, so no field is required by
+    the schema; a row without one of them is rejected with its reason."""
 
-    external_id = serializers.CharField()
-    business_type = serializers.CharField()
-    served_at = serializers.DateTimeField()
-    unit_code = serializers.CharField()
+    external_id = serializers.CharField(required=False)
+    business_type = serializers.CharField(required=False)
+    served_at = serializers.DateTimeField(required=False)
+    unit_code = serializers.CharField(required=False)
     officer_code = serializers.CharField(required=False)
-    citizen_phone = serializers.CharField()
+    citizen_phone = serializers.CharField(required=False)
 
 
 class PushErrorSerializer(serializers.Serializer):
@@ -166,7 +168,7 @@ class RatingPointSerializer(serializers.ModelSerializer):
     unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.filter(is_active=True), label=_("所属单位"))
     unit_code = serializers.CharField(source="unit.code", read_only=True)
     unit_name = serializers.CharField(source="unit.name", read_only=True)
-    officer = serializers.PrimaryKeyRelatedField(read_only=True)
+    officer = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     url = serializers.SerializerMethodField()
     qr_svg = serializers.SerializerMethodField()
 

@@ -8,9 +8,11 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from units.api.exceptions import Conflict
 from units.choices import Role
 from units.visibility import HasRole, VisibleViewSetMixin
 
@@ -94,12 +96,10 @@ class CallbackViewSet(ReadOnly):
         callback = self.get_object()
         try:
             func(callback, actor=self.request.user, **kwargs)
-        except services.TransitionNotAllowed as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
-        except services.RectificationUnavailable as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        except (services.TransitionNotAllowed, services.RectificationUnavailable) as exc:
+            raise Conflict(str(exc)) from exc
         except DjangoValidationError as exc:
-            return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST)
+            raise ValidationError({"detail": " ".join(exc.messages)}) from exc
         callback.refresh_from_db()
         return Response(s.CallbackSerializer(callback).data)
 
@@ -245,6 +245,11 @@ class SurveyViewSet(ReadOnly):
         return Response(s.SurveyReportSerializer(survey_report(self.get_object())).data)
 
 
+def _without_nul(item: dict) -> dict:
+    """A pushed record without NUL characters, which no field may hold and PostgreSQL refuses."""
+    return {k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in item.items()}
+
+
 def _feed_classes():
     try:
         from feeds.auth import FeedKeyAuthentication, FeedSourcePermission, FeedSourceThrottle
@@ -276,14 +281,11 @@ class ServiceRecordPushView(APIView):
     )
     def post(self, request):
         data = request.data
-        if not isinstance(data, list):
-            return Response({"detail": _("请求体应为业务记录的JSON数组。")}, status=status.HTTP_400_BAD_REQUEST)
+        if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+            raise ValidationError({"detail": _("请求体应为业务记录的JSON数组，每条记录是一个JSON对象。")})
         if len(data) > services.MAX_RECORDS_PER_PUSH:
-            return Response(
-                {"detail": _("一次最多推送%(n)d条业务记录。") % {"n": services.MAX_RECORDS_PER_PUSH}},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        rows = [(i, item if isinstance(item, dict) else {}) for i, item in enumerate(data)]
+            raise ValidationError({"detail": _("一次最多推送%(n)d条业务记录。") % {"n": services.MAX_RECORDS_PER_PUSH}})
+        rows = [(i, _without_nul(item)) for i, item in enumerate(data)]
         source = getattr(request.auth, "code", "") or "api"
         result = services.take_in_service_records(rows=rows, source=source, actor=None)
         return Response(result.as_dict(), status=status.HTTP_200_OK)

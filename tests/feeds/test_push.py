@@ -76,7 +76,11 @@ def test_it_answers_400_with_chinese_field_errors(sources, city):
 
     bad_phone = push("12345", payload(citizen_phone="12345"), key=KEYS["12345"])
     assert bad_phone.status_code == 400
-    assert bad_phone.json() == {"citizen_phone": ["电话号码格式不正确。"]}
+    assert bad_phone.json() == {
+        "citizen_phone": ["电话号码格式不正确。"],
+        "detail": "电话号码格式不正确。",
+        "code": "invalid",
+    }
 
     bad_date = push("12345", payload(received_at="昨天下午"), key=KEYS["12345"])
     assert bad_date.status_code == 400

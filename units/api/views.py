@@ -95,7 +95,11 @@ class TokenView(APIView):
         payload = TokenRequestSerializer(data=request.data)
         if not payload.is_valid():
             return Response(
-                {"detail": _("请求应包含用户名（username）和密码（password）两个字符串。"), "errors": payload.errors},
+                {
+                    "detail": _("请求应包含用户名（username）和密码（password）两个字符串。"),
+                    "errors": payload.errors,
+                    "code": "invalid",
+                },
                 status=status.HTTP_400_BAD_REQUEST,
             )
         credentials = payload.validated_data
@@ -105,11 +109,13 @@ class TokenView(APIView):
             if lockout is not None:
                 seconds = max(1, int((lockout.locked_until - timezone.now()).total_seconds()))
                 return Response(
-                    {"detail": lockout_message(lockout), "locked_until": lockout.locked_until},
+                    {"detail": lockout_message(lockout), "code": "locked", "locked_until": lockout.locked_until},
                     status=status.HTTP_429_TOO_MANY_REQUESTS,
                     headers={"Retry-After": str(seconds)},
                 )
-            return Response({"detail": _("用户名或密码错误。")}, status=status.HTTP_400_BAD_REQUEST)
+            return Response(
+                {"detail": _("用户名或密码错误。"), "code": "invalid_credentials"}, status=status.HTTP_400_BAD_REQUEST
+            )
         token, key = issue_api_token(user=user)
         return Response({"token": key, "expires_at": token.expires_at})
 
@@ -121,7 +127,9 @@ class TokenView(APIView):
 
 def _revoke_current(request) -> Response:
     if not isinstance(request.auth, ApiToken):
-        return Response({"detail": _("请使用要撤销的令牌发起此请求。")}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(
+            {"detail": _("请使用要撤销的令牌发起此请求。"), "code": "invalid"}, status=status.HTTP_400_BAD_REQUEST
+        )
     revoke_api_token(request.auth, actor=request.user)
     return Response(status=status.HTTP_204_NO_CONTENT)
 

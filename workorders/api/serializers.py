@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -10,7 +11,7 @@ from ..models import Consultation, WorkOrder, WorkOrderEvent
 
 class WorkOrderEventSerializer(serializers.ModelSerializer):
     action_display = serializers.CharField(source="get_action_display", read_only=True)
-    actor = serializers.CharField(source="actor.display_name", default=None, read_only=True)
+    actor = serializers.CharField(source="actor.display_name", default=None, read_only=True, allow_null=True)
 
     class Meta:
         model = WorkOrderEvent
@@ -23,6 +24,9 @@ class WorkOrderSerializer(serializers.ModelSerializer):
     appeal_tracking_code = serializers.CharField(source="appeal.tracking_code", read_only=True)
     appeal_content = serializers.CharField(source="appeal.content", read_only=True)
     citizen_phone_masked = serializers.SerializerMethodField()
+    # Empty until the unit submits its feedback: the schema must list "" among the values.
+    feedback_result = serializers.ChoiceField(choices=FeedbackResult.choices, allow_blank=True, read_only=True)
+    contact_method = serializers.ChoiceField(choices=ContactMethod.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = WorkOrder
@@ -77,8 +81,10 @@ class WorkOrderFeedbackSerializer(serializers.Serializer):
     text = serializers.CharField(error_messages={"required": _("请填写办理情况。"), "blank": _("请填写办理情况。")})
     result = serializers.ChoiceField(choices=FeedbackResult.choices)
     contact_method = serializers.ChoiceField(choices=ContactMethod.choices)
-    contacted_at = serializers.DateTimeField(required=False, allow_null=True)
-    attachments = serializers.ListField(child=serializers.FileField(), required=False, default=list)
+    contacted_at = serializers.DateTimeField(required=False)
+    attachments = serializers.ListField(
+        child=serializers.FileField(), required=False, default=list, max_length=settings.WORKORDERS_ATTACHMENT_MAX_FILES
+    )
 
 
 class WorkOrderSubDispatchSerializer(serializers.Serializer):
@@ -87,7 +93,7 @@ class WorkOrderSubDispatchSerializer(serializers.Serializer):
 
 
 class WorkOrderExtensionRequestSerializer(serializers.Serializer):
-    days = serializers.IntegerField(min_value=1, max_value=60)
+    days = serializers.IntegerField(min_value=1, max_value=settings.WORKORDERS_MAX_EXTENSION_DAYS)
     reason = serializers.CharField()
 
 
