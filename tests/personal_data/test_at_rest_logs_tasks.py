@@ -1,0 +1,79 @@
+"""Citizens' numbers are encrypted at rest, hashed with a key, and never reach a task message or a
+log line (ARCHITECTURE rule 8), checked over one flow through every door a number comes in by."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from django.apps import apps
+from django.db import connection
+
+from intake.phones import EncryptedPhoneField, phone_hash
+
+from .conftest import ID_CARD, PHONES, leaks
+
+pytestmark = pytest.mark.django_db
+
+PROJECT_APPS = {"units", "intake", "feeds", "workorders", "surveys", "analytics"}
+
+
+def phone_fields():
+    """(model, field) for every column that holds a citizen's number."""
+    return [
+        (model, f)
+        for model in apps.get_models()
+        for f in model._meta.concrete_fields
+        if isinstance(f, EncryptedPhoneField)
+    ]
+
+
+def test_every_phone_column_of_the_flow_is_ciphertext_and_its_hash_is_keyed(flow):
+    seen = set()
+    for model, f in phone_fields():
+        with connection.cursor() as cursor:
+            cursor.execute(f'SELECT id, "{f.column}" FROM "{model._meta.db_table}" WHERE "{f.column}" <> \'\'')
+            rows = cursor.fetchall()
+        assert rows, f"the flow stores no number in {model._meta.label}.{f.name}"
+        for pk, raw in rows:
+            assert raw.startswith("gAAAA"), f"{model._meta.label}.{f.name} #{pk} is not a Fernet token"
+            assert not leaks(raw), f"{model._meta.label}.{f.name} #{pk} holds a number in clear"
+            e164 = getattr(model.objects.get(pk=pk), f.name)
+            hash_name = f"{f.name}_hash"
+            if hash_name in {x.name for x in model._meta.concrete_fields}:
+                digest = getattr(model.objects.get(pk=pk), hash_name)
+                assert digest == phone_hash(e164)
+                for form in (e164, e164.removeprefix("+86")):
+                    assert digest != hashlib.sha256(form.encode()).hexdigest()  # keyed, not a plain digest
+                    assert form not in digest
+            seen.add(e164.removeprefix("+86"))
+    assert seen >= set(PHONES.values())
+
+
+def test_no_table_holds_a_number_in_clear_after_the_flow(flow):
+    """Every row of every table (timelines, notifications, JSON payloads, row reports, task
+    results, the admin log…) as text: none carries a full number the flow entered."""
+    found = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(f'SELECT t::text FROM "{table}" t')
+            for (text,) in cursor.fetchall():
+                hit = leaks(text)
+                if hit:
+                    found.append((table, hit, text[:200]))
+    assert not found
+
+
+def test_no_task_message_carries_a_number(flow):
+    assert flow.tasks, "the flow sent no task at all: the capture is broken"
+    assert any("send_sms_task" in t for t in flow.tasks)
+    found = [t for t in flow.tasks if leaks(t) or ID_CARD in t]
+    assert not found
+
+
+def test_no_log_record_carries_a_number_or_an_id_card_number(flow, caplog):
+    assert flow.log_lines, "the flow logged nothing: the capture is broken"
+    found = [line for line in flow.log_lines if leaks(line) or ID_CARD in line]
+    assert not found
+    found = [r.getMessage() for r in caplog.records if leaks(r.getMessage()) or ID_CARD in r.getMessage()]
+    assert not found
