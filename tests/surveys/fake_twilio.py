@@ -3,11 +3,17 @@
 Modes for the next request(s): ``fail_with`` (status, code) answers an error; ``hang_seconds``
 stores the message and then sleeps (the client times out: an ambiguous send); ``fail_reads``
 answers every GET (fetch, list) with a 500 while set (the provider cannot tell us anything).
+
+Random injection for the fault scenarios (chaos/): ``inject(error_rate=…, permanent_rate=…,
+timeout_rate=…, seed=…)`` makes each POST, independently, answer a 500 (a transient error), a 400
+with code 21211 (an invalid number: a permanent failure) or store the message and then hang for
+``timeout_seconds`` (an ambiguous send). ``sends_per_phone()`` counts what each number received.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import re
 import threading
 import time
@@ -27,6 +33,10 @@ class FakeTwilio:
         self.fail_with: list[tuple[int, int]] = []
         self.hang_seconds = 0.0
         self.fail_reads = False
+        self.error_rate = self.permanent_rate = self.timeout_rate = 0.0
+        self.timeout_seconds = 0.0
+        self.injected: dict[str, int] = {"error": 0, "permanent": 0, "timeout": 0}
+        self.rng = random.Random(0)
         self.lock = threading.Lock()
         fake = self
 
@@ -51,6 +61,21 @@ class FakeTwilio:
                 if fake.fail_with:
                     status, code = fake.fail_with.pop(0)
                     return self._json(status, {"code": code, "message": f"fake error {code}", "status": status})
+                hang = fake.hang_seconds
+                if fake.error_rate or fake.permanent_rate or fake.timeout_rate:
+                    with fake.lock:
+                        draw = fake.rng.random()
+                    if draw < fake.error_rate:
+                        fake.injected["error"] += 1
+                        return self._json(500, {"code": 20500, "message": "fake internal error", "status": 500})
+                    draw -= fake.error_rate
+                    if draw < fake.permanent_rate:
+                        fake.injected["permanent"] += 1
+                        return self._json(400, {"code": 21211, "message": "fake invalid 'To'", "status": 400})
+                    draw -= fake.permanent_rate
+                    if draw < fake.timeout_rate:
+                        fake.injected["timeout"] += 1
+                        hang = fake.timeout_seconds
                 message = {
                     "sid": "SM" + uuid.uuid4().hex,
                     "account_sid": ACCOUNT_SID,
@@ -68,9 +93,12 @@ class FakeTwilio:
                 }
                 with fake.lock:
                     fake.messages.append(message)
-                if fake.hang_seconds:
-                    time.sleep(fake.hang_seconds)
-                self._json(201, message)
+                if hang:
+                    time.sleep(hang)
+                try:
+                    self._json(201, message)
+                except OSError:
+                    pass  # the client gave up waiting: it has to ask us whether we took it
 
             def do_GET(self):
                 url = urlparse(self.path)
@@ -114,6 +142,28 @@ class FakeTwilio:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+    def inject(
+        self,
+        *,
+        error_rate: float = 0.0,
+        permanent_rate: float = 0.0,
+        timeout_rate: float = 0.0,
+        timeout_seconds: float = 0.0,
+        seed: int = 0,
+    ) -> None:
+        """Answer each later POST, at random (seeded), with an error, a refusal or a hang."""
+        self.error_rate, self.permanent_rate, self.timeout_rate = error_rate, permanent_rate, timeout_rate
+        self.timeout_seconds = timeout_seconds
+        self.rng = random.Random(seed)
+
+    def sends_per_phone(self) -> dict[str, int]:
+        """How many messages each number was sent (stored ones, whether or not we answered)."""
+        with self.lock:
+            counts: dict[str, int] = {}
+            for message in self.messages:
+                counts[message["to"]] = counts.get(message["to"], 0) + 1
+        return counts
 
     def set_status(self, sid: str, status: str) -> None:
         for message in self.messages:

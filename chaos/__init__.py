@@ -1,0 +1,1 @@
+"""Fault scenarios with real processes (``make chaos``); not part of ``make test``."""
