@@ -21,7 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView, TemplateView
 
-from intake.phones import national
+from intake.phones import mask, national
 from units.auth import client_address
 from units.choices import Role
 from units.visibility import RoleRequiredMixin, VisibleMixin
@@ -388,6 +388,10 @@ class PhoneHistoryView(RoleRequiredMixin, TemplateView):
         if form.is_valid():
             logger.info("phone history looked up by user %s", request.user.pk)
             ctx["history"] = selectors.phone_history(form.cleaned_data["phone"])
+            # The page answers with the number masked and an empty box: the full number typed is
+            # not echoed back into the page (a screen, a cache, a shoulder).
+            ctx["looked_up"] = mask(form.cleaned_data["phone"])
+            ctx["form"] = PhoneForm()
         return self.render_to_response(ctx)
 
     def get_context_data(self, **kwargs):
