@@ -105,9 +105,12 @@ def _parse_served_at(value: Any) -> dt.datetime | None:
         moment = dt.datetime.combine(value, dt.time(12, 0))
     else:
         text = str(value or "").strip().replace("/", "-")
-        moment = parse_datetime(text.replace(" ", "T", 1)) if " " in text else parse_datetime(text)
+        try:  # well-formed but impossible values (minute 60, offset +25:00) raise: a bad row
+            moment = parse_datetime(text.replace(" ", "T", 1)) if " " in text else parse_datetime(text)
+            day = None if moment is not None else parse_date(text)
+        except ValueError:
+            return None
         if moment is None:
-            day = parse_date(text)
             if day is None:
                 return None
             moment = dt.datetime.combine(day, dt.time(12, 0))
