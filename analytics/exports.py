@@ -1,4 +1,6 @@
-"""Excel export of a bulletin (XlsxWriter; user text is never read as a formula)."""
+"""Excel export of a bulletin (XlsxWriter; user text is never read as a formula, and the citizens'
+text in it — hotspot labels and addresses, the summary — goes through the mask of phones and
+ID-card numbers the logs use, also for bulletins kept from before the labels were masked)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ import io
 import xlsxwriter
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from units.logging import mask
 
 from .choices import METRIC_KEYS, METRIC_LABELS
 from .models import Bulletin
@@ -34,7 +38,7 @@ def bulletin_xlsx(bulletin: Bulletin) -> bytes:
     ws.write_string(1, 0, _("统计周期：%(period)s") % {"period": c.get("period", {}).get("label", "")})
     generated = timezone.localtime(bulletin.generated_at)
     ws.write_string(2, 0, _("生成时间：%(time)s") % {"time": f"{generated:%Y-%m-%d %H:%M}"})
-    ws.merge_range(3, 0, 3, 5, bulletin.summary, wrap)
+    ws.merge_range(3, 0, 3, 5, mask(bulletin.summary), wrap)
     ws.set_row(3, 120)
     ws.write_row(5, 0, [_("指标"), _("分子"), _("分母"), _("比率"), _("上期比率")], bold)
     totals = c.get("totals", {})
@@ -117,11 +121,11 @@ def bulletin_xlsx(bulletin: Bulletin) -> bytes:
     ws.set_column(3, 4, 24)
     ws.write_row(0, 0, [_("问题"), _("诉求数"), _("反映人数"), _("分类"), _("地点"), _("首次"), _("最近")], bold)
     for r, h in enumerate(c.get("hotspots", []), start=1):
-        ws.write_string(r, 0, h["label"])
+        ws.write_string(r, 0, mask(h["label"]))
         ws.write_number(r, 1, h["appeals"])
         ws.write_number(r, 2, h["citizens"])
-        ws.write_string(r, 3, h.get("category") or "")
-        ws.write_string(r, 4, h.get("address") or "")
+        ws.write_string(r, 3, mask(h.get("category") or ""))
+        ws.write_string(r, 4, mask(h.get("address") or ""))
         ws.write_string(r, 5, (h.get("first_at") or "")[:16].replace("T", " "))
         ws.write_string(r, 6, (h.get("last_at") or "")[:16].replace("T", " "))
     wb.close()

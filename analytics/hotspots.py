@@ -23,6 +23,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from intake.similarity import ngrams
+from units.logging import mask
 
 from .periods import Period
 
@@ -168,7 +169,8 @@ def find_hotspots(
         if len(citizens) < min_citizens:
             continue
         first = members_rows[0]
-        label = (first["title"] or first["content"]).strip().replace("\n", " ")
+        # Masked before it is cut: a label goes into bulletins, their Excel and PDF files.
+        label = mask((first["title"] or first["content"]).strip().replace("\n", " "))
         categories = Counter(r["category__name"] for r in members_rows if r["category__name"])
         addresses = Counter(r["address"] for r in members_rows if r["address"])
         units = Counter(r["unit__name"] for r in members_rows if r["unit__name"])
@@ -180,7 +182,7 @@ def find_hotspots(
                 first_at=members_rows[0]["received_at"],
                 last_at=members_rows[-1]["received_at"],
                 category=categories.most_common(1)[0][0] if categories else "",
-                address=addresses.most_common(1)[0][0] if addresses else "",
+                address=mask(addresses.most_common(1)[0][0]) if addresses else "",
                 units=[name for name, _n in units.most_common(3)],
             )
         )
