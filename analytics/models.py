@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from units.audit import AppendOnly
 from units.choices import Tier
 from units.visibility import VisibleQuerySet, unit_scope
 
@@ -149,7 +150,7 @@ class RankingEntry(models.Model):
         return (self.figures.get(key) or {}).get("rate")
 
 
-class RankingEvent(models.Model):
+class RankingEvent(AppendOnly, models.Model):
     """One step of a ranking's history: computed, recomputed, published (who and when)."""
 
     ranking = models.ForeignKey(Ranking, on_delete=models.CASCADE, related_name="events")

@@ -19,10 +19,21 @@ class RiskWordAdmin(admin.ModelAdmin):
 
 
 class AppealEventInline(admin.TabularInline):
+    """The timeline, shown read only: its rows are the record of what happened (no add, no edit)."""
+
     model = AppealEvent
     extra = 0
-    readonly_fields = ("actor", "action", "from_status", "to_status", "note", "created_at")
+    fields = readonly_fields = ("actor", "action", "from_status", "to_status", "note", "created_at")
     can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class AttachmentInline(admin.TabularInline):

@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from units.audit import AppendOnly
 from units.visibility import VisibleQuerySet, unit_scope
 
 from .choices import AppealStatus, Channel, Kind, RevealedObject, Severity
@@ -185,7 +186,7 @@ class Appeal(models.Model):
         return mask(self.citizen_phone) if self.citizen_phone else ""
 
 
-class AppealEvent(models.Model):
+class AppealEvent(AppendOnly, models.Model):
     """One step of an appeal's timeline: who did what, when, from which status to which, and why."""
 
     appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="events")

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from intake.phones import EncryptedPhoneField, mask
+from units.audit import AppendOnly
 from units.visibility import VisibleQuerySet
 
 from .choices import (
@@ -589,7 +590,7 @@ CALLBACK_ACTIONS = {
 }
 
 
-class CallbackEvent(models.Model):
+class CallbackEvent(AppendOnly, models.Model):
     """One step of a callback's timeline: who, when, from which status to which, and why."""
 
     callback = models.ForeignKey(Callback, on_delete=models.CASCADE, related_name="events")
@@ -729,7 +730,7 @@ class SurveyResponse(models.Model):
 SURVEY_ACTIONS = {"create": _("创建"), "sample": _("抽取样本"), "open": _("发送邀请短信"), "close": _("结束调查")}
 
 
-class SurveyEvent(models.Model):
+class SurveyEvent(AppendOnly, models.Model):
     """One step of a survey's life: who, when, from which status to which, and what."""
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="events")

@@ -39,10 +39,18 @@ class LoginLockoutAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # read only; the one write is the release below, done by the service
+
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # the rows are the audit trail of lockouts and releases
 
-    @admin.action(description=_("解除所选锁定"), permissions=["change"])
+    def has_unlock_permission(self, request) -> bool:
+        return request.user.is_active and (
+            request.user.is_superuser or request.user.has_perm("units.change_loginlockout")
+        )
+
+    @admin.action(description=_("解除所选锁定"), permissions=["unlock"])
     def unlock(self, request, queryset):
         released = 0
         for lockout in queryset:

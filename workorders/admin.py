@@ -56,7 +56,14 @@ class EventInline(admin.TabularInline):
     can_delete = False
     readonly_fields = ["created_at", "actor", "action", "from_status", "to_status", "note", "data"]
 
+    # The timeline is the record of the order: never added to, edited or deleted here.
     def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 

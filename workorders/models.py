@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from intake.choices import Severity
+from units.audit import AppendOnly
 from units.visibility import VisibleQuerySet, unit_scope
 
 from .choices import (
@@ -266,7 +267,7 @@ class WorkOrder(models.Model):
         return self.is_with_unit and not self.is_overdue and self.urge_stage >= UrgeStage.EIGHTY and self.due_at > now
 
 
-class WorkOrderEvent(models.Model):
+class WorkOrderEvent(AppendOnly, models.Model):
     """One step of a work order's timeline (who, when, from, to, why); written with the move."""
 
     order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="events")
