@@ -6,8 +6,8 @@ import secrets
 
 from django.apps import apps
 from django.conf import settings
-from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db import connections, models
+from django.db.models import Exists, OuterRef, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +19,19 @@ from .phones import EncryptedPhoneField, mask
 
 # No 0/O, 1/I/L: citizens read the code over the phone.
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+_UNKNOWN = object()
+
+
+def _fields_but_scope(instance) -> list[str]:
+    """Every concrete field a plain ``save()`` would write, except the derived ``scope_units``."""
+    deferred = instance.get_deferred_fields()
+    return [
+        f.name
+        for f in instance._meta.concrete_fields
+        if not f.primary_key and f.name != "scope_units" and f.attname not in deferred
+    ]
 
 
 def new_tracking_code() -> str:
@@ -48,7 +61,13 @@ class Category(models.Model):
 
 class AppealQuerySet(VisibleQuerySet):
     """Unit users see the appeals dispatched to their unit or below (``unit`` is the lead unit),
-    and, once the work-orders app exists, the appeals on which their unit holds any work order."""
+    and, once the work-orders app exists, the appeals on which their unit holds any work order.
+
+    On PostgreSQL that rule is read from ``scope_units``, stored on the row (see ``Appeal``): "visible
+    to station X" is one GIN lookup ``scope_units @> [X]`` instead of a path match ORed with an
+    EXISTS over every work order (rule 12). ``holders_condition`` is the rule itself, which the
+    column mirrors; SQLite (the demo) evaluates it directly.
+    """
 
     unit_field = "unit"
 
@@ -58,6 +77,12 @@ class AppealQuerySet(VisibleQuerySet):
             return self.all()
         if scope is False:
             return self.none()
+        if connections[self.db].vendor == "postgresql":
+            return self.filter(scope_units__contains=[scope.pk])
+        return self.filter(self.holders_condition(scope))
+
+    def holders_condition(self, scope) -> Q:
+        """Lead unit in ``scope``'s subtree, or a work order (lead or assisting unit) held there."""
         condition = Q(unit__path__startswith=scope.path)
         work_order = _work_order_model()
         if work_order is not None:
@@ -65,10 +90,51 @@ class AppealQuerySet(VisibleQuerySet):
             if "assisting_units" in {f.name for f in work_order._meta.get_fields()}:
                 holds |= Q(assisting_units__path__startswith=scope.path)
             condition |= Q(Exists(work_order.objects.filter(holds, appeal=OuterRef("pk"))))
-        return self.filter(condition)
+        return condition
 
     def open(self) -> AppealQuerySet:
         return self.exclude(status__in=[AppealStatus.CLOSED, AppealStatus.MERGED])
+
+    def refresh_scope(self) -> int:
+        """Recompute ``scope_units`` of these appeals from their lead unit and their work orders.
+
+        One set-wise UPDATE (PostgreSQL; SQLite does not read the column). Work orders must have
+        their own ``scope_units`` up to date first: the appeal's is the union of theirs and the
+        ids on its lead unit's path. Rows whose scope did not change are not rewritten.
+        """
+        connection = connections[self.db]
+        if connection.vendor != "postgresql":
+            return 0
+        ids = list(self.values_list("pk", flat=True))
+        if not ids:
+            return 0
+        with connection.cursor() as cursor:
+            cursor.execute(appeal_scope_sql("a2.id = ANY(%s)"), [ids])
+            return cursor.rowcount
+
+
+# The ids on a unit's materialised path ("/1/4/17/" → 1, 4, 17): the unit and its ancestors.
+PATH_IDS_SQL = "SELECT p::int AS x FROM units_unit u, unnest(string_to_array(trim(both '/' from u.path), '/')) p"
+
+
+def appeal_scope_sql(where: str, *, with_work_orders: bool | None = None) -> str:
+    """The UPDATE that sets ``intake_appeal.scope_units`` for the appeals matching ``where`` (on a2)."""
+    if with_work_orders is None:
+        with_work_orders = _work_order_model() is not None
+    orders = (
+        " UNION ALL SELECT jsonb_array_elements_text(w.scope_units)::int"
+        " FROM workorders_workorder w WHERE w.appeal_id = a2.id"
+        if with_work_orders
+        else ""
+    )
+    return (
+        "UPDATE intake_appeal a SET scope_units = s.scope FROM ("
+        " SELECT a2.id, coalesce((SELECT jsonb_agg(DISTINCT h.x ORDER BY h.x) FROM ("
+        f" {PATH_IDS_SQL} WHERE u.id = a2.unit_id{orders}"
+        " ) h(x)), '[]'::jsonb) AS scope"
+        f" FROM intake_appeal a2 WHERE {where}"
+        ") s WHERE a.id = s.id AND a.scope_units IS DISTINCT FROM s.scope"
+    )
 
 
 def _work_order_model():
@@ -120,6 +186,11 @@ class Appeal(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # The ids of every unit that may see this appeal: the units on the path of its lead unit and of
+    # each unit holding one of its work orders (lead or assisting), ancestors included, so a user
+    # sees it when his own unit's id is in the list. Derived, never edited: ``save()`` and the
+    # work orders' ``save()`` and assisting-unit changes keep it (``AppealQuerySet.refresh_scope``).
+    scope_units = models.JSONField(default=list, db_default=Value([], output_field=models.JSONField()), editable=False)
     is_repeat = models.BooleanField(_("重复诉求"), default=False)
     repeat_of = models.ForeignKey(
         "self", verbose_name=_("重复于"), null=True, blank=True, on_delete=models.SET_NULL, related_name="repeats"
@@ -171,7 +242,27 @@ class Appeal(models.Model):
         self.severity_rank = Severity(self.severity).rank
         if kwargs.get("update_fields") is not None and "severity" in kwargs["update_fields"]:
             kwargs["update_fields"] = {*kwargs["update_fields"], "severity_rank"}
+        update_fields = kwargs.get("update_fields")
+        unit_saved = update_fields is None or {"unit", "unit_id"} & set(update_fields)
+        known = getattr(self, "_saved_unit_id", None if self._state.adding else _UNKNOWN)
+        if update_fields is None and not self._state.adding and not kwargs.get("force_insert"):
+            # Never write back an in-memory scope: the work orders may have changed it since load.
+            kwargs["update_fields"] = _fields_but_scope(self)
         super().save(*args, **kwargs)
+        # The lead unit drives who sees the appeal: keep scope_units with it, in the same transaction.
+        if unit_saved and known != self.unit_id:
+            Appeal.objects.using(self._state.db).filter(pk=self.pk).refresh_scope()
+        self._saved_unit_id = self.unit_id
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._saved_unit_id = instance.__dict__.get("unit_id", _UNKNOWN)
+        return instance
+
+    def refresh_from_db(self, *args, **kwargs) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        self._saved_unit_id = self.__dict__.get("unit_id", _UNKNOWN)
 
     @property
     def severity_choice(self) -> Severity:

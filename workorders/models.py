@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models
-from django.db.models import Q
+from django.db import connections, models
+from django.db.models import Q, Value
+from django.db.models.signals import m2m_changed
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from intake.choices import Severity
+from intake.models import PATH_IDS_SQL, Appeal, _fields_but_scope
 from units.audit import AppendOnly
 from units.visibility import VisibleQuerySet, unit_scope
 
@@ -108,7 +111,11 @@ class JurisdictionRule(models.Model):
 
 
 class WorkOrderQuerySet(VisibleQuerySet):
-    """Unit users see orders whose lead OR an assisting unit is in their subtree."""
+    """Unit users see orders whose lead OR an assisting unit is in their subtree.
+
+    On PostgreSQL the rule is read from the row's ``scope_units`` (one GIN lookup, rule 12);
+    ``holders_condition`` is the rule itself, which the column mirrors and SQLite evaluates.
+    """
 
     def visible_to(self, user) -> WorkOrderQuerySet:
         scope = unit_scope(user)
@@ -116,19 +123,52 @@ class WorkOrderQuerySet(VisibleQuerySet):
             return self.all()
         if scope is False:
             return self.none()
+        if connections[self.db].vendor == "postgresql":
+            return self.filter(scope_units__contains=[scope.pk])
+        return self.filter(self.holders_condition(scope))
+
+    def holders_condition(self, scope) -> Q:
         own = Q(unit__path__startswith=scope.path)
         assisting = Q(
             pk__in=WorkOrder.assisting_units.through.objects.filter(unit__path__startswith=scope.path).values(
                 "workorder_id"
             )
         )
-        return self.filter(own | assisting)
+        return own | assisting
 
     def open(self) -> WorkOrderQuerySet:
         return self.filter(status__in=OPEN_STATUSES)
 
     def with_unit(self) -> WorkOrderQuerySet:
         return self.filter(status__in=WITH_UNIT)
+
+    def refresh_scope(self) -> int:
+        """Recompute ``scope_units`` of these orders (lead and assisting units' path ids), then of
+        their appeals, set-wise (PostgreSQL; SQLite does not read the column)."""
+        connection = connections[self.db]
+        if connection.vendor != "postgresql":
+            return 0
+        rows = list(self.values_list("pk", "appeal_id"))
+        if not rows:
+            return 0
+        with connection.cursor() as cursor:
+            cursor.execute(work_order_scope_sql("w2.id = ANY(%s)"), [[pk for pk, _a in rows]])
+            changed = cursor.rowcount
+        Appeal.objects.using(self.db).filter(pk__in={a for _pk, a in rows}).refresh_scope()
+        return changed
+
+
+def work_order_scope_sql(where: str) -> str:
+    """The UPDATE that sets ``workorders_workorder.scope_units`` for the orders matching ``where`` (on w2)."""
+    return (
+        "UPDATE workorders_workorder w SET scope_units = s.scope FROM ("
+        " SELECT w2.id, coalesce((SELECT jsonb_agg(DISTINCT h.x ORDER BY h.x) FROM ("
+        f" {PATH_IDS_SQL} WHERE u.id = w2.unit_id OR u.id IN ("
+        "  SELECT au.unit_id FROM workorders_workorder_assisting_units au WHERE au.workorder_id = w2.id)"
+        " ) h(x)), '[]'::jsonb) AS scope"
+        f" FROM workorders_workorder w2 WHERE {where}"
+        ") s WHERE w.id = s.id AND w.scope_units IS DISTINCT FROM s.scope"
+    )
 
 
 class WorkOrder(models.Model):
@@ -149,6 +189,10 @@ class WorkOrder(models.Model):
     assisting_units = models.ManyToManyField(
         "units.Unit", verbose_name=_("协办单位"), blank=True, related_name="assisted_work_orders"
     )
+    # The ids on the paths of the lead and assisting units (ancestors included): a user sees the
+    # order when his unit's id is in it. Derived, kept by ``save()`` when the lead unit changes and
+    # by the assisting-units signal below; the appeal's own scope is refreshed with it.
+    scope_units = models.JSONField(default=list, db_default=Value([], output_field=models.JSONField()), editable=False)
     status = models.CharField(
         _("状态"), max_length=20, choices=WorkOrderStatus.choices, default=WorkOrderStatus.DISPATCHED
     )
@@ -246,6 +290,29 @@ class WorkOrder(models.Model):
     def __str__(self) -> str:
         return self.number or f"#{self.pk}"
 
+    def save(self, *args, **kwargs) -> None:
+        update_fields = kwargs.get("update_fields")
+        unit_saved = update_fields is None or {"unit", "unit_id"} & set(update_fields)
+        known = getattr(self, "_saved_unit_id", None)
+        if update_fields is None and not self._state.adding and not kwargs.get("force_insert"):
+            # Never write back an in-memory scope (assisting units may have changed it since load).
+            kwargs["update_fields"] = _fields_but_scope(self)
+        super().save(*args, **kwargs)
+        # Dispatch, sub-dispatch and hand-back to the sub-dispatching unit all change the lead unit.
+        if unit_saved and known != self.unit_id:
+            WorkOrder.objects.using(self._state.db).filter(pk=self.pk).refresh_scope()
+        self._saved_unit_id = self.unit_id
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._saved_unit_id = instance.__dict__.get("unit_id")
+        return instance
+
+    def refresh_from_db(self, *args, **kwargs) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        self._saved_unit_id = self.__dict__.get("unit_id")
+
     @property
     def status_choice(self) -> WorkOrderStatus:
         return WorkOrderStatus(self.status)
@@ -265,6 +332,19 @@ class WorkOrder(models.Model):
     def is_due_soon(self, now=None) -> bool:
         now = now or timezone.now()
         return self.is_with_unit and not self.is_overdue and self.urge_stage >= UrgeStage.EIGHTY and self.due_at > now
+
+
+@receiver(m2m_changed, sender=WorkOrder.assisting_units.through, dispatch_uid="workorder_assisting_scope")
+def _assisting_units_changed(sender, instance, action, reverse, pk_set, using, **kwargs):
+    """Adding or removing an assisting unit changes who sees the order and its appeal."""
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if not reverse:
+        WorkOrder.objects.using(using).filter(pk=instance.pk).refresh_scope()
+    elif action == "post_clear":
+        WorkOrder.objects.using(using).filter(scope_units__contains=[instance.pk]).refresh_scope()
+    elif pk_set:
+        WorkOrder.objects.using(using).filter(pk__in=pk_set).refresh_scope()
 
 
 class WorkOrderEvent(AppendOnly, models.Model):
