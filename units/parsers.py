@@ -12,10 +12,14 @@ themselves. Limits (settings):
 * ``API_JSON_MAX_BYTES`` — a JSON body above it answers 413 (checked on the declared length
   before reading, and again on what is read);
 * ``API_JSON_MAX_DEPTH`` — nesting above it answers 400, found by a scan without recursion.
+
+A string holding half of a UTF-16 surrogate pair (``"\\ud800"``) answers 400 too: it cannot be
+encoded to UTF-8, so storing it would fail with a 500 wherever no serializer field refuses it.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from itertools import accumulate
 
@@ -74,9 +78,31 @@ def loads_limited(raw: bytes | str, *, encoding: str = "utf-8", strict: bool = T
     if json_depth_exceeds(text, depth):
         raise ParseError(too_deep_message(depth))
     try:
-        return drf_json.loads(text, parse_constant=drf_json.strict_constant if strict else None)
+        data = drf_json.loads(text, parse_constant=drf_json.strict_constant if strict else None)
     except (ValueError, RecursionError) as exc:
         raise ParseError(_("JSON 格式错误：%(error)s") % {"error": exc}) from exc
+    if _SURROGATE_ESCAPE.search(text) and _holds_lone_surrogate(data):
+        raise ParseError(_("JSON 中含有不成对的 UTF-16 代理字符，不是有效的文本，已拒绝。"))
+    return data
+
+
+# Only a \u escape can put a surrogate into decoded JSON (the UTF-8 decoding above refuses encoded
+# ones); the escape check keeps the full test off ordinary bodies.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _holds_lone_surrogate(data) -> bool:
+    """True when a key or string of ``data`` holds a surrogate that is not half of a pair.
+
+    Python's decoder joins a valid pair into one character and keeps a lone half as is; such a
+    string cannot be encoded to UTF-8, so PostgreSQL (and any serializer without its own check,
+    e.g. the service-record push) would fail with a 500 further on.
+    """
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def declared_length(meta) -> int:
