@@ -109,15 +109,15 @@ RENDERING = [
     "\\';alert(25);//",
     "{{constructor.constructor('alert(26)')()}}",
     "<template><img src=x onerror=alert(27)></template>",
-    "<noscript><p title=\"</noscript><img src=x onerror=alert(28)>\">",
+    '<noscript><p title="</noscript><img src=x onerror=alert(28)>">',
     "<svg><animate onbegin=alert(29) attributeName=x dur=1s>",
     "<style>@import 'javascript:alert(30)';</style>",
     "<base href=javascript:alert(31)//>",
-    "<meta http-equiv=refresh content=\"0;url=javascript:alert(32)\">",
+    '<meta http-equiv=refresh content="0;url=javascript:alert(32)">',
     '<link rel=import href="data:text/html,<script>alert(33)</script>">',
     "<select autofocus onfocus=alert(34)>",
-    '<textarea autofocus onfocus=alert(35)>',
-    '<keygen autofocus onfocus=alert(36)>',
+    "<textarea autofocus onfocus=alert(35)>",
+    "<keygen autofocus onfocus=alert(36)>",
 ]
 
 
