@@ -165,6 +165,8 @@ class ServiceRecord(models.Model):
         verbose_name = _("业务记录")
         verbose_name_plural = _("业务记录")
         ordering = ["-served_at", "-id"]
+        # The service-record list filtered by state, newest first (its page and its bounded count).
+        indexes = [models.Index(fields=["state", "served_at", "id"], name="record_state_served_idx")]
 
     def __str__(self) -> str:
         return self.external_id
