@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+
 import django_filters
-from django.db.models import Q
+from django.db import connections
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from units.models import Unit
@@ -23,23 +28,26 @@ class AppealFilter(django_filters.FilterSet):
     """Channel, kind, category (with its sub-categories), severity, unit (with the units below it),
     status, received date range, repeat/enterprise flags and free text."""
 
-    channel = django_filters.MultipleChoiceFilter(label=_("渠道"), choices=Channel.choices)
-    kind = django_filters.MultipleChoiceFilter(label=_("诉求类型"), choices=Kind.choices)
+    # distinct=False throughout: each filter is a condition on the appeal row itself, and DISTINCT
+    # over every selected column would make PostgreSQL sort the whole result before the LIMIT.
+    channel = django_filters.MultipleChoiceFilter(label=_("渠道"), choices=Channel.choices, distinct=False)
+    kind = django_filters.MultipleChoiceFilter(label=_("诉求类型"), choices=Kind.choices, distinct=False)
     category = django_filters.ModelChoiceFilter(
         label=_("分类"),
         queryset=Category.objects.filter(is_active=True).select_related("parent"),
         method="filter_category",
         empty_label=_("全部"),
+        distinct=False,
     )
-    severity = django_filters.MultipleChoiceFilter(label=_("分级"), choices=Severity.choices)
+    severity = django_filters.MultipleChoiceFilter(label=_("分级"), choices=Severity.choices, distinct=False)
     unit = django_filters.ModelChoiceFilter(
         label=_("责任单位"), queryset=lambda request: _units(request), method="filter_unit", empty_label=_("全部")
     )
-    status = django_filters.MultipleChoiceFilter(label=_("状态"), choices=AppealStatus.choices)
-    received_after = django_filters.DateFilter(label=_("受理日期起"), field_name="received_at", lookup_expr="date__gte")
-    received_before = django_filters.DateFilter(
-        label=_("受理日期止"), field_name="received_at", lookup_expr="date__lte"
-    )
+    status = django_filters.MultipleChoiceFilter(label=_("状态"), choices=AppealStatus.choices, distinct=False)
+    # Days are local (Asia/Shanghai) days, turned into a range of instants: ``received_at >= start``
+    # is an index range, ``received_at::date >= day`` (Django's __date) is a computation per row.
+    received_after = django_filters.DateFilter(label=_("受理日期起"), method="filter_received_after")
+    received_before = django_filters.DateFilter(label=_("受理日期止"), method="filter_received_before")
     is_repeat = django_filters.BooleanFilter(label=_("重复诉求"))
     is_enterprise = django_filters.BooleanFilter(label=_("涉企"))
     has_risk = django_filters.BooleanFilter(label=_("风险预警"), method="filter_risk")
@@ -50,10 +58,22 @@ class AppealFilter(django_filters.FilterSet):
         fields = ["channel", "kind", "category", "severity", "unit", "status", "is_repeat", "is_enterprise"]
 
     def filter_category(self, queryset, name, value):
-        return queryset.filter(Q(category=value) | Q(category__parent=value)) if value else queryset
+        # The category and its sub-categories as ids: a condition on category_id, no join.
+        if not value:
+            return queryset
+        ids = [value.pk, *Category.objects.filter(parent=value).values_list("pk", flat=True)]
+        return queryset.filter(category_id__in=ids)
 
     def filter_unit(self, queryset, name, value):
-        return queryset.filter(unit__path__startswith=value.path) if value else queryset
+        if not value:
+            return queryset
+        return queryset.filter(unit_id__in=list(Unit.objects.below(value).values_list("pk", flat=True)))
+
+    def filter_received_after(self, queryset, name, value):
+        return queryset.filter(received_at__gte=_day_start(value)) if value else queryset
+
+    def filter_received_before(self, queryset, name, value):
+        return queryset.filter(received_at__lt=_day_start(value + timedelta(days=1))) if value else queryset
 
     def filter_risk(self, queryset, name, value):
         if value is None:
@@ -61,11 +81,36 @@ class AppealFilter(django_filters.FilterSet):
         return queryset.exclude(risk_words="") if value else queryset.filter(risk_words="")
 
     def filter_text(self, queryset, name, value):
-        # On PostgreSQL the trigram GIN index on content serves icontains for 3+ characters.
         text = (value or "").strip()[:100]
         if not text:
             return queryset
         condition = Q(content__icontains=text) | Q(title__icontains=text) | Q(address__icontains=text)
+        if connections[queryset.db].vendor == "postgresql" and len(text) >= 2:
+            # The GIN index on the character bigrams of title, address and content proposes the
+            # rows holding every bigram of the words (2 characters and up; trigrams cannot index
+            # a 2-character word); icontains then checks them in the one field.
+            condition = Q(_bigrams_contain(text)) & condition
         if len(text) <= 12:
             condition |= Q(tracking_code=text.upper()) | Q(external_id=text)
         return queryset.filter(condition)
+
+
+# Must stay the expression of the index appeal_text_bigrams (migration 0011), columns qualified.
+BIGRAMS_SQL = (
+    'appeal_bigrams(lower("intake_appeal"."title"::text || \' \' || "intake_appeal"."address"::text'
+    ' || \' \' || "intake_appeal"."content"))'
+)
+
+
+def bigrams(text: str) -> list[str]:
+    text = text.lower()
+    return sorted({text[i : i + 2] for i in range(len(text) - 1)})
+
+
+def _bigrams_contain(text: str) -> RawSQL:
+    return RawSQL(f"{BIGRAMS_SQL} @> %s::text[]", (bigrams(text),), output_field=BooleanField())
+
+
+def _day_start(day) -> datetime:
+    """The first instant of a local day (TIME_ZONE, Asia/Shanghai)."""
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())

@@ -79,21 +79,25 @@ def _after(table: str, rank: int, when: datetime, pk: int) -> RawSQL:
     )
 
 
-# Tabs count exactly up to this many appeals and show "10000+" beyond: a bounded count per status
+# Tabs count exactly up to this many appeals and show "1000+" beyond: a bounded count per status
 # costs the same whether the table holds a hundred thousand appeals or ten million (rule 7).
-COUNT_CAP = 10_000
+COUNT_CAP = 1000
+# Closed and merged grow forever: their tabs show no count (a count would read the history).
+COUNTED_STATUSES = (AppealStatus.NEW, AppealStatus.PENDING_DISPATCH, AppealStatus.DISPATCHED)
 
 
-def status_counts(queryset: QuerySet[Appeal], *, cap: int = COUNT_CAP) -> dict[str, int]:
-    """Appeals per status (every status present, zero when none), each counted up to ``cap + 1``.
+def status_counts(queryset: QuerySet[Appeal], *, cap: int = COUNT_CAP) -> dict[str, int | None]:
+    """Appeals per open status, each counted up to ``cap + 1`` (None for closed and merged).
 
     A value above ``cap`` means "more than cap" (see ``count_label``).
     """
     base = queryset.order_by()
-    return {s: base.filter(status=s)[: cap + 1].count() for s in AppealStatus.values}
+    return {s: base.filter(status=s)[: cap + 1].count() if s in COUNTED_STATUSES else None for s in AppealStatus.values}
 
 
-def count_label(n: int, *, cap: int = COUNT_CAP) -> str:
+def count_label(n: int | None, *, cap: int = COUNT_CAP) -> str:
+    if n is None:
+        return ""
     return f"{cap}+" if n > cap else str(n)
 
 

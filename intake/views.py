@@ -108,8 +108,9 @@ class DeskView(VisibleMixin, ListView):
             "next_url": f"?{next_params.urlencode()}" if page.next_cursor else "",
             "first_url": f"?{_without(request.GET, 'cursor').urlencode()}" if request.GET.get("cursor") else "",
             "tabs": tabs,
-            "total": sum(counts.values()),
-            "total_label": selectors.count_label(sum(counts.values())),
+            # "全部" includes the whole history: not counted, like the closed and merged tabs.
+            "total": None,
+            "total_label": "",
             "show_all": show_all,
             "tab_query": tab_params.urlencode(),
             "can_triage": request.user.has_role(*TRIAGE_ROLES),

@@ -6,13 +6,33 @@ import datetime as dt
 from collections import Counter
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from intake.phones import phone_hash
 
 from .choices import CallbackStatus, ReviewStatus, SmsPurpose, SmsStatus, Verdict
 from .models import Callback, EvaluationRun, InboundSms, OptOut, OutboundSms, Rating, ReviewItem
+
+# Lists of service records, SMS and callbacks grow by millions: their pages count at most this many
+# rows (a LIMITed subquery) and offer no page beyond; filters narrow the rest (rule 7).
+LIST_COUNT_CAP = 5000
+
+
+class BoundedPaginator(Paginator):
+    """A paginator whose count stops at ``LIST_COUNT_CAP + 1``: never an unbounded COUNT(*)."""
+
+    cap = LIST_COUNT_CAP
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list.order_by()[: self.cap + 1].count()
+
+    @property
+    def is_capped(self) -> bool:
+        return self.count > self.cap
 
 
 def callbacks_for_desk(user):

@@ -156,6 +156,7 @@ class OverviewView(RoleRequiredMixin, TemplateView):
 class FilteredListView(VisibleMixin, ListView):
     filterset_class = None
     paginate_by = 50
+    paginator_class = selectors.BoundedPaginator
 
     def get_queryset(self):
         self.filterset = self.filterset_class(self.request.GET or None, queryset=super().get_queryset())

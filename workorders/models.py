@@ -281,6 +281,17 @@ class WorkOrder(models.Model):
                 name="workorder_urge_due",
             ),
             models.Index(fields=["unit", "status", "due_at"], name="workorder_unit_queue"),
+            # Workspace tabs of open statuses in (due_at, id) order, keyset pages, bounded counts.
+            models.Index(fields=["status", "due_at", "id"], name="workorder_status_due"),
+            # The "closed" tab, newest first.
+            models.Index(fields=["closed_at", "id"], condition=Q(status="closed"), name="workorder_closed_tab"),
+            # Center review lists: each a small partial index in the list's own order.
+            models.Index(
+                fields=["feedback_at", "id"], condition=Q(status="feedback_submitted"), name="workorder_review"
+            ),
+            models.Index(fields=["updated_at", "id"], condition=Q(status="approved"), name="workorder_approved"),
+            models.Index(fields=["updated_at", "id"], condition=Q(status="handed_back"), name="workorder_handed_back"),
+            models.Index(fields=["due_at"], condition=Q(extension_state="requested"), name="workorder_extension"),
             models.Index(fields=["is_listed", "status"], condition=Q(is_listed=True), name="workorder_listed"),
             # Period figures (completion and on-time rates) select orders by due and close dates.
             models.Index(fields=["due_at"], name="workorder_due"),

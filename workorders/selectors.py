@@ -82,14 +82,31 @@ def tab_filter(tab: str, *, now=None) -> Q:
     return Q()
 
 
-def workspace_tabs(user: User, *, now=None) -> list[dict]:
-    """Tabs with their counts, in one query (conditional aggregates over the visible orders)."""
-    from django.db.models import Count
+# Tab counts stop at this many and show "1000+": a count reads at most COUNT_CAP + 1 index
+# entries of open orders, whatever the history holds (rule 7).
+COUNT_CAP = 1000
 
+
+def bounded_count(qs: QuerySet, *, cap: int = COUNT_CAP) -> int:
+    """Rows of ``qs`` counted up to ``cap + 1`` (a LIMITed subquery); above ``cap`` means "more"."""
+    return qs.order_by()[: cap + 1].count()
+
+
+def count_label(n: int | None, *, cap: int = COUNT_CAP) -> str:
+    if n is None:
+        return ""
+    return f"{cap}+" if n > cap else str(n)
+
+
+def workspace_tabs(user: User, *, now=None) -> list[dict]:
+    """Tabs with their counts: one bounded count per open tab ("closed", "all" are not counted)."""
     now = now or timezone.now()
     qs = WorkOrder.objects.visible_to(user)
-    counts = qs.aggregate(**{key: Count("pk", filter=q(now)) for key, _label, q in TABS if key in COUNTED_TABS})
-    return [{"key": key, "label": label, "count": counts.get(key)} for key, label, _q in TABS]
+    counts = {key: bounded_count(qs.filter(q(now))) for key, _label, q in TABS if key in COUNTED_TABS}
+    return [
+        {"key": key, "label": label, "count": counts.get(key), "count_label": count_label(counts.get(key))}
+        for key, label, _q in TABS
+    ]
 
 
 def review_queue(user: User) -> QuerySet[WorkOrder]:
@@ -119,19 +136,19 @@ def center_panel(request) -> dict:
     now = timezone.now()
     qs = WorkOrder.objects.visible_to(user)
     return {
-        "review": qs.filter(status=S.FEEDBACK_SUBMITTED).count(),
-        "extensions": qs.filter(extension_state=ExtensionState.REQUESTED, status__in=WITH_UNIT).count(),
-        "approved": qs.filter(status=S.APPROVED).count(),
-        "overdue": qs.filter(status__in=WITH_UNIT, is_overdue=True).count(),
-        "handed_back": qs.filter(status=S.HANDED_BACK, updated_at__gte=now - timedelta(days=7)).count(),
+        "review": bounded_count(qs.filter(status=S.FEEDBACK_SUBMITTED)),
+        "extensions": bounded_count(qs.filter(extension_state=ExtensionState.REQUESTED, status__in=WITH_UNIT)),
+        "approved": bounded_count(qs.filter(status=S.APPROVED)),
+        "overdue": bounded_count(qs.filter(status__in=WITH_UNIT, is_overdue=True)),
+        "handed_back": bounded_count(qs.filter(status=S.HANDED_BACK, updated_at__gte=now - timedelta(days=7))),
     }
 
 
 def supervisor_panel(request) -> dict:
     qs = WorkOrder.objects.all()
     return {
-        "listed": qs.filter(is_listed=True).exclude(status__in=[S.CLOSED, S.HANDED_BACK]).count(),
-        "overdue": qs.filter(status__in=WITH_UNIT, is_overdue=True).count(),
+        "listed": bounded_count(qs.filter(is_listed=True).exclude(status__in=[S.CLOSED, S.HANDED_BACK])),
+        "overdue": bounded_count(qs.filter(status__in=WITH_UNIT, is_overdue=True)),
         "recent_listed": list(qs.filter(is_listed=True).select_related("unit", "appeal").order_by("-listed_at")[:5]),
     }
 

@@ -1,0 +1,316 @@
+"""Plans, not times: every staff list query, as the views build it, uses an index and reads a
+bounded number of rows on a 50k-row history (ARCHITECTURE rules 7, 12, 15).
+
+The history is generated set-wise (INSERT … SELECT generate_series) inside the test's transaction,
+ANALYZEd, and each query the list pages and endpoints run (the desk as center staff, handler and
+leader with each tab and the common filters, the API appeals list, the workspace tabs and their
+counts, the review lists, the callback desk, the SMS outbox and service-record lists, the caller
+look-up and reply matching) is explained with ``EXPLAIN (FORMAT JSON)``. A sequential scan of a
+big table fails the test, and so does a scan node estimated to read more than ``MAX_ROWS_READ``
+rows (a LIMIT above an ordered index scan caps what it reads).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.http import QueryDict
+from django.utils import timezone
+
+from intake import selectors as intake_selectors
+from intake.filters import AppealFilter
+from intake.models import Appeal, Category
+from intake.phones import phone_hash
+from surveys import selectors as surveys_selectors
+from surveys.filters import CallbackFilter, OutboundSmsFilter, ServiceRecordFilter
+from surveys.models import Callback, OutboundSms, ServiceRecord
+from units.models import Unit
+from workorders import selectors as wo_selectors
+
+pytestmark = pytest.mark.django_db
+
+N = 50_000
+BIG = {
+    "intake_appeal",
+    "workorders_workorder",
+    "surveys_servicerecord",
+    "surveys_outboundsms",
+    "surveys_rating",
+    "surveys_callback",
+}
+# A list page reads ~50 rows; a unit's scope or a status of open items a few thousand at most.
+# A plan reading the history of a whole table (50k here, 10M in a province) is far above.
+MAX_ROWS_READ = 8_000
+PHONE = "+8613800000077"
+# Twenty matters, so that a word is in a realistic share of the history (~5 %), over three years.
+TEXTS = [
+    "小区夜间烧烤噪音扰民",
+    "电动车被盗请求查找",
+    "冒充公检法电话诈骗",
+    "消防通道被占用",
+    "广场舞音响太吵",
+    "快递柜被撬",
+    "网购被骗三千元",
+    "户口迁移办理缓慢",
+    "身份证补办要求多次跑",
+    "路口红绿灯故障",
+    "违章停车堵住小区出口",
+    "出租屋群租存在隐患",
+    "酒后驾车无人查处",
+    "学校门口拥堵",
+    "邻居饲养烈犬伤人",
+    "营业执照被冒用",
+    "银行卡被盗刷",
+    "装修施工到深夜",
+    "求助寻找走失老人",
+    "投诉窗口民警态度差",
+]
+
+
+def _generate() -> None:
+    from intake import demo as intake_demo
+
+    intake_demo.load_categories()
+    units = list(Unit.objects.filter(parent__isnull=False).values_list("pk", flat=True))
+    categories = list(Category.objects.values_list("pk", flat=True))
+    caller = phone_hash(PHONE)
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            INSERT INTO intake_appeal (channel, external_id, tracking_code, kind, category_id, severity,
+                severity_rank, status, title, content, address, citizen_name, citizen_phone,
+                citizen_phone_hash, is_enterprise, received_at, unit_id, is_repeat, risk_words,
+                public_reply, created_at, updated_at, category_hint)
+            SELECT (ARRAY['hotline','12345','mayor_mailbox'])[1 + g % 3], 'B' || g, 'T' || lpad(g::text, 10, '0'),
+                'complaint', (%(categories)s::bigint[])[1 + g %% cardinality(%(categories)s::bigint[])],
+                (ARRAY['red','orange','yellow','blue'])[1 + g %% 4], g %% 4,
+                CASE WHEN g %% 100 < 84 THEN 'closed' WHEN g %% 100 < 88 THEN 'new'
+                     WHEN g %% 100 < 91 THEN 'pending_dispatch' WHEN g %% 100 < 98 THEN 'dispatched'
+                     ELSE 'merged' END,
+                '', (%(texts)s::text[])[1 + (g / 7) %% cardinality(%(texts)s::text[])]
+                    || '，第' || g || '号', '临江市江北区滨江路' || (g %% 300) || '号', '张三', '',
+                CASE WHEN g %% 5000 = 0 THEN %(caller)s ELSE md5(g::text) END, false,
+                now() - make_interval(mins => g * 30), NULL, false, '', '', now(), now(), ''
+            FROM generate_series(1, %(n)s) g
+            """.replace("1 + g % 3", "1 + g %% 3"),
+            {"n": N, "categories": categories, "caller": caller, "texts": TEXTS},
+        )
+        # Dispatched and closed appeals carry a work order at a station (every 7th also an assisting one).
+        cur.execute(
+            """
+            INSERT INTO workorders_workorder (appeal_id, unit_id, status, severity, note, dispatched_at, due_at,
+                deadline_provisional, urge_stage, deadline_version, is_overdue, feedback_text, feedback_result,
+                contact_method, return_count, extension_state, extension_reason, handback_reason, is_listed,
+                listed_reason, supervision_waived, reply_text, reopen_count, created_at, updated_at,
+                notice_attempts, feedback_at, closed_at)
+            SELECT a.id, (%(units)s::bigint[])[1 + a.id %% cardinality(%(units)s::bigint[])],
+                CASE WHEN a.status = 'closed' THEN 'closed'
+                     ELSE (ARRAY['dispatched','signed','in_progress','feedback_submitted','returned'])[1 + a.id %% 5]
+                END,
+                a.severity, '', a.received_at, a.received_at + interval '5 days', false, 0, 1,
+                a.id %% 11 = 0, '', '', '', 0, CASE WHEN a.id %% 13 = 0 THEN 'requested' ELSE '' END, '', '',
+                false, '', false, '', 0, a.received_at, a.received_at, 0, a.received_at + interval '1 day',
+                CASE WHEN a.status = 'closed' THEN a.received_at + interval '3 days' END
+            FROM intake_appeal a WHERE a.status IN ('closed', 'dispatched')
+            """,
+            {"units": units},
+        )
+        cur.execute(
+            """
+            INSERT INTO workorders_workorder_assisting_units (workorder_id, unit_id)
+            SELECT w.id, (%(units)s::bigint[])[1 + (w.id + 3) %% cardinality(%(units)s::bigint[])]
+            FROM workorders_workorder w WHERE w.id %% 7 = 0
+            """,
+            {"units": units},
+        )
+        cur.execute("UPDATE workorders_workorder SET number = 'GD' || id")
+        cur.execute(
+            "UPDATE intake_appeal a SET unit_id = w.unit_id FROM workorders_workorder w WHERE w.appeal_id = a.id"
+        )
+    from intake.models import appeal_scope_sql
+    from workorders.models import work_order_scope_sql
+
+    with connection.cursor() as cur:
+        cur.execute(work_order_scope_sql("true"))
+        cur.execute(appeal_scope_sql("a2.unit_id IS NOT NULL"))
+        cur.execute(
+            """
+            INSERT INTO surveys_servicerecord (external_id, served_at, officer_code, citizen_phone,
+                citizen_phone_hash, source, state, skip_reason, created_at, business_type_id, unit_id)
+            SELECT 'SR' || g, now() - make_interval(mins => g * 2), '', '', md5('sr' || g), 'push',
+                CASE WHEN g %% 10 = 0 THEN 'pending' ELSE 'sent' END, '', now(),
+                (SELECT min(id) FROM surveys_businesstype),
+                (%(units)s::bigint[])[1 + g %% cardinality(%(units)s::bigint[])]
+            FROM generate_series(1, %(n)s) g
+            """,
+            {"n": N, "units": units},
+        )
+        cur.execute(
+            """
+            INSERT INTO surveys_outboundsms (phone, phone_hash, template_code, params, text, segments, purpose,
+                status, send_after, next_attempt_at, attempts, backend, needs_reconciliation, last_error,
+                created_at, updated_at, reconcile_checks, reconcile_not_found, service_record_id, sent_at)
+            SELECT '', r.citizen_phone_hash, 'evaluation', '{}', '请回复1满意2基本满意3不满意', 1, 'evaluation',
+                'delivered', r.served_at, r.served_at, 1, 'console', false, '', r.served_at, r.served_at, 0, 0,
+                r.id, r.served_at + interval '1 day'
+            FROM surveys_servicerecord r
+            """
+        )
+        cur.execute(
+            """
+            INSERT INTO surveys_rating (verdict, text, aspect, aspect_text, source, phone_hash, rated_at,
+                device_hash, folds, phone, tags, unit_id, sms_id, service_record_id)
+            SELECT CASE WHEN s.id % 10 = 0 THEN 'dissatisfied' ELSE 'satisfied' END, '', '', '', 'sms',
+                s.phone_hash, s.sent_at + interval '1 hour', '', 0, '', '[]', r.unit_id, s.id, r.id
+            FROM surveys_outboundsms s JOIN surveys_servicerecord r ON r.id = s.service_record_id
+            """
+        )
+        cur.execute(
+            """
+            INSERT INTO surveys_callback (status, due_at, attempts, unreached, reason, verdict, created_at,
+                rating_id, unit_id)
+            SELECT CASE WHEN r.id % 50 = 0 THEN 'open' ELSE 'closed' END, r.rated_at + interval '2 days',
+                0, 0, '', '', r.rated_at, r.id, r.unit_id
+            FROM surveys_rating r WHERE r.verdict = 'dissatisfied'
+            """
+        )
+        for table in (*BIG, "workorders_workorder_assisting_units"):
+            cur.execute(f"ANALYZE {table}")
+
+
+def _scan_problems(node: dict, *, cap: float | None = None) -> list[str]:
+    """Seq scans of big tables and scans estimated to read too many rows, under ``node``."""
+    kind = node["Node Type"]
+    problems = []
+    relation = node.get("Relation Name", "")
+    if kind == "Seq Scan" and relation in BIG:
+        # Only a scan under a LIMIT that stops early is bounded: it reads about cap / selectivity rows.
+        read = cap * _table_rows(relation) / max(node["Plan Rows"], 1) if cap is not None else float("inf")
+        if read > MAX_ROWS_READ:
+            problems.append(f"Seq Scan on {relation}")
+        return problems
+    if kind in ("Index Scan", "Index Only Scan", "Bitmap Index Scan") and (
+        relation in BIG or node.get("Index Name", "").split("_")[0] in ("appeal", "workorder", "intake", "surveys")
+    ):
+        rows = node["Plan Rows"]
+        if cap is not None and kind != "Bitmap Index Scan":
+            rows = min(rows, cap)
+        if rows > MAX_ROWS_READ:
+            problems.append(f"{kind} on {relation or node.get('Index Name')} reads ~{int(rows)} rows")
+    if kind == "Limit":
+        cap = node["Plan Rows"]
+    elif kind in ("Sort", "Hash", "Aggregate", "Bitmap Heap Scan", "Unique", "Materialize", "Hash Join"):
+        # These consume their whole input before (or while) producing the first row.
+        cap = None if kind != "Bitmap Heap Scan" else cap
+    for child in node.get("Plans", []):
+        problems += _scan_problems(child, cap=cap)
+    return problems
+
+
+def _table_rows(table: str) -> float:
+    with connection.cursor() as cur:
+        cur.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
+        return max(cur.fetchone()[0], 1)
+
+
+def _check(label: str, qs, failures: list[str]) -> None:
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cur:
+        cur.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cur.fetchone()[0]
+    plan = plan if isinstance(plan, list) else json.loads(plan)
+    for problem in _scan_problems(plan[0]["Plan"]):
+        failures.append(f"{label}: {problem}")
+
+
+def _desk_querysets(user, params: dict) -> list:
+    """What DeskView.get builds: the page query and the bounded count per status."""
+    query = QueryDict(mutable=True)
+    for key, value in params.items():
+        query.setlist(key, value if isinstance(value, list) else [value])
+    base = Appeal.objects.visible_to(user).select_related("category", "category__parent", "unit")
+    page = AppealFilter(query, queryset=base).qs.order_by(*intake_selectors.DESK_ORDER)[:51]
+    without = query.copy()
+    without.pop("status", None)
+    counted = AppealFilter(without, queryset=base).qs.order_by()
+    cap = intake_selectors.COUNT_CAP
+    counts = [counted.filter(status=s)[: cap + 1] for s in intake_selectors.COUNTED_STATUSES]
+    return [page, *counts]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="plans are PostgreSQL's")
+def test_every_list_query_uses_an_index_and_reads_a_bounded_number_of_rows(center, handler, leader, supervisor):
+    from django.test import RequestFactory
+
+    _generate()
+    failures: list[str] = []
+    day = (timezone.localdate() - timedelta(days=30)).isoformat()
+    category = Category.objects.filter(parent__isnull=False).first()
+    filters = [
+        {"status": "new"},
+        {"status": "pending_dispatch"},
+        {"status": "dispatched"},
+        {"status": "closed"},
+        {},
+        {"status": "dispatched", "received_after": day},
+        {"status": "closed", "category": str(category.pk), "channel": "12345", "severity": "red"},
+        {"status": "new", "q": "噪音"},
+        {"status": "closed", "q": "消防通道"},
+        {"q": "烧烤"},
+    ]
+    for user in (center, handler, leader):
+        for params in filters:
+            for i, qs in enumerate(_desk_querysets(user, params)):
+                _check(f"desk as {user.username} {params} #{i}", qs, failures)
+
+    # The API appeals list: same filter, newest first, one keyset page.
+    for user in (center, handler):
+        qs = Appeal.objects.visible_to(user).select_related("category", "category__parent", "unit")
+        _check(f"api appeals as {user.username}", qs.order_by("-received_at", "-id")[:51], failures)
+
+    # Workspace tabs, their counts, the review lists and the home panels.
+    now = timezone.now()
+    for user in (center, handler, leader):
+        for tab in wo_selectors.TAB_KEYS:
+            ordering = wo_selectors.TAB_ORDERING.get(tab, wo_selectors.DEFAULT_ORDERING)
+            qs = wo_selectors.orders_for(user).filter(wo_selectors.tab_filter(tab, now=now)).order_by(*ordering)
+            _check(f"workspace {tab} as {user.username}", qs[:51], failures)
+            if tab in wo_selectors.COUNTED_TABS:
+                counted = wo_selectors.WorkOrder.objects.visible_to(user).filter(wo_selectors.tab_filter(tab, now=now))
+                _check(f"workspace count {tab} as {user.username}", counted.order_by()[:1001], failures)
+    for name in ("review_queue", "extension_queue", "approved_queue", "listed_orders"):
+        _check(f"review {name}", getattr(wo_selectors, name)(center)[:200], failures)
+
+    # Surveys lists as their views build them (FilteredListView: filter, then one page).
+    rf = RequestFactory()
+    for label, model, filterset, params in (
+        ("callback desk", Callback, CallbackFilter, {}),
+        ("sms outbox", OutboundSms, OutboundSmsFilter, {"status": "delivered"}),
+        ("service records", ServiceRecord, ServiceRecordFilter, {"state": "pending"}),
+        ("service records, all", ServiceRecord, ServiceRecordFilter, {}),
+    ):
+        request = rf.get("/", params)
+        qs = filterset(request.GET or None, queryset=model.objects.visible_to(supervisor)).qs
+        if model is Callback:
+            qs = qs.open().order_by("due_at", "id")
+        _check(f"{label} page", qs[:50], failures)
+        _check(f"{label} count", qs.order_by()[: surveys_selectors.LIST_COUNT_CAP + 1], failures)
+    _check("callback desk selector", surveys_selectors.callbacks_for_desk(center)[:50], failures)
+
+    # Caller look-up and reply matching.
+    caller = phone_hash(PHONE)
+    history = Appeal.objects.visible_to(center).filter(citizen_phone_hash=caller).order_by("-received_at", "-id")
+    _check("caller look-up", history[:20], failures)
+    sent = OutboundSms.objects.order_by("-sent_at").values_list("phone_hash", "sent_at").first()
+    matching = OutboundSms.objects.filter(
+        phone_hash=sent[0],
+        purpose__in=("evaluation", "follow_up", "survey"),
+        sent_at__gte=sent[1] - timedelta(hours=72),
+        sent_at__lte=sent[1] + timedelta(minutes=5),
+    ).order_by("-sent_at", "-id")[:1]
+    _check("reply matching", matching, failures)
+
+    assert not failures, "\n".join(failures)
