@@ -224,3 +224,96 @@ class Bulletin(models.Model):
         import datetime as dt
 
         return self.period_end - dt.timedelta(days=1)
+
+
+# --- Daily aggregates -------------------------------------------------------------------------
+# Every figure of SPEC §9 over any period and any subtree is a sum of these rows, so the dashboard,
+# the rankings and the bulletins never read history (see ``analytics.aggregates``).
+
+
+class AggregateMark(models.Model):
+    """A (local day, unit) bucket whose stored figures may be stale.
+
+    Written by the analytics signal handlers in the same transaction as the fact that changed (an
+    upsert that bumps ``version``), so the row, not a broker message, is the intent: the minute job
+    recomputes the bucket and deletes the mark only if its version is still the one it read, so a
+    change committed meanwhile is never lost. ``unit_id`` None: appeals not yet dispatched.
+    """
+
+    day = models.DateField()
+    unit_id = models.BigIntegerField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    marked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("待重算统计")
+        verbose_name_plural = _("待重算统计")
+        constraints = [
+            models.UniqueConstraint(fields=["day", "unit_id"], nulls_distinct=False, name="aggregate_mark_once")
+        ]
+
+
+class DayFigures(models.Model):
+    """Additive counts of one local day: every metric is a ratio of sums of these columns.
+
+    ``resolved_by`` counts dissatisfied ratings by the verdict of their closed callback (the
+    resolved verdicts are a setting, chosen at read time). ``escalations_first`` counts appeals
+    whose escalation on this day is their first; ``escalations_after`` counts the others by the day
+    of their previous escalation, so "distinct escalated appeals of a period" stays a sum (an
+    appeal counts on its first escalation day inside the period). ``channels``, ``severities`` and
+    ``categories`` split the day's appeals for the charts.
+    """
+
+    day = models.DateField()
+    path = models.CharField(max_length=255, blank=True, default="")
+    satisfied = models.PositiveIntegerField(default=0)
+    basic = models.PositiveIntegerField(default=0)
+    dissatisfied = models.PositiveIntegerField(default=0)
+    declined = models.PositiveIntegerField(default=0)
+    resolved_by = models.JSONField(default=dict)
+    due = models.PositiveIntegerField(default=0)
+    due_closed = models.PositiveIntegerField(default=0)
+    closed = models.PositiveIntegerField(default=0)
+    closed_on_time = models.PositiveIntegerField(default=0)
+    appeals = models.PositiveIntegerField(default=0)
+    repeat = models.PositiveIntegerField(default=0)
+    escalations_first = models.PositiveIntegerField(default=0)
+    escalations_after = models.JSONField(default=dict)
+    sms_delivered = models.PositiveIntegerField(default=0)
+    sms_replied = models.PositiveIntegerField(default=0)
+    channels = models.JSONField(default=dict)
+    severities = models.JSONField(default=dict)
+    categories = models.JSONField(default=dict)
+
+    class Meta:
+        abstract = True
+
+
+class UnitDayFigures(DayFigures):
+    """The facts owned by exactly one unit on one day (unit None: appeals not yet dispatched)."""
+
+    unit = models.ForeignKey("units.Unit", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("单位日统计")
+        verbose_name_plural = _("单位日统计")
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "day"], nulls_distinct=False, name="unit_day_figures_once")
+        ]
+        indexes = [models.Index(fields=["day"], name="unit_day_figures_day")]
+
+
+class TreeDayFigures(DayFigures):
+    """A unit's whole subtree on one day (node None: the whole city, undispatched appeals included),
+    rebuilt from ``UnitDayFigures`` for every day that changed: any subtree over any period is
+    one index range on (node, day)."""
+
+    node = models.ForeignKey("units.Unit", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("单位树日统计")
+        verbose_name_plural = _("单位树日统计")
+        constraints = [
+            models.UniqueConstraint(fields=["node", "day"], nulls_distinct=False, name="tree_day_figures_once")
+        ]
+        indexes = [models.Index(fields=["day"], name="tree_day_figures_day")]

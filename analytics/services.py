@@ -442,3 +442,26 @@ def generate_due_bulletins(*, today: dt.date | None = None) -> list[Bulletin]:
         if not Ranking.objects.filter(month=last_month, tier=tier, computed_at__isnull=False).exists():
             compute_ranking(month=last_month, tier=tier)
     return made
+
+
+def recompute_recent_aggregates(*, today: dt.date | None = None) -> int:
+    """The nightly job: recompute yesterday and the ``ANALYTICS_NIGHTLY_DAYS`` - 1 days before it in
+    full (late delivery reports, a mark lost with a crashed autocommit write), then every bucket
+    still marked (late data on any older day). Returns the days recomputed in full."""
+    from .aggregates import refresh_days, refresh_marked
+
+    today = today or timezone.localdate()
+    days = [today - dt.timedelta(days=i) for i in range(1, max(settings.ANALYTICS_NIGHTLY_DAYS, 1) + 1)]
+    n = refresh_days(days)
+    refresh_marked()
+    return n
+
+
+def rebuild_aggregates(*, first: dt.date, until: dt.date) -> int:
+    """Recompute every day of [first, until) from the source tables: after a restore, a bulk load
+    that bypassed the models, or a change of a metric's definition. Returns the days done."""
+    from .aggregates import refresh_days
+
+    if until <= first:
+        raise ValidationError(_("结束日期须晚于开始日期。"))
+    return refresh_days(Period(first, until).days)

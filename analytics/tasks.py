@@ -20,3 +20,17 @@ def render_bulletin_pdf_task(bulletin_id: int) -> bool:
 
     bulletin = Bulletin.objects.filter(pk=bulletin_id).first()
     return bool(bulletin) and services.render_bulletin_pdf(bulletin)
+
+
+@shared_task(acks_late=True)
+def refresh_aggregates_task() -> int:
+    """Recompute the marked (day, unit) buckets (every minute; a lost run is caught up by the next)."""
+    from .aggregates import refresh_marked
+
+    return refresh_marked()
+
+
+@shared_task(acks_late=True)
+def nightly_aggregates_task() -> int:
+    """Recompute the last days in full, whatever was marked (late reports, a mark lost with a crash)."""
+    return services.recompute_recent_aggregates()

@@ -580,3 +580,8 @@ ANALYTICS_HOTSPOT_MAX_APPEALS = env.int("ANALYTICS_HOTSPOT_MAX_APPEALS", default
 ANALYTICS_PDF_BROWSER = env.str("ANALYTICS_PDF_BROWSER", default="auto")
 ANALYTICS_PDF_TIMEOUT = env.int("ANALYTICS_PDF_TIMEOUT", default=60)
 ANALYTICS_PDF_MAX_ATTEMPTS = env.int("ANALYTICS_PDF_MAX_ATTEMPTS", default=3)
+# Dashboard figures come from daily aggregate rows refreshed every minute; True folds the period's
+# pending buckets in before each dashboard read (exact, but a read may then write: small cities).
+ANALYTICS_REFRESH_ON_READ = env.bool("ANALYTICS_REFRESH_ON_READ", default=False)
+# Days the nightly job recomputes in full (yesterday and the days before it: late reports).
+ANALYTICS_NIGHTLY_DAYS = env.int("ANALYTICS_NIGHTLY_DAYS", default=2)

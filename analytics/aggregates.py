@@ -1,0 +1,422 @@
+"""Daily aggregates: the figures of SPEC §9 kept as additive counts per local day and unit.
+
+Why: computing a month, a quarter or a year from the source tables reads history (seconds to tens
+of seconds at a province's size). Instead every figure is a sum over small rows:
+
+- ``UnitDayFigures``: the facts owned by exactly one unit on one day (one row per active bucket);
+- ``TreeDayFigures``: the same counts summed over each unit's subtree (and over the whole city,
+  node None), so "this bureau, this year" is at most 366 rows read by one index range.
+
+Maintenance (ARCHITECTURE rule 7, PostgreSQL holds the intent):
+
+1. a fact changes → the analytics signal handlers (``analytics.signals``) upsert an
+   ``AggregateMark`` for each (day, unit) bucket it touches, old and new, in the fact's
+   transaction;
+2. ``refresh_marked`` (beat job every minute) recomputes each marked bucket from its source rows
+   (bounded by one day and a few units), rebuilds the subtree rows of the days touched, and
+   deletes a mark only if its version is still the one it read;
+3. ``refresh_days`` (nightly for the last days, and ``manage.py rebuild_aggregates``) recomputes
+   whole days, whatever was marked.
+
+The live computation (``analytics.metrics``) stays the reference: the tests hold both equal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Value, When
+from django.utils import timezone
+
+from units.models import Unit
+
+from .metrics import UnitMetrics, basic_weight
+from .models import AggregateMark, TreeDayFigures, UnitDayFigures
+from .periods import Period
+from .periods import day as day_period
+
+INT_FIELDS = (
+    "satisfied",
+    "basic",
+    "dissatisfied",
+    "declined",
+    "due",
+    "due_closed",
+    "closed",
+    "closed_on_time",
+    "appeals",
+    "repeat",
+    "escalations_first",
+    "sms_delivered",
+    "sms_replied",
+)
+JSON_FIELDS = ("resolved_by", "escalations_after", "channels", "severities", "categories")
+ALL_FIELDS = INT_FIELDS + JSON_FIELDS
+
+# Namespace of the advisory locks that keep one recomputation of a day at a time.
+_LOCK_SPACE = 0x616E61  # "ana"
+
+
+def local_day(when: dt.datetime) -> dt.date:
+    return timezone.localtime(when, timezone.get_default_timezone()).date()
+
+
+@dataclass
+class Bucket:
+    """The additive counts of one unit (or subtree) on one day."""
+
+    ints: Counter = field(default_factory=Counter)
+    maps: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+
+    def add(self, other: Bucket) -> None:
+        self.ints.update(other.ints)
+        for name, counter in other.maps.items():
+            self.maps[name].update(counter)
+
+    def add_row(self, row: dict) -> None:
+        for name in INT_FIELDS:
+            if row[name]:
+                self.ints[name] += row[name]
+        for name in JSON_FIELDS:
+            if row[name]:
+                self.maps[name].update(row[name])
+
+    def is_empty(self) -> bool:
+        return not any(self.ints.values()) and not any(any(c.values()) for c in self.maps.values())
+
+    def as_fields(self) -> dict:
+        out = {name: self.ints.get(name, 0) for name in INT_FIELDS}
+        for name in JSON_FIELDS:
+            out[name] = {k: v for k, v in sorted(self.maps.get(name, Counter()).items()) if v}
+        return out
+
+
+# --- Computing a day from the source tables ---------------------------------------------------
+
+
+def _unit_q(lookup: str, unit_ids: set | None) -> Q:
+    """Facts of these units (None in the set: facts without a unit); everything when unit_ids is None."""
+    if unit_ids is None:
+        return Q()
+    ids = [u for u in unit_ids if u is not None]
+    q = Q(**{f"{lookup}__in": ids}) if ids else Q(pk__in=[])
+    if None in unit_ids:
+        q |= Q(**{f"{lookup}__isnull": True})
+    return q
+
+
+def compute_day(day: dt.date, unit_ids: set | None = None) -> dict[int | None, Bucket]:
+    """The buckets of one local day from the source tables, for the given owning units (all when
+    None). A fixed number of grouped queries, each bounded by the day on an indexed time column."""
+    from intake.choices import Channel
+    from intake.models import Appeal
+    from surveys.choices import SmsPurpose, SmsStatus, Verdict
+    from surveys.models import InboundSms, OutboundSms, Rating
+    from workorders.choices import Action, WorkOrderStatus
+    from workorders.models import WorkOrder, WorkOrderEvent
+
+    period = day_period(day)
+    start, end = period.start, period.end
+    out: dict[int | None, Bucket] = defaultdict(Bucket)
+    verdict_field = {
+        Verdict.SATISFIED: "satisfied",
+        Verdict.BASIC: "basic",
+        Verdict.DISSATISFIED: "dissatisfied",
+        Verdict.DECLINED: "declined",
+    }
+
+    # Ratings, split by the verdict of their callback once it is closed (resolution).
+    for row in (
+        Rating.objects.filter(_unit_q("unit_id", unit_ids), rated_at__gte=start, rated_at__lt=end)
+        .annotate(
+            cv=Case(
+                When(callback__closed_at__isnull=False, then=F("callback__verdict")),
+                default=Value(""),
+            )
+        )
+        .values("unit_id", "verdict", "cv")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        b = out[row["unit_id"]]
+        name = verdict_field.get(row["verdict"])
+        if name:
+            b.ints[name] += row["n"]
+        if row["verdict"] == Verdict.DISSATISFIED and row["cv"]:
+            b.maps["resolved_by"][row["cv"]] += row["n"]
+
+    due_q = Q(due_at__gte=start, due_at__lt=end)
+    closed_q = Q(status=WorkOrderStatus.CLOSED, closed_at__gte=start, closed_at__lt=end)
+    for row in (
+        WorkOrder.objects.filter(_unit_q("unit_id", unit_ids), due_q | closed_q)
+        .exclude(status=WorkOrderStatus.HANDED_BACK)
+        .values("unit_id")
+        .annotate(
+            due=Count("id", filter=due_q),
+            due_closed=Count("id", filter=due_q & Q(status=WorkOrderStatus.CLOSED)),
+            closed=Count("id", filter=closed_q),
+            closed_on_time=Count("id", filter=closed_q & Q(closed_on_time=True)),
+        )
+        .order_by()
+    ):
+        b = out[row.pop("unit_id")]
+        for name, n in row.items():
+            if n:
+                b.ints[name] += n
+
+    for row in (
+        Appeal.objects.filter(_unit_q("unit_id", unit_ids), received_at__gte=start, received_at__lt=end)
+        .values("unit_id", "channel", "severity", "category_id", "is_repeat")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        b = out[row["unit_id"]]
+        b.ints["appeals"] += row["n"]
+        if row["is_repeat"]:
+            b.ints["repeat"] += row["n"]
+        b.maps["channels"][row["channel"]] += row["n"]
+        b.maps["severities"][row["severity"]] += row["n"]
+        b.maps["categories"][str(row["category_id"] or "")] += row["n"]
+
+    # Escalations: appeals from the 12389 hotline received today, and appeals reopened today. Each
+    # counts on this day by the day of its previous escalation (none: its first), see DayFigures.
+    hotline = set(
+        Appeal.objects.filter(
+            _unit_q("unit_id", unit_ids), channel=Channel.FEED_12389, received_at__gte=start, received_at__lt=end
+        ).values_list("id", flat=True)
+    )
+    reopened = set(
+        WorkOrderEvent.objects.filter(
+            _unit_q("order__appeal__unit_id", unit_ids),
+            action=Action.REOPEN,
+            created_at__gte=start,
+            created_at__lt=end,
+        ).values_list("order__appeal_id", flat=True)
+    )
+    escalated = hotline | reopened
+    if escalated:
+        days: dict[int, set[dt.date]] = defaultdict(set)
+        owner: dict[int, int | None] = {}
+        for pk, unit_id, channel, received_at in Appeal.objects.filter(pk__in=escalated).values_list(
+            "id", "unit_id", "channel", "received_at"
+        ):
+            owner[pk] = unit_id
+            if channel == Channel.FEED_12389 and received_at < end:
+                days[pk].add(local_day(received_at))
+        for appeal_id, when in WorkOrderEvent.objects.filter(
+            order__appeal_id__in=escalated, action=Action.REOPEN, created_at__lt=end
+        ).values_list("order__appeal_id", "created_at"):
+            days[appeal_id].add(local_day(when))
+        for pk, unit_id in owner.items():
+            before = [d for d in days[pk] if d < day]
+            b = out[unit_id]
+            if before:
+                b.maps["escalations_after"][max(before).isoformat()] += 1
+            else:
+                b.ints["escalations_first"] += 1
+
+    replied = Q(Exists(InboundSms.objects.filter(matched_sms=OuterRef("pk"))))
+    for row in (
+        OutboundSms.objects.filter(
+            _unit_q("service_record__unit_id", unit_ids),
+            purpose=SmsPurpose.EVALUATION,
+            service_record__isnull=False,
+            sent_at__gte=start,
+            sent_at__lt=end,
+        )
+        .values(uid=F("service_record__unit_id"))
+        .annotate(
+            sms_delivered=Count("id", filter=Q(status=SmsStatus.DELIVERED) | replied),
+            sms_replied=Count("id", filter=replied),
+        )
+        .order_by()
+    ):
+        b = out[row.pop("uid")]
+        for name, n in row.items():
+            if n:
+                b.ints[name] += n
+    return {uid: b for uid, b in out.items() if not b.is_empty()}
+
+
+# --- Storing --------------------------------------------------------------------------------
+
+
+def _lock_day(day: dt.date) -> None:
+    """One recomputation of a day at a time (released at commit): a slower run could otherwise
+    write subtree rows from an older reading over a newer one."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_SPACE, day.toordinal()])
+
+
+def _store_units(day: dt.date, buckets: dict[int | None, Bucket], unit_ids: set | None) -> None:
+    """Replace the owned rows of these units (all units when None) on this day."""
+    paths = dict(Unit.objects.filter(pk__in=[u for u in buckets if u is not None]).values_list("pk", "path"))
+    stale = UnitDayFigures.objects.filter(day=day)
+    if unit_ids is not None:
+        stale = stale.filter(_unit_q("unit_id", unit_ids))
+    stale.exclude(_unit_q("unit_id", set(buckets)) if buckets else Q(pk__in=[])).delete()
+    if buckets:
+        UnitDayFigures.objects.bulk_create(
+            [
+                UnitDayFigures(day=day, unit_id=uid, path=paths.get(uid, "") if uid else "", **b.as_fields())
+                for uid, b in buckets.items()
+            ],
+            update_conflicts=True,
+            unique_fields=["unit", "day"],
+            update_fields=["path", *ALL_FIELDS],
+            batch_size=500,
+        )
+
+
+def _store_tree(day: dt.date) -> None:
+    """Rebuild every subtree row of the day from the owned rows (a day holds one row per active
+    unit, so this is a few thousand additions at a province's size)."""
+    own = UnitDayFigures.objects.filter(day=day).values("unit_id", "path", *ALL_FIELDS)
+    trees: dict[int | None, Bucket] = defaultdict(Bucket)
+    for row in own:
+        nodes: list[int | None] = [None]
+        if row["unit_id"] is not None:
+            nodes += [int(p) for p in row["path"].strip("/").split("/") if p] or [row["unit_id"]]
+        for node in nodes:
+            trees[node].add_row(row)
+    paths = dict(Unit.objects.filter(pk__in=[n for n in trees if n is not None]).values_list("pk", "path"))
+    trees = {n: b for n, b in trees.items() if n is None or n in paths}
+    TreeDayFigures.objects.filter(day=day).exclude(_unit_q("node_id", set(trees)) if trees else Q(pk__in=[])).delete()
+    if trees:
+        TreeDayFigures.objects.bulk_create(
+            [
+                TreeDayFigures(day=day, node_id=n, path=paths.get(n, "") if n else "", **b.as_fields())
+                for n, b in trees.items()
+            ],
+            update_conflicts=True,
+            unique_fields=["node", "day"],
+            update_fields=["path", *ALL_FIELDS],
+            batch_size=500,
+        )
+
+
+def refresh_marked(*, days: Iterable[dt.date] | None = None, limit: int = 20000) -> int:
+    """Recompute the marked buckets (only those of ``days`` when given), a day per transaction.
+
+    Steps per day: lock the day; recompute the marked units' buckets from the source rows; rebuild
+    the day's subtree rows; delete each mark whose version is still the one read (a fact committed
+    meanwhile bumped it, so its bucket is recomputed by the next run). Returns the buckets done.
+    """
+    marks = AggregateMark.objects.order_by("day", "id")
+    if days is not None:
+        days = sorted(set(days))
+        if not days:
+            return 0
+        marks = marks.filter(day__in=days)
+    by_day: dict[dt.date, list[tuple[int, int | None, int]]] = defaultdict(list)
+    for pk, day, unit_id, version in marks.values_list("id", "day", "unit_id", "version")[:limit]:
+        by_day[day].append((pk, unit_id, version))
+    done = 0
+    for day, rows in by_day.items():
+        with transaction.atomic():
+            _lock_day(day)
+            unit_ids = {unit_id for _pk, unit_id, _v in rows}
+            _store_units(day, compute_day(day, unit_ids), unit_ids)
+            _store_tree(day)
+            _delete_marks([(pk, version) for pk, _u, version in rows])
+        done += len(rows)
+    return done
+
+
+def _delete_marks(seen: list[tuple[int, int]]) -> None:
+    """Delete marks still at the version read. Under READ COMMITTED the DELETE waits for a fact
+    transaction holding the row and re-checks the version after it commits."""
+    for i in range(0, len(seen), 1000):
+        chunk = seen[i : i + 1000]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {AggregateMark._meta.db_table} WHERE (id, version) IN "
+                f"(SELECT * FROM unnest(%s::bigint[], %s::integer[]))",
+                [[pk for pk, _v in chunk], [v for _pk, v in chunk]],
+            )
+
+
+def refresh_days(days: Iterable[dt.date]) -> int:
+    """Recompute whole days from the source tables, whatever was marked (the nightly job and
+    ``rebuild_aggregates``); marks of those days are consumed. Returns the days done."""
+    n = 0
+    for day in sorted(set(days)):
+        with transaction.atomic():
+            _lock_day(day)
+            seen = list(AggregateMark.objects.filter(day=day).values_list("id", "version"))
+            _store_units(day, compute_day(day), None)
+            _store_tree(day)
+            _delete_marks(seen)
+        n += 1
+    return n
+
+
+def refresh_for(period: Period) -> int:
+    """Fold the marked buckets of a period in before an exact read (rankings, bulletins)."""
+    return refresh_marked(days=period.days)
+
+
+def fresh_enough(period: Period) -> None:
+    """Before a dashboard read: figures are those of the last minute job, unless
+    ``ANALYTICS_REFRESH_ON_READ`` asks for the period's marks to be folded in first."""
+    if settings.ANALYTICS_REFRESH_ON_READ:
+        refresh_for(period)
+
+
+# --- Reading --------------------------------------------------------------------------------
+
+
+def stored_counts(period: Period, nodes: Iterable[int | None]) -> dict[int | None, Counter]:
+    """The counters of ``analytics.metrics.COUNTERS`` for each node (a unit's subtree; None the whole
+    city) over the period: one grouped query over at most (days × nodes) rows."""
+    nodes = list(dict.fromkeys(nodes))
+    ids = [n for n in nodes if n is not None]
+    verdicts = list(settings.ANALYTICS_RESOLVED_VERDICTS)
+    table = TreeDayFigures._meta.db_table
+    ints = ", ".join(f"COALESCE(SUM({name}), 0)" for name in INT_FIELDS)
+    sql = f"""
+        SELECT node_id, {ints},
+               COALESCE(SUM((SELECT COALESCE(SUM(v::int), 0) FROM jsonb_each_text(resolved_by) AS r(k, v)
+                             WHERE k = ANY(%s))), 0),
+               COALESCE(SUM(CASE WHEN escalations_after = '{{}}'::jsonb THEN 0 ELSE
+                            (SELECT COALESCE(SUM(v::int), 0) FROM jsonb_each_text(escalations_after) AS e(k, v)
+                             WHERE k < %s) END), 0)
+        FROM {table}
+        WHERE (node_id = ANY(%s) {"OR node_id IS NULL" if None in nodes else ""})
+          AND day >= %s AND day < %s
+        GROUP BY node_id
+    """
+    out: dict[int | None, Counter] = {n: Counter() for n in nodes}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [verdicts, period.first.isoformat(), ids, period.first, period.until])
+        for row in cursor.fetchall():
+            node, values = row[0], row[1:]
+            c = Counter(dict(zip(INT_FIELDS, values, strict=False)))
+            c["dissatisfied_resolved"] = values[len(INT_FIELDS)]
+            c["escalations"] = c.pop("escalations_first") + values[len(INT_FIELDS) + 1]
+            out[node] = +c
+    return out
+
+
+def stored_metrics(
+    period: Period, nodes: Iterable[int | None], *, weight: float | None = None
+) -> dict[int | None, UnitMetrics]:
+    """``UnitMetrics`` per node from the stored rows (same figures as ``analytics.metrics``)."""
+    weight = basic_weight() if weight is None else weight
+    return {n: UnitMetrics(n, c, weight) for n, c in stored_counts(period, nodes).items()}
+
+
+def stored_days(period: Period, node: int | None) -> list[dict]:
+    """The day rows of one subtree over the period (≤ 366), for the charts and breakdowns."""
+    qs = TreeDayFigures.objects.filter(day__gte=period.first, day__lt=period.until)
+    qs = qs.filter(node__isnull=True) if node is None else qs.filter(node_id=node)
+    return list(
+        qs.order_by("day").values(
+            "day", "appeals", "satisfied", "basic", "dissatisfied", "channels", "severities", "categories"
+        )
+    )

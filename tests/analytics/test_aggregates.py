@@ -1,0 +1,235 @@
+"""The daily aggregates equal the live computation (``analytics.metrics``, the reference) on a
+generated month: every metric, several subtrees, several periods, and again after late changes
+once the marked buckets are recomputed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections import Counter
+
+import pytest
+
+from analytics import aggregates
+from analytics.metrics import COUNTERS, total_metrics
+from analytics.models import AggregateMark, TreeDayFigures
+from analytics.periods import Period, day, month_of, week_of
+from analytics.signals import mark
+from intake.models import Appeal, Category
+from surveys.models import InboundSms, OutboundSms, Rating
+from units.models import Unit
+
+from .conftest import at
+
+pytestmark = pytest.mark.django_db
+
+CHANNELS = ["hotline", "mayor_mailbox", "12345", "12389", "message_board", "enterprise"]
+SEVERITIES = ["red", "orange", "yellow", "blue"]
+PERIODS = [
+    month_of(dt.date(2026, 10, 1)),
+    week_of(dt.date(2026, 10, 14)),
+    day(dt.date(2026, 10, 10)),
+    Period(dt.date(2026, 10, 5), dt.date(2026, 10, 17)),
+    Period(dt.date(2026, 9, 28), dt.date(2026, 10, 3)),
+    Period(dt.date(2026, 10, 1), dt.date(2027, 1, 1)),  # the quarter
+]
+
+
+def _when(rnd: random.Random) -> dt.datetime:
+    first = dt.date(2026, 9, 27)
+    d = first + dt.timedelta(days=rnd.randrange(40))
+    return at(d.isoformat(), f"{rnd.randrange(24):02d}:{rnd.randrange(60):02d}")
+
+
+@pytest.fixture
+def month(make, city, station, other_station):
+    """A month of random facts (seeded) around October 2026 over the demo unit tree."""
+    rnd = random.Random(20261001)
+    units = list(Unit.objects.exclude(tier="city"))
+    categories = [Category.objects.create(code=f"AGG{i}", name=f"类别{i}") for i in range(4)] + [None]
+    appeals = []
+    for _ in range(120):
+        appeals.append(
+            make.appeal(
+                unit=rnd.choice(units + [None]),
+                received_at=_when(rnd),
+                channel=rnd.choice(CHANNELS),
+                severity=rnd.choice(SEVERITIES),
+                category=rnd.choice(categories),
+                is_repeat=rnd.random() < 0.2,
+            )
+        )
+    orders = []
+    for appeal in rnd.sample([a for a in appeals if a.unit_id], 60):
+        due = _when(rnd)
+        status = rnd.choice(["closed", "closed", "in_progress", "handed_back", "dispatched"])
+        closed = due + dt.timedelta(hours=rnd.randrange(-90, 90)) if status == "closed" else None
+        orders.append(
+            make.order(
+                unit=appeal.unit,
+                appeal=appeal,
+                due_at=due,
+                status=status,
+                closed_at=closed,
+                closed_on_time=(closed <= due) if closed else None,
+            )
+        )
+    for order in rnd.sample(orders, 15):
+        for _ in range(rnd.choice([1, 1, 2])):
+            make.reopen_event(order, when=_when(rnd))
+    ratings = []
+    for _ in range(110):
+        ratings.append(
+            make.rating(
+                unit=rnd.choice(units + [None] if rnd.random() < 0.05 else units),
+                verdict=rnd.choice(["satisfied", "satisfied", "basic", "dissatisfied", "declined"]),
+                rated_at=_when(rnd),
+            )
+        )
+    for rating in [r for r in ratings if r.verdict == "dissatisfied"][::2]:
+        make.callback(rating, verdict=rnd.choice(["resolved", "explained", "unresolved"]), closed=rnd.random() < 0.8)
+    for _ in range(40):
+        make.evaluation_sms(
+            unit=rnd.choice(units),
+            sent_at=_when(rnd),
+            status=rnd.choice(["delivered", "delivered", "sent", "failed"]),
+            replied=rnd.random() < 0.4,
+        )
+    return {"appeals": appeals, "orders": orders, "ratings": ratings, "units": units, "categories": categories}
+
+
+def _nodes(station, other_station):
+    city = Unit.objects.get(tier="city", parent__isnull=True)
+    department = Unit.objects.filter(tier="department").first()
+    bureaus = list(Unit.objects.filter(tier="district").order_by("pk"))
+    return [None, city, *bureaus, station, other_station, department]
+
+
+def _live(period, node):
+    m = total_metrics(period, within=node)
+    return {k: m.counts[k] for k in COUNTERS}
+
+
+def _stored(period, node):
+    counts = aggregates.stored_counts(period, [node.pk if node else None])[node.pk if node else None]
+    return {k: counts[k] for k in COUNTERS}
+
+
+def _assert_equal_everywhere(nodes):
+    for period in PERIODS:
+        for node in nodes:
+            assert _stored(period, node) == _live(period, node), (period, node)
+
+
+def _live_channels(period, node):
+    qs = Appeal.objects.filter(received_at__gte=period.start, received_at__lt=period.end)
+    if node is not None:
+        qs = qs.filter(unit__path__startswith=node.path)
+    return Counter(qs.values_list("channel", flat=True))
+
+
+def _stored_channels(period, node):
+    total = Counter()
+    for row in aggregates.stored_days(period, node.pk if node else None):
+        total.update(row["channels"])
+    return +total
+
+
+def test_the_aggregates_equal_the_live_figures_on_a_generated_month(month, station, other_station):
+    nodes = _nodes(station, other_station)
+    assert AggregateMark.objects.exists()  # every fact marked its bucket
+    aggregates.refresh_marked()
+    assert not AggregateMark.objects.exists()
+    october = PERIODS[0]
+    assert _live(october, None)["escalations"] > 0 and _live(october, None)["dissatisfied_resolved"] > 0
+    _assert_equal_everywhere(nodes)
+    for period in PERIODS:
+        for node in nodes:
+            assert _stored_channels(period, node) == _live_channels(period, node)
+
+
+def test_the_aggregates_follow_late_changes_once_the_marks_are_recomputed(
+    month, make, station, other_station, settings
+):
+    nodes = _nodes(station, other_station)
+    aggregates.refresh_marked()
+    rnd = random.Random(7)
+    # Re-categorised and re-dispatched appeals (one of them reopened: its escalations move too).
+    moved = next(o.appeal for o in month["orders"] if o.events.filter(action="reopen").exists())
+    moved.unit = other_station if moved.unit_id != other_station.pk else station
+    moved.category = month["categories"][0]
+    moved.save()
+    recategorised = rnd.choice(month["appeals"])
+    recategorised.category = month["categories"][1]
+    recategorised.severity = "red"
+    recategorised.save()
+    # A late rating, a callback closed resolved, a rating withdrawn.
+    make.rating(unit=station, verdict="dissatisfied", rated_at=at("2026-10-03", "08:00"))
+    open_rating = make.rating(unit=station, verdict="dissatisfied", rated_at=at("2026-10-04", "09:00"))
+    callback = make.callback(open_rating, closed=False)
+    callback.verdict, callback.status, callback.closed_at = "resolved", "closed", at("2026-10-20")
+    callback.save()
+    Rating.objects.filter(pk__in=[r.pk for r in month["ratings"]], callback__isnull=True).first().delete()
+    # A work order closed late, another reopened on an earlier day than a 12389 receipt.
+    order = next(o for o in month["orders"] if o.status == "in_progress")
+    order.status, order.closed_at, order.closed_on_time = "closed", at("2026-10-25"), False
+    order.save()
+    make.reopen_event(rnd.choice(month["orders"]), when=at("2026-10-02", "12:00"))
+    # A reply to an evaluation SMS sent earlier; an appeal's receipt moved to another day.
+    sms = OutboundSms.objects.filter(purpose="evaluation", status="sent").first()
+    InboundSms.objects.create(
+        provider="test", provider_message_id="late-1", phone="+8613800999999", body="2", matched_sms=sms
+    )
+    shifted = month["appeals"][3]
+    shifted.received_at = at("2026-10-29", "07:00")
+    shifted.save()
+
+    assert any(_stored(p, n) != _live(p, n) for p in PERIODS for n in nodes)  # stale until the job runs
+    aggregates.refresh_marked()
+    _assert_equal_everywhere(nodes)
+    for period in PERIODS[:3]:
+        for node in nodes:
+            assert _stored_channels(period, node) == _live_channels(period, node)
+
+
+def test_a_unit_moved_to_another_bureau_carries_its_figures(month, station, other_station):
+    aggregates.refresh_marked()
+    target = Unit.objects.filter(tier="district").exclude(pk=station.parent_id).first()
+    station.parent = target
+    station.save()
+    aggregates.refresh_marked()
+    _assert_equal_everywhere(_nodes(Unit.objects.get(pk=station.pk), other_station))
+
+
+def test_a_full_rebuild_gives_the_same_rows_as_the_minute_job(month, station, other_station):
+    aggregates.refresh_marked()
+    before = list(TreeDayFigures.objects.order_by("node_id", "day").values())
+    TreeDayFigures.objects.all().delete()
+    aggregates.refresh_days(Period(dt.date(2026, 9, 20), dt.date(2026, 11, 10)).days)
+    after = list(TreeDayFigures.objects.order_by("node_id", "day").values())
+    strip = [{k: v for k, v in r.items() if k != "id"} for r in before]
+    assert strip == [{k: v for k, v in r.items() if k != "id"} for r in after]
+
+
+def test_a_mark_bumped_while_its_bucket_was_recomputed_survives(station):
+    when = dt.date(2026, 10, 10)
+    mark([(when, station.pk)])
+    seen = list(AggregateMark.objects.values_list("id", "version"))
+    mark([(when, station.pk)])  # a fact committed after the job read the mark
+    aggregates._delete_marks(seen)
+    assert AggregateMark.objects.get().version == 2
+    aggregates._delete_marks(list(AggregateMark.objects.values_list("id", "version")))
+    assert not AggregateMark.objects.exists()
+
+
+def test_a_save_that_changes_nothing_counted_marks_nothing(make, station):
+    appeal = make.appeal(unit=station, received_at=at("2026-10-10"))
+    AggregateMark.objects.all().delete()
+    appeal = Appeal.objects.get(pk=appeal.pk)
+    appeal.title = "标题改了"
+    appeal.status = "dispatched"
+    appeal.save()
+    assert not AggregateMark.objects.exists()
+    appeal.is_repeat = True
+    appeal.save()
+    assert list(AggregateMark.objects.values_list("day", "unit_id")) == [(dt.date(2026, 10, 10), station.pk)]
