@@ -518,6 +518,29 @@ SMS_BACKEND = env.str(
     "SMS_BACKEND",
     default="surveys.backends.TwilioBackend" if _TWILIO_CAN_SEND else "surveys.backends.OutboxBackend",
 )
+# Aliyun SMS (dysmsapi) and Tencent Cloud SMS: a registered signature (签名) + approved template
+# codes (SmsTemplate.provider_template_id). Neither signs its callbacks: they are accepted only
+# with the secret token in the URL path and from the listed source addresses (CIDR; empty = none).
+ALIYUN_SMS_ACCESS_KEY_ID = env.str("ALIYUN_SMS_ACCESS_KEY_ID", default="")
+ALIYUN_SMS_ACCESS_KEY_SECRET = env.str("ALIYUN_SMS_ACCESS_KEY_SECRET", default="")
+ALIYUN_SMS_SIGN_NAME = env.str("ALIYUN_SMS_SIGN_NAME", default="")
+ALIYUN_SMS_ENDPOINT = env.str("ALIYUN_SMS_ENDPOINT", default="dysmsapi.aliyuncs.com")
+ALIYUN_SMS_PROTOCOL = env.str("ALIYUN_SMS_PROTOCOL", default="https")  # http only for the tests' fake
+ALIYUN_SMS_TIMEOUT_SECONDS = env.float("ALIYUN_SMS_TIMEOUT_SECONDS", default=10.0)
+ALIYUN_SMS_CALLBACK_TOKEN = env.str("ALIYUN_SMS_CALLBACK_TOKEN", default="")
+ALIYUN_SMS_CALLBACK_CIDRS = env.list("ALIYUN_SMS_CALLBACK_CIDRS", default=[])
+TENCENT_SMS_SECRET_ID = env.str("TENCENT_SMS_SECRET_ID", default="")
+TENCENT_SMS_SECRET_KEY = env.str("TENCENT_SMS_SECRET_KEY", default="")
+TENCENT_SMS_SDK_APP_ID = env.str("TENCENT_SMS_SDK_APP_ID", default="")
+TENCENT_SMS_SIGN_NAME = env.str("TENCENT_SMS_SIGN_NAME", default="")
+TENCENT_SMS_REGION = env.str("TENCENT_SMS_REGION", default="ap-guangzhou")
+TENCENT_SMS_ENDPOINT = env.str("TENCENT_SMS_ENDPOINT", default="sms.tencentcloudapi.com")
+TENCENT_SMS_PROTOCOL = env.str("TENCENT_SMS_PROTOCOL", default="https")
+TENCENT_SMS_TIMEOUT_SECONDS = env.int("TENCENT_SMS_TIMEOUT_SECONDS", default=10)
+TENCENT_SMS_CALLBACK_TOKEN = env.str("TENCENT_SMS_CALLBACK_TOKEN", default="")
+TENCENT_SMS_CALLBACK_CIDRS = env.list("TENCENT_SMS_CALLBACK_CIDRS", default=[])
+# The longest value of one template variable the Tencent templates were approved with.
+TENCENT_SMS_PARAM_MAX_LENGTH = env.int("TENCENT_SMS_PARAM_MAX_LENGTH", default=20)
 SMS_SEND_HOURS = env.str("SMS_SEND_HOURS", default="09:00-20:00")  # local time; no SMS outside it
 SMS_SEGMENTS_PER_SECOND = env.float("SMS_SEGMENTS_PER_SECOND", default=10.0)  # per sender (Twilio to +86)
 SMS_BUCKET_SEGMENTS = env.int("SMS_BUCKET_SEGMENTS", default=20)

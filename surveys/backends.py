@@ -48,11 +48,26 @@ class SendError(Exception):
 
 
 class TransientError(SendError):
-    """The provider did not accept the message this time; try again later."""
+    """The provider did not accept the message this time; try again later. ``retry_at`` is set
+    when the provider says when (a daily limit: tomorrow), else the outbox backs off."""
+
+    def __init__(self, message: str, *, code: str = "", retry_at: dt.datetime | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_at = retry_at
 
 
 class PermanentError(SendError):
-    """The provider refuses this message for good (invalid number, blocked, unsubscribed)."""
+    """The provider refuses this message for good (invalid number, blocked, unsubscribed).
+
+    ``opt_out``: the number is on the provider's blacklist or unsubscribed, so it goes on our
+    opt-out list too. ``alert``: the fault is ours (template not approved, signature refused) and
+    every later message will fail alike, so administrators are told.
+    """
+
+    def __init__(self, message: str, *, code: str = "", opt_out: bool = False, alert: bool = False) -> None:
+        super().__init__(message, code=code)
+        self.opt_out = opt_out
+        self.alert = alert
 
 
 class AmbiguousError(SendError):
@@ -210,10 +225,45 @@ def _never_connected(exc: Exception) -> bool:
     return isinstance(reason, NewConnectionError) or isinstance(exc.args[0] if exc.args else None, NewConnectionError)
 
 
-@lru_cache(maxsize=4)
+# Backends by the short name stored on each outbox row (``OutboundSms.backend``) and chosen per
+# template (``SmsTemplate.provider``); ``SMS_BACKEND`` may be one of these names or a dotted path.
+BACKENDS = {
+    "outbox": "surveys.backends.OutboxBackend",
+    "twilio": "surveys.backends.TwilioBackend",
+    "aliyun": "surveys.providers.aliyun.AliyunBackend",
+    "tencent": "surveys.providers.tencent.TencentBackend",
+}
+
+
+@lru_cache(maxsize=8)
 def _backend_class(path: str):
     return import_string(path)
 
 
-def get_backend() -> BaseBackend:
-    return _backend_class(settings.SMS_BACKEND)()
+def get_backend(name: str = "") -> BaseBackend:
+    """The backend called ``name`` (a key of BACKENDS), else the deployment's ``SMS_BACKEND``."""
+    path = BACKENDS.get(name) or BACKENDS.get(settings.SMS_BACKEND) or settings.SMS_BACKEND
+    return _backend_class(path)()
+
+
+def template_provider(template_code: str) -> str:
+    """The provider a template is sent through: its own when set, else the deployment's."""
+    from .models import SmsTemplate
+
+    own = SmsTemplate.objects.filter(code=template_code).values_list("provider", flat=True).first()
+    return own or ""
+
+
+def backend_for_template(template_code: str) -> BaseBackend:
+    return get_backend(template_provider(template_code))
+
+
+def validate_params_for_provider(*, template_code: str, text: str, params: dict[str, Any]) -> None:
+    """Check the parameters against the rules of the provider the template goes through (Aliyun
+    and Tencent refuse values that are too long or malformed); raises ValidationError."""
+    backend_class = _backend_class(
+        BACKENDS.get(template_provider(template_code)) or BACKENDS.get(settings.SMS_BACKEND) or settings.SMS_BACKEND
+    )
+    check = getattr(backend_class, "validate_params", None)
+    if check is not None:
+        check(text=text, params=params)

@@ -36,6 +36,7 @@ class SmsPurpose(models.TextChoices):
     APPEAL_CLOSED = "appeal_closed", _("办结告知")
     URGE_REMINDER = "urge_reminder", _("催办提醒")
     SURVEY = "survey", _("民意调查邀请")
+    TEST = "test", _("测试短信")
     OTHER = "other", _("其他")
 
 
@@ -165,6 +166,16 @@ class CallbackVerdict(models.TextChoices):
 class OptOutSource(models.TextChoices):
     SMS = "sms", _("短信退订")
     STAFF = "staff", _("工作人员登记")
+    PROVIDER = "provider", _("服务商黑名单")
+
+
+class SmsProvider(models.TextChoices):
+    """Where a template is sent; blank on a template means the deployment's ``SMS_BACKEND``."""
+
+    OUTBOX = "outbox", _("站内模拟（不外发）")
+    TWILIO = "twilio", _("Twilio")
+    ALIYUN = "aliyun", _("阿里云短信")
+    TENCENT = "tencent", _("腾讯云短信")
 
 
 class SurveyKind(models.TextChoices):

@@ -32,6 +32,7 @@ from .choices import (
     ReviewStatus,
     SampleSource,
     SkipReason,
+    SmsProvider,
     SmsPurpose,
     SmsStatus,
     SurveyKind,
@@ -53,6 +54,13 @@ class SmsTemplate(models.Model):
         max_length=60,
         blank=True,
         help_text=_("阿里云、腾讯云等模板短信服务商审核通过的模板编号。"),
+    )
+    provider = models.CharField(
+        _("发送通道"),
+        max_length=16,
+        choices=SmsProvider.choices,
+        blank=True,
+        help_text=_("留空则使用系统默认通道（SMS_BACKEND）；仅当此模板须经其他服务商发送时填写。"),
     )
     is_active = models.BooleanField(_("启用"), default=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -76,6 +84,13 @@ class SmsTemplate(models.Model):
             raise ValidationError({"text": _("模板参数与示例参数不一致：%(e)s") % {"e": exc}}) from exc
         if segments_of(text) > 1:
             raise ValidationError({"text": _("按最长参数渲染后共%(n)d字，超过一条短信（70字）。") % {"n": len(text)}})
+        from .backends import BACKENDS, _backend_class
+
+        if self.provider in BACKENDS:
+            check = getattr(_backend_class(BACKENDS[self.provider]), "validate_params", None)
+            if check is not None:
+                # The longest values must pass the provider's rules too (length, characters).
+                check(text=self.text, params=self.sample_params)
 
 
 class BusinessType(models.Model):

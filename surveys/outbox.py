@@ -28,6 +28,7 @@ from .backends import (
     PermanentError,
     ProviderResult,
     TransientError,
+    backend_for_template,
     get_backend,
     twilio_status,
 )
@@ -141,7 +142,8 @@ def send_one(sms_id: int, *, backend: BaseBackend | None = None, respect_hours: 
     if respect_hours and not in_sending_hours(now):
         OutboundSms.objects.filter(pk=sms.pk, status=SmsStatus.QUEUED).update(send_after=next_sending_time(now))
         return "outside_hours", 0.0
-    backend = backend or get_backend()
+    # Per template: a template approved only at another provider is sent through that one.
+    backend = backend or backend_for_template(sms.template_code)
     wait = take_tokens(sender=backend.sender(), segments=sms.segments, now=now)
     if wait > 0:
         return "paced", wait
@@ -226,7 +228,8 @@ def _record_transient(sms: OutboundSms, attempt: SmsAttempt, exc: TransientError
         return "failed"
     OutboundSms.objects.filter(pk=sms.pk, status=SmsStatus.SENDING).update(
         status=SmsStatus.QUEUED,
-        next_attempt_at=now + _retry_delay(sms.attempts),
+        # The provider said when (a daily limit: tomorrow), else back off.
+        next_attempt_at=max(exc.retry_at, now) if exc.retry_at else now + _retry_delay(sms.attempts),
         enqueued_at=None,
         last_error=str(exc)[:300],
     )
@@ -241,6 +244,19 @@ def _record_permanent(sms: OutboundSms, attempt: SmsAttempt, exc: PermanentError
     OutboundSms.objects.filter(pk=sms.pk, status=SmsStatus.SENDING).update(
         status=SmsStatus.FAILED, failed_at=now, last_error=str(exc)[:300]
     )
+    if exc.opt_out:
+        # The provider will refuse this number every time (its blacklist, the citizen's TD at the
+        # carrier): our opt-out list says so, and the other SMS queued to it are not sent.
+        from .choices import OptOutSource
+        from .services import add_opt_out
+
+        add_opt_out(phone=sms.phone, source=OptOutSource.PROVIDER, actor=None, note=f"{exc.code} {exc}"[:200])
+    if exc.alert:
+        alert_admins(
+            text=_("短信#%(id)s 被服务商拒绝（%(code)s）：%(e)s。同一模板的短信都会失败，请检查模板与签名。")
+            % {"id": sms.pk, "code": exc.code, "e": str(exc)[:80]},
+            dedupe_key=f"surveys:sms-refused:{exc.code}:{sms.template_code}",
+        )
 
 
 def _record_ambiguous(sms: OutboundSms, attempt: SmsAttempt, exc: AmbiguousError) -> None:
@@ -272,9 +288,15 @@ def _move_forward(sms: OutboundSms, status: SmsStatus, when: dt.datetime) -> boo
 # --- delivery statuses -----------------------------------------------------------------------
 
 
-def apply_delivery_status(*, provider_sid: str, provider_status: str, error_code: str = "") -> DeliveryStatusEvent:
-    """Record a provider status report once and apply it if it moves the SMS forward."""
-    status = twilio_status(provider_status) or ""
+def apply_delivery_status(
+    *, provider_sid: str, provider_status: str, error_code: str = "", status: str | None = None
+) -> DeliveryStatusEvent:
+    """Record a provider status report once and apply it if it moves the SMS forward.
+
+    ``status`` is the SmsStatus the report means when the caller already knows it (Aliyun and
+    Tencent report success as a flag); else it is read from a Twilio status name.
+    """
+    status = status if status is not None else (twilio_status(provider_status) or "")
     now = timezone.now()
     with transaction.atomic():
         try:
@@ -402,7 +424,8 @@ def reconcile(sms: OutboundSms, *, backend: BaseBackend | None = None) -> str:
     5. otherwise the next check waits a doubling interval; after SMS_RECONCILE_MAX_CHECKS checks
        the row is parked (no more polling), the reason in ``last_error``, administrators told.
     """
-    backend = backend or get_backend()
+    # Asked of the provider that took the attempt, whatever the deployment's default is now.
+    backend = backend or get_backend(sms.backend)
     answered, found = _ask_provider(sms, backend)
     now = timezone.now()
     with transaction.atomic():

@@ -181,9 +181,10 @@ def queue_sms(
 
     Idempotent on ``dedupe_key``: the same key returns the row made the first time and sends
     nothing more. The phone is stored encrypted with its keyed hash; only the row id travels in
-    the task. Raises ``ValidationError`` for an invalid phone and ``TemplateMissing`` for an
-    unknown template code.
+    the task. Raises ``ValidationError`` for an invalid phone or for parameters the template's
+    provider would refuse, and ``TemplateMissing`` for an unknown template code.
     """
+    from .backends import validate_params_for_provider
     from .models import OutboundSms
 
     if dedupe_key:
@@ -191,7 +192,11 @@ def queue_sms(
         if existing:
             return existing
     e164 = normalize_phone(phone)
-    text = render(template_code, params)
+    template = template_text(template_code)
+    text = render_text(template, params)
+    # A template provider (Aliyun, Tencent) refuses values outside its rules: refuse them here,
+    # before a row exists, rather than have the provider fail the send later.
+    validate_params_for_provider(template_code=template_code, text=template, params=params or {})
     now = timezone.now()
     send_after = send_after or now
     sms = OutboundSms(

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from . import views
+from .providers import views as provider_views
 
 app_name = "surveys"
 
@@ -35,4 +36,10 @@ urlpatterns = [
     path("sms/simulator/", views.SimulatorView.as_view(), name="simulator"),
     path("sms/twilio/inbound/", views.twilio_inbound, name="twilio_inbound"),
     path("sms/twilio/status/", views.twilio_status, name="twilio_status"),
+    # Aliyun and Tencent callbacks: the secret token in the path authenticates them (with the
+    # provider's source addresses); see surveys.providers.views.
+    path("sms/aliyun/<str:token>/report/", provider_views.aliyun_report, name="aliyun_report"),
+    path("sms/aliyun/<str:token>/reply/", provider_views.aliyun_reply, name="aliyun_reply"),
+    path("sms/tencent/<str:token>/report/", provider_views.tencent_report, name="tencent_report"),
+    path("sms/tencent/<str:token>/reply/", provider_views.tencent_reply, name="tencent_reply"),
 ]

@@ -1,0 +1,59 @@
+"""Template SMS providers of the Chinese mainland beside Twilio and the outbox: Aliyun SMS
+(``aliyun``) and Tencent Cloud SMS (``tencent``), each a backend with the outbox interface
+(``send`` / ``fetch_status`` / ``find_sent``), its error-code mapping, its parameter rules and
+its callback views (delivery reports and citizens' replies).
+
+Kept apart from ``surveys.backends`` so that the SMS layer can move as a package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+
+@dataclass(frozen=True)
+class ProviderState:
+    name: str
+    label: str
+    configured: bool
+    missing: tuple[str, ...]
+    is_default: bool
+
+
+REQUIRED_SETTINGS = {
+    "twilio": ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"),
+    "aliyun": ("ALIYUN_SMS_ACCESS_KEY_ID", "ALIYUN_SMS_ACCESS_KEY_SECRET", "ALIYUN_SMS_SIGN_NAME"),
+    "tencent": ("TENCENT_SMS_SECRET_ID", "TENCENT_SMS_SECRET_KEY", "TENCENT_SMS_SDK_APP_ID", "TENCENT_SMS_SIGN_NAME"),
+    "outbox": (),
+}
+CALLBACK_SETTINGS = {
+    "aliyun": ("ALIYUN_SMS_CALLBACK_TOKEN", "ALIYUN_SMS_CALLBACK_CIDRS"),
+    "tencent": ("TENCENT_SMS_CALLBACK_TOKEN", "TENCENT_SMS_CALLBACK_CIDRS"),
+}
+
+
+def provider_states() -> list[ProviderState]:
+    """Per provider: are the settings it needs to send (and, for Aliyun and Tencent, to accept
+    callbacks) present? Names of missing settings only, never their values."""
+    from ..backends import BACKENDS
+    from ..choices import SmsProvider
+
+    default = next((n for n, p in BACKENDS.items() if settings.SMS_BACKEND in (n, p)), "")
+    states = []
+    for name in ("aliyun", "tencent", "twilio", "outbox"):
+        needed = REQUIRED_SETTINGS[name] + CALLBACK_SETTINGS.get(name, ())
+        missing = tuple(key for key in needed if not getattr(settings, key, None))
+        if name == "twilio" and not (settings.TWILIO_MESSAGING_SERVICE_SID or settings.TWILIO_FROM_NUMBER):
+            missing += ("TWILIO_MESSAGING_SERVICE_SID",)
+        states.append(
+            ProviderState(
+                name=name,
+                label=str(SmsProvider(name).label),
+                configured=not missing,
+                missing=missing,
+                is_default=name == default,
+            )
+        )
+    return states
