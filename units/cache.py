@@ -94,9 +94,21 @@ soft_cache = FailOpenCache()
 
 class FailOpenThrottleMixin:
     """Put first in a DRF throttle's bases: its history lives in ``soft_cache``, so a cache outage
-    lets requests through instead of answering 500."""
+    lets requests through instead of answering 500.
+
+    The rates are read from the settings when a throttle is made, not when its class is imported
+    (DRF copies ``DEFAULT_THROTTLE_RATES`` into a class attribute once): a changed setting (a
+    test's override, a reloaded configuration) takes effect and ends with it, and nothing has to
+    be written onto the class, where it would outlive the change.
+    """
 
     cache = soft_cache
+
+    @property
+    def THROTTLE_RATES(self):  # the name DRF's SimpleRateThrottle reads
+        from rest_framework.settings import api_settings
+
+        return api_settings.DEFAULT_THROTTLE_RATES
 
 
 __all__ = ["CACHE_ERRORS", "FailOpenCache", "FailOpenThrottleMixin", "soft_cache"]

@@ -1,8 +1,10 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from intake.api.fields import CitizenPhoneField
 from intake.limits import limit_kwargs
 from intake.validators import validate_received_at
+from units.api.fields import StrictCharField, StrictModelSerializer
 
 from ..models import DeliveryAttempt, ImportBatch, ResultDelivery
 
@@ -10,36 +12,34 @@ from ..models import DeliveryAttempt, ImportBatch, ResultDelivery
 class AppealPushSerializer(serializers.Serializer):
     """One appeal pushed by 12345, 12389 or a message board (SPEC §11)."""
 
-    external_id = serializers.CharField(label=_("来源编号"), **limit_kwargs("external_id"))
+    external_id = StrictCharField(label=_("来源编号"), **limit_kwargs("external_id"))
     received_at = serializers.DateTimeField(
         label=_("受理时间"),
         help_text=_("ISO 8601，带时区，如 2026-05-20T14:30:00+08:00"),
         validators=[validate_received_at],
     )
-    citizen_name = serializers.CharField(required=False, allow_blank=True, default="", **limit_kwargs("citizen_name"))
-    citizen_phone = serializers.CharField(required=False, allow_blank=True, default="", **limit_kwargs("citizen_phone"))
-    content = serializers.CharField(label=_("诉求内容"), **limit_kwargs("content"))
-    address = serializers.CharField(required=False, allow_blank=True, default="", **limit_kwargs("address"))
-    category_hint = serializers.CharField(
-        required=False, allow_blank=True, allow_null=True, **limit_kwargs("category_hint")
-    )
+    citizen_name = StrictCharField(required=False, allow_blank=True, default="", **limit_kwargs("citizen_name"))
+    citizen_phone = CitizenPhoneField()
+    content = StrictCharField(label=_("诉求内容"), **limit_kwargs("content"))
+    address = StrictCharField(required=False, allow_blank=True, default="", **limit_kwargs("address"))
+    category_hint = StrictCharField(required=False, allow_blank=True, allow_null=True, **limit_kwargs("category_hint"))
     is_enterprise = serializers.BooleanField(required=False, default=False)
 
 
 class AppealPushResultSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    tracking_code = serializers.CharField()
+    tracking_code = StrictCharField()
 
 
-class DeliveryAttemptSerializer(serializers.ModelSerializer):
+class DeliveryAttemptSerializer(StrictModelSerializer):
     class Meta:
         model = DeliveryAttempt
         fields = ["number", "started_at", "http_status", "response_excerpt", "error", "duration_ms"]
 
 
-class ResultDeliverySerializer(serializers.ModelSerializer):
+class ResultDeliverySerializer(StrictModelSerializer):
     source = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    status_display = StrictCharField(source="get_status_display", read_only=True)
     attempt_rows = DeliveryAttemptSerializer(many=True, read_only=True)
 
     class Meta:
@@ -62,10 +62,10 @@ class ResultDeliverySerializer(serializers.ModelSerializer):
         ]
 
 
-class ImportBatchSerializer(serializers.ModelSerializer):
+class ImportBatchSerializer(StrictModelSerializer):
     source = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    kind = serializers.CharField(read_only=True, help_text="appeals / service_records")
-    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    kind = StrictCharField(read_only=True, help_text="appeals / service_records")
+    status_display = StrictCharField(source="get_status_display", read_only=True)
 
     class Meta:
         model = ImportBatch

@@ -1,25 +1,27 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from units.api.fields import StrictCharField, StrictModelSerializer
 from units.models import Unit
 
 from ..choices import Channel, Kind, Severity
 from ..limits import limit_kwargs
 from ..models import Appeal, AppealEvent, Attachment, Category, PhoneReveal
 from ..validators import validate_received_at
+from .fields import CitizenPhoneField
 
 
-class AppealSerializer(serializers.ModelSerializer):
+class AppealSerializer(StrictModelSerializer):
     """An appeal as staff see it: the citizen's phone only masked (reveal it with ``reveal-phone/``)."""
 
-    channel_display = serializers.CharField(source="get_channel_display", read_only=True)
-    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
-    severity_display = serializers.CharField(source="get_severity_display", read_only=True)
+    channel_display = StrictCharField(source="get_channel_display", read_only=True)
+    kind_display = StrictCharField(source="get_kind_display", read_only=True)
+    severity_display = StrictCharField(source="get_severity_display", read_only=True)
     severity_colour = serializers.SerializerMethodField()
-    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    status_display = StrictCharField(source="get_status_display", read_only=True)
     category_name = serializers.SerializerMethodField()
-    unit_name = serializers.CharField(source="unit.name", read_only=True, default="")
-    citizen_phone_masked = serializers.CharField(source="masked_phone", read_only=True)
+    unit_name = StrictCharField(source="unit.name", read_only=True, default="")
+    citizen_phone_masked = StrictCharField(source="masked_phone", read_only=True)
 
     class Meta:
         model = Appeal
@@ -71,22 +73,18 @@ class AppealCreateSerializer(serializers.Serializer):
     """A new appeal entered by staff or sent by a system (``external_id`` makes a re-send harmless)."""
 
     channel = serializers.ChoiceField(choices=Channel.choices)
-    content = serializers.CharField(**limit_kwargs("content"))
-    title = serializers.CharField(required=False, allow_blank=True, default="", **limit_kwargs("title"))
-    external_id = serializers.CharField(
-        required=False, allow_blank=True, allow_null=True, **limit_kwargs("external_id")
-    )
+    content = StrictCharField(**limit_kwargs("content"))
+    title = StrictCharField(required=False, allow_blank=True, default="", **limit_kwargs("title"))
+    external_id = StrictCharField(required=False, allow_blank=True, allow_null=True, **limit_kwargs("external_id"))
     received_at = serializers.DateTimeField(required=False, allow_null=True, validators=[validate_received_at])
-    citizen_name = serializers.CharField(required=False, allow_blank=True, default="", **limit_kwargs("citizen_name"))
-    citizen_phone = serializers.CharField(required=False, allow_blank=True, default="", **limit_kwargs("citizen_phone"))
-    address = serializers.CharField(required=False, allow_blank=True, default="", **limit_kwargs("address"))
+    citizen_name = StrictCharField(required=False, allow_blank=True, default="", **limit_kwargs("citizen_name"))
+    citizen_phone = CitizenPhoneField()
+    address = StrictCharField(required=False, allow_blank=True, default="", **limit_kwargs("address"))
     kind = serializers.ChoiceField(choices=Kind.choices, required=False, allow_null=True)
     category = serializers.PrimaryKeyRelatedField(
         queryset=Category.objects.filter(is_active=True), required=False, allow_null=True
     )
-    category_hint = serializers.CharField(
-        required=False, allow_blank=True, allow_null=True, **limit_kwargs("category_hint")
-    )
+    category_hint = StrictCharField(required=False, allow_blank=True, allow_null=True, **limit_kwargs("category_hint"))
     severity = serializers.ChoiceField(choices=Severity.choices, required=False, allow_null=True)
     is_enterprise = serializers.BooleanField(required=False, default=False)
 
@@ -96,22 +94,22 @@ class TriageSerializer(serializers.Serializer):
     category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.filter(is_active=True), required=False)
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
     proposed_unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.filter(is_active=True), required=False)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = StrictCharField(required=False, allow_blank=True, default="")
 
 
 class MergeSerializer(serializers.Serializer):
     into = serializers.IntegerField(help_text=_("原诉求的 id"))
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = StrictCharField(required=False, allow_blank=True, default="")
 
 
 class CloseSerializer(serializers.Serializer):
-    reply = serializers.CharField(help_text=_("给群众的答复"))
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    reply = StrictCharField(help_text=_("给群众的答复"))
+    note = StrictCharField(required=False, allow_blank=True, default="")
 
 
 class MarkForDispatchSerializer(serializers.Serializer):
     proposed_unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.filter(is_active=True), required=False)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = StrictCharField(required=False, allow_blank=True, default="")
 
 
 class DispatchSerializer(serializers.Serializer):
@@ -119,14 +117,14 @@ class DispatchSerializer(serializers.Serializer):
     assisting_units = serializers.PrimaryKeyRelatedField(
         queryset=Unit.objects.filter(is_active=True), many=True, required=False
     )
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = StrictCharField(required=False, allow_blank=True, default="")
 
 
 _REASON_REQUIRED = _("请填写查看事由（为什么需要查看完整号码）。")
 
 
 class RevealPhoneSerializer(serializers.Serializer):
-    reason = serializers.CharField(
+    reason = StrictCharField(
         max_length=200,
         help_text=_("查看事由（必填），记入号码查看记录"),
         error_messages={"required": _REASON_REQUIRED, "blank": _REASON_REQUIRED, "null": _REASON_REQUIRED},
@@ -134,15 +132,15 @@ class RevealPhoneSerializer(serializers.Serializer):
 
 
 class RevealedPhoneSerializer(serializers.Serializer):
-    phone = serializers.CharField()
+    phone = StrictCharField()
 
 
 class DetailSerializer(serializers.Serializer):
-    detail = serializers.CharField()
+    detail = StrictCharField()
 
 
-class PhoneRevealSerializer(serializers.ModelSerializer):
-    user_name = serializers.CharField(source="user.display_name", read_only=True)
+class PhoneRevealSerializer(StrictModelSerializer):
+    user_name = StrictCharField(source="user.display_name", read_only=True)
     tracking_code = serializers.SerializerMethodField()
 
     class Meta:
@@ -169,14 +167,14 @@ class AttachmentUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text=_("图片(jpg、png、webp)或录音(mp3、m4a、amr、wav)"))
 
 
-class AttachmentSerializer(serializers.ModelSerializer):
+class AttachmentSerializer(StrictModelSerializer):
     class Meta:
         model = Attachment
         fields = ["id", "type", "original_name", "size", "created_at"]
 
 
-class AppealEventSerializer(serializers.ModelSerializer):
-    actor_name = serializers.CharField(source="actor.display_name", read_only=True, default="")
+class AppealEventSerializer(StrictModelSerializer):
+    actor_name = StrictCharField(source="actor.display_name", read_only=True, default="")
 
     class Meta:
         model = AppealEvent
@@ -184,4 +182,4 @@ class AppealEventSerializer(serializers.ModelSerializer):
 
 
 class CallerLookupSerializer(serializers.Serializer):
-    phone = serializers.CharField(max_length=40, help_text=_("来电号码(放在请求体中,不放在网址里)"))
+    phone = StrictCharField(max_length=40, help_text=_("来电号码(放在请求体中,不放在网址里)"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from units.api.fields import StrictCharField, StrictModelSerializer
 from units.models import Unit
 
 from ..choices import CallbackVerdict, CallOutcome
@@ -12,13 +13,13 @@ from ..models import Callback, OutboundSms, Rating, RatingPoint, ServiceRecord
 
 
 class SurveyDetailSerializer(serializers.Serializer):
-    detail = serializers.CharField()
+    detail = StrictCharField()
 
 
-class ServiceRecordSerializer(serializers.ModelSerializer):
+class ServiceRecordSerializer(StrictModelSerializer):
     business_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    unit_code = serializers.CharField(source="unit.code", read_only=True)
-    citizen_phone = serializers.CharField(source="masked_phone", read_only=True)
+    unit_code = StrictCharField(source="unit.code", read_only=True)
+    citizen_phone = StrictCharField(source="masked_phone", read_only=True)
 
     class Meta:
         model = ServiceRecord
@@ -37,8 +38,8 @@ class ServiceRecordSerializer(serializers.ModelSerializer):
         ]
 
 
-class EvaluationSerializer(serializers.ModelSerializer):
-    phone = serializers.CharField(source="masked_phone", read_only=True)
+class EvaluationSerializer(StrictModelSerializer):
+    phone = StrictCharField(source="masked_phone", read_only=True)
     service_record = serializers.SlugRelatedField(slug_field="external_id", read_only=True)
     rating = serializers.SerializerMethodField()
 
@@ -68,10 +69,11 @@ class EvaluationSerializer(serializers.ModelSerializer):
         return rating.pk if rating else None
 
 
-class RatingSerializer(serializers.ModelSerializer):
-    unit_code = serializers.CharField(source="unit.code", read_only=True, default=None)
-    business_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    service_record = serializers.SlugRelatedField(slug_field="external_id", read_only=True)
+class RatingSerializer(StrictModelSerializer):
+    unit_code = StrictCharField(source="unit.code", read_only=True, default=None)
+    # null on a QR rating, which no service record stands behind.
+    business_type = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    service_record = serializers.SlugRelatedField(slug_field="external_id", read_only=True, allow_null=True)
     evaluation = serializers.PrimaryKeyRelatedField(source="sms", read_only=True, allow_null=True)
     rating_point = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
@@ -96,8 +98,8 @@ class RatingSerializer(serializers.ModelSerializer):
         ]
 
 
-class CallbackSerializer(serializers.ModelSerializer):
-    unit_code = serializers.CharField(source="unit.code", read_only=True, default=None)
+class CallbackSerializer(StrictModelSerializer):
+    unit_code = StrictCharField(source="unit.code", read_only=True, default=None)
     rating = RatingSerializer(read_only=True)
 
     class Meta:
@@ -122,37 +124,44 @@ class CallbackSerializer(serializers.ModelSerializer):
 
 class RecordCallSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=CallOutcome.choices, label=_("拨打结果"))
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = StrictCharField(required=False, allow_blank=True, default="")
     is_reasonable = serializers.BooleanField(required=False, allow_null=True, default=None)
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+    note = StrictCharField(required=False, allow_blank=True, default="", max_length=500)
 
 
 class RectifySerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = StrictCharField(required=False, allow_blank=True, default="")
 
 
 class CloseCallbackSerializer(serializers.Serializer):
     verdict = serializers.ChoiceField(choices=CallbackVerdict.choices, label=_("回访结论"))
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = StrictCharField(required=False, allow_blank=True, default="")
 
 
 class PushRecordSerializer(serializers.Serializer):
     """One pushed service record, validated row by row by the service: a bad row is reported in
     ``errors`` (and counted as rejected) while the good rows go in, so no field is required by
-    the schema; a row without one of them is rejected with its reason."""
+    the schema; a row without one of them is rejected with its reason. For the same reason the
+    schema asks no format of a value: a blank, null or unreadable one is a rejected row. Only a
+    value that is not text at all (a number, a list) makes the whole push a 400."""
 
-    external_id = serializers.CharField(required=False)
-    business_type = serializers.CharField(required=False)
-    served_at = serializers.DateTimeField(required=False)
-    unit_code = serializers.CharField(required=False)
-    officer_code = serializers.CharField(required=False)
-    citizen_phone = serializers.CharField(required=False)
+    external_id = StrictCharField(required=False, allow_blank=True, allow_null=True)
+    business_type = StrictCharField(required=False, allow_blank=True, allow_null=True)
+    served_at = StrictCharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text=_("ISO 8601，带时区，如 2026-05-20T14:30:00+08:00；无法识别的时间使该条记录被拒收"),
+    )
+    unit_code = StrictCharField(required=False, allow_blank=True, allow_null=True)
+    officer_code = StrictCharField(required=False, allow_blank=True, allow_null=True)
+    citizen_phone = StrictCharField(required=False, allow_blank=True, allow_null=True)
 
 
 class PushErrorSerializer(serializers.Serializer):
     index = serializers.IntegerField()
-    external_id = serializers.CharField()
-    reason = serializers.CharField()
+    external_id = StrictCharField()
+    reason = StrictCharField()
 
 
 class PushResultSerializer(serializers.Serializer):
@@ -162,12 +171,12 @@ class PushResultSerializer(serializers.Serializer):
     errors = PushErrorSerializer(many=True)
 
 
-class RatingPointSerializer(serializers.ModelSerializer):
+class RatingPointSerializer(StrictModelSerializer):
     """A rating point and its current signed link (what its QR code encodes)."""
 
     unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.filter(is_active=True), label=_("所属单位"))
-    unit_code = serializers.CharField(source="unit.code", read_only=True)
-    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    unit_code = StrictCharField(source="unit.code", read_only=True)
+    unit_name = StrictCharField(source="unit.name", read_only=True)
     officer = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     url = serializers.SerializerMethodField()
     qr_svg = serializers.SerializerMethodField()
@@ -217,8 +226,8 @@ class RatingPointSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class SurveyQuestionSerializer(serializers.ModelSerializer):
-    choices = serializers.ListField(child=serializers.CharField(), read_only=True)
+class SurveyQuestionSerializer(StrictModelSerializer):
+    choices = serializers.ListField(child=StrictCharField(), read_only=True)
 
     class Meta:
         from ..models import SurveyQuestion
@@ -227,7 +236,7 @@ class SurveyQuestionSerializer(serializers.ModelSerializer):
         fields = ["id", "position", "kind", "text", "choices", "required"]
 
 
-class SurveySerializer(serializers.ModelSerializer):
+class SurveySerializer(StrictModelSerializer):
     questions = SurveyQuestionSerializer(many=True, read_only=True)
     invited = serializers.IntegerField(read_only=True)
     responded = serializers.IntegerField(read_only=True)
@@ -255,18 +264,18 @@ class SurveySerializer(serializers.ModelSerializer):
 
 
 class ReportCountSerializer(serializers.Serializer):
-    label = serializers.CharField()
+    label = StrictCharField()
     n = serializers.IntegerField()
 
 
 class ReportQuestionSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="question.pk")
-    text = serializers.CharField(source="question.text")
-    kind = serializers.CharField(source="question.kind")
+    text = StrictCharField(source="question.text")
+    kind = StrictCharField(source="question.kind")
     answered = serializers.IntegerField()
     counts = ReportCountSerializer(many=True, required=False)
     mean = serializers.FloatField(required=False)
-    texts = serializers.ListField(child=serializers.CharField(), required=False)
+    texts = serializers.ListField(child=StrictCharField(), required=False)
 
 
 class SurveyReportSerializer(serializers.Serializer):

@@ -245,6 +245,19 @@ class SurveyViewSet(ReadOnly):
         return Response(s.SurveyReportSerializer(survey_report(self.get_object())).data)
 
 
+def _refuse_values_that_are_not_text(data: list[dict]) -> None:
+    """A record's fields are text (or null): a number or a list there is a malformed push (400),
+    as the schema says; a text the service cannot read stays a rejected row."""
+    fields = s.PushRecordSerializer().fields
+    for index, item in enumerate(data):
+        for name in fields:
+            value = item.get(name)
+            if value is not None and not isinstance(value, str):
+                raise ValidationError(
+                    {name: _("第%(n)d条业务记录的 %(field)s 应为文本。") % {"n": index + 1, "field": name}}
+                )
+
+
 def _without_nul(item: dict) -> dict:
     """A pushed record without NUL characters, which no field may hold and PostgreSQL refuses."""
     return {k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in item.items()}
@@ -285,6 +298,7 @@ class ServiceRecordPushView(APIView):
             raise ValidationError({"detail": _("请求体应为业务记录的JSON数组，每条记录是一个JSON对象。")})
         if len(data) > services.MAX_RECORDS_PER_PUSH:
             raise ValidationError({"detail": _("一次最多推送%(n)d条业务记录。") % {"n": services.MAX_RECORDS_PER_PUSH}})
+        _refuse_values_that_are_not_text(data)
         rows = [(i, _without_nul(item)) for i, item in enumerate(data)]
         source = getattr(request.auth, "code", "") or "api"
         result = services.take_in_service_records(rows=rows, source=source, actor=None)

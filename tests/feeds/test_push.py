@@ -187,19 +187,29 @@ class TestSignedPushes:
 
 
 def test_it_throttles_per_source(sources, city, settings):
+    # The settings override alone sets the rate (and takes it away again at the end of the test).
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"feed": "2/min", "anon": "60/min"}}
-    from feeds.auth import FeedSourceThrottle
-
-    FeedSourceThrottle.THROTTLE_RATES = {"feed": "2/min"}
-    try:
-        codes = [push("12345", payload(external_id=f"T-{i}"), key=KEYS["12345"]).status_code for i in range(3)]
-        other = push("12389", payload(external_id="T-9"), key=KEYS["12389"]).status_code
-    finally:
-        from rest_framework.settings import api_settings
-
-        FeedSourceThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    codes = [push("12345", payload(external_id=f"T-{i}"), key=KEYS["12345"]).status_code for i in range(3)]
+    other = push("12389", payload(external_id="T-9"), key=KEYS["12389"]).status_code
     assert codes == [201, 201, 429]
     assert other == 201
+
+
+def test_a_throttle_rate_changed_in_the_settings_holds_only_while_the_change_does():
+    from django.conf import settings as django_settings
+    from django.test import override_settings
+
+    from feeds.auth import FeedSourceThrottle
+    from units.api.views import TokenLoginThrottle
+
+    configured = django_settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    rates = {**configured, "feed": "2/min", "anon": "3/min"}
+    with override_settings(REST_FRAMEWORK={**django_settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}):
+        assert FeedSourceThrottle().rate == "2/min"
+        assert TokenLoginThrottle().rate == "3/min"
+    assert FeedSourceThrottle().rate == configured["feed"]
+    assert TokenLoginThrottle().rate == configured["anon"]
+    assert "THROTTLE_RATES" not in vars(FeedSourceThrottle)  # nothing written onto the class
 
 
 def test_it_lets_the_service_records_endpoint_reuse_the_feed_key_classes(sources, city):

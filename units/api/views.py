@@ -15,6 +15,7 @@ from ..models import ApiToken, Unit
 from ..selectors import active_lockout
 from ..services import issue_api_token, revoke_api_token
 from ..visibility import VisibleViewSetMixin
+from .fields import StrictCharField
 from .serializers import MeSerializer, UnitSerializer
 
 
@@ -29,15 +30,6 @@ class UnitViewSet(VisibleViewSetMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = UnitSerializer
     filterset_fields = ["tier", "parent", "is_active", "code"]
     cursor_ordering = "path"
-
-
-class StrictCharField(serializers.CharField):
-    """A string and nothing else: DRF's CharField would turn a number into its digits."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class TokenRequestSerializer(serializers.Serializer):

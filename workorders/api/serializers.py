@@ -3,26 +3,27 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from intake.phones import mask
+from units.api.fields import StrictCharField, StrictModelSerializer
 from units.models import Unit
 
 from ..choices import ContactMethod, FeedbackResult
 from ..models import Consultation, WorkOrder, WorkOrderEvent
 
 
-class WorkOrderEventSerializer(serializers.ModelSerializer):
-    action_display = serializers.CharField(source="get_action_display", read_only=True)
-    actor = serializers.CharField(source="actor.display_name", default=None, read_only=True, allow_null=True)
+class WorkOrderEventSerializer(StrictModelSerializer):
+    action_display = StrictCharField(source="get_action_display", read_only=True)
+    actor = StrictCharField(source="actor.display_name", default=None, read_only=True, allow_null=True)
 
     class Meta:
         model = WorkOrderEvent
         fields = ["id", "action", "action_display", "from_status", "to_status", "actor", "note", "data", "created_at"]
 
 
-class WorkOrderSerializer(serializers.ModelSerializer):
-    status_display = serializers.CharField(source="get_status_display", read_only=True)
-    unit_name = serializers.CharField(source="unit.name", read_only=True)
-    appeal_tracking_code = serializers.CharField(source="appeal.tracking_code", read_only=True)
-    appeal_content = serializers.CharField(source="appeal.content", read_only=True)
+class WorkOrderSerializer(StrictModelSerializer):
+    status_display = StrictCharField(source="get_status_display", read_only=True)
+    unit_name = StrictCharField(source="unit.name", read_only=True)
+    appeal_tracking_code = StrictCharField(source="appeal.tracking_code", read_only=True)
+    appeal_content = StrictCharField(source="appeal.content", read_only=True)
     citizen_phone_masked = serializers.SerializerMethodField()
     # Empty until the unit submits its feedback: the schema must list "" among the values.
     feedback_result = serializers.ChoiceField(choices=FeedbackResult.choices, allow_blank=True, read_only=True)
@@ -44,7 +45,7 @@ class WorkOrderSerializer(serializers.ModelSerializer):
         return mask(obj.appeal.citizen_phone) if obj.appeal.citizen_phone else ""
 
 
-class ConsultationSerializer(serializers.ModelSerializer):
+class ConsultationSerializer(StrictModelSerializer):
     class Meta:
         model = Consultation
         fields = ["id", "topic", "held_on", "departments", "participants", "decision", "created_at"]
@@ -66,11 +67,11 @@ class WorkOrderEmptySerializer(serializers.Serializer):
 
 
 class WorkOrderNoteSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = StrictCharField(required=False, allow_blank=True, default="")
 
 
 class WorkOrderReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(error_messages={"required": _("请填写理由。"), "blank": _("请填写理由。")})
+    reason = StrictCharField(error_messages={"required": _("请填写理由。"), "blank": _("请填写理由。")})
 
 
 class WorkOrderReasonDaysSerializer(WorkOrderReasonSerializer):
@@ -78,7 +79,7 @@ class WorkOrderReasonDaysSerializer(WorkOrderReasonSerializer):
 
 
 class WorkOrderFeedbackSerializer(serializers.Serializer):
-    text = serializers.CharField(error_messages={"required": _("请填写办理情况。"), "blank": _("请填写办理情况。")})
+    text = StrictCharField(error_messages={"required": _("请填写办理情况。"), "blank": _("请填写办理情况。")})
     result = serializers.ChoiceField(choices=FeedbackResult.choices)
     contact_method = serializers.ChoiceField(choices=ContactMethod.choices)
     contacted_at = serializers.DateTimeField(required=False)
@@ -89,22 +90,22 @@ class WorkOrderFeedbackSerializer(serializers.Serializer):
 
 class WorkOrderSubDispatchSerializer(serializers.Serializer):
     unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.filter(is_active=True))
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = StrictCharField(required=False, allow_blank=True, default="")
 
 
 class WorkOrderExtensionRequestSerializer(serializers.Serializer):
     days = serializers.IntegerField(min_value=1, max_value=settings.WORKORDERS_MAX_EXTENSION_DAYS)
-    reason = serializers.CharField()
+    reason = StrictCharField()
 
 
 class WorkOrderApproveExtensionSerializer(serializers.Serializer):
     days = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=60)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = StrictCharField(required=False, allow_blank=True, default="")
 
 
 class WorkOrderCloseSerializer(serializers.Serializer):
-    reply = serializers.CharField(required=False, allow_blank=True, default="")
+    reply = StrictCharField(required=False, allow_blank=True, default="")
 
 
 class WorkOrderErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
+    detail = StrictCharField()
