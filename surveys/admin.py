@@ -1,9 +1,15 @@
 """Admin: SMS templates and business types are edited here; the rest is read-only history.
 Citizens' phones appear masked only."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from .choices import SmsProvider
 from .models import (
     BusinessType,
     Callback,
@@ -20,13 +26,70 @@ from .models import (
 )
 
 
+class TestSmsForm(forms.Form):
+    provider = forms.ChoiceField(label=_("发送通道"), choices=SmsProvider.choices)
+    phone = forms.CharField(label=_("接收手机号"), max_length=20, help_text=_("请填写本人手机号，测试短信会真实发出。"))
+    template = forms.ModelChoiceField(
+        label=_("短信模板"), queryset=SmsTemplate.objects.filter(is_active=True), to_field_name="code"
+    )
+
+
 @admin.register(SmsTemplate)
 class SmsTemplateAdmin(admin.ModelAdmin):
-    """Saving runs ``SmsTemplate.clean``: the text must render to one 70-character segment."""
+    """Saving runs ``SmsTemplate.clean``: the text must render to one 70-character segment (and
+    its longest values must pass the rules of the template's provider). The "短信通道" page shows
+    per provider whether it is configured and sends a test message."""
 
-    list_display = ("code", "name", "text", "is_active", "updated_at")
-    list_filter = ("is_active",)
+    list_display = ("code", "name", "text", "provider", "provider_template_id", "is_active", "updated_at")
+    list_filter = ("is_active", "provider")
     search_fields = ("code", "name", "text")
+    change_list_template = "admin/surveys/smstemplate/change_list.html"
+
+    def get_urls(self):
+        own = [
+            path(
+                "providers/",
+                self.admin_site.admin_view(self.providers_view),
+                name="surveys_smstemplate_providers",
+            )
+        ]
+        return own + super().get_urls()
+
+    def providers_view(self, request):
+        from .providers import provider_states, send_test_sms
+
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        form = TestSmsForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                sms, outcome = send_test_sms(
+                    provider=form.cleaned_data["provider"],
+                    phone=form.cleaned_data["phone"],
+                    template_code=form.cleaned_data["template"].code,
+                    actor=request.user,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            except Exception as exc:  # noqa: BLE001 - an unconfigured SDK: say so on the page
+                form.add_error(None, _("无法通过该通道发送：%(e)s") % {"e": exc})
+            else:
+                level = messages.SUCCESS if outcome == "sent" else messages.WARNING
+                self.message_user(
+                    request,
+                    _("测试短信#%(id)s：%(outcome)s（状态：%(status)s）%(error)s")
+                    % {"id": sms.pk, "outcome": outcome, "status": sms.get_status_display(), "error": sms.last_error},
+                    level,
+                )
+                return redirect("admin:surveys_smstemplate_providers")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("短信通道"),
+            "opts": self.model._meta,
+            "states": provider_states(),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/surveys/sms_providers.html", context)
 
 
 @admin.register(BusinessType)

@@ -32,7 +32,7 @@ from .backends import (
     get_backend,
     twilio_status,
 )
-from .choices import AttemptOutcome, SmsStatus
+from .choices import AttemptOutcome, SmsPurpose, SmsStatus
 from .models import DeliveryStatusEvent, OutboundSms, SenderBucket, SmsAttempt
 from .sms import in_sending_hours, next_sending_time
 
@@ -131,7 +131,8 @@ def send_one(sms_id: int, *, backend: BaseBackend | None = None, respect_hours: 
     6. call the provider, outside any transaction;
     7. record the result: sent, queued again with back-off, failed, or left for reconciliation.
 
-    ``respect_hours=False`` is only for the demo, which hands a batch to the simulator at any hour.
+    ``respect_hours=False`` is only for the demo, which hands a batch to the simulator at any hour,
+    and for an administrator's test message to their own phone.
     """
     now = timezone.now()
     sms = OutboundSms.objects.filter(pk=sms_id, status=SmsStatus.QUEUED).first()
@@ -142,7 +143,10 @@ def send_one(sms_id: int, *, backend: BaseBackend | None = None, respect_hours: 
     if respect_hours and not in_sending_hours(now):
         OutboundSms.objects.filter(pk=sms.pk, status=SmsStatus.QUEUED).update(send_after=next_sending_time(now))
         return "outside_hours", 0.0
-    # Per template: a template approved only at another provider is sent through that one.
+    # Per template: a template approved only at another provider is sent through that one. An
+    # administrator's test message keeps the provider it was made for (on a retry too).
+    if backend is None and sms.purpose == SmsPurpose.TEST and sms.backend:
+        backend = get_backend(sms.backend)
     backend = backend or backend_for_template(sms.template_code)
     wait = take_tokens(sender=backend.sender(), segments=sms.segments, now=now)
     if wait > 0:

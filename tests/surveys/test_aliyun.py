@@ -15,7 +15,7 @@ from surveys.models import DeliveryStatusEvent, InboundSms, OptOut, OutboundSms,
 from surveys.outbox import send_one, sweep
 from surveys.services import run_evaluation
 from surveys.sms import queue_sms
-from units.models import Notification
+from units.models import Notification, User
 
 from .fake_aliyun import ACCESS_KEY_ID, ACCESS_KEY_SECRET, SIGN_NAME, FakeAliyun
 
@@ -229,3 +229,34 @@ def test_a_template_can_go_through_aliyun_while_the_deployment_uses_another_back
     other.refresh_from_db()
     assert (closed.backend, other.backend) == ("aliyun", "outbox")
     assert len(fake_aliyun.messages) == 1
+
+
+def test_the_admin_shows_which_providers_are_configured_and_sends_a_test_message(
+    client, administrator, fake_aliyun, settings
+):
+    settings.TENCENT_SMS_SECRET_ID = ""
+    client.force_login(administrator)
+    page = client.get("/admin/surveys/smstemplate/providers/").content.decode()
+    aliyun_row = page.split('class="provider-aliyun"')[1].split("</tr>")[0]
+    tencent_row = page.split('class="provider-tencent"')[1].split("</tr>")[0]
+    assert "已配置" in aliyun_row and "未配置" not in aliyun_row
+    assert "未配置" in tencent_row and "TENCENT_SMS_SECRET_ID" in tencent_row
+    assert "SECRET" not in aliyun_row and ACCESS_KEY_SECRET not in page
+    settings.SMS_BACKEND = "surveys.backends.OutboxBackend"  # the test goes through the chosen one
+    response = client.post(
+        "/admin/surveys/smstemplate/providers/",
+        {"provider": "aliyun", "phone": "13800000299", "template": "appeal_closed"},
+    )
+    assert response.status_code == 302
+    sms = OutboundSms.objects.get()
+    assert (sms.purpose, sms.backend, sms.status) == (SmsPurpose.TEST, "aliyun", SmsStatus.SENT)
+    (message,) = fake_aliyun.messages
+    assert (message["phone"], message["template"]) == ("13800000299", "SMS_480000901")
+    # A template whose longest values break Aliyun's rules is refused on the page, nothing sent.
+    page = client.post(
+        "/admin/surveys/smstemplate/providers/",
+        {"provider": "aliyun", "phone": "13800000299", "template": "survey_invite"},
+    ).content.decode()
+    assert "阿里云" in page and OutboundSms.objects.count() == 1
+    client.force_login(User.objects.get(username="center"))
+    assert client.get("/admin/surveys/smstemplate/providers/").status_code in (302, 403)
