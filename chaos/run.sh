@@ -12,6 +12,9 @@ export REDIS_URL="redis://127.0.0.1:${CHAOS_REDIS_PORT}/0"
 export DJANGO_DEBUG=1
 export DJANGO_ALLOW_ASYNC_UNSAFE=true
 unset CELERY_BROKER_URL
+# Import files of the scenarios go to a folder of their own, removed afterwards.
+export MEDIA_ROOT="$(mktemp -d -t oc-chaos-media.XXXXXX)"
+trap 'rm -rf "$MEDIA_ROOT"' EXIT
 
 # -s: each scenario prints its figures; the chaos folder has its own conftest (not tests/).
-exec $PY -m pytest chaos -s -p no:cacheprovider -o addopts="-ra --strict-markers" "$@"
+$PY -m pytest chaos -s -p no:cacheprovider -o addopts="-ra --strict-markers" "$@"
