@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, Value, When
 from django.utils import timezone
 
@@ -392,10 +392,12 @@ def stored_counts(period: Period, nodes: Iterable[int | None]) -> dict[int | Non
         GROUP BY node_id
     """
     out: dict[int | None, Counter] = {n: Counter() for n in nodes}
-    with connection.cursor() as cursor:
+    # The database the router reads from (a replica serves analytics when one is configured).
+    with connections[TreeDayFigures.objects.all().db].cursor() as cursor:
         cursor.execute(sql, [verdicts, period.first.isoformat(), ids, period.first, period.until])
         for row in cursor.fetchall():
             node, values = row[0], row[1:]
+            values = [int(v) for v in values]  # SUM of a bigint is numeric in PostgreSQL
             c = Counter(dict(zip(INT_FIELDS, values, strict=False)))
             c["dissatisfied_resolved"] = values[len(INT_FIELDS)]
             c["escalations"] = c.pop("escalations_first") + values[len(INT_FIELDS) + 1]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from .aggregates import fresh_enough, stored_metrics
 from .choices import RankingStatus
-from .metrics import total_metrics
 from .models import Bulletin, Ranking
 from .periods import to_date
 
@@ -29,7 +29,7 @@ def supervisor_panel(request) -> dict:
             )
     return {
         "period": period,
-        "totals": total_metrics(period),
+        "totals": _totals(period, None),
         "lists": lists,
         "bulletin": Bulletin.objects.order_by("-generated_at").first(),
     }
@@ -38,4 +38,9 @@ def supervisor_panel(request) -> dict:
 def leader_panel(request) -> dict:
     unit = request.user.unit
     period = to_date(timezone.localdate())["month"]
-    return {"period": period, "unit": unit, "totals": total_metrics(period, within=unit) if unit else None}
+    return {"period": period, "unit": unit, "totals": _totals(period, unit.pk) if unit else None}
+
+
+def _totals(period, node: int | None):
+    fresh_enough(period)
+    return stored_metrics(period, [node])[node]

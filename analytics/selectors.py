@@ -1,23 +1,24 @@
-"""Reads of the analytics app: dashboard figures, series for charts, bulletin content."""
+"""Reads of the analytics app: dashboard figures, series for charts, bulletin content.
+
+Every figure comes from the stored daily subtree rows (``analytics.aggregates``), never from the
+source tables: a year of a bureau is at most 366 rows. Hotspots still read the period's appeals
+(capped by ``ANALYTICS_HOTSPOT_MAX_APPEALS``)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
-from django.db.models.functions import TruncDate
 from django.http import Http404
-from django.utils import timezone
 from django.utils.translation import gettext
 
 from units.models import Unit
 from units.visibility import unit_scope
 
+from . import aggregates
 from .choices import METRIC_LABELS
 from .hotspots import find_hotspots
-from .metrics import UnitMetrics, basic_weight, leaf_counts, roll_up
+from .metrics import UnitMetrics, basic_weight
 from .periods import Period
 
 
@@ -51,103 +52,79 @@ def dashboard_scope(user, unit_id: int | None = None) -> Scope:
     return Scope(root, rows, frozenset(parents))
 
 
-def channel_counts(period: Period, *, within: Unit | None = None) -> list[dict]:
-    from intake.choices import Channel
-    from intake.models import Appeal
+def _scope_days(period: Period, within: Unit | None, days: list[dict] | None) -> list[dict]:
+    return aggregates.stored_days(period, within.pk if within else None) if days is None else days
 
-    qs = Appeal.objects.filter(received_at__gte=period.start, received_at__lt=period.end)
-    if within is not None:
-        qs = qs.filter(unit__path__startswith=within.path)
-    counts = dict(qs.values_list("channel").annotate(n=Count("id")).order_by())
+
+def _sum_map(days: list[dict], key: str) -> Counter:
+    total: Counter = Counter()
+    for row in days:
+        total.update(row[key])
+    return total
+
+
+def channel_counts(period: Period, *, within: Unit | None = None, days: list[dict] | None = None) -> list[dict]:
+    from intake.choices import Channel
+
+    counts = _sum_map(_scope_days(period, within, days), "channels")
     return [{"code": c.value, "label": str(c.label), "n": counts.get(c.value, 0)} for c in Channel]
 
 
-def severity_counts(period: Period, *, within: Unit | None = None) -> list[dict]:
+def severity_counts(period: Period, *, within: Unit | None = None, days: list[dict] | None = None) -> list[dict]:
     from intake.choices import Severity
-    from intake.models import Appeal
 
-    qs = Appeal.objects.filter(received_at__gte=period.start, received_at__lt=period.end)
-    if within is not None:
-        qs = qs.filter(unit__path__startswith=within.path)
-    counts = dict(qs.values_list("severity").annotate(n=Count("id")).order_by())
+    counts = _sum_map(_scope_days(period, within, days), "severities")
     return [{"code": s.value, "label": str(s.label), "colour": s.colour, "n": counts.get(s.value, 0)} for s in Severity]
 
 
-def category_counts(period: Period, *, within: Unit | None = None, limit: int = 10) -> list[dict]:
-    from intake.models import Appeal
+def category_counts(
+    period: Period, *, within: Unit | None = None, limit: int = 10, days: list[dict] | None = None
+) -> list[dict]:
+    from intake.models import Category
 
-    qs = Appeal.objects.filter(received_at__gte=period.start, received_at__lt=period.end)
-    if within is not None:
-        qs = qs.filter(unit__path__startswith=within.path)
-    rows = qs.values("category__name").annotate(n=Count("id")).order_by("-n", "category__name")[:limit]
-    return [{"label": r["category__name"] or gettext("未分类"), "n": r["n"]} for r in rows]
+    by_id = _sum_map(_scope_days(period, within, days), "categories")
+    names = dict(Category.objects.filter(pk__in=[int(k) for k in by_id if k]).values_list("pk", "name"))
+    by_name: Counter = Counter()
+    for key, n in by_id.items():
+        by_name[names.get(int(key), "") if key else ""] += n
+    rows = sorted(by_name.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    return [{"label": name or gettext("未分类"), "n": n} for name, n in rows if n]
 
 
-def daily_series(period: Period, *, within: Unit | None = None) -> list[dict]:
+def daily_series(period: Period, *, within: Unit | None = None, days: list[dict] | None = None) -> list[dict]:
     """Per local day: appeals by channel, appeals in all, and the day's satisfaction rate."""
-    from intake.models import Appeal
-    from surveys.choices import Verdict
-    from surveys.models import Rating
-
-    tz = timezone.get_default_timezone()
-    appeals = Appeal.objects.filter(received_at__gte=period.start, received_at__lt=period.end)
-    ratings = Rating.objects.filter(rated_at__gte=period.start, rated_at__lt=period.end)
-    if within is not None:
-        appeals = appeals.filter(unit__path__startswith=within.path)
-        ratings = ratings.filter(unit__path__startswith=within.path)
-    by_day: dict[dt.date, dict] = {d: {"channels": {}, "appeals": 0} for d in period.days}
-    for row in (
-        appeals.annotate(d=TruncDate("received_at", tzinfo=tz))
-        .values("d", "channel")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        slot = by_day.get(row["d"])
-        if slot is not None:
-            slot["channels"][row["channel"]] = row["n"]
-            slot["appeals"] += row["n"]
+    stored = {row["day"]: row for row in _scope_days(period, within, days)}
     w = basic_weight()
-    for row in (
-        ratings.annotate(d=TruncDate("rated_at", tzinfo=tz))
-        .values("d")
-        .annotate(
-            s=Count("id", filter=Q(verdict=Verdict.SATISFIED)),
-            b=Count("id", filter=Q(verdict=Verdict.BASIC)),
-            x=Count("id", filter=Q(verdict=Verdict.DISSATISFIED)),
+    out = []
+    for d in period.days:
+        row = stored.get(d)
+        if row is None:
+            out.append({"date": d.isoformat(), "appeals": 0, "channels": {}, "ratings": 0, "satisfaction": None})
+            continue
+        den = row["satisfied"] + row["basic"] + row["dissatisfied"]
+        out.append(
+            {
+                "date": d.isoformat(),
+                "appeals": row["appeals"],
+                "channels": {k: v for k, v in row["channels"].items() if v},
+                "ratings": den,
+                "satisfaction": (row["satisfied"] + w * row["basic"]) / den if den else None,
+            }
         )
-        .order_by()
-    ):
-        slot = by_day.get(row["d"])
-        if slot is not None:
-            den = row["s"] + row["b"] + row["x"]
-            slot["ratings"] = den
-            slot["satisfaction"] = (row["s"] + w * row["b"]) / den if den else None
-    return [
-        {
-            "date": d.isoformat(),
-            "appeals": v["appeals"],
-            "channels": v["channels"],
-            "ratings": v.get("ratings", 0),
-            "satisfaction": v.get("satisfaction"),
-        }
-        for d, v in sorted(by_day.items())
-    ]
+    return out
 
 
-def unit_rows(
-    period: Period, units: list[Unit], *, within: Unit | None = None, leaves: dict | None = None
-) -> list[tuple[Unit, UnitMetrics]]:
-    metrics = roll_up(leaf_counts(period, within=within) if leaves is None else leaves, units)
+def unit_rows(period: Period, units: list[Unit], *, metrics: dict | None = None) -> list[tuple[Unit, UnitMetrics]]:
+    metrics = aggregates.stored_metrics(period, [u.pk for u in units]) if metrics is None else metrics
     return [(u, metrics[u.pk]) for u in units]
 
 
 def figures(period: Period, scope: Scope) -> tuple[UnitMetrics, list[tuple[Unit, UnitMetrics]]]:
-    """The scope's totals and its rows, from one read of each source table."""
-    leaves = leaf_counts(period, within=scope.root)
-    totals = UnitMetrics(scope.root.pk if scope.root else None, Counter(), basic_weight())
-    for counter in leaves.values():
-        totals.counts.update(counter)
-    return totals, unit_rows(period, scope.rows, leaves=leaves)
+    """The scope's totals and its rows: one grouped read of the stored subtree rows."""
+    aggregates.fresh_enough(period)
+    root = scope.root.pk if scope.root else None
+    metrics = aggregates.stored_metrics(period, [root, *(u.pk for u in scope.rows)])
+    return metrics[root], unit_rows(period, scope.rows, metrics=metrics)
 
 
 def metric_row_dict(unit: Unit, m: UnitMetrics) -> dict:
@@ -159,14 +136,15 @@ def dashboard(user, period: Period, *, unit_id: int | None = None) -> dict:
     scope = dashboard_scope(user, unit_id)
     within = scope.root
     totals, rows = figures(period, scope)
+    days = aggregates.stored_days(period, within.pk if within else None)
     return {
         "scope": scope,
         "totals": totals,
         "rows": rows,
         "charts": {
-            "channels": channel_counts(period, within=within),
-            "severities": severity_counts(period, within=within),
-            "daily": daily_series(period, within=within),
+            "channels": channel_counts(period, days=days),
+            "severities": severity_counts(period, days=days),
+            "daily": daily_series(period, days=days),
             "units": [
                 {"name": u.short_name or u.name, "satisfaction": m.satisfaction.rate, "appeals": m.appeals}
                 for u, m in rows
@@ -177,34 +155,35 @@ def dashboard(user, period: Period, *, unit_id: int | None = None) -> dict:
     }
 
 
-def _sum(leaves: dict) -> UnitMetrics:
-    total = UnitMetrics(None, Counter(), basic_weight())
-    for counter in leaves.values():
-        total.counts.update(counter)
-    return total
+def _previous_totals(previous: Period) -> UnitMetrics:
+    aggregates.refresh_for(previous)
+    return aggregates.stored_metrics(previous, [None])[None]
 
 
 def bulletin_content(period: Period, *, previous: Period | None = None) -> dict:
     """The figures a bulletin keeps: city totals (and the previous period's, for comparison),
     channels, severities, categories, days, bureaus and departments, the stations below the city's
-    satisfaction rate, hotspots. Each source table is read once per period."""
+    satisfaction rate, hotspots. Read from the stored daily rows once the period's marked buckets
+    (and the previous period's) are folded in, so a kept bulletin is exact."""
     from units.choices import Tier
 
-    leaves = leaf_counts(period)
-    totals = _sum(leaves)
+    aggregates.refresh_for(period)
     units = list(
         Unit.objects.filter(tier__in=[Tier.DISTRICT, Tier.DEPARTMENT], is_active=True).order_by("tier", "sort_order")
     )
-    rows = unit_rows(period, units, leaves=leaves)
     stations = list(Unit.objects.filter(tier=Tier.STATION, is_active=True))
+    metrics = aggregates.stored_metrics(period, [None, *(u.pk for u in units), *(u.pk for u in stations)])
+    totals = metrics[None]
+    rows = unit_rows(period, units, metrics=metrics)
     city_rate = totals.satisfaction.rate
     # Stations below the city's satisfaction rate, worst first (none when the city has no ratings).
     station_rows = [
         (u, m)
-        for u, m in unit_rows(period, stations, leaves=leaves)
+        for u, m in unit_rows(period, stations, metrics=metrics)
         if m.ratings and city_rate is not None and m.satisfaction.rate < city_rate
     ]
     station_rows.sort(key=lambda um: (um[1].satisfaction.rate, -um[1].ratings))
+    days = aggregates.stored_days(period, None)
     return {
         "period": {"first": period.first.isoformat(), "until": period.until.isoformat(), "label": period.label()},
         "basic_weight": basic_weight(),
@@ -213,15 +192,15 @@ def bulletin_content(period: Period, *, previous: Period | None = None) -> dict:
             {
                 "first": previous.first.isoformat(),
                 "until": previous.until.isoformat(),
-                "totals": _sum(leaf_counts(previous)).as_dict(),
+                "totals": _previous_totals(previous).as_dict(),
             }
             if previous
             else None
         ),
-        "channels": channel_counts(period),
-        "severities": severity_counts(period),
-        "categories": category_counts(period),
-        "daily": daily_series(period),
+        "channels": channel_counts(period, days=days),
+        "severities": severity_counts(period, days=days),
+        "categories": category_counts(period, days=days),
+        "daily": daily_series(period, days=days),
         "units": [metric_row_dict(u, m) for u, m in rows],
         "lowest_stations": [metric_row_dict(u, m) for u, m in station_rows[:5]],
         "hotspots": [h.as_dict() for h in find_hotspots(period, limit=10)],

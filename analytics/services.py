@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 from units.choices import Role, Tier
 from units.models import Unit
 
+from .aggregates import refresh_for, stored_metrics
 from .choices import LOWER_IS_BETTER, METRIC_KEYS, METRIC_LABELS, BulletinKind, ListFlag, RankingStatus
-from .metrics import UnitMetrics, basic_weight, unit_metrics
+from .metrics import UnitMetrics, basic_weight
 from .models import Bulletin, Ranking, RankingEntry, RankingEvent, RankingPolicy
 from .periods import Period, day, month_of, previous_month, week_of
 
@@ -111,8 +112,9 @@ def _require(actor, roles) -> None:
 def compute_ranking(*, month: dt.date, tier: str, actor=None, min_sample: int | None = None) -> Ranking:
     """Compute (or recompute) the draft red/black list of a month for one tier.
 
-    Steps: get or create the (month, tier) row; lock it; refuse if published (RankingFrozen);
-    compute every unit of the tier with one set of grouped queries; replace the entries; record
+    Steps: fold the month's marked buckets in; get or create the (month, tier) row; lock it;
+    refuse if published (RankingFrozen); sum every unit's stored daily subtree rows (one grouped
+    query); replace the entries; record
     the event. Computing twice with the same data gives the same entries and one ranking row.
     ``min_sample`` overrides ``ANALYTICS_RANKING_MIN_SAMPLE`` (it is stored with the ranking).
     """
@@ -120,6 +122,8 @@ def compute_ranking(*, month: dt.date, tier: str, actor=None, min_sample: int | 
     if tier not in RANKED_TIERS:
         raise ValidationError(_("该层级不参与红黑榜排名。"))
     period = month_of(month)
+    # Fold the month's marked buckets in first: a ranking is kept, so it must be exact.
+    refresh_for(period)
     Ranking.objects.get_or_create(month=period.first, tier=tier)
     weights, policy_min_sample, list_size = ranking_policy()
     with transaction.atomic():
@@ -128,7 +132,7 @@ def compute_ranking(*, month: dt.date, tier: str, actor=None, min_sample: int | 
             raise RankingFrozen(_("%(ranking)s 已发布，数据已冻结，不能重新计算。") % {"ranking": ranking})
         units = list(Unit.objects.filter(tier=tier, is_active=True))
         w = basic_weight()
-        metrics = unit_metrics(period, units, weight=w)
+        metrics = stored_metrics(period, [u.pk for u in units], weight=w)
         if min_sample is None:
             min_sample = policy_min_sample
         placed = rank_units(

@@ -112,3 +112,10 @@ def make(db):
 
     seed_defaults()
     return Maker()
+
+
+@pytest.fixture(autouse=True)
+def fresh_figures(settings):
+    """These tests write facts and read figures at once: fold the marked buckets in on each read
+    (in production the minute job does it; ``test_aggregates`` exercises that path)."""
+    settings.ANALYTICS_REFRESH_ON_READ = True

@@ -233,3 +233,33 @@ def test_a_save_that_changes_nothing_counted_marks_nothing(make, station):
     appeal.is_repeat = True
     appeal.save()
     assert list(AggregateMark.objects.values_list("day", "unit_id")) == [(dt.date(2026, 10, 10), station.pk)]
+
+
+SOURCE_TABLES = (
+    "intake_appeal",
+    "workorders_workorder",
+    "surveys_rating",
+    "surveys_callback",
+    "surveys_outboundsms",
+    "surveys_inboundsms",
+)
+
+
+def test_the_ranking_and_the_dashboard_figures_read_no_history(month, supervisor, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from analytics import selectors, services
+
+    aggregates.refresh_marked()
+    settings.ANALYTICS_REFRESH_ON_READ = False
+    october = PERIODS[0]
+    with CaptureQueriesContext(connection) as queries:
+        ranking = services.compute_ranking(month=october.first, tier="station")
+        totals, rows = selectors.figures(october, selectors.dashboard_scope(supervisor))
+        selectors.daily_series(october)
+        selectors.category_counts(october)
+    sql = " ".join(q["sql"] for q in queries.captured_queries)
+    assert [t for t in SOURCE_TABLES if t in sql] == []
+    assert {k: totals.counts[k] for k in COUNTERS} == _live(october, None)
+    assert ranking.entries.count() == Unit.objects.filter(tier="station", is_active=True).count()
