@@ -1,0 +1,157 @@
+"""Benchmark: the feed push and the staff create against a bare JSON view, same gunicorn, same run.
+
+Starts gunicorn (the project's gunicorn.conf.py, 2 sync workers, 127.0.0.1 only, DEBUG off) with
+``bench/bare_wsgi.py`` — the project's application plus ``/bare/``, a minimal Django
+``JsonResponse`` — and drives, one after the other for ``--seconds`` each with ``--connections``
+threads: ``GET /bare/``, the 12345 feed push ``POST /api/v1/feeds/12345/appeals/`` (the demo key,
+a new external id and a fake phone each time) and the staff create ``POST /api/v1/appeals/`` (an
+API token of center staff). Prints req/s, p50/p99 and each write's ratio to the bare view.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/oc_bench1m REDIS_URL=redis://127.0.0.1:6379/13 \\
+        .venv/bin/python bench/intake.py --connections 8 --seconds 20
+
+The appeals it creates stay in the database (external ids ``BENCH-PUSH-…``). By default the
+per-source feed throttle is raised inside the benchmark's gunicorn so the write path itself is
+measured; ``--shipped-throttle`` keeps the shipped rate and counts the refusals (429) apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import itertools
+import os
+import random
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opinion_center.settings")
+
+from bench.httpbench import database_url, machine_load, percentile, serve  # noqa: E402
+
+TEXTS = [
+    "{place}附近的烧烤店营业到凌晨，噪音很大，严重影响休息。",
+    "{place}门口每天有车辆乱停乱放，堵住消防通道，希望交警管一管。",
+    "在{place}派出所补办身份证已经三周，还没有通知领取。",
+    "{place}夜间有人聚集喝酒，担心治安，希望加强巡逻。",
+]
+PLACES = ["滨江路", "北湖路", "南门街", "新华路", "科技园路", "人民路"]
+
+
+def drive(call, *, connections: int, seconds: float) -> dict:
+    latencies: list[float] = []
+    statuses: dict[int | str, int] = {}
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def worker(n):
+        session = requests.Session()
+        while time.monotonic() < stop_at:
+            start = time.perf_counter()
+            try:
+                status = call(session).status_code
+            except requests.RequestException as exc:
+                status = type(exc).__name__
+            elapsed = (time.perf_counter() - start) * 1000
+            with lock:
+                statuses[status] = statuses.get(status, 0) + 1
+                if status in (200, 201):
+                    latencies.append(elapsed)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(connections)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.monotonic() - started
+    return {
+        "ok_per_s": len(latencies) / wall,
+        "p50": percentile(latencies, 50),
+        "p99": percentile(latencies, 99),
+        "statuses": statuses,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=20.0, help="per kind of request")
+    parser.add_argument("--port", type=int, default=8714)
+    parser.add_argument("--shipped-throttle", action="store_true", help="keep the shipped per-source feed rate")
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        raise SystemExit("Set DATABASE_URL to the benchmark database (filled by bench/generate.py).")
+    db_name = os.environ["DATABASE_URL"].rsplit("/", 1)[-1]
+
+    import django
+
+    django.setup()
+    from intake.models import Appeal
+    from units.models import User
+    from units.services import issue_api_token
+
+    _, token = issue_api_token(user=User.objects.get(username="center"))
+    total = Appeal.objects.count()
+    if not args.shipped_throttle:
+        os.environ["BENCH_FEED_RATE"] = "10000000/min"
+    run_id = f"{dt.datetime.now():%H%M%S}"
+    counter = itertools.count()
+    rng = random.Random(7)
+
+    def body(prefix: str) -> dict:
+        n = next(counter)
+        return {
+            "external_id": f"BENCH-{prefix}-{run_id}-{n}",
+            "citizen_name": "王建国",
+            "citizen_phone": f"13800{rng.randrange(1_000_000):06d}",
+            "content": rng.choice(TEXTS).format(place=rng.choice(PLACES) + f"{rng.randint(1, 300)}号"),
+            "address": "临江市江北区" + rng.choice(PLACES),
+            "category_hint": "噪音扰民",
+            "received_at": dt.datetime.now(dt.UTC).isoformat(),
+        }
+
+    print(
+        f"{db_name}: {total:,} appeals; {args.connections} connections, {args.seconds:.0f} s each; "
+        f"feed throttle {'shipped' if args.shipped_throttle else 'raised'}; {machine_load()}; "
+        f"{dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
+        flush=True,
+    )
+    with serve(database_url(db_name), port=args.port, app="bench.bare_wsgi:application", timeout=60) as base:
+        kinds = {
+            "bare JSON view (GET /bare/)": lambda s: s.get(f"{base}/bare/", timeout=30),
+            "feed push (POST /api/v1/feeds/12345/appeals/)": lambda s: s.post(
+                f"{base}/api/v1/feeds/12345/appeals/",
+                json=body("PUSH"),
+                headers={"Authorization": "Bearer demo-12345-key"},
+                timeout=30,
+            ),
+            "staff create (POST /api/v1/appeals/)": lambda s: s.post(
+                f"{base}/api/v1/appeals/",
+                json={**body("STAFF"), "channel": "hotline"},
+                headers={"Authorization": f"Token {token}"},
+                timeout=30,
+            ),
+        }
+        for call in kinds.values():  # one of each first: workers import and connect
+            call(requests.Session())
+        results = {}
+        for label, call in kinds.items():
+            results[label] = drive(call, connections=args.connections, seconds=args.seconds)
+    bare = results["bare JSON view (GET /bare/)"]["ok_per_s"]
+    for label, r in results.items():
+        print(
+            f"  {label:<48} {r['ok_per_s']:8.1f} req/s  p50 {r['p50']:7.1f} ms  p99 {r['p99']:7.1f} ms  "
+            f"{r['ok_per_s'] / bare:6.3f}× bare   answers {r['statuses']}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
