@@ -287,9 +287,29 @@ def _unit_moved(sender, instance, created=False, raw=False, using="default", **k
         )
 
 
+def _appeals_written(sender, appeal_ids, using="default", **kwargs) -> None:
+    """Appeals written by bulk SQL (the COPY import): mark their (day, unit) buckets in one statement."""
+    from django.conf import settings
+
+    from intake.models import Appeal
+
+    from .models import AggregateMark
+
+    table = AggregateMark._meta.db_table
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {table} (day, unit_id, version, marked_at)
+                SELECT DISTINCT (received_at AT TIME ZONE %s)::date, unit_id, 1, now()
+                FROM {Appeal._meta.db_table} WHERE id = ANY(%s) ORDER BY 1, 2
+                ON CONFLICT (day, unit_id) DO UPDATE SET version = {table}.version + 1, marked_at = now()""",
+            [settings.TIME_ZONE, list(appeal_ids)],
+        )
+
+
 def connect() -> None:
     """Watch every model a figure of SPEC §9 is counted from (called once by the app config)."""
     from intake.models import Appeal
+    from intake.signals import appeals_written
     from surveys.models import Callback, InboundSms, OutboundSms, Rating, ServiceRecord
     from units.models import Unit
     from workorders.models import WorkOrder, WorkOrderEvent
@@ -305,3 +325,4 @@ def connect() -> None:
     post_delete.connect(_reopen_event, sender=WorkOrderEvent, weak=False, dispatch_uid="analytics-reopen-delete")
     post_init.connect(_unit_moved_init, sender=Unit, weak=False, dispatch_uid="analytics-unit-init")
     post_save.connect(_unit_moved, sender=Unit, weak=False, dispatch_uid="analytics-unit-moved")
+    appeals_written.connect(_appeals_written, weak=False, dispatch_uid="analytics-appeals-written")

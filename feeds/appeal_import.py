@@ -35,8 +35,9 @@ from django.utils.translation import gettext as _
 
 from intake.choices import AppealStatus, Channel, Kind, Severity
 from intake.limits import APPEAL_FIELD_LIMITS, too_long_message
-from intake.models import new_tracking_code
+from intake.models import Appeal, new_tracking_code
 from intake.phones import encrypt, mask, normalize_phone, phone_hash
+from intake.signals import appeals_written
 
 from .imports import APPEAL_FIELD_LABELS, ImportFileError, ImportOutcome, RowError, missing_columns
 from .models import ImportBatch
@@ -712,6 +713,8 @@ def _insert_appeals(
     inserted = list(inserted)
     if not inserted:
         return 0, []
+    # These rows bypassed Appeal.save(): tell the apps that count appeals, in this transaction.
+    appeals_written.send(sender=Appeal, appeal_ids=inserted, using=connection.alias)
     params["inserted"] = inserted
     mine = "a.id = ANY(%(inserted)s) AND a.channel = %(channel)s"
     # The stage keeps the rejected rows too, and a rejected row may carry the external id of an

@@ -17,6 +17,7 @@ from analytics.periods import Period, day, month_of, week_of
 from analytics.signals import mark
 from intake.models import Appeal, Category
 from surveys.models import InboundSms, OutboundSms, Rating
+from tests.feeds.conftest import sources  # noqa: F401 - the feed sources fixture
 from units.models import Unit
 
 from .conftest import at
@@ -263,3 +264,15 @@ def test_the_ranking_and_the_dashboard_figures_read_no_history(month, supervisor
     assert [t for t in SOURCE_TABLES if t in sql] == []
     assert {k: totals.counts[k] for k in COUNTERS} == _live(october, None)
     assert ranking.entries.count() == Unit.objects.filter(tier="station", is_active=True).count()
+
+
+@pytest.mark.parametrize("method", ["orm", "copy"])
+def test_imported_appeals_reach_the_aggregates_on_both_import_paths(sources, city, method):  # noqa: F811
+    from tests.feeds.test_imports import GOOD, csv_bytes, do_import
+
+    do_import(sources["12345"], csv_bytes(GOOD), method=method)
+    assert Appeal.objects.count() == 2
+    aggregates.refresh_marked()
+    everything = Period(dt.date(2020, 1, 1), dt.date(2030, 1, 1))
+    assert _stored(everything, None)["appeals"] == 2
+    assert _stored(everything, None) == _live(everything, None)
