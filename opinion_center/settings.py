@@ -13,6 +13,7 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -156,6 +157,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Analytics and export reads from the replica when one is configured (units.dbrouters).
+    "units.dbrouters.ReplicaReadMiddleware",
 ]
 
 ROOT_URLCONF = "opinion_center.urls"
@@ -200,6 +203,58 @@ else:
         }
     }
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith(("postgresql", "postgis"))
+# Behind PgBouncer in transaction mode a server-side cursor (QuerySet.iterator()) would outlive its
+# server connection: turn them off there (docs/deployment.md).
+if IS_POSTGRES:
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+        "DATABASE_DISABLE_SERVER_SIDE_CURSORS", default=False
+    )
+# A streaming replica (PostgreSQL hot standby) that serves analytics pages, the analytics API and
+# exports; everything else, and every write, uses the primary. The rule, the fall-back to the
+# primary when the replica is down, and the read-your-writes pinning are in units/dbrouters.py.
+if IS_POSTGRES and env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["replica"]["DISABLE_SERVER_SIDE_CURSORS"] = DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"]
+    # A replica that does not answer must cost a request seconds at most, then is skipped a while.
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_REPLICA_CONNECT_TIMEOUT", default=2)
+    )
+    # Tests read the test database through both aliases: no second test database is made.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["units.dbrouters.ReplicaRouter"]
+# Views (URL names, shell-style patterns) whose GET/HEAD requests read from the replica.
+REPLICA_READ_URLS = env.list(
+    "REPLICA_READ_URLS",
+    default=[
+        "analytics:dashboard",
+        "analytics:rankings",
+        "analytics:ranking",
+        "analytics:bulletins",
+        "analytics:bulletin",
+        "analytics:bulletin_print",
+        "analytics:bulletin_excel",
+        "metrics-*",
+        "ranking-list",
+        "ranking-detail",
+        "bulletin-list",
+        "bulletin-detail",
+    ],
+)
+# Models always read from the primary: who the user is must never lag (labels, patterns allowed).
+REPLICA_PRIMARY_MODELS = [
+    "sessions.*",
+    "auth.*",
+    "authtoken.*",
+    "units.user",
+    "units.apitoken",
+    "units.loginfailure",
+    "units.loginlockout",
+    "units.usednonce",
+]
+REPLICA_RETRY_SECONDS = env.int("REPLICA_RETRY_SECONDS", default=30)  # after a failed connect
+REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=5)  # reads on the primary after a write
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and broker -----------------------------------------------------------------------
@@ -250,6 +305,18 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# Queues per kind of work, so that a province runs workers for each on their own hosts
+# (docs/deployment.md): SMS sending, imports, analytics (rollups, rankings, bulletins, PDFs) and
+# everything else. A worker started without -Q consumes all four (`make run`, Procfile.dev).
+# Patterns keep new tasks of an app on its queue.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = [Queue(name) for name in ("default", "sms", "imports", "analytics")]
+CELERY_TASK_ROUTES = {
+    "surveys.tasks.*sms*": {"queue": "sms"},
+    "surveys.tasks.run_evaluation_task": {"queue": "sms"},
+    "feeds.tasks.*import*": {"queue": "imports"},
+    "analytics.tasks.*": {"queue": "analytics"},
+}
 # Periodic jobs. Each app declares its own in ``<app>/schedule.py`` as BEAT_SCHEDULE; they are
 # merged here and django-celery-beat stores them in the database.
 CELERY_BEAT_SCHEDULE: dict = {}
