@@ -77,3 +77,41 @@ def test_no_log_record_carries_a_number_or_an_id_card_number(flow, caplog):
     assert not found
     found = [r.getMessage() for r in caplog.records if leaks(r.getMessage()) or ID_CARD in r.getMessage()]
     assert not found
+
+
+def test_a_task_published_to_the_real_broker_carries_ids_only(
+    center, handler, station, django_capture_on_commit_callbacks
+):
+    """Not eager: the message as it goes to Redis (``before_task_publish``), for an SMS queued by
+    closing a work order and a result queued for 12345."""
+    from celery.signals import before_task_publish
+
+    from feeds.models import FeedSource
+    from intake import services as intake
+    from opinion_center.celery import app as celery_app
+    from workorders import services as workorders
+
+    FeedSource.objects.create(
+        code="12345", name="12345政务服务热线", kind="appeals", channel="12345", result_url="http://127.0.0.1:9/results"
+    )
+    sent = []
+
+    def on_publish(sender=None, body=None, headers=None, **kwargs):
+        sent.append(f"{sender} {body!r} {headers!r}")
+
+    before_task_publish.connect(on_publish, weak=False)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            appeal, _ = intake.create_appeal(
+                channel="12345", external_id="PD-PUB-1", content="路灯不亮", citizen_phone=PHONES["feed"]
+            )
+            order = workorders.dispatch_appeal(appeal, unit=station, actor=center)
+            workorders.sign_for(order, actor=handler)
+            workorders.submit_feedback(order, actor=handler, text="已修复", result="resolved", contact_method="phone")
+            workorders.approve(order, actor=center)
+            workorders.close(order, actor=center, reply="已修复。")
+    finally:
+        before_task_publish.disconnect(on_publish)
+        celery_app.control.purge()  # this test run's own Redis db: nothing is left queued
+    assert any("send_sms_task" in m for m in sent), sent
+    assert not [m for m in sent if leaks(m)]

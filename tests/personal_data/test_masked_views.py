@@ -38,6 +38,8 @@ def staff_pages(flow) -> list[str]:
         reverse("surveys:survey_detail", args=[flow.survey.pk]),
         reverse("surveys:simulator"),
         "/track/",
+        # The citizen's own survey link (public).
+        reverse("surveys:survey_form", args=[flow.survey.invitations.get().token]),
     ]
 
 
