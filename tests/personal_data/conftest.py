@@ -85,8 +85,25 @@ def capture():
     handler = _Collect()
     root = logging.getLogger()
     previous_level = root.level
-    root.addHandler(handler)
+    # First among the root's handlers, and every record also as it is created: the project's
+    # handlers mask records in place, and a leak must be seen before that safety net hides it.
+    root.handlers.insert(0, handler)
     root.setLevel(logging.DEBUG)
+    make_record = logging.getLogRecordFactory()
+    traceback_formatter = logging.Formatter()
+
+    def recording_factory(*args, **kwargs):
+        record = make_record(*args, **kwargs)
+        try:
+            text = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken record is logging's own error to report
+            text = str(record.msg)
+        if record.exc_info:
+            text += "\n" + traceback_formatter.formatException(record.exc_info)
+        handler.lines.append(f"{record.name} {record.levelname} {text}")
+        return record
+
+    logging.setLogRecordFactory(recording_factory)
     tasks: list[str] = []
 
     def on_publish(sender=None, body=None, headers=None, **kwargs):
@@ -106,6 +123,7 @@ def capture():
         celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = eager
         before_task_publish.disconnect(on_publish)
         task_prerun.disconnect(on_prerun)
+        logging.setLogRecordFactory(make_record)
         root.removeHandler(handler)
         root.setLevel(previous_level)
 
