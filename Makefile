@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test deps lint format messages demo clean
+.PHONY: run test chaos deps lint format messages demo clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ run: deps
 
 test: deps
 	bash scripts/test.sh
+
+# The fault scenarios (docs/reliability.md): real gunicorn, Celery and Redis killed on purpose. Slow.
+chaos: deps
+	bash chaos/run.sh
 
 lint:
 	$(VENV)/bin/ruff check .

@@ -88,12 +88,17 @@ class Stack:
         self.procs: dict[str, subprocess.Popen] = {}
         self.kills: dict[str, int] = {}
         LOGS.mkdir(parents=True, exist_ok=True)
+        for old in LOGS.glob(f"{name}-*.log"):
+            old.unlink()  # the logs of this scenario's previous run
+
+    def log_path(self, role: str) -> Path:
+        return LOGS / f"{self.name}-{role}.log"
 
     def _spawn(self, role: str, argv: list[str], extra_env: dict[str, str] | None = None) -> subprocess.Popen:
         old = self.procs.get(role)
         if old is not None and old.poll() is None:
             raise RuntimeError(f"{role} is already running")
-        log = open(LOGS / f"{self.name}-{role}.log", "ab")  # closed below: the child keeps its own descriptor
+        log = open(self.log_path(role), "ab")  # closed below: the child keeps its own descriptor
         proc = subprocess.Popen(
             argv,
             cwd=ROOT,
