@@ -310,7 +310,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 # everything else. A worker started without -Q consumes all four (`make run`, Procfile.dev).
 # Patterns keep new tasks of an app on its queue.
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES = [Queue(name) for name in ("default", "sms", "imports", "analytics")]
+# Each queue bound by its own routing key: a message routed to one queue lands in that queue only.
+CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in ("default", "sms", "imports", "analytics")]
 CELERY_TASK_ROUTES = {
     "surveys.tasks.*sms*": {"queue": "sms"},
     "surveys.tasks.run_evaluation_task": {"queue": "sms"},
