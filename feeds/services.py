@@ -414,7 +414,6 @@ def _tell_admins_batch_failed(batch_id: int) -> None:
         users=_admins(),
         text=_("导入批次 #%(id)s 多次执行失败，请检查。") % {"id": batch_id},
         url=reverse("feeds:batch", args=[batch_id]),
-        level="alert",
         dedupe_key=f"feeds-batch-failed-{batch_id}",
     )
 
@@ -653,7 +652,6 @@ def _tell_admins_delivery(delivery_id: int, status: str, text: str) -> None:
         users=_admins(),
         text=text,
         url=reverse("feeds:delivery", args=[delivery_id]),
-        level="alert",
         dedupe_key=f"feeds-delivery-{delivery_id}-{status}",
     )
 

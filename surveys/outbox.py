@@ -55,7 +55,6 @@ def alert_admins(*, text: str, dedupe_key: str) -> None:
         users=User.objects.filter(role=Role.ADMIN, is_active=True),
         text=text,
         url=url,
-        level="alert",
         dedupe_key=dedupe_key,
     )
 

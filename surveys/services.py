@@ -537,7 +537,7 @@ def after_rating(rating: Rating, *, phone: str) -> None:
                     text=_("本单位收到一条不满意评价（%(b)s），中心将进行人工回访。")
                     % {"b": rating.business_type.name if rating.business_type else _("诉求办理")},
                     url=reverse("surveys:rating_list"),
-                    level="warning",
+                    level="alert",  # a bad review: 紧急
                     dedupe_key=f"surveys:dissatisfied:{rating.pk}",
                 )
     if (
@@ -1039,7 +1039,7 @@ def rectify_bad_review(rating: Rating, *, actor: User | None = None) -> Rating:
             text=_("%(p)s收到一条扫码“不满意”评价（%(d)s），已生成整改工单%(n)s，请核实整改。")
             % {"p": place, "d": details[:80], "n": order.number},
             url=reverse("workorders:detail", args=[order.pk]),
-            level="warning",
+            level="alert",  # a bad review: 紧急
             dedupe_key=f"surveys:qr-bad-review:{current.pk}",
         )
     return current

@@ -137,16 +137,23 @@ class User(AbstractUser):
 
 
 class Notification(models.Model):
-    """A message to one member of staff: a reminder, a warning, an assignment.
+    """A message to one member of staff: an alarm, a reminder, an assignment.
 
     ``dedupe_key`` makes sending idempotent: the same key for the same user is stored once, so a job
     that runs twice tells nobody twice.
+
+    The sender chooses the level: 紧急 (``ALERT``) only for what harms someone if it waits — risk
+    words in an appeal, a citizen's bad review, an overdue listed order; these are pinned on the
+    home page. 提醒 (``WARNING``) for a deadline near or passed. 通知 (``INFO``) for everything else:
+    assignments, other people's moves, results, operational messages.
     """
 
     class Level(models.TextChoices):
+        # The stored values predate the labels (API clients and filters use them); only the
+        # labels say what the level means.
         INFO = "info", _("通知")
         WARNING = "warning", _("提醒")
-        ALERT = "alert", _("警示")
+        ALERT = "alert", _("紧急")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
     level = models.CharField(_("级别"), max_length=8, choices=Level.choices, default=Level.INFO)
@@ -168,7 +175,9 @@ class Notification(models.Model):
         indexes = [
             models.Index(
                 fields=["user", "created_at"], condition=models.Q(read_at__isnull=True), name="notification_unread"
-            )
+            ),
+            # The list pages by (created_at, id) per user, newest first (a keyset, not an offset).
+            models.Index(fields=["user", "-created_at", "-id"], name="notification_user_recent"),
         ]
 
     def __str__(self) -> str:

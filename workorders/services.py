@@ -540,7 +540,6 @@ def return_for_rework(order: WorkOrder, *, actor: User, reason: str, working_day
             users=[o.handler] if o.handler else _unit_staff(o.unit),
             text=_("工单 %(number)s 被退回重办：%(reason)s") % {"number": o.number, "reason": reason},
             url=order_url(o),
-            level="warning",
             dedupe_key=f"wo-return:{o.pk}:{o.return_count}",
         )
 
@@ -591,7 +590,6 @@ def hand_back(order: WorkOrder, *, actor: User, reason: str) -> WorkOrder:
                 users=leaders_of(upper) or _unit_staff(upper),
                 text=text,
                 url=order_url(o),
-                level="warning",
                 dedupe_key=f"wo-handback:{o.pk}:{outcome['from_unit'].pk}",
             )
             return
@@ -606,7 +604,6 @@ def hand_back(order: WorkOrder, *, actor: User, reason: str) -> WorkOrder:
             users=_center_staff(),
             text=text,
             url=order_url(o),
-            level="warning",
             dedupe_key=f"wo-handback:{o.pk}",
         )
 
@@ -770,7 +767,6 @@ def refuse_extension(order: WorkOrder, *, actor: User, reason: str) -> WorkOrder
             users=[o.handler] if o.handler else _unit_staff(o.unit),
             text=_("工单 %(number)s 延期申请未同意：%(reason)s") % {"number": o.number, "reason": reason},
             url=order_url(o),
-            level="warning",
             dedupe_key=f"wo-ext-no:{o.pk}:{o.deadline_version}",
         )
 
@@ -838,7 +834,6 @@ def reopen(order: WorkOrder, *, actor: User, reason: str, working_days: int | No
             users=([o.handler] if o.handler else []) + _unit_staff(o.unit) + leaders_of(o.unit),
             text=_("工单 %(number)s 群众不满意，需重新办理：%(reason)s") % {"number": o.number, "reason": reason},
             url=order_url(o),
-            level="warning",
             dedupe_key=f"wo-reopen:{o.pk}:{o.reopen_count}",
         )
 
@@ -964,7 +959,6 @@ def _count_failed_notice(order: WorkOrder) -> None:
             text=_("工单 %(number)s 已办结，但办结短信或结果回传多次未能排队（请检查短信模板和回传配置）。")
             % {"number": order.number},
             url=order_url(order),
-            level="alert",
             dedupe_key=f"wo-notice-stuck:{order.pk}:{order.reopen_count}",
         )
 
@@ -1078,7 +1072,7 @@ def _claim_sign_late(pk: int, *, now: datetime) -> int:
             users=_unit_staff(order.unit) + leaders_of(order.unit),
             text=text,
             url=order_url(order),
-            level="alert",
+            level="warning",  # a deadline passed: a reminder, not an alarm
             dedupe_key=f"wo-sign-late:{order.pk}:{order.unit_id}",
         )
     return 1
@@ -1089,7 +1083,8 @@ def _remind(order: WorkOrder, *, stage: int) -> None:
     text = str(URGE_TEXT[stage]) % {"number": order.number, "due": due_text}
     key = f"wo-urge:{order.pk}:{order.deadline_version}:{stage}"
     handlers = [order.handler] if order.handler else _unit_staff(order.unit)
-    level = "alert" if stage == UrgeStage.DUE else "warning"
+    # A deadline reminder is 提醒; only an overdue order under listed supervision is 紧急.
+    level = "alert" if stage == UrgeStage.DUE and order.is_listed else "warning"
     _event(
         order,
         action=Action.OVERDUE if stage == UrgeStage.DUE else Action.URGE,
@@ -1103,7 +1098,7 @@ def _remind(order: WorkOrder, *, stage: int) -> None:
             users=leaders_of(order.unit) + supervisors(),
             text=_("%(unit)s的工单 %(number)s 已超期。") % {"unit": order.unit.name, "number": order.number},
             url=order_url(order),
-            level="alert",
+            level=level,
             dedupe_key=key,
         )
     if settings.WORKORDERS_URGE_SMS:
@@ -1145,7 +1140,7 @@ def list_order(order: WorkOrder, *, actor: User | None, reason: str, rule: Super
             users=supervisors() + leaders_of(locked.unit),
             text=_("工单 %(number)s 已挂牌督办：%(reason)s") % {"number": locked.number, "reason": reason},
             url=order_url(locked),
-            level="alert",
+            level="alert" if locked.is_overdue else "info",  # 紧急 once listed and overdue
             dedupe_key=f"wo-listed:{locked.pk}:{locked.listed_at:%Y%m%d%H%M%S}",
         )
     _sync(order, locked)
@@ -1287,7 +1282,6 @@ def warn_missing_calendar(*, today: date | None = None) -> int | None:
         text=_("%(year)d 年节假日安排尚未录入，工单时限暂按周一至周五计算（待确认）。请在“节假日”页面录入。")
         % {"year": year},
         url=reverse("workorders:calendar"),
-        level="alert",
         dedupe_key=f"wo-calendar-missing:{year}",
     )
     return year

@@ -135,7 +135,7 @@ def test_it_marks_a_refused_result_failed_and_tells_the_administrators(
     assert "HTTP 400" in failed.last_error
     assert send_result_delivery(delivery.pk) is None
     assert sweep_result_deliveries() == {"revived": 0, "sent": 0}
-    assert Notification.objects.filter(user=administrator, level="alert").count() == 1
+    assert Notification.objects.filter(user=administrator, level="info").count() == 1
 
     platform.answer(200)
     with django_capture_on_commit_callbacks(execute=False):

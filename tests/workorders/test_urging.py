@@ -64,8 +64,8 @@ def test_it_marks_an_overdue_order_and_tells_leader_and_supervisor_once(monday_o
     monday_order.refresh_from_db()
     assert monday_order.is_overdue and monday_order.urge_stage == UrgeStage.DUE and monday_order.next_urge_at is None
     assert urge_notes(handler) == 1
-    assert Notification.objects.filter(user=leader, level="alert").count() == 1
-    assert Notification.objects.filter(user=supervisor, level="alert").count() == 1
+    assert Notification.objects.filter(user=leader, level="warning").count() == 1
+    assert Notification.objects.filter(user=supervisor, level="warning").count() == 1
     assert monday_order.events.filter(action=Action.OVERDUE).count() == 1
 
 
@@ -170,7 +170,7 @@ def test_it_catches_every_passed_deadline_in_one_run_whatever_the_batch_size(
         assert services.urge_due_orders(batch_size=5) == 23
         assert tasks.urge_due_orders_task() == 0  # the periodic run, batches of WORKORDERS_URGE_BATCH
     assert urge_notes(handler) == 23
-    assert Notification.objects.filter(user=leader, level="alert", dedupe_key__startswith="wo-urge:").count() == 23
+    assert Notification.objects.filter(user=leader, level="warning", dedupe_key__startswith="wo-urge:").count() == 23
     assert OutboundSms.objects.filter(template_code="urge_reminder").count() == 23
     for order in orders:
         order.refresh_from_db()
