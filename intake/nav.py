@@ -4,8 +4,10 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from units.choices import Role
-from units.navigation import HomePanel, NavItem
+from units.navigation import HomePanel, NavCount, NavItem
 
+from .choices import AppealStatus
+from .models import Appeal
 from .selectors import recent_counts
 
 CENTER = frozenset({Role.CENTER_STAFF, Role.ADMIN})
@@ -24,8 +26,21 @@ def reveals_panel(request) -> dict:
     }
 
 
+def awaiting_triage(user):
+    """待研判 beside the desk: new appeals the center has not triaged yet (center staff only)."""
+    if not user.has_role(*CENTER):
+        return None
+    return Appeal.objects.visible_to(user).filter(status=AppealStatus.NEW)
+
+
 NAV_ITEMS = [
-    NavItem(_("分诊台"), "intake:desk", roles=frozenset({Role.CENTER_STAFF, Role.ADMIN, Role.SUPERVISOR}), order=10),
+    NavItem(
+        _("分诊台"),
+        "intake:desk",
+        roles=frozenset({Role.CENTER_STAFF, Role.ADMIN, Role.SUPERVISOR}),
+        order=10,
+        counts=(NavCount(_("待研判"), awaiting_triage),),
+    ),
     NavItem(_("热线登记"), "intake:hotline", roles=CENTER, order=11),
     NavItem(_("号码查看记录"), "intake:phone_reveals", roles=frozenset({Role.ADMIN}), order=950),
 ]

@@ -51,6 +51,8 @@ def supervisors() -> list[User]:
 
 
 def mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:
+    """Mark the user's unread notifications read (all of them, or those of ``ids``); returns how
+    many changed. Only his own: another user's ids are ignored."""
     qs = Notification.objects.filter(user=user, read_at__isnull=True)
     if ids is not None:
         qs = qs.filter(pk__in=list(ids))

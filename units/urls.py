@@ -7,4 +7,6 @@ app_name = "units"
 urlpatterns = [
     path("", views.unit_list, name="list"),
     path("notifications/", views.notification_list, name="notifications"),
+    path("notifications/read-all/", views.notification_read_all, name="notifications_read_all"),
+    path("notifications/<int:pk>/go/", views.notification_go, name="notification_go"),
 ]

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.core.exceptions import BadRequest
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
 
 from .models import Notification
 from .navigation import home_panels_for
-from .selectors import unit_tree
+from .selectors import notification_page, parse_notification_cursor, pinned_urgent, unit_tree
 from .services import mark_read
 
 
@@ -23,7 +30,7 @@ def home(request: HttpRequest) -> HttpResponse:
     for panel in home_panels_for(request.user):
         context = panel.context(request) if panel.context else {}
         panels.append({"template": panel.template, "context": context})
-    return render(request, "units/home.html", {"panels": panels})
+    return render(request, "units/home.html", {"panels": panels, "pinned": pinned_urgent(request.user)})
 
 
 @login_required
@@ -31,13 +38,68 @@ def unit_list(request: HttpRequest) -> HttpResponse:
     return render(request, "units/unit_list.html", {"tree": unit_tree(request.user)})
 
 
+def _level_param(request: HttpRequest) -> str:
+    level = request.GET.get("level", "")
+    if level and level not in Notification.Level.values:
+        raise BadRequest("unknown level")
+    return level
+
+
+def _list_url(level: str) -> str:
+    url = reverse("units:notifications")
+    return f"{url}?{urlencode({'level': level})}" if level else url
+
+
 @login_required
+@require_http_methods(["GET", "POST"])
 def notification_list(request: HttpRequest) -> HttpResponse:
-    """The user's notifications, newest first; POST marks them read."""
+    """The user's notifications, newest first, of one level (``?level=``) or all, paged by keyset
+    (``?before=``). A POST marks them all read (as the mark-all-read action does)."""
+    level = _level_param(request)
     if request.method == "POST":
         mark_read(user=request.user)
-    items = Notification.objects.filter(user=request.user)[:200]
-    return render(request, "units/notification_list.html", {"notifications": items})
+        return redirect(_list_url(level))
+    try:
+        before = parse_notification_cursor(request.GET.get("before", ""))
+    except ValueError as exc:
+        raise BadRequest("malformed cursor") from exc
+    page = notification_page(request.user, level=level, before=before)
+    tabs = [{"value": "", "label": _("全部"), "url": _list_url("")}] + [
+        {"value": value, "label": label, "url": _list_url(value)} for value, label in Notification.Level.choices
+    ]
+    next_url = None
+    if page["next"]:
+        next_url = f"{reverse('units:notifications')}?{urlencode({'level': level, 'before': page['next']})}"
+    context = {"page": page, "notifications": page["items"], "level": level, "tabs": tabs, "next_url": next_url}
+    return render(request, "units/notification_list.html", context)
+
+
+@login_required
+@require_POST
+def notification_read_all(request: HttpRequest) -> HttpResponse:
+    """全部标为已读: every unread notification of the user (whatever tab he is on), then back to it."""
+    level = _level_param(request)
+    mark_read(user=request.user)
+    return redirect(_list_url(level))
+
+
+def _is_local_path(url: str) -> bool:
+    """A path on this site ("/workorders/12/"), never another host ("//x", "/\\x", "https://x")
+    nor a scheme ("javascript:"): a notification's link must not become an open redirect."""
+    return (
+        url.startswith("/")
+        and not url.startswith(("//", "/\\"))
+        and url_has_allowed_host_and_scheme(url, allowed_hosts=set(), require_https=False)
+    )
+
+
+@login_required
+def notification_go(request: HttpRequest, pk: int) -> HttpResponse:
+    """One click from a notification to its object: mark it read, then go to its link (a local
+    path only; anything else lands on the notification list)."""
+    note = get_object_or_404(Notification, pk=pk, user=request.user)
+    mark_read(user=request.user, ids=[note.pk])
+    return redirect(note.url if _is_local_path(note.url) else reverse("units:notifications"))
 
 
 @never_cache
