@@ -5,10 +5,12 @@ from django.utils.translation import gettext_lazy as _
 
 
 class FeedKind(models.TextChoices):
-    """What a source sends us: appeals (12345, 12389, message boards) or service records."""
+    """What a source sends us: appeals (12345, 12389, message boards), service records, or appeals
+    posted by an Open311 GeoReport v2 client (its key is the client's ``api_key``)."""
 
     APPEALS = "appeals", _("诉求")
     SERVICE_RECORDS = "service_records", _("业务记录")
+    OPEN311 = "open311", _("Open311客户端")
 
 
 class BatchStatus(models.TextChoices):

@@ -247,3 +247,36 @@ class DeliveryAttempt(models.Model):
     @property
     def ok(self) -> bool:
         return self.http_status is not None and 200 <= self.http_status < 300
+
+
+def new_open311_token() -> str:
+    return secrets.token_hex(16)
+
+
+class Open311Request(models.Model):
+    """An appeal posted by an Open311 GeoReport v2 client (``feeds.open311``), and what the spec
+    publishes about it beside the appeal itself: where it is (coordinates, the address as posted)
+    and the token the client may poll. Only appeals with this row appear in ``requests.json``: the
+    citizen filed them on a public platform that publishes them (docs/open311.md).
+    """
+
+    appeal = models.OneToOneField(
+        "intake.Appeal", verbose_name=_("诉求"), on_delete=models.PROTECT, related_name="open311"
+    )
+    client = models.ForeignKey(
+        FeedSource, verbose_name=_("Open311客户端"), on_delete=models.PROTECT, related_name="open311_requests"
+    )
+    token = models.CharField(_("令牌"), max_length=32, unique=True, default=new_open311_token, editable=False)
+    lat = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    long = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    address_string = models.CharField(_("公开地址"), max_length=200, blank=True)
+    address_id = models.CharField(_("地址编号"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Open311诉求")
+        verbose_name_plural = _("Open311诉求")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.client.code} {self.token}"

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .open311.urls import urlpatterns as open311_urlpatterns
 
 app_name = "feeds"
 
@@ -13,4 +14,6 @@ urlpatterns = [
     path("feeds/deliveries/<int:pk>/", views.DeliveryDetailView.as_view(), name="delivery"),
     path("feeds/deliveries/<int:pk>/retry/", views.DeliveryRetryView.as_view(), name="delivery-retry"),
     path("feeds/demo-platform/results/", views.DemoPlatformView.as_view(), name="demo-platform"),
+    # Open311 GeoReport v2 at /open311/v2/ (docs/open311.md): its clients are this app's sources.
+    *open311_urlpatterns,
 ]

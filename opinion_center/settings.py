@@ -557,6 +557,12 @@ RESULT_DELIVERY_BACKOFF_MAX = env.int("RESULT_DELIVERY_BACKOFF_MAX", default=360
 RESULT_DELIVERY_SENDING_TIMEOUT = env.int("RESULT_DELIVERY_SENDING_TIMEOUT", default=120)
 # A stand-in 12345 platform inside the app (POST /feeds/demo-platform/results/) for demos.
 FEED_DEMO_PLATFORM = env.bool("FEED_DEMO_PLATFORM", default=DEBUG)
+# Open311 GeoReport v2 (/open311/v2/, docs/open311.md): the jurisdiction_id clients may name, the
+# service codes offered (empty: every active leaf category) and the posts allowed per client key
+# per hour (per address, phone and device the public mailboxes' limits apply).
+OPEN311_JURISDICTION_ID = env.str("OPEN311_JURISDICTION_ID", default="linjiang.police.gov.cn")
+OPEN311_SERVICE_CODES = env.list("OPEN311_SERVICE_CODES", default=[])
+OPEN311_PER_KEY_PER_HOUR = env.int("OPEN311_PER_KEY_PER_HOUR", default=600)
 
 # --- Work orders (dispatch, deadlines, urging, supervision) ---------------------------------
 WORKORDERS_URGE_SMS = env.bool("WORKORDERS_URGE_SMS", default=True)  # reminders also by SMS to the handler

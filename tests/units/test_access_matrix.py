@@ -75,6 +75,13 @@ PAGES: dict[str, Page] = {
     "feeds:delivery": Page(CENTER, "delivery"),
     "feeds:delivery-retry": Page(CENTER, "delivery"),
     "feeds:demo-platform": Page(PUBLIC),
+    # Open311 GeoReport v2: public reads; a POST needs a client's api_key (docs/open311.md).
+    "feeds:open311-services": Page(PUBLIC),
+    "feeds:open311-service": Page(PUBLIC),
+    "feeds:open311-requests": Page(PUBLIC),
+    "feeds:open311-request": Page(PUBLIC),
+    "feeds:open311-token": Page(PUBLIC),
+    "feeds:open311-not-found": Page(PUBLIC),
     "workorders:workspace": Page(STAFF),
     "workorders:review": Page(CENTER),
     "workorders:listed": Page(STAFF),
