@@ -72,8 +72,10 @@ TEXTS = [
 
 def _generate() -> None:
     from intake import demo as intake_demo
+    from surveys.catalogue import seed_defaults
 
     intake_demo.load_categories()
+    seed_defaults()  # templates and business types (a transactional test elsewhere may have flushed them)
     units = list(Unit.objects.filter(parent__isnull=False).values_list("pk", flat=True))
     categories = list(Category.objects.values_list("pk", flat=True))
     caller = phone_hash(PHONE)
@@ -314,3 +316,16 @@ def test_every_list_query_uses_an_index_and_reads_a_bounded_number_of_rows(cente
     _check("reply matching", matching, failures)
 
     assert not failures, "\n".join(failures)
+
+
+def test_surveys_list_pages_count_with_a_limit(supervisor):
+    """The SMS, service-record and callback lists page with a count that stops at the cap."""
+    from django.test.utils import CaptureQueriesContext
+
+    from surveys.views import FilteredListView
+
+    assert FilteredListView.paginator_class is surveys_selectors.BoundedPaginator
+    paginator = surveys_selectors.BoundedPaginator(ServiceRecord.objects.visible_to(supervisor), 50)
+    with CaptureQueriesContext(connection) as ctx:
+        assert paginator.count == 0
+    assert f"LIMIT {surveys_selectors.LIST_COUNT_CAP + 1}" in ctx.captured_queries[-1]["sql"]
