@@ -17,12 +17,18 @@ from .periods import previous_month
 
 # The demo city is small: a month gives a station a handful of ratings and work orders.
 DEMO_MIN_SAMPLE = 3
+# Days back the demo data reaches (the other apps spread it over the last two months; orders are
+# due up to a month ahead).
+DEMO_DAYS = 200
 
 
 def load(stdout=None) -> None:
     supervisor = User.objects.filter(username="supervisor").first()
     today = timezone.localdate()
     month = previous_month(today).first
+    # The other apps' demo loaders backdate rows with QuerySet.update (no model signal): the daily
+    # aggregates of the demo's span are rebuilt from the source rows once, like after a restore.
+    services.rebuild_aggregates(first=today - dt.timedelta(days=DEMO_DAYS), until=today + dt.timedelta(days=31))
     for tier in services.RANKED_TIERS:
         ranking = Ranking.objects.filter(month=month, tier=tier).first()
         if ranking is None or not ranking.is_published:
