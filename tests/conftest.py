@@ -26,6 +26,26 @@ def _fast_password_hashing():
     hashers.get_hashers_by_algorithm.cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def _seeded_rows(request):
+    """The rows data migrations seed (working calendar, severity policies). A transactional test
+    ends by flushing every table, so a later test would otherwise run without them."""
+    if "django_db" not in {m.name for m in request.node.iter_markers()}:
+        if "transactional_db" in request.fixturenames:
+            request.getfixturevalue("transactional_db")
+        elif "db" in request.fixturenames:
+            request.getfixturevalue("db")
+        else:
+            return
+    from workorders.models import CalendarDay
+    from workorders.services import ensure_default_policies
+    from workorders.workdays import seed_known_years
+
+    ensure_default_policies()
+    if not CalendarDay.objects.filter(date__year=2020).exists():
+        seed_known_years(first=2020)
+
+
 @pytest.fixture
 def city(db) -> Unit:
     units_demo.load()
