@@ -24,6 +24,8 @@ SOURCES = [
     ("12389", "12389公安机关和队伍建设违纪违法举报", FeedKind.APPEALS, Channel.FEED_12389, None),
     ("message-board", "人民网领导留言板", FeedKind.APPEALS, Channel.MESSAGE_BOARD, None),
     ("service-records", "警务业务系统（业务记录）", FeedKind.SERVICE_RECORDS, "", "demo-records-key"),
+    # An Open311 GeoReport v2 client (a city app); its key is the api_key it posts (docs/open311.md).
+    ("open311-city-app", "城市服务App（Open311）", FeedKind.OPEN311, Channel.MESSAGE_BOARD, "demo-open311-key"),
 ]
 
 HEADER = "来源编号,受理时间,诉求人,联系电话,诉求内容,地址,分类,涉企"

@@ -8,6 +8,7 @@ FMT = r"\.(?P<fmt>json|xml)"
 CODE = r"(?P<code>[A-Za-z0-9_.\-]{1,64}?)"
 
 urlpatterns = [
+    re_path(rf"^open311/discovery{FMT}$", views.discovery, name="open311-discovery"),
     re_path(rf"^open311/v2/services{FMT}$", views.service_list, name="open311-services"),
     re_path(rf"^open311/v2/services/{CODE}{FMT}$", views.service_definition, name="open311-service"),
     re_path(rf"^open311/v2/requests{FMT}$", views.requests_view, name="open311-requests"),

@@ -93,6 +93,30 @@ def token_detail(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
     return formats.respond(fmt, body, root="service_requests", item="request")
 
 
+# When this endpoint last changed in a way a client should notice (the discovery's ``changeset``).
+CHANGESET = "2026-12-07T00:00:00+08:00"
+
+
+@require_GET
+def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
+    """``GET /open311/discovery.(json|xml)``: the spec's service discovery file, one endpoint."""
+    body = {
+        "changeset": CHANGESET,
+        "contact": _("民意感知中心系统管理员"),
+        "key_service": _("向民意感知中心系统管理员申请 api_key（系统管理 › 数据来源，类型 Open311客户端）。"),
+        "endpoints": [
+            {
+                "specification": "http://wiki.open311.org/GeoReport_v2",
+                "url": request.build_absolute_uri("/open311/v2"),
+                "changeset": CHANGESET,
+                "type": "production",
+                "formats": ["text/xml", "application/json"],
+            }
+        ],
+    }
+    return formats.respond(fmt, body, root="discovery", item=None)
+
+
 def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
     """Any other path under ``/open311/``: the spec's error body (XML unless it asked for JSON)."""
     fmt = "json" if request.path.endswith(".json") else "xml"

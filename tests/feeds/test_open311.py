@@ -151,6 +151,18 @@ def test_the_service_list_has_the_spec_fields_in_both_formats(geo):
     assert records == [json_as_xml_text(s) for s in services]
 
 
+def test_the_discovery_file_names_the_v2_endpoint_in_both_formats(geo):
+    found = body(Client().get("/open311/discovery.json"))
+    assert set(found) == {"changeset", "contact", "key_service", "endpoints"}
+    [endpoint] = found["endpoints"]
+    assert endpoint["specification"] == "http://wiki.open311.org/GeoReport_v2"
+    assert endpoint["url"].endswith("/open311/v2")
+    assert endpoint["formats"] == ["text/xml", "application/json"]
+    root = ET.fromstring(Client().get("/open311/discovery.xml").content)
+    assert root.tag == "discovery"
+    assert [f.text for f in root.find("endpoints").find("endpoint").find("formats")] == endpoint["formats"]
+
+
 def test_a_service_definition_has_an_empty_attribute_list(geo):
     response = geo.get("services/ORDER-NOISE")
     assert response.status_code == 200

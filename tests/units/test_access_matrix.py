@@ -76,6 +76,7 @@ PAGES: dict[str, Page] = {
     "feeds:delivery-retry": Page(CENTER, "delivery"),
     "feeds:demo-platform": Page(PUBLIC),
     # Open311 GeoReport v2: public reads; a POST needs a client's api_key (docs/open311.md).
+    "feeds:open311-discovery": Page(PUBLIC),
     "feeds:open311-services": Page(PUBLIC),
     "feeds:open311-service": Page(PUBLIC),
     "feeds:open311-requests": Page(PUBLIC),
