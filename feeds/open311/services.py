@@ -65,7 +65,7 @@ class Posted:
 def check_jurisdiction(value: str | None) -> None:
     """A ``jurisdiction_id``, when given, must be ours (404 otherwise). The spec makes it optional
     for an endpoint that serves one jurisdiction, which this one does."""
-    if value is not None and value != settings.OPEN311_JURISDICTION_ID:
+    if value and value != settings.OPEN311_JURISDICTION_ID:
         raise Open311Error(
             404, _("jurisdiction_id 未找到：本接口只服务 %(id)s。") % {"id": settings.OPEN311_JURISDICTION_ID}
         )
