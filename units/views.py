@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from .models import Notification
 from .navigation import home_panels_for
@@ -94,6 +94,7 @@ def _is_local_path(url: str) -> bool:
 
 
 @login_required
+@require_safe
 def notification_go(request: HttpRequest, pk: int) -> HttpResponse:
     """One click from a notification to its object: mark it read, then go to its link (a local
     path only; anything else lands on the notification list)."""

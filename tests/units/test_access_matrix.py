@@ -51,6 +51,8 @@ PAGES: dict[str, Page] = {
     "readyz": Page(PUBLIC),
     "units:list": Page(STAFF),
     "units:notifications": Page(STAFF),
+    "units:notifications_read_all": Page(STAFF),
+    "units:notification_go": Page(STAFF, "notification"),
     "intake:desk": Page(STAFF),
     "intake:hotline": Page(CENTER),
     "intake:caller_history": Page(CENTER),
@@ -305,10 +307,18 @@ def _objects(intruder: User) -> dict[str, int]:
         "bulletin": Bulletin.objects.order_by("pk").values_list("pk", flat=True).first(),
     }
     found["attachment"] = _attachment(appeal)
+    found["notification"] = _others_notification(intruder)
     found["order_attachment"] = _order_attachment(order)
     missing = [kind for kind, pk in found.items() if pk is None]
     assert not missing, f"the demo has no object of kind {missing}"
     return found
+
+
+def _others_notification(intruder: User) -> int:
+    from units.models import Notification
+
+    someone = User.objects.filter(is_active=True).exclude(pk=intruder.pk).order_by("pk").first()
+    return Notification.objects.create(user=someone, text="新工单待签收", url="/workorders/").pk
 
 
 def _attachment(appeal) -> int:
