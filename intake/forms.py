@@ -65,6 +65,44 @@ class TriageForm(forms.Form):
         self.fields["category"].queryset = _categories()
 
 
+class UnitField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Unit) -> str:
+        return obj.name
+
+
+def _active_units():
+    return Unit.objects.filter(is_active=True).order_by("path")
+
+
+class TriageDispatchForm(TriageForm):
+    """The desk panel's one form: the triage fields and the dispatch (lead unit, assisting units,
+    time limit, note). ``then`` says what the panel shows after: "close" (the list) or "next" (the
+    next appeal of the same queue); ``queue`` is the desk's query string, kept as it was."""
+
+    proposed_unit = None
+    unit = UnitField(label=_("承办单位"), queryset=_active_units(), required=False, empty_label=_("（未定）"))
+    assisting_units = forms.ModelMultipleChoiceField(
+        label=_("协办单位"), queryset=_active_units(), required=False, widget=forms.SelectMultiple(attrs={"size": 3})
+    )
+    working_days = forms.IntegerField(label=_("办理时限（工作日）"), required=False, min_value=1, max_value=60)
+    note = forms.CharField(label=_("派单说明"), required=False, max_length=500)
+    then = forms.ChoiceField(choices=[("close", "close"), ("next", "next")], required=False)
+    queue = forms.CharField(required=False, max_length=2000)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.pop("proposed_unit", None)
+        self.fields["unit"].queryset = _active_units()
+        self.fields["assisting_units"].queryset = _active_units()
+        self.fields["working_days"].widget.attrs["placeholder"] = _("按分级")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("then") != "next" and not data.get("unit"):
+            self.add_error("unit", _("请选择承办单位。"))
+        return data
+
+
 class CloseForm(forms.Form):
     reply = forms.CharField(label=_("答复内容(群众可查看)"), widget=forms.Textarea(attrs={"rows": 4}))
     note = forms.CharField(label=_("内部备注"), required=False, max_length=500)

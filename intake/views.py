@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -34,6 +37,7 @@ from .forms import (
     MarkForDispatchForm,
     MergeForm,
     TrackForm,
+    TriageDispatchForm,
     TriageForm,
 )
 from .models import Appeal, Attachment, PhoneReveal
@@ -48,11 +52,67 @@ def client_ip(request: HttpRequest) -> str | None:
     return client_address(request)
 
 
+def local_path(request: HttpRequest, value: str | None) -> str:
+    """``value`` if it is a path on this site ("/appeals/?status=new"), else "" (no open redirect)."""
+    value = (value or "").strip()
+    if not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return ""
+    return value if url_has_allowed_host_and_scheme(value, allowed_hosts={request.get_host()}) else ""
+
+
 # --- Triage desk -------------------------------------------------------------------------------
 
 
+def desk_params(query: QueryDict) -> tuple[QueryDict, bool]:
+    """The desk's filter parameters from a query string, and whether the "全部" tab is on.
+
+    An empty select ("全部") sends "channel=": it means no filter, not an invalid choice. Paging
+    and the open panel are not filters. The desk opens on what waits for triage.
+    """
+    params = QueryDict(mutable=True)
+    for key in query:
+        values = [v for v in query.getlist(key) if v.strip()]
+        if values and key not in ("cursor", "page_size", "open"):
+            params.setlist(key, values)
+    if "status" not in params:
+        params.setlist("status", [AppealStatus.NEW])
+    show_all = params.getlist("status") == ["all"]
+    if show_all:
+        params.pop("status")
+    return params, show_all
+
+
+def desk_queryset(request, params: QueryDict) -> QuerySet[Appeal]:
+    """The desk's filtered queue (nothing when the filters are invalid), unordered."""
+    base = selectors.visible_appeals(request.user)
+    filterset = AppealFilter(params, queryset=base, request=request)
+    return filterset.qs if filterset.is_valid() else base.none()
+
+
+def desk_url(queue: str, **extra) -> str:
+    """The desk's URL for a queue query string, with ``extra`` parameters (e.g. open=<pk>)."""
+    query = QueryDict(queue, mutable=True)
+    query.pop("open", None)
+    for key, value in extra.items():
+        query[key] = str(value)
+    text = query.urlencode()
+    return f"{reverse('intake:desk')}?{text}" if text else reverse("intake:desk")
+
+
+def _queue_of(request) -> str:
+    """The desk query string the panel belongs to (the list's filters, tab and page)."""
+    query = request.GET.copy()
+    query.pop("open", None)
+    return query.urlencode()
+
+
 class DeskView(VisibleMixin, ListView):
-    """One queue of appeals from every channel, most severe and oldest first, keyset-paged."""
+    """One queue of appeals from every channel, most severe and oldest first, keyset-paged.
+
+    ``?open=<pk>`` opens an appeal in the side panel: htmx asks for the panel alone (the list
+    stays, its scroll too), a full load of the same URL (back button, shared link) renders the
+    desk with the panel open.
+    """
 
     model = Appeal
     template_name = "intake/desk.html"
@@ -68,19 +128,24 @@ class DeskView(VisibleMixin, ListView):
         except ValueError:
             return self.page_size
 
+    def opened(self, request) -> Appeal | None:
+        raw = request.GET.get("open", "")
+        if not raw.isdigit() or len(raw) > 12:
+            return None
+        return (
+            selectors.visible_appeals(request.user)
+            .select_related("proposed_unit", "repeat_of")
+            .filter(pk=int(raw))
+            .first()
+        )
+
     def get(self, request, *args, **kwargs):
-        # An empty select ("全部") sends "channel=": it means no filter, not an invalid choice.
-        params = QueryDict(mutable=True)
-        for key in request.GET:
-            values = [v for v in request.GET.getlist(key) if v.strip()]
-            if values and key not in ("cursor", "page_size"):
-                params.setlist(key, values)
-        # The desk opens on what waits for triage; "全部" sends status=all.
-        if "status" not in params:
-            params.setlist("status", [AppealStatus.NEW])
-        show_all = params.getlist("status") == ["all"]
-        if show_all:
-            params.pop("status")
+        opened = self.opened(request)
+        if request.headers.get("HX-Target") == "desk-panel":
+            if opened is None:
+                raise Http404
+            return render(request, "intake/_desk_panel.html", panel_context(request, opened, queue=_queue_of(request)))
+        params, show_all = desk_params(request.GET)
         base = self.get_queryset()
         filterset = AppealFilter(params, queryset=base, request=request)
         without_status = params.copy()
@@ -88,7 +153,7 @@ class DeskView(VisibleMixin, ListView):
         counts = selectors.status_counts(AppealFilter(without_status, queryset=base, request=request).qs)
         qs = filterset.qs if filterset.is_valid() else base.none()
         page = selectors.desk_page(qs, cursor=request.GET.get("cursor"), size=self.size(request))
-        next_params = request.GET.copy()
+        next_params = _without(request.GET, "open")
         next_params["cursor"] = page.next_cursor or ""
         tab_params = without_status.copy()
         tab_params.pop("cursor", None)
@@ -102,11 +167,14 @@ class DeskView(VisibleMixin, ListView):
             }
             for s in AppealStatus
         ]
+        queue = _queue_of(request)
         context = {
             "filter": filterset,
             "appeals": page.items,
             "next_url": f"?{next_params.urlencode()}" if page.next_cursor else "",
-            "first_url": f"?{_without(request.GET, 'cursor').urlencode()}" if request.GET.get("cursor") else "",
+            "first_url": f"?{_without(_without(request.GET, 'cursor'), 'open').urlencode()}"
+            if request.GET.get("cursor")
+            else "",
             "tabs": tabs,
             # "全部" includes the whole history: not counted, like the closed and merged tabs.
             "total": None,
@@ -114,7 +182,11 @@ class DeskView(VisibleMixin, ListView):
             "show_all": show_all,
             "tab_query": tab_params.urlencode(),
             "can_triage": request.user.has_role(*TRIAGE_ROLES),
+            "queue": queue,
+            "back": desk_url(queue),
         }
+        if opened is not None:
+            context.update(panel_context(request, opened, queue=queue))
         return render(request, self.template_name, context)
 
 
@@ -122,6 +194,153 @@ def _without(query: QueryDict, key: str) -> QueryDict:
     copy = query.copy()
     copy.pop(key, None)
     return copy
+
+
+def panel_context(request, appeal: Appeal, *, queue: str, form=None, done=None) -> dict:
+    """What the desk's side panel shows: the appeal, its triage-and-dispatch form (the proposal
+    preselected) and the links to the other actions, each carrying the way back to the queue."""
+    if form is None:
+        form = TriageDispatchForm(
+            initial={
+                "kind": appeal.kind,
+                "category": appeal.category_id,
+                "severity": appeal.severity,
+                "unit": appeal.proposed_unit_id or _system_proposed_unit(appeal),
+                "then": "close",
+                "queue": queue,
+            }
+        )
+    return {
+        "panel": appeal,
+        "panel_form": form,
+        "panel_done": done,
+        "panel_can_triage": request.user.has_role(*TRIAGE_ROLES) and appeal.is_open,
+        "panel_history": selectors.caller_history(
+            appeal.citizen_phone_hash, user=request.user, exclude_pk=appeal.pk, limit=5
+        ),
+        "queue": queue,
+        "back": desk_url(queue),
+        "panel_back": desk_url(queue, open=appeal.pk),
+    }
+
+
+class TriageDispatchView(RoleRequiredMixin, View):
+    """研判并派单 from the desk panel: triage and dispatch in one transaction, one request.
+
+    ``then=close`` answers with the panel closed and the list's row updated in place;
+    ``then=next`` with the next appeal of the same filtered queue in the panel. Either way the
+    pushed URL keeps the list's filters, tab and page. Any refusal rolls both back and re-renders
+    the form with the message and the input kept.
+    """
+
+    allowed_roles = TRIAGE_ROLES
+
+    def post(self, request, pk: int):
+        appeal = get_object_or_404(selectors.visible_appeals(request.user).select_related("proposed_unit"), pk=pk)
+        # Its place in the queue before the triage changes its severity: "next" is the row after
+        # it in the list the user is looking at.
+        position = {"severity_rank": appeal.severity_rank, "received_at": appeal.received_at, "pk": appeal.pk}
+        form = TriageDispatchForm(request.POST)
+        queue = request.POST.get("queue", "")[:2000]
+        is_htmx = request.headers.get("HX-Request") == "true"
+        order = None
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                order = triage_and_dispatch(appeal, actor=request.user, data=data)
+            except (ValidationError, TransitionError, PermissionDenied, *_workorder_errors()) as exc:
+                form.add_error(None, getattr(exc, "messages", None) or [str(exc)])
+        if form.errors:
+            if not is_htmx:
+                # Without htmx (no script): the messages on the desk with the panel open again.
+                messages.error(request, _errors_text(form))
+                return redirect(desk_url(queue, open=appeal.pk))
+            return render(request, "intake/_desk_panel.html", panel_context(request, appeal, queue=queue, form=form))
+        appeal.refresh_from_db()
+        done = {
+            "appeal": appeal,
+            "order": order,
+            "text": (
+                _("已派单：%(number)s → %(unit)s") % {"number": order.number, "unit": order.unit.name}
+                if order
+                else _("研判结果已保存。")
+            ),
+        }
+        following = None
+        if form.cleaned_data.get("then") == "next":
+            following = next_in_queue(request, appeal, queue=queue, position=position)
+        if not is_htmx:
+            messages.success(request, done["text"])
+            return redirect(desk_url(queue, open=following.pk) if following else desk_url(queue))
+        if following is not None:
+            context = panel_context(request, following, queue=queue, done=done)
+            pushed = desk_url(queue, open=following.pk)
+        else:
+            context = {"panel": None, "panel_done": done, "queue": queue, "back": desk_url(queue)}
+            pushed = desk_url(queue)
+        context["row"] = _row(request, appeal)
+        response = render(request, "intake/_desk_panel.html", context)
+        response["HX-Push-Url"] = pushed
+        return response
+
+
+def _errors_text(form) -> str:
+    return " ".join(str(m) for errors in form.errors.values() for m in errors)
+
+
+def _workorder_errors() -> tuple[type[Exception], ...]:
+    try:
+        from workorders.services import TransitionError as OrderTransitionError
+    except ImportError:
+        return ()
+    return (OrderTransitionError,)
+
+
+def triage_and_dispatch(appeal: Appeal, *, actor, data: dict):
+    """Triage ``appeal`` and, when a unit is chosen, dispatch it, all or nothing.
+
+    Calls the same services as the appeal page's two forms (intake.services.triage_appeal,
+    workorders.services.dispatch_appeal), so permissions, locks and timeline rows are theirs.
+    Returns the work order, or None when only the triage was saved.
+    """
+    with transaction.atomic():
+        services.triage_appeal(
+            appeal,
+            actor=actor,
+            kind=data["kind"],
+            category=data["category"],
+            severity=data["severity"],
+            proposed_unit=data.get("unit"),
+        )
+        if not data.get("unit"):
+            return None
+        from workorders.services import dispatch_appeal
+
+        return dispatch_appeal(
+            appeal,
+            unit=data["unit"],
+            actor=actor,
+            assisting_units=list(data.get("assisting_units") or []),
+            note=data.get("note", ""),
+            working_days=data.get("working_days"),
+        )
+
+
+def next_in_queue(request, appeal: Appeal, *, queue: str, position: dict | None) -> Appeal | None:
+    """The appeal after ``appeal`` in the desk's filtered queue (wrapping to its first row)."""
+    params, _show_all = desk_params(QueryDict(queue))
+    qs = desk_queryset(request, params).exclude(pk=appeal.pk)
+    if position:
+        marker = Appeal(severity_rank=position["severity_rank"], received_at=position["received_at"], pk=position["pk"])
+        after = selectors.desk_page(qs, cursor=selectors.encode_cursor(marker), size=1).items
+        if after:
+            return after[0]
+    first = selectors.desk_page(qs, size=1).items
+    return first[0] if first else None
+
+
+def _row(request, appeal: Appeal) -> Appeal:
+    return selectors.visible_appeals(request.user).filter(pk=appeal.pk).first() or appeal
 
 
 # --- Appeal page ---------------------------------------------------------------------------------
@@ -150,6 +369,11 @@ class AppealDetailView(VisibleMixin, DetailView):
         can_triage = user.has_role(*TRIAGE_ROLES) and appeal.is_open
         context.update(
             {
+                # Where the user came from (the desk with its filters): the way back, and where
+                # close, merge and "待派单" return to.
+                "back": local_path(self.request, self.request.GET.get("back")),
+                "desk_url": reverse("intake:desk"),
+                "act": self.request.GET.get("act", ""),
                 "events": appeal.events.select_related("actor").order_by("created_at", "id"),
                 "history": selectors.caller_history(appeal.citizen_phone_hash, user=user, exclude_pk=appeal.pk),
                 "similar": selectors.similar_appeals(appeal, user=user),
@@ -194,12 +418,14 @@ class AppealActionView(RoleRequiredMixin, View):
 
     def post(self, request, pk: int):
         appeal = get_object_or_404(Appeal.objects.visible_to(request.user), pk=pk)
+        # "next": where the user came from (the desk with its filters); a local path only.
+        back = local_path(request, request.POST.get("next")) or reverse("intake:appeal", args=[appeal.pk])
         form = self.form_class(request.POST, request.FILES)
         if not form.is_valid():
             for errors in form.errors.values():
                 for error in errors:
                     messages.error(request, error)
-            return redirect("intake:appeal", pk=appeal.pk)
+            return redirect(back)
         try:
             text = self.perform(request, appeal, form.cleaned_data)
         except (ValidationError, TransitionError) as exc:
@@ -207,7 +433,7 @@ class AppealActionView(RoleRequiredMixin, View):
                 messages.error(request, message)
         else:
             messages.success(request, text)
-        return redirect("intake:appeal", pk=appeal.pk)
+        return redirect(back)
 
     def perform(self, request, appeal: Appeal, data: dict) -> str:
         raise NotImplementedError
