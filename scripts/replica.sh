@@ -11,8 +11,10 @@
 # REPLICA_PORT (5442), REPLICA_DIR (/tmp/oc-replica-<port>), PG_BIN (from pg_config).
 #
 # It is a physical copy of the whole primary cluster (every database on it), kept only while it
-# runs: `stop` deletes it. No replication slot is left behind (the base backup's slot is temporary),
-# so a stopped replica never makes the primary keep WAL.
+# runs: `stop` deletes it. The replica streams through a replication slot (oc_replica_<port>), so a
+# primary busy writing cannot recycle the WAL the replica still needs between the end of the copy
+# and its start; `stop` drops the slot, and `start` drops one left by a run that never stopped, so a
+# stopped replica never makes the primary keep WAL.
 #
 # The primary must accept replication connections from 127.0.0.1. When its pg_hba.conf already
 # trusts every connection from 127.0.0.1 (the development and CI set-up), the same trust is added
@@ -25,6 +27,7 @@ PRIMARY_PORT="${PRIMARY_PORT:-5432}"
 PRIMARY_USER="${PRIMARY_USER:-postgres}"
 REPLICA_PORT="${REPLICA_PORT:-5442}"
 REPLICA_DIR="${REPLICA_DIR:-/tmp/oc-replica-${REPLICA_PORT}}"
+SLOT="oc_replica_${REPLICA_PORT}"
 PG_BIN="${PG_BIN:-$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)}"
 # pg_config may be a newer client than the server: prefer the server's own major version.
 SERVER_MAJOR="$(psql -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" -U "$PRIMARY_USER" -d postgres -Atc "SHOW server_version_num" 2>/dev/null | cut -c1-2 || true)"
@@ -72,6 +75,7 @@ start() {
         return
     fi
     allow_replication
+    drop_slot
     rm -rf "$REPLICA_DIR"
     mkdir -p "$REPLICA_DIR"
     chmod 700 "$REPLICA_DIR"
@@ -81,12 +85,13 @@ start() {
     local attempt
     for attempt in 1 2 3; do
         if as_owner "$PG_BIN/pg_basebackup" -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" -U "$PRIMARY_USER" \
-            -D "$REPLICA_DIR" -R -X stream -c fast --no-sync; then
+            -D "$REPLICA_DIR" -R -X stream -c fast --no-sync -C -S "$SLOT"; then
             break
         fi
         [[ $attempt == 3 ]] && exit 1
         echo "replica.sh: base backup failed, trying again" >&2
         as_owner find "$REPLICA_DIR" -mindepth 1 -delete
+        drop_slot
         sleep 1
     done
     # A hot standby needs these at least as high as on the primary.
@@ -139,11 +144,23 @@ wait_caught_up() {
     exit 1
 }
 
+drop_slot() {
+    primary_sql "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '$SLOT' AND NOT active" >/dev/null
+}
+
 stop() {
     if running; then
         as_owner "$PG_BIN/pg_ctl" -D "$REPLICA_DIR" -m fast -w stop >/dev/null
     fi
     rm -rf "$REPLICA_DIR"
+    # The walsender may take a moment to notice its replica is gone.
+    for _ in $(seq 1 50); do
+        drop_slot
+        [[ -z "$(primary_sql "SELECT 1 FROM pg_replication_slots WHERE slot_name = '$SLOT'")" ]] && return
+        sleep 0.1
+    done
+    echo "replica.sh: replication slot $SLOT is still active on the primary" >&2
+    exit 1
 }
 
 case "${1:-}" in
