@@ -7,6 +7,7 @@ edit the shared layout to appear in it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -123,8 +124,12 @@ def bounded_counts(querysets: dict) -> dict:
     for alias, parts in by_db.items():
         select = ", ".join(f"(SELECT COUNT(*) FROM ({sql}) AS nav_count_{i})" for i, (_k, sql, _p) in enumerate(parts))
         params = [p for _k, _sql, part_params in parts for p in part_params]
+        connection = connections[alias]
+        # Inside a transaction a failed statement would abort it for the rest of the page, so it
+        # runs in a savepoint there; in autocommit it needs none.
+        guard = transaction.atomic(using=alias) if connection.in_atomic_block else contextlib.nullcontext()
         try:
-            with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
+            with guard, connection.cursor() as cursor:
                 cursor.execute(f"SELECT {select}", params)
                 row = cursor.fetchone()
         except DatabaseError:

@@ -5,6 +5,7 @@ to its object; urgent ones pinned on the home page; unread and to-do counts besi
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import timedelta
 
 import pytest
@@ -300,7 +301,7 @@ def test_counts_stop_at_99_plus(client, center):
     with CaptureQueriesContext(connection) as queries:
         counts = _counts(client)
     assert counts["分诊台"] == [("待研判", "99+", False)]
-    counting = [q["sql"] for q in queries if "LIMIT 100" in q["sql"]]
+    counting = [q["sql"] for q in queries if re.search(r"LIMIT 100\b", q["sql"])]
     assert len(counting) == 1  # every menu count in one statement, each one bounded
 
 
@@ -350,4 +351,4 @@ def test_the_home_page_queries_do_not_grow_with_notifications_or_to_dos(client, 
     with CaptureQueriesContext(connection) as many:
         assert client.get("/").status_code == 200
     assert len(many) == len(few)
-    assert len(many) <= 40
+    assert len(many) <= 30  # 22 for center staff when this was written
