@@ -675,12 +675,16 @@ def _insert_appeals(
                 channel, external_id, tracking_code, kind, category_id, severity, severity_rank, status,
                 title, content, address, citizen_name, citizen_phone, citizen_phone_hash, is_enterprise,
                 received_at, unit_id, proposed_unit_id, is_repeat, repeat_of_id, merged_into_id, risk_words,
-                category_hint, similarity, public_reply, closed_at, created_by_id, created_at, updated_at)
+                category_hint, similarity, public_reply, closed_at, created_by_id, created_at, updated_at,
+                citizen_phone_last4)
             SELECT %(channel)s, s.external_id, s.tracking_code, %(kind)s, s.category_id, s.severity,
                    {severity_rank}, %(status)s, '', s.content, s.address, s.citizen_name, s.phone_enc,
                    s.phone_hash, s.is_enterprise OR %(channel)s = %(enterprise)s, s.received_at, NULL, NULL,
                    s.similarity IS NOT NULL, s.repeat_of_id, NULL, s.risk_words, s.category_hint, s.similarity,
-                   '', NULL, %(actor)s, now(), now()
+                   '', NULL, %(actor)s, now(), now(),
+                   -- The last four digits the mask shows (intake.phones.phone_last4), for the desk search.
+                   CASE WHEN s.phone_enc <> '' AND s.phone_masked ~ '[0-9][0-9][0-9][0-9]$'
+                        THEN right(s.phone_masked, 4) ELSE '' END
             FROM (
                 -- The proposal of intake.propose_severity: risk words → red, else the category's default.
                 SELECT st.*, m.cid AS category_id, coalesce(r.words, '') AS risk_words,

@@ -15,6 +15,7 @@ from units.models import Unit
 
 from .choices import AppealStatus, Channel, Kind, Severity
 from .models import Appeal, Category
+from .phones import hash_of
 
 
 def _units(request):
@@ -81,24 +82,60 @@ class AppealFilter(django_filters.FilterSet):
         return queryset.exclude(risk_words="") if value else queryset.filter(risk_words="")
 
     def filter_text(self, queryset, name, value):
-        text = (value or "").strip()[:100]
-        if not text:
-            return queryset
-        condition = Q(content__icontains=text) | Q(title__icontains=text) | Q(address__icontains=text)
-        if connections[queryset.db].vendor == "postgresql" and len(text) >= 2:
-            # The GIN index on the character bigrams of title, address and content proposes the
-            # rows holding every bigram of the words (2 characters and up; trigrams cannot index
-            # a 2-character word); icontains then checks them in the one field.
-            condition = Q(_bigrams_contain(text)) & condition
-        if len(text) <= 12:
-            condition |= Q(tracking_code=text.upper()) | Q(external_id=text)
-        return queryset.filter(condition)
+        condition = search_condition(value, vendor=connections[queryset.db].vendor)
+        return queryset.filter(condition) if condition is not None else queryset
 
 
-# Must stay the expression of the index appeal_text_bigrams (migration 0011), columns qualified.
+def search_condition(value: str | None, *, vendor: str = "postgresql", prefix: str = "") -> Q | None:
+    """The free-text search of appeals as one condition (None for an empty text).
+
+    A whole phone number matches the caller by the keyed hash (never by decrypting); four digits
+    match the last four of the caller's number (or a text, a source number); several words
+    separated by spaces must all match ("夜市 烧烤"), each in the title, address, content or the
+    caller's name, or as a tracking code or source number. ``prefix`` reaches the appeal from
+    another model ("appeal__" from a work order).
+    """
+    text = (value or "").strip()[:100]
+    if not text:
+        return None
+    caller = _phone_hash_of(text)
+    if caller:
+        return Q(**{f"{prefix}citizen_phone_hash": caller}) | Q(**{f"{prefix}external_id": text})
+    condition = Q()
+    for word in text.split()[:5]:
+        condition &= _word_condition(word, vendor=vendor, prefix=prefix)
+    return condition
+
+
+def _phone_hash_of(text: str) -> str | None:
+    """The look-up hash when the text is a whole phone number (7 digits and more), else None."""
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if len(digits) < 7 or any(not (ch.isdigit() or ch in " +-－()") for ch in text):
+        return None
+    return hash_of(text)
+
+
+def _word_condition(word: str, *, vendor: str, prefix: str) -> Q:
+    fields = ("content", "title", "address", "citizen_name")
+    condition = Q()
+    for field in fields:
+        condition |= Q(**{f"{prefix}{field}__icontains": word})
+    if vendor == "postgresql" and len(word) >= 2 and not prefix:
+        # The GIN index on the character bigrams of title, address, content and the caller's name
+        # proposes the rows holding every bigram of the word (2 characters and up; trigrams
+        # cannot index a 2-character word); icontains then checks them in the one field.
+        condition = Q(_bigrams_contain(word)) & condition
+    if len(word) == 4 and word.isdigit():
+        condition |= Q(**{f"{prefix}citizen_phone_last4": word})
+    if len(word) <= 12:
+        condition |= Q(**{f"{prefix}tracking_code": word.upper()}) | Q(**{f"{prefix}external_id": word})
+    return condition
+
+
+# Must stay the expression of the index appeal_text_bigrams (migration 0012), columns qualified.
 BIGRAMS_SQL = (
     'appeal_bigrams(lower("intake_appeal"."title"::text || \' \' || "intake_appeal"."address"::text'
-    ' || \' \' || "intake_appeal"."content"))'
+    ' || \' \' || "intake_appeal"."content" || \' \' || "intake_appeal"."citizen_name"::text))'
 )
 
 

@@ -149,6 +149,12 @@ def mask(e164: str) -> str:
     return "****"
 
 
+def phone_last4(e164: str) -> str:
+    """The last four digits a masked number shows (``mask``), or "" when it shows none."""
+    digits = national(e164)
+    return digits[-4:] if len(digits) > 6 and digits[-4:].isdigit() else ""
+
+
 class EncryptedPhoneField(models.TextField):
     """Holds an E.164 number encrypted. Assign the E.164 string; read it back decrypted."""
 

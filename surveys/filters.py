@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from intake.phones import hash_of
 from units.models import Unit
 
 from .choices import CallbackStatus, RatingPointKind, RatingSource, RecordState, SmsPurpose, SmsStatus, Verdict
@@ -55,10 +57,32 @@ class CallbackFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=CallbackStatus.choices, label=_("状态"))
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("已超时"))
     unit = django_filters.ModelChoiceFilter(queryset=Unit.objects.all(), label=_("被评价单位"))
+    q = django_filters.CharFilter(label=_("搜索"), method="search")
 
     class Meta:
         model = Callback
-        fields = ["status", "unit", "verdict"]
+        fields = ["status", "unit", "verdict", "q"]
+
+    def search(self, queryset, name, value):
+        """The citizen's full number (keyed hash of the rating's phone, never decrypted), the last
+        four digits, name, tracking code or words of the appeal rated, or the callback's number."""
+        from intake.filters import search_condition
+
+        text = (value or "").strip()[:100]
+        if not text:
+            return queryset
+        caller = hash_of(text) if sum(ch.isdigit() for ch in text) >= 7 else None
+        if caller:
+            return queryset.filter(Q(rating__phone_hash=caller) | Q(rating__appeal__citizen_phone_hash=caller))
+        condition = (
+            search_condition(text, vendor="", prefix="rating__appeal__")
+            | Q(reason__icontains=text)
+            | Q(rating__text__icontains=text)
+        )
+        number = text.lstrip("#")
+        if number.isdigit() and len(number) <= 12:
+            condition |= Q(pk=int(number))
+        return queryset.filter(condition)
 
     def filter_overdue(self, queryset, name, value):
         if value is None:

@@ -1,10 +1,12 @@
 """One FilterSet for work orders, shared by the staff list and the API."""
 
 import django_filters
+from django.db import connections
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from intake.choices import Severity
+from intake.filters import search_condition
 from units.models import Unit
 
 from .choices import WorkOrderStatus
@@ -36,6 +38,8 @@ class WorkOrderFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            Q(number__icontains=value) | Q(appeal__tracking_code__iexact=value) | Q(appeal__content__icontains=value)
-        )
+        # The appeal's search (caller's full number by keyed hash, last four digits, name, every
+        # word), or the order's number.
+        condition = Q(number__icontains=value)
+        appeal = search_condition(value, vendor=connections[queryset.db].vendor, prefix="appeal__")
+        return queryset.filter(condition | appeal if appeal is not None else condition)

@@ -305,6 +305,16 @@ def test_it_takes_the_copy_path_for_large_files_on_postgresql(sources, city, set
     assert (small.method, small.duplicates) == ("orm", 3)
 
 
+def test_the_copy_path_stores_the_last_four_digits_the_desk_searches(sources, city, settings):
+    settings.FEED_IMPORT_COPY_MIN_ROWS = 2
+    rows = [[f"Q-{i}", "2026-11-20 08:00", "某某", f"1380000{i:04d}", f"第{i}件诉求", "", "", ""] for i in range(3)]
+    rows.append(["Q-9", "2026-11-20 08:00", "某某", "", "没有留电话", "", "", ""])
+    batch = do_import(sources["12345"], csv_bytes(rows))
+    assert batch.method == "copy"
+    stored = dict(Appeal.objects.filter(external_id__startswith="Q-").values_list("external_id", "citizen_phone_last4"))
+    assert stored == {"Q-0": "0000", "Q-1": "0001", "Q-2": "0002", "Q-9": ""}
+
+
 @pytest.mark.parametrize("method", ["orm", "copy"])
 def test_it_imports_an_xlsx_file(sources, city, method):
     batch = do_import(sources["message-board"], xlsx_bytes(GOOD + BAD), name="留言板.xlsx", method=method)

@@ -204,3 +204,18 @@ def test_it_tells_center_staff_once_about_an_overdue_callback(callback, center, 
     with time_machine.travel(later + dt.timedelta(hours=3), tick=False):
         warn_overdue_callbacks()
     assert center.notifications.filter(text__contains="已超过回访时限").count() == 2
+
+
+def test_the_desk_finds_a_callback_by_the_citizens_full_number_or_its_number(client, callback, center):
+    client.force_login(center)
+
+    def listed(q):
+        response = client.get("/surveys/callbacks/", {"q": q})
+        assert response.status_code == 200
+        return [c.pk for c in response.context["object_list"]]
+
+    assert listed("13800001234") == [callback.pk]
+    assert listed("138 0000 1234") == [callback.pk]
+    assert listed("13800009999") == []
+    assert listed(f"#{callback.pk}") == [callback.pk]
+    assert listed("民警没来") == [callback.pk]
