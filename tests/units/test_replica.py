@@ -1,245 +1,142 @@
 """Analytics and exports read from a real PostgreSQL streaming replica; writes stay on the primary.
 
-scripts/replica.sh starts a hot standby of the test's own PostgreSQL cluster on another port (a
-base backup with ``pg_basebackup -R``, then streaming). The tests add it as the ``replica``
-database, as DATABASE_REPLICA_URL would, and watch which connection each query runs on. The data
-is committed (transactional tests) so that it reaches the standby.
+scripts/replica.sh starts a small primary cluster of its own (port 5441) and a hot standby that
+streams from it (5442). The database is migrated on that primary, then tests/units/replica_probe.py
+runs the product in its own process with DATABASE_URL on the primary and DATABASE_REPLICA_URL on
+the standby — as a deployment would — and reports which connection each query ran on. It runs
+once for the module; each test below asserts one property of its report.
+
+The Django side runs in another process because pytest's test database lives on the machine's
+shared cluster, which a standby would have to copy whole. REPLICA_TEST_SETTINGS names another
+settings module for that process (to see these tests fail without the router, for instance).
 """
 
 from __future__ import annotations
 
-import copy
-import logging
+import glob
+import json
 import os
-import shutil
-import socket
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connections
-from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
-from django.utils import timezone
 
-from intake.models import Appeal
-from intake.phones import phone_hash
 from units import dbrouters
-from units.models import Notification, Unit
+from units.models import Unit
 
-SCRIPT = Path(settings.BASE_DIR) / "scripts" / "replica.sh"
-REPLICA_PORT = int(os.environ.get("TEST_REPLICA_PORT", "5442"))
+BASE = Path(settings.BASE_DIR)
+SCRIPT = BASE / "scripts" / "replica.sh"
+PROBE = Path(__file__).with_name("replica_probe.py")
+PRIMARY_PORT = os.environ.get("TEST_REPLICA_PRIMARY_PORT", "5441")
+REPLICA_PORT = os.environ.get("TEST_REPLICA_PORT", "5442")
+DATABASE = "oc_replica_test"
+ANALYTICS_URLS = ["analytics:dashboard", "metrics-list", "ranking-list", "bulletin-list"]
 
 pytestmark = pytest.mark.skipif(not settings.IS_POSTGRES, reason="streaming replication needs PostgreSQL")
-# Committed data (it must reach the standby) and queries allowed on both databases.
-on_both = pytest.mark.django_db(transaction=True, databases=["default", dbrouters.REPLICA])
 
 
 def test_without_a_replica_every_read_uses_the_primary(db):
-    """First in the module: the replica is configured only once the module's cluster is up."""
+    """pytest's own settings define no replica: the router changes nothing."""
     assert not dbrouters.replica_configured()
     with dbrouters.read_from_replica():
         assert dbrouters.reading_alias() == "default"
         assert Unit.objects.all().db == "default"
 
 
-def _script(env: dict, command: str) -> None:
-    done = subprocess.run(["bash", str(SCRIPT), command], env=env, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, f"replica.sh {command} failed:\n{done.stdout}\n{done.stderr}"
+def _run(command: list[str], env: dict, what: str, timeout: int = 300) -> str:
+    done = subprocess.run(command, env=env, cwd=BASE, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, f"{what} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    return done.stdout
 
 
 @pytest.fixture(scope="module")
-def replica_cluster(django_db_setup, django_db_blocker):
-    """A hot standby of the primary cluster (the test database included), configured as the
-    ``replica`` database for this module, as DATABASE_REPLICA_URL would."""
-    if shutil.which("pg_basebackup") is None:
-        pytest.skip("pg_basebackup is not installed")
-    primary = connections["default"].settings_dict
+def report():
+    """What replica_probe.py saw, running against the script's primary and standby."""
+    if not os.environ.get("PG_BIN") and not glob.glob("/usr/lib/postgresql/*/bin/initdb"):
+        pytest.skip("the PostgreSQL server binaries (initdb, pg_basebackup) are not installed")
     env = {
         **os.environ,
-        "PRIMARY_HOST": primary["HOST"] or "127.0.0.1",
-        "PRIMARY_PORT": str(primary["PORT"] or 5432),
-        "PRIMARY_USER": primary["USER"] or "postgres",
-        "REPLICA_PORT": str(REPLICA_PORT),
+        "PRIMARY_PORT": PRIMARY_PORT,
+        "REPLICA_PORT": REPLICA_PORT,
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:{PRIMARY_PORT}/{DATABASE}",
+        "DATABASE_REPLICA_URL": f"postgres://postgres@127.0.0.1:{REPLICA_PORT}/{DATABASE}",
+        "DJANGO_SETTINGS_MODULE": os.environ.get("REPLICA_TEST_SETTINGS", "opinion_center.settings"),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(BASE), os.environ.get("PYTHONPATH")])),
     }
-    _script(env, "start")
-    replica = copy.deepcopy(primary)
-    replica["PORT"] = str(REPLICA_PORT)
-    # As settings mark it: the test database seen through the standby, never flushed by the tests.
-    replica["TEST"] = {**replica["TEST"], "MIRROR": "default"}
-    connections.settings[dbrouters.REPLICA] = replica
-    yield env
-    if hasattr(connections._connections, dbrouters.REPLICA):
-        connections[dbrouters.REPLICA].close()
-        del connections[dbrouters.REPLICA]
-    del connections.settings[dbrouters.REPLICA]
-    dbrouters.forget_replica_failure()
-    _script(env, "stop")
-
-
-def _use_port(port: int) -> None:
-    """Point the ``replica`` database at ``port`` (a new connection at the next use)."""
-    if hasattr(connections._connections, dbrouters.REPLICA):
-        connections[dbrouters.REPLICA].close()
-        del connections[dbrouters.REPLICA]
-    connections.settings[dbrouters.REPLICA]["PORT"] = str(port)
-    dbrouters.forget_replica_failure()
-
-
-@pytest.fixture
-def replica(replica_cluster):
-    """The configured replica; ``replica.wait()`` until the standby has replayed every commit."""
-
-    class Replica:
-        env = replica_cluster
-
-        @staticmethod
-        def wait() -> None:
-            _script(replica_cluster, "wait")
-
-    dbrouters.forget_replica_failure()
-    yield Replica
-    dbrouters.forget_replica_failure()
-
-
-@pytest.fixture
-def center_with_data(center, station):
-    Appeal.objects.create(
-        channel="hotline",
-        unit=station,
-        received_at=timezone.now(),
-        content="噪音扰民",
-        citizen_phone="+8613800000016",
-        citizen_phone_hash=phone_hash("+8613800000016"),
-    )
-    return center
-
-
-def _tables(queries) -> str:
-    return " ".join(q["sql"] for q in queries)
-
-
-# Tables that say who the user is: always read from the primary (REPLICA_PRIMARY_MODELS).
-IDENTITY_TABLES = ("django_session", "units_user", "units_apitoken", "auth_", "authtoken_", "units_login")
-
-
-def _data_reads(queries) -> list[str]:
-    """The SELECTs of a capture that read anything but the user's identity."""
-    return [
-        q["sql"]
-        for q in queries
-        if q["sql"].lstrip().upper().startswith(("SELECT", "WITH"))
-        and not any(f'"{t}' in q["sql"] for t in IDENTITY_TABLES)
-    ]
-
-
-@on_both
-def test_it_is_a_streaming_standby(replica):
-    with connections[dbrouters.REPLICA].cursor() as cursor:
-        cursor.execute("SELECT pg_is_in_recovery(), current_setting('port')")
-        assert cursor.fetchone() == (True, str(REPLICA_PORT))
-
-
-@on_both
-@pytest.mark.parametrize("url_name", ["analytics:dashboard", "metrics-list", "ranking-list", "bulletin-list"])
-def test_it_reads_analytics_from_the_replica(client, center_with_data, replica, url_name):
-    client.force_login(center_with_data)
-    replica.wait()
-    with (
-        CaptureQueriesContext(connections["default"]) as primary,
-        CaptureQueriesContext(connections[dbrouters.REPLICA]) as standby,
-    ):
-        response = client.get(reverse(url_name))
-    assert response.status_code == 200
-    assert _data_reads(standby), "no query went to the replica"
-    assert _data_reads(primary) == []  # the primary only answered who the user is
-    assert "django_session" in _tables(primary)
-
-
-@on_both
-def test_it_writes_to_the_primary_and_then_reads_there(center, replica):
-    replica.wait()
-    with (
-        CaptureQueriesContext(connections["default"]) as primary,
-        CaptureQueriesContext(connections[dbrouters.REPLICA]) as standby,
-    ):
-        with dbrouters.read_from_replica():
-            assert Unit.objects.filter(code="LJ000").exists()
-            reads_before_write = len(standby.captured_queries)
-            Notification.objects.create(user=center, text="复制测试")
-            assert Notification.objects.filter(user=center).count() == 1  # read-your-writes
-            assert Unit.objects.count() > 1
-    assert reads_before_write == 1
-    assert len(standby.captured_queries) == 1  # nothing after the write
-    assert "INSERT INTO" in _tables(primary) and "units_notification" in _tables(primary)
-    assert "units_unit" in _tables(primary)
-
-
-@on_both
-def test_a_raw_write_pins_the_block_to_the_primary(center, replica):
-    replica.wait()
-    with dbrouters.read_from_replica():
-        assert dbrouters.reading_alias() == dbrouters.REPLICA
-        with connections["default"].cursor() as cursor:
-            cursor.execute("UPDATE units_user SET first_name = first_name WHERE id = %s", [center.pk])
-        assert dbrouters.reading_alias() == dbrouters.DEFAULT_DB_ALIAS
-
-
-@on_both
-def test_a_browser_that_just_posted_reads_from_the_primary(client, center_with_data, replica):
-    client.force_login(center_with_data)
-    response = client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
-    assert dbrouters.PIN_COOKIE in response.cookies
-    assert response.cookies[dbrouters.PIN_COOKIE]["max-age"] == settings.REPLICA_PIN_SECONDS
-    with CaptureQueriesContext(connections[dbrouters.REPLICA]) as standby:
-        assert client.get(reverse("analytics:dashboard")).status_code == 200
-    assert standby.captured_queries == []
-
-
-@on_both
-def test_pages_that_are_not_analytics_never_touch_the_replica(client, center_with_data, replica):
-    client.force_login(center_with_data)
-    with CaptureQueriesContext(connections[dbrouters.REPLICA]) as standby:
-        assert client.get(reverse("home")).status_code == 200
-    assert standby.captured_queries == []
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@on_both
-def test_an_unreachable_replica_falls_back_to_the_primary(client, center_with_data, replica, caplog):
-    _use_port(_closed_port())
+    _run(["bash", str(SCRIPT), "stop"], env, "replica.sh stop (a run that never stopped)")
     try:
-        client.force_login(center_with_data)
-        with caplog.at_level(logging.WARNING, logger="units.dbrouters"):
-            with CaptureQueriesContext(connections["default"]) as primary:
-                assert client.get(reverse("analytics:dashboard")).status_code == 200
-                assert client.get(reverse("metrics-list")).status_code == 200
-        assert _data_reads(primary)
-        warnings = [r for r in caplog.records if r.name == "units.dbrouters"]
-        assert len(warnings) == 1  # not retried on every read for REPLICA_RETRY_SECONDS
-        assert "Read replica unavailable" in warnings[0].getMessage()
+        _run(["bash", str(SCRIPT), "start"], env, "replica.sh start")
+        psql = ["psql", "-h", "127.0.0.1", "-p", PRIMARY_PORT, "-U", "postgres", "-d", "postgres"]
+        _run([*psql, "-v", "ON_ERROR_STOP=1", "-c", f"CREATE DATABASE {DATABASE}"], env, "CREATE DATABASE")
+        _run([sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], env, "migrate on the primary")
+        out = _run([sys.executable, str(PROBE)], env, "replica_probe.py")
     finally:
-        _use_port(REPLICA_PORT)
+        _run(["bash", str(SCRIPT), "stop"], env, "replica.sh stop")
+    return json.loads(out.strip().splitlines()[-1])
 
 
-@on_both
-def test_a_replica_that_stops_falls_back_to_the_primary(client, center_with_data, replica, caplog):
-    """Last in the module: it stops the standby (the module's teardown is then a no-op)."""
-    client.force_login(center_with_data)
-    replica.wait()
-    with CaptureQueriesContext(connections[dbrouters.REPLICA]) as standby:
-        assert client.get(reverse("analytics:dashboard")).status_code == 200
-    assert standby.captured_queries  # it was in use, its connection kept (CONN_MAX_AGE)
-    _script(replica.env, "stop")
-    with caplog.at_level(logging.WARNING, logger="units.dbrouters"):
-        with CaptureQueriesContext(connections["default"]) as primary:
-            response = client.get(reverse("analytics:dashboard"))
-    assert response.status_code == 200
-    assert _data_reads(primary)
-    assert any("Read replica unavailable" in r.getMessage() for r in caplog.records)
+def _seen(report: dict, name: str) -> dict:
+    observed = report[name]
+    assert "error" not in observed, observed["error"]
+    return observed
+
+
+def test_it_is_a_streaming_standby(report):
+    standby = _seen(report, "standby")
+    assert standby == {"configured": True, "in_recovery": True, "port": REPLICA_PORT, "primary_port": PRIMARY_PORT}
+
+
+@pytest.mark.parametrize("url_name", ANALYTICS_URLS)
+def test_it_reads_analytics_from_the_replica(report, url_name):
+    seen = _seen(report, f"analytics:{url_name}")
+    assert seen["status"] == 200
+    assert seen["replica_data_reads"] > 0, "no query went to the replica"
+    assert seen["primary_data_reads"] == []  # the primary only answered who the user is
+    assert seen["primary_reads_session"]
+
+
+def test_it_writes_to_the_primary_and_then_reads_there(report):
+    seen = _seen(report, "write_then_read")
+    assert seen["city_found"]
+    assert seen["replica_reads_before_write"] == 1
+    assert seen["replica_reads_after_all"] == 1  # nothing after the write
+    assert seen["notifications_read_back"] == 1  # read-your-writes
+    assert seen["units_read_back"] > 1
+    assert seen["primary_inserted_notification"]
+    assert seen["primary_read_units"]
+
+
+def test_a_raw_write_pins_the_block_to_the_primary(report):
+    assert _seen(report, "raw_write") == {"alias_before": dbrouters.REPLICA, "alias_after": "default"}
+
+
+def test_a_browser_that_just_posted_reads_from_the_primary(report):
+    seen = _seen(report, "post_pins")
+    assert seen["cookie_set"]
+    assert seen["cookie_max_age"] == seen["pin_seconds"]
+    assert seen["next_status"] == 200
+    assert seen["next_replica_queries"] == 0
+
+
+def test_pages_that_are_not_analytics_never_touch_the_replica(report):
+    assert _seen(report, "not_analytics") == {"status": 200, "replica_queries": 0}
+
+
+def test_an_unreachable_replica_falls_back_to_the_primary(report):
+    seen = _seen(report, "unreachable")
+    assert seen["statuses"] == [200, 200]
+    assert seen["primary_data_reads"] > 0
+    assert len(seen["warnings"]) == 1  # not retried on every read for REPLICA_RETRY_SECONDS
+    assert "Read replica unavailable" in seen["warnings"][0]
+
+
+def test_a_replica_that_stops_falls_back_to_the_primary(report):
+    seen = _seen(report, "stopped")
+    assert seen["status_before"] == 200
+    assert seen["replica_queries_before"] > 0  # it was in use, its connection kept (CONN_MAX_AGE)
+    assert seen["status_after"] == 200
+    assert seen["primary_data_reads"] > 0
+    assert len(seen["warnings"]) == 1
+    assert "Read replica unavailable" in seen["warnings"][0]
