@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import json
 import os
 import sys
@@ -296,11 +297,13 @@ def build_phone_pool(cursor, size: int) -> None:
     """``size`` distinct fake mobiles, encrypted and hashed once by the product's own functions."""
     from intake.phones import encrypt, phone_hash
 
-    cursor.execute("CREATE TEMP TABLE bench_phone (k int PRIMARY KEY, cipher text, hash text) ON COMMIT DROP")
+    cursor.execute(
+        "CREATE TEMP TABLE bench_phone (k int PRIMARY KEY, cipher text, hash text, last4 text) ON COMMIT DROP"
+    )
     with cursor.cursor.copy("COPY bench_phone FROM STDIN") as copy:
         for k in range(size):
             e164 = f"+8613800{k:06d}" if k < 1_000_000 else f"+861380{k:08d}"
-            copy.write_row((k, encrypt(e164), phone_hash(e164)))
+            copy.write_row((k, encrypt(e164), phone_hash(e164), e164[-4:]))
 
 
 def build_templates(cursor) -> int:
@@ -354,7 +357,7 @@ def generate_appeals(cursor, *, n: int, base: int, span_days: int, n_phones: int
     plan = f"""
         FROM (
           SELECT p.*, t.category_id, t.category_name, t.kind, t.severity AS cat_severity, t.body, t.enterprise,
-                 s.unit_id AS station_unit, s.place, ph.cipher, ph.hash,
+                 s.unit_id AS station_unit, s.place, ph.cipher, ph.hash, ph.last4,
                  CASE
                    WHEN p.age > 30 THEN CASE WHEN p.rs < 0.02 AND p.g > 1 THEN 'merged'
                                             WHEN p.rs < 0.99 THEN 'closed' ELSE 'dispatched' END
@@ -416,6 +419,9 @@ def generate_appeals(cursor, *, n: int, base: int, span_days: int, n_phones: int
         "created_at": received,
         "updated_at": f"CASE WHEN a.status IN ('closed', 'merged') THEN {closed} ELSE {received} END",
     }
+    # Derived phone columns, when the model has them (the last four digits for the desk search).
+    if "citizen_phone_last4" in {f.column for f in Appeal._meta.concrete_fields}:
+        exprs["citizen_phone_last4"] = "a.last4"
     insert_select(cursor, Appeal, exprs, plan)
 
 
@@ -506,7 +512,7 @@ def order_exprs(*, due: str, signed: str, fed_back: str, with_unit: str) -> dict
     feedback_at = f"CASE WHEN a.ostatus = 'closed' THEN a.closed_at - interval '2 hours' WHEN {fed_back} THEN LEAST(now(), a.dispatched + interval '3 days') END"
     return {
         "id": "a.oid",
-        "number": "'GD' || to_char(a.dispatched AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || lpad(a.oid::text, 5, '0')",
+        "number": "'GD' || to_char(a.dispatched AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || CASE WHEN a.oid < 10000 THEN lpad(a.oid::text, 5, '0') ELSE a.oid::text END",
         "appeal_id": "a.id",
         "unit_id": "a.unit_id",
         "status": "a.ostatus",
@@ -875,7 +881,7 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.core.management import call_command
+    from django.core.management import call_command, get_commands
     from django.db import connection
 
     from units.models import User
@@ -900,6 +906,13 @@ def main() -> None:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM (ANALYZE)")
     log("vacuumed and analysed", started)
+    # Stored figures derived from the history (analytics' daily aggregates) are rebuilt by the
+    # product's own command, over the whole generated span, when the product has one.
+    if "rebuild_aggregates" in get_commands():
+        first = dt.date.today() - dt.timedelta(days=int(args.years * 365) + 2)
+        with open(os.devnull, "w") as devnull:
+            call_command("rebuild_aggregates", "--from", f"{first}", stdout=devnull)
+        log(f"rebuild_aggregates --from {first} done", started)
     cursor = connection.cursor()
     cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
     size = cursor.fetchone()[0]

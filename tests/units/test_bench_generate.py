@@ -90,6 +90,8 @@ def test_generator_writes_consistent_history(generator):
     for appeal in Appeal.objects.order_by("?")[:50]:
         assert appeal.citizen_phone.startswith("+8613800")
         assert phone_hash(appeal.citizen_phone) == appeal.citizen_phone_hash
+        if hasattr(appeal, "citizen_phone_last4"):
+            assert appeal.citizen_phone_last4 == appeal.citizen_phone[-4:]
     for sms in OutboundSms.objects.select_related("service_record")[:50]:
         assert phone_hash(sms.phone) == sms.phone_hash == sms.service_record.citizen_phone_hash
 
