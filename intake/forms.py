@@ -103,6 +103,17 @@ class TriageDispatchForm(TriageForm):
         return data
 
 
+class BulkForm(forms.Form):
+    """The desk's bulk bar: the category or severity to set on every selected appeal."""
+
+    category = forms.ModelChoiceField(label=_("分类"), queryset=_categories(), required=False, empty_label=_("分类…"))
+    severity = forms.ChoiceField(label=_("分级"), choices=[("", _("分级…")), *Severity.choices], required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = _categories()
+
+
 class CloseForm(forms.Form):
     reply = forms.CharField(label=_("答复内容(群众可查看)"), widget=forms.Textarea(attrs={"rows": 4}))
     note = forms.CharField(label=_("内部备注"), required=False, max_length=500)

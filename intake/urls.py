@@ -6,6 +6,7 @@ app_name = "intake"
 
 urlpatterns = [
     path("appeals/", views.DeskView.as_view(), name="desk"),
+    path("appeals/bulk/", views.DeskBulkView.as_view(), name="bulk"),
     path("appeals/hotline/", views.HotlineView.as_view(), name="hotline"),
     path("appeals/caller-history/", views.CallerHistoryView.as_view(), name="caller_history"),
     path("appeals/severity-preview/", views.SeverityPreviewView.as_view(), name="severity_preview"),

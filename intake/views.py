@@ -31,6 +31,7 @@ from .choices import AppealStatus, Channel, Severity
 from .filters import AppealFilter
 from .forms import (
     AttachmentForm,
+    BulkForm,
     CloseForm,
     HotlineForm,
     MailboxForm,
@@ -184,6 +185,7 @@ class DeskView(VisibleMixin, ListView):
             "can_triage": request.user.has_role(*TRIAGE_ROLES),
             "queue": queue,
             "back": desk_url(queue),
+            "bulk_form": BulkForm(),
         }
         if opened is not None:
             context.update(panel_context(request, opened, queue=queue))
@@ -341,6 +343,81 @@ def next_in_queue(request, appeal: Appeal, *, queue: str, position: dict | None)
 
 def _row(request, appeal: Appeal) -> Appeal:
     return selectors.visible_appeals(request.user).filter(pk=appeal.pk).first() or appeal
+
+
+class DeskBulkView(RoleRequiredMixin, View):
+    """Bulk actions on the desk's selected appeals, each through the same service as one by one
+    (its permission check, row lock and timeline row), each appeal in its own transaction: a
+    refusal is reported on its row and the others are done.
+
+    待派单 (mark for dispatch), 按建议派单 (dispatch to each appeal's proposed unit), 设分类,
+    设分级.
+    """
+
+    allowed_roles = TRIAGE_ROLES
+    limit = 100
+
+    def post(self, request):
+        action = request.POST.get("action", "")
+        if action not in ("mark_for_dispatch", "dispatch_proposed", "set_category", "set_severity"):
+            return HttpResponse(_("未知的批量操作。"), status=400, content_type="text/plain; charset=utf-8")
+        form = BulkForm(request.POST)
+        if not form.is_valid() or (action == "set_category" and not form.cleaned_data["category"]):
+            message = _("请选择分类。") if form.is_valid() else _errors_text(form)
+            return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+        if action == "set_severity" and not form.cleaned_data["severity"]:
+            return HttpResponse(_("请选择分级。"), status=400, content_type="text/plain; charset=utf-8")
+        ids = []
+        for raw in request.POST.getlist("ids")[: self.limit]:
+            if raw.isdigit() and len(raw) <= 12 and int(raw) not in ids:
+                ids.append(int(raw))
+        appeals = selectors.visible_appeals(request.user).select_related("proposed_unit").in_bulk(ids)
+        results = []
+        for pk in ids:
+            appeal = appeals.get(pk)
+            if appeal is None:
+                results.append({"pk": pk, "code": f"#{pk}", "ok": False, "text": _("诉求不存在或不在您的范围内。")})
+                continue
+            try:
+                text = self.perform(request, appeal, action, form.cleaned_data)
+            except (ValidationError, TransitionError, PermissionDenied, *_workorder_errors()) as exc:
+                messages_ = getattr(exc, "messages", None) or [str(exc)]
+                results.append({"pk": pk, "code": appeal.tracking_code, "ok": False, "text": " ".join(messages_)})
+            else:
+                results.append({"pk": pk, "code": appeal.tracking_code, "ok": True, "text": text})
+        queue = request.POST.get("queue", "")[:2000]
+        if request.headers.get("HX-Request") != "true":
+            for r in results:
+                (messages.success if r["ok"] else messages.error)(request, f"{r['code']}：{r['text']}")
+            return redirect(desk_url(queue))
+        rows = selectors.visible_appeals(request.user).in_bulk([r["pk"] for r in results])
+        for r in results:
+            r["row"] = rows.get(r["pk"])
+        context = {"results": results, "queue": queue, "back": desk_url(queue), "can_triage": True}
+        return render(request, "intake/_desk_bulk_results.html", context)
+
+    def perform(self, request, appeal: Appeal, action: str, data: dict) -> str:
+        user = request.user
+        if action == "mark_for_dispatch":
+            services.mark_for_dispatch(appeal, actor=user, proposed_unit=appeal.proposed_unit)
+            return _("已标记为待派单")
+        if action == "set_category":
+            services.triage_appeal(appeal, actor=user, category=data["category"])
+            return _("分类已设为%(name)s") % {"name": data["category"].name}
+        if action == "set_severity":
+            services.triage_appeal(appeal, actor=user, severity=data["severity"])
+            return _("分级已设为%(name)s") % {"name": Severity(data["severity"]).label}
+        unit = appeal.proposed_unit
+        if unit is None and _system_proposed_unit(appeal):
+            from units.models import Unit
+
+            unit = Unit.objects.get(pk=_system_proposed_unit(appeal))
+        if unit is None:
+            raise ValidationError(_("没有建议承办单位，请在面板中选择后派单。"))
+        from workorders.services import dispatch_appeal
+
+        order = dispatch_appeal(appeal, unit=unit, actor=user)
+        return _("已派单：%(number)s → %(unit)s") % {"number": order.number, "unit": unit.name}
 
 
 # --- Appeal page ---------------------------------------------------------------------------------

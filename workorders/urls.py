@@ -7,6 +7,7 @@ app_name = "workorders"
 urlpatterns = [
     path("workorders/", views.WorkspaceView.as_view(), name="workspace"),
     path("workorders/review/", views.ReviewView.as_view(), name="review"),
+    path("workorders/bulk/<str:name>/", views.bulk, name="bulk"),
     path("workorders/listed/", views.ListedView.as_view(), name="listed"),
     path("workorders/calendar/", views.calendar, name="calendar"),
     path("workorders/dispatch/<int:appeal_pk>/", views.dispatch, name="dispatch"),

@@ -73,7 +73,18 @@ class WorkspaceView(RoleRequiredMixin, ListView):
         if self.next_cursor:
             params["after"] = self.next_cursor
             next_url = f"?{params.urlencode()}"
+        # Tabs keep the filters (not the page): switching tab shows the same search in that tab.
+        tab_params = self.request.GET.copy()
+        for key in ("tab", "after"):
+            tab_params.pop(key, None)
+        user = self.request.user
+        bulk_actions = []
+        if user.is_unit_user:
+            bulk_actions = [{"name": "sign", "label": _("批量签收")}, {"name": "start", "label": _("批量开始办理")}]
         ctx.update(
+            tab_query=tab_params.urlencode(),
+            bulk_actions=bulk_actions,
+            bulk_form="order-bulk" if bulk_actions else "",
             tab=self.tab,
             tabs=selectors.workspace_tabs(self.request.user),
             filter=self.filterset,
@@ -288,6 +299,70 @@ def dispatch(request: HttpRequest, appeal_pk: int) -> HttpResponse:
         return redirect(back if back.startswith("/") and not back.startswith("//") else reverse("workorders:workspace"))
     messages.success(request, _("已派单：%(number)s → %(unit)s") % {"number": order.number, "unit": order.unit.name})
     return redirect("workorders:detail", pk=order.pk)
+
+
+# Bulk moves: the same service function per order as one by one (permission, row lock and
+# timeline row each), every order in its own transaction, so one refusal leaves the others done.
+BULK_MOVES = {
+    "sign": (lambda o, u: services.sign_for(o, actor=u), _l("已签收")),
+    "start": (lambda o, u: services.start(o, actor=u), _l("已开始办理")),
+    "approve": (lambda o, u: services.approve(o, actor=u), _l("已审核通过")),
+}
+BULK_LIMIT = 100
+
+
+def _selected_ids(request: HttpRequest) -> list[int]:
+    ids = []
+    for raw in request.POST.getlist("ids")[:BULK_LIMIT]:
+        if raw.isdigit() and len(raw) <= 12 and int(raw) not in ids:
+            ids.append(int(raw))
+    return ids
+
+
+def run_bulk(request: HttpRequest, name: str) -> list[dict]:
+    """One result per selected id, in the order selected: {"pk", "number", "ok", "text"}."""
+    call, ok_text = BULK_MOVES[name]
+    ids = _selected_ids(request)
+    orders = WorkOrder.objects.visible_to(request.user).select_related("unit", "appeal").in_bulk(ids)
+    results = []
+    for pk in ids:
+        order = orders.get(pk)
+        if order is None:
+            results.append({"pk": pk, "number": f"#{pk}", "ok": False, "text": _("工单不存在或不在您的范围内。")})
+            continue
+        try:
+            call(order, request.user)
+        except (services.TransitionError, PermissionDenied, ValidationError) as exc:
+            text = _errors_text(exc) if isinstance(exc, ValidationError) else str(exc)
+            results.append({"pk": pk, "number": order.number, "ok": False, "text": text})
+        else:
+            results.append({"pk": pk, "number": order.number, "ok": True, "text": str(ok_text)})
+    return results
+
+
+@login_required
+def bulk(request: HttpRequest, name: str) -> HttpResponse:
+    """签收/开始办理/审核通过 on the selected orders; answers with a result per order.
+
+    With htmx the results replace the list's result box; without, they become messages and the
+    user goes back to the list he came from (``next``, a local path) with its filters.
+    """
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if name not in BULK_MOVES:
+        raise Http404
+    results = run_bulk(request, name)
+    if request.headers.get("HX-Request") == "true":
+        fresh = WorkOrder.objects.select_related("unit", "appeal").in_bulk([r["pk"] for r in results if r["ok"]])
+        for r in results:
+            r["order"] = fresh.get(r["pk"])
+        return render(request, "workorders/_bulk_results.html", {"results": results})
+    for r in results:
+        (messages.success if r["ok"] else messages.error)(request, f"{r['number']}：{r['text']}")
+    nxt = request.POST.get("next", "")
+    if nxt.startswith("/") and not nxt.startswith("//") and "\\" not in nxt:
+        return redirect(nxt)
+    return redirect("workorders:workspace")
 
 
 class ReviewView(RoleRequiredMixin, ListView):

@@ -75,6 +75,7 @@
 
   // A click on a row makes it the current one.
   document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-shortcut-help]")) { event.preventDefault(); help(); return; }
     var row = event.target.closest && event.target.closest("[data-keyboard-list] [data-row]");
     if (row) { setCurrent(row); }
     var close = event.target.closest && event.target.closest("[data-panel-close]");
