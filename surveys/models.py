@@ -319,8 +319,12 @@ class SenderBucket(models.Model):
     nothing; at worst a restart grants one full bucket (a short burst)."""
 
     sender = models.CharField(max_length=64, unique=True)
+    # Negative while the sender loop has reserved sending times ahead (each claimed row is given
+    # the moment its segments are paid for), so every worker sees the same schedule.
     tokens = models.FloatField(default=0)
     updated_at = models.DateTimeField(default=timezone.now)
+    # The lease of the one sender loop of this sender: another loop started meanwhile exits at once.
+    loop_until = models.DateTimeField(null=True, blank=True)
 
 
 class InboundSms(models.Model):

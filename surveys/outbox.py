@@ -14,14 +14,19 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import queue
+import threading
+import time
+from collections import Counter
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .backends import (
+    BACKENDS,
     AmbiguousError,
     BaseBackend,
     OutgoingMessage,
@@ -160,31 +165,42 @@ def send_one(sms_id: int, *, backend: BaseBackend | None = None, respect_hours: 
     )
     if not claimed:
         return "claimed_elsewhere", 0.0
+    return send_claimed(sms_id, claimed_at=now, backend=backend), 0.0
+
+
+def send_claimed(sms_id: int, *, claimed_at: dt.datetime, backend: BaseBackend, before_send=None) -> str:
+    """Steps 5–7 of ``send_one`` for a row this worker claimed at ``claimed_at``: commit the
+    attempt row, call the provider outside any transaction, record the result. ``before_send``
+    (the sender loop's pacing gate) is called just before the provider is."""
     with transaction.atomic():
         # Still ours? (The sweeper may have put back a claim that stalled for minutes.) The attempt
         # row is written under the row lock the sweeper also takes, so the two never cross.
         sms = (
-            OutboundSms.objects.select_for_update().filter(pk=sms_id, status=SmsStatus.SENDING, claimed_at=now).first()
+            OutboundSms.objects.select_for_update()
+            .filter(pk=sms_id, status=SmsStatus.SENDING, claimed_at=claimed_at)
+            .first()
         )
         if sms is None:
-            return "claimed_elsewhere", 0.0
+            return "claimed_elsewhere"
         attempt = SmsAttempt.objects.create(sms=sms, number=sms.attempts, backend=backend.name)
+    if before_send is not None:
+        before_send(sms.segments)
     try:
         result = backend.send(_message(sms))
     except TransientError as exc:
-        return _record_transient(sms, attempt, exc), 0.0
+        return _record_transient(sms, attempt, exc)
     except PermanentError as exc:
         _record_permanent(sms, attempt, exc)
-        return "failed", 0.0
+        return "failed"
     except AmbiguousError as exc:
         _record_ambiguous(sms, attempt, exc)
-        return "ambiguous", 0.0
+        return "ambiguous"
     except Exception as exc:
         logger.exception("SMS %s: unexpected provider error", sms.pk)
         _record_ambiguous(sms, attempt, AmbiguousError(str(exc)[:300], code=exc.__class__.__name__))
-        return "ambiguous", 0.0
+        return "ambiguous"
     record_accepted(sms_id=sms.pk, attempt_id=attempt.pk, result=result)
-    return "sent", 0.0
+    return "sent"
 
 
 def record_accepted(*, sms_id: int, attempt_id: int | None, result: ProviderResult) -> None:
@@ -351,13 +367,17 @@ def sweep(*, now: dt.datetime | None = None, backend: BaseBackend | None = None)
         per_minute = max(int(settings.SMS_SEGMENTS_PER_SECOND * 60), 1)
         ids = list(due_for_sending(now).order_by("send_after", "id").values_list("pk", flat=True)[:per_minute])
         if ids:
+            # The rows are not handed out one by one: the sender loop claims them at the bucket's
+            # pace. The sweeper only (re)starts it; a loop already running keeps its lease.
             OutboundSms.objects.filter(pk__in=ids, status=SmsStatus.QUEUED).update(enqueued_at=now)
-            from .sms import _safe_delay
-            from .tasks import send_sms_task
-
-            for pk in ids:
-                _safe_delay(send_sms_task, pk)
             counts["enqueued"] = len(ids)
+        if (
+            ids
+            or OutboundSms.objects.filter(
+                status=SmsStatus.QUEUED, send_after__lte=now, next_attempt_at__lte=now
+            ).exists()
+        ):
+            start_senders()
     stale = now - dt.timedelta(seconds=settings.SMS_STUCK_SENDING_SECONDS)
     stuck = (
         OutboundSms.objects.filter(status=SmsStatus.SENDING, claimed_at__lt=stale, reconcile_parked_at__isnull=True)
@@ -541,3 +561,247 @@ def requeue_after_check(sms: OutboundSms) -> bool:
 def paced_countdown(wait: float) -> int | None:
     """A short countdown for a paced send, or None to leave it to the sweeper (no long ETAs)."""
     return math.ceil(wait) if wait <= 30 else None
+
+
+# --- the sender loop -------------------------------------------------------------------------
+#
+# One loop per sender claims as many due rows as the bucket allows within the next second
+# (SELECT … FOR UPDATE SKIP LOCKED LIMIT n), gives each the moment its segments are paid for, and
+# hands each to a sending thread at that moment. The bucket never holds more than one message's
+# segments: a burst would put more than the provider's rate into one second.
+
+CLAIM_HORIZON_SECONDS = 1.0
+
+
+def _pacing_rate() -> float:
+    """Segments per second the loop sends: the provider's rate less a small headroom that absorbs
+    clock and network jitter, so that no second at the provider holds more than its rate."""
+    rate = settings.SMS_SEGMENTS_PER_SECOND * (1 - settings.SMS_PACING_HEADROOM)
+    return max(rate, 0.001)
+
+
+def _db_now() -> dt.datetime:
+    # One clock for every host that shares the bucket (and not the test's frozen clock).
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT clock_timestamp()")
+        return cursor.fetchone()[0]
+
+
+def sender_rows(*, backend_name: str, default_name: str, now: dt.datetime):
+    """Queued rows due at ``now`` that go through ``backend_name``: a template's own provider
+    when it has one, else the deployment's; an administrator's test keeps the provider it names."""
+    from .models import SmsTemplate
+
+    routed = dict(SmsTemplate.objects.exclude(provider="").values_list("code", "provider"))
+    rows = OutboundSms.objects.filter(status=SmsStatus.QUEUED, send_after__lte=now, next_attempt_at__lte=now)
+    tests = Q(purpose=SmsPurpose.TEST, backend=backend_name)
+    if backend_name == default_name:
+        normal = ~Q(template_code__in=[code for code, name in routed.items() if name != default_name])
+    else:
+        normal = Q(template_code__in=[code for code, name in routed.items() if name == backend_name])
+    return rows.filter(tests | (~Q(purpose=SmsPurpose.TEST) & normal))
+
+
+def claim_batch(
+    *,
+    sender: str,
+    backend_name: str,
+    default_name: str,
+    now: dt.datetime,
+    due_at: dt.datetime,
+    rate: float,
+    horizon: float = CLAIM_HORIZON_SECONDS,
+) -> tuple[list[tuple[int, float]], float | None]:
+    """Claim the rows the bucket can pay for within ``horizon`` seconds, in one transaction.
+
+    Returns ([(sms id, seconds after ``now`` when it may go)], None), or ([], seconds to wait)
+    when the bucket is empty, or ([], None) when nothing is due. The bucket's tokens go negative
+    by what is reserved, so the next claim (by this loop or another host's) continues the same
+    schedule.
+    """
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                SenderBucket.objects.get_or_create(sender=sender, defaults={"tokens": 1, "updated_at": now})
+        except IntegrityError:
+            pass
+        bucket = SenderBucket.objects.select_for_update().get(sender=sender)
+        elapsed = max((now - bucket.updated_at).total_seconds(), 0.0)
+        tokens = min(bucket.tokens + elapsed * rate, 1.0)
+        room = tokens + rate * horizon
+        if room < 1:
+            return [], (1 - room) / rate
+        candidates = list(
+            sender_rows(backend_name=backend_name, default_name=default_name, now=due_at)
+            .order_by("send_after", "id")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", "segments")[: int(room)]
+        )
+        if not candidates:
+            return [], None
+        schedule: list[tuple[int, float]] = []
+        for pk, segments in candidates:
+            if segments > room and schedule:
+                break
+            room -= segments
+            tokens -= segments
+            schedule.append((pk, max(-tokens, 0.0) / rate))
+        OutboundSms.objects.filter(pk__in=[pk for pk, _at in schedule], status=SmsStatus.QUEUED).update(
+            status=SmsStatus.SENDING,
+            claimed_at=now,
+            attempts=F("attempts") + 1,
+            backend=backend_name,
+            needs_reconciliation=False,
+            **_FRESH_RECONCILIATION,
+        )
+        bucket.tokens, bucket.updated_at = tokens, now
+        bucket.save(update_fields=["tokens", "updated_at"])
+    return schedule, None
+
+
+class _Senders:
+    """Threads that call the provider, so that its latency does not slow the pace. Each thread has
+    its own database connection, closed when the loop ends. With ``threads=0`` (inside a
+    transaction, as in tests) the calls are made inline.
+
+    A gate spaces the provider calls themselves by segments / rate: a thread that fell behind
+    (a slow answer, a slow commit) must not catch up in a burst."""
+
+    def __init__(self, make_backend, threads: int, rate: float, calls: list | None = None) -> None:
+        self.make_backend, self.outcomes, self.lock = make_backend, Counter(), threading.Lock()
+        self.rate, self.next_call, self.calls = rate, 0.0, calls
+        self.queue: queue.Queue = queue.Queue()
+        self.inline = make_backend() if threads == 0 else None
+        self.threads = [threading.Thread(target=self._work, daemon=True) for _ in range(threads)]
+        for thread in self.threads:
+            thread.start()
+
+    def _gate(self, segments: int) -> None:
+        with self.lock:
+            at = max(time.monotonic(), self.next_call)
+            self.next_call = at + segments / self.rate
+        delay = at - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        if self.calls is not None:
+            self.calls.append(time.monotonic())
+
+    def _send(self, backend, sms_id: int, claimed_at: dt.datetime) -> None:
+        try:
+            outcome = send_claimed(sms_id, claimed_at=claimed_at, backend=backend, before_send=self._gate)
+        except Exception:
+            logger.exception("SMS %s: the sending thread failed; the sweeper will put it back", sms_id)
+            outcome = "error"
+        with self.lock:
+            self.outcomes[outcome] += 1
+
+    def _work(self) -> None:
+        backend = self.make_backend()
+        try:
+            while (item := self.queue.get()) is not None:
+                self._send(backend, *item)
+        finally:
+            connection.close()
+
+    def put(self, sms_id: int, claimed_at: dt.datetime) -> None:
+        if self.inline is not None:
+            self._send(self.inline, sms_id, claimed_at)
+        else:
+            self.queue.put((sms_id, claimed_at))
+
+    def close(self) -> Counter:
+        for _thread in self.threads:
+            self.queue.put(None)
+        for thread in self.threads:
+            thread.join()
+        return self.outcomes
+
+
+def _take_lease(sender: str, *, now: dt.datetime, seconds: float) -> bool:
+    try:
+        with transaction.atomic():
+            SenderBucket.objects.get_or_create(sender=sender, defaults={"tokens": 1, "updated_at": now})
+    except IntegrityError:
+        pass
+    return bool(
+        SenderBucket.objects.filter(sender=sender)
+        .filter(Q(loop_until__isnull=True) | Q(loop_until__lt=now))
+        .update(loop_until=now + dt.timedelta(seconds=seconds))
+    )
+
+
+def run_sender(
+    *,
+    backend_name: str = "",
+    backend: BaseBackend | None = None,
+    max_seconds: float | None = None,
+    threads: int | None = None,
+    calls: list | None = None,
+) -> dict[str, int]:
+    """Send the due rows of one provider at its pace until none is due, the sending hours end or
+    ``max_seconds`` (SMS_SENDER_LOOP_SECONDS) pass; the sweeper starts the next loop.
+
+    Only one loop runs per sender (a lease on its bucket row); another started meanwhile returns
+    at once with {"lease_held": 1}. Returns the outcome counts ("sent", "retry", …); ``calls``,
+    when given, receives the monotonic time of every provider call (for the benchmark and tests).
+    """
+    backend = backend or get_backend(backend_name)
+    name, sender = backend.name, backend.sender()
+    default_name = get_backend("").name
+    max_seconds = settings.SMS_SENDER_LOOP_SECONDS if max_seconds is None else max_seconds
+    if threads is None:
+        threads = 0 if connection.in_atomic_block else settings.SMS_SENDER_THREADS
+    rate = _pacing_rate()
+    db_start, mono_start = _db_now(), time.monotonic()
+    if not _take_lease(sender, now=db_start, seconds=max_seconds + 60):
+        return {"lease_held": 1}
+
+    def clock() -> dt.datetime:
+        return db_start + dt.timedelta(seconds=time.monotonic() - mono_start)
+
+    senders = _Senders((lambda: backend) if threads == 0 else (lambda: get_backend(name)), threads, rate, calls)
+    try:
+        while time.monotonic() - mono_start < max_seconds and in_sending_hours(timezone.now()):
+            now = clock()
+            batch, wait = claim_batch(
+                sender=sender,
+                backend_name=name,
+                default_name=default_name,
+                now=now,
+                due_at=timezone.now(),
+                rate=rate,
+            )
+            if not batch and wait is None:
+                break
+            if not batch:
+                time.sleep(wait)
+                continue
+            base = mono_start + (now - db_start).total_seconds()
+            for sms_id, offset in batch:
+                delay = base + offset - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                senders.put(sms_id, now)
+    finally:
+        outcomes = senders.close()
+        SenderBucket.objects.filter(sender=sender).update(loop_until=None)
+    return dict(outcomes)
+
+
+def start_senders() -> None:
+    """Ask the sms queue to run the loop of every provider in use (one each; a running loop's
+    lease makes the extra start a no-op). Never fails the caller: the sweeper tries again."""
+    from .models import SmsTemplate
+    from .sms import _safe_delay
+    from .tasks import run_sms_sender_task
+
+    names = {get_backend("").name}
+    names |= {name for name in SmsTemplate.objects.exclude(provider="").values_list("provider", flat=True).distinct()}
+    names |= set(
+        OutboundSms.objects.filter(status=SmsStatus.QUEUED, purpose=SmsPurpose.TEST)
+        .exclude(backend="")
+        .values_list("backend", flat=True)
+        .distinct()
+    )
+    for name in sorted(n for n in names if n in BACKENDS or n == get_backend("").name):
+        _safe_delay(run_sms_sender_task, name)

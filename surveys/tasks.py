@@ -10,15 +10,23 @@ logger = logging.getLogger(__name__)
 
 
 @shared_task(ignore_result=True)
-def send_sms_task(sms_id: int) -> str:
-    """Send one outbox row if it is still queued and due (a duplicate message does nothing)."""
-    from .outbox import paced_countdown, send_one
+def run_sms_sender_task(backend_name: str = "") -> dict:
+    """Run one provider's sender loop: due rows at the bucket's pace, for up to
+    SMS_SENDER_LOOP_SECONDS (a loop already running for that sender makes this a no-op)."""
+    from .outbox import run_sender
 
-    outcome, wait = send_one(sms_id)
+    return run_sender(backend_name=backend_name)
+
+
+@shared_task(ignore_result=True)
+def send_sms_task(sms_id: int) -> str:
+    """Send one outbox row if it is still queued and due (a duplicate message does nothing).
+    Kept for messages published before the sender loop; a paced row is left to the loop."""
+    from .outbox import send_one, start_senders
+
+    outcome, _wait = send_one(sms_id)
     if outcome == "paced":
-        countdown = paced_countdown(wait)
-        if countdown is not None:
-            send_sms_task.apply_async((sms_id,), countdown=countdown)
+        start_senders()
     return outcome
 
 

@@ -66,7 +66,7 @@ def test_no_table_holds_a_number_in_clear_after_the_flow(flow):
 
 def test_no_task_message_carries_a_number(flow):
     assert flow.tasks, "the flow sent no task at all: the capture is broken"
-    assert any("send_sms_task" in t for t in flow.tasks)
+    assert any("run_sms_sender_task" in t for t in flow.tasks)  # the SMS sender loop, woken after commit
     found = [t for t in flow.tasks if leaks(t) or ID_CARD in t]
     assert not found
 
@@ -113,5 +113,5 @@ def test_a_task_published_to_the_real_broker_carries_ids_only(
     finally:
         before_task_publish.disconnect(on_publish)
         celery_app.control.purge()  # this test run's own Redis db: nothing is left queued
-    assert any("send_sms_task" in m for m in sent), sent
+    assert any("run_sms_sender_task" in m for m in sent), sent
     assert not [m for m in sent if leaks(m)]

@@ -8,6 +8,10 @@ Random injection for the fault scenarios (chaos/): ``inject(error_rate=…, perm
 timeout_rate=…, seed=…)`` makes each POST, independently, answer a 500 (a transient error), a 400
 with code 21211 (an invalid number: a permanent failure) or store the message and then hang for
 ``timeout_seconds`` (an ambiguous send). ``sends_per_phone()`` counts what each number received.
+
+``rate_limit = R`` makes it a provider that allows R messages in each wall-clock second and answers
+429 (code 20429) above it; ``arrivals`` keeps the monotonic time of every accepted POST and
+``refused`` counts the 429s, so a pacing test can read the busiest second.
 """
 
 from __future__ import annotations
@@ -38,6 +42,10 @@ class FakeTwilio:
         self.injected: dict[str, int] = {"error": 0, "permanent": 0, "timeout": 0}
         self.rng = random.Random(0)
         self.lock = threading.Lock()
+        self.rate_limit = 0
+        self.arrivals: list[float] = []
+        self.refused = 0
+        self._window: tuple[int, int] = (0, 0)
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -61,6 +69,16 @@ class FakeTwilio:
                 if fake.fail_with:
                     status, code = fake.fail_with.pop(0)
                     return self._json(status, {"code": code, "message": f"fake error {code}", "status": status})
+                if fake.rate_limit:
+                    with fake.lock:
+                        second = int(time.time())
+                        start, count = fake._window
+                        count = count + 1 if start == second else 1
+                        fake._window = (second, count)
+                        if count > fake.rate_limit:
+                            fake.refused += 1
+                            return self._json(429, {"code": 20429, "message": "Too Many Requests", "status": 429})
+                        fake.arrivals.append(time.monotonic())
                 hang = fake.hang_seconds
                 if fake.error_rate or fake.permanent_rate or fake.timeout_rate:
                     with fake.lock:
@@ -156,6 +174,18 @@ class FakeTwilio:
         self.error_rate, self.permanent_rate, self.timeout_rate = error_rate, permanent_rate, timeout_rate
         self.timeout_seconds = timeout_seconds
         self.rng = random.Random(seed)
+
+    def busiest_second(self) -> int:
+        """The most accepted messages in any sliding one-second window (a stricter count than the
+        wall-clock seconds the limit itself is kept in)."""
+        with self.lock:
+            times = sorted(self.arrivals)
+        most, first = 0, 0
+        for last, at in enumerate(times):
+            while at - times[first] >= 1.0:
+                first += 1
+            most = max(most, last - first + 1)
+        return most
 
     def sends_per_phone(self) -> dict[str, int]:
         """How many messages each number was sent (stored ones, whether or not we answered)."""
