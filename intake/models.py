@@ -8,6 +8,8 @@ from django.apps import apps
 from django.conf import settings
 from django.db import connections, models
 from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -336,6 +338,13 @@ class RiskWord(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+
+@receiver([post_save, post_delete], sender=RiskWord, dispatch_uid="intake-risk-words-changed")
+def _risk_words_changed(**kwargs) -> None:
+    from .services import risk_words_changed
+
+    risk_words_changed()
 
 
 class PhoneReveal(models.Model):

@@ -7,6 +7,8 @@ functions; nothing else changes an appeal's status.
 
 from __future__ import annotations
 
+import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -169,8 +171,37 @@ def _refresh(target: Appeal, source: Appeal) -> None:
 # --- Receiving -------------------------------------------------------------------------------
 
 
+RISK_WORDS_VERSION_KEY = "intake:risk-words:version"
+RISK_WORDS_MAX_AGE_SECONDS = 30
+_risk_words: dict[str, Any] = {"words": None, "version": None, "loaded": 0.0}
+
+
 def active_risk_words() -> list[str]:
-    return list(RiskWord.objects.filter(is_active=True).values_list("word", flat=True))
+    """The active risk words, read once per process and again when their version in the cache
+    changes (a RiskWord saved or deleted bumps it) — not once per appeal received. Without the
+    cache (Redis away, a bulk update that sent no signal) a process reads them again at most
+    RISK_WORDS_MAX_AGE_SECONDS later."""
+    from units.cache import soft_cache
+
+    version = soft_cache.get(RISK_WORDS_VERSION_KEY)
+    now = time.monotonic()
+    cached = _risk_words
+    if cached["words"] is None or version != cached["version"] or now - cached["loaded"] > RISK_WORDS_MAX_AGE_SECONDS:
+        cached["words"] = tuple(RiskWord.objects.filter(is_active=True).values_list("word", flat=True))
+        cached["version"], cached["loaded"] = version, now
+    return list(cached["words"])
+
+
+def risk_words_changed() -> None:
+    """Every process reads the risk words again at its next appeal (now, and once committed)."""
+    from units.cache import soft_cache
+
+    def bump() -> None:
+        soft_cache.set(RISK_WORDS_VERSION_KEY, uuid.uuid4().hex, None)
+        _risk_words["words"] = None
+
+    bump()
+    transaction.on_commit(bump)
 
 
 def find_risk_words(text: str) -> list[str]:
