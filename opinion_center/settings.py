@@ -141,6 +141,7 @@ INSTALLED_APPS = [
     "workorders",
     "surveys",
     "analytics",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -321,7 +322,7 @@ CELERY_TASK_ROUTES = {
 # Periodic jobs. Each app declares its own in ``<app>/schedule.py`` as BEAT_SCHEDULE; they are
 # merged here and django-celery-beat stores them in the database.
 CELERY_BEAT_SCHEDULE: dict = {}
-for _app in ("units", "intake", "feeds", "workorders", "surveys", "analytics"):
+for _app in ("units", "intake", "feeds", "workorders", "surveys", "analytics", "alerts"):
     try:
         CELERY_BEAT_SCHEDULE.update(__import__(f"{_app}.schedule", fromlist=["x"]).BEAT_SCHEDULE)
     except ModuleNotFoundError:

@@ -1,0 +1,30 @@
+"""Menu entry and home-page panel of the early-warning app."""
+
+from django.utils.translation import gettext_lazy as _
+
+from units.choices import Role
+from units.navigation import HomePanel, NavCount, NavItem
+
+from . import selectors
+from .choices import AlertState
+from .models import Alert
+
+READERS = frozenset({Role.CENTER_STAFF, Role.SUPERVISOR, Role.ADMIN, Role.UNIT_LEADER})
+
+
+def new_alerts(user):
+    """新预警 beside 预警: alerts nobody has looked at yet, in the user's units."""
+    if not user.has_role(*READERS):
+        return None
+    return Alert.objects.visible_to(user).filter(state=AlertState.NEW)
+
+
+NAV_ITEMS = [
+    NavItem(
+        _("预警"), "alerts:list", roles=READERS, order=33, counts=(NavCount(_("新预警"), new_alerts, urgent=True),)
+    ),
+]
+
+HOME_PANELS = [
+    HomePanel("alerts/_panel.html", roles=READERS, order=15, context=selectors.home_panel),
+]

@@ -1,0 +1,89 @@
+"""Staff pages of the early-warning app: the alert list and one alert's page with its moves."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from . import selectors, services
+from .choices import Detector
+from .forms import AlertFilterForm, HandleForm
+from .models import Alert
+
+
+def _reader(request: HttpRequest) -> None:
+    if not request.user.has_role(*services.READERS):
+        raise PermissionDenied
+
+
+@login_required
+def alert_list(request: HttpRequest) -> HttpResponse:
+    """预警列表 with filters on state, detector and unit (rows scoped to the user's units)."""
+    _reader(request)
+    form = AlertFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    qs = selectors.alert_list(
+        user=request.user,
+        state=filters.get("state", ""),
+        detector=filters.get("detector", ""),
+        unit_id=filters["unit"].pk if filters.get("unit") else None,
+    )
+    # Alerts are few (a handful a day): a plain page of 50 is enough, newest first.
+    page = Paginator(qs, selectors.PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "alerts/list.html", {"form": form, "page": page, "alerts": page.object_list})
+
+
+@login_required
+def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One alert: its figures, its evidence, the work orders behind it, its timeline and moves."""
+    _reader(request)
+    alert = get_object_or_404(Alert.objects.visible_to(request.user).select_related("unit", "category"), pk=pk)
+    user = request.user
+    return render(
+        request,
+        "alerts/detail.html",
+        {
+            "alert": alert,
+            "detector_label": Detector(alert.detector).label,
+            "evidence": selectors.evidence_of(alert),
+            "orders": selectors.open_orders_of(alert),
+            "events": alert.events.select_related("actor"),
+            "handle_form": HandleForm(),
+            "can_handle": alert.is_open and user.has_role(*services.HANDLERS),
+            "can_see": alert.state == "new",
+            "can_list": not alert.is_listed and user.has_role(*services.LISTERS),
+        },
+    )
+
+
+@login_required
+def alert_move(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    """POST one move: seen (已查看), handle (已处置 with a note), list (挂牌督办)."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    _reader(request)
+    alert = get_object_or_404(Alert.objects.visible_to(request.user), pk=pk)
+    try:
+        if name == "seen":
+            services.mark_seen(alert, actor=request.user)
+            messages.success(request, _("已标记为已查看。"))
+        elif name == "handle":
+            form = HandleForm(request.POST)
+            if not form.is_valid():
+                messages.error(request, _("请填写处置说明。"))
+                return redirect("alerts:detail", pk=alert.pk)
+            services.handle_alert(alert, actor=request.user, note=form.cleaned_data["note"])
+            messages.success(request, _("已处置。"))
+        elif name == "list":
+            listed = services.list_for_supervision(alert, actor=request.user)
+            messages.success(request, _("已挂牌督办，工单%(n)d件。") % {"n": listed})
+        else:
+            raise Http404
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("alerts:detail", pk=alert.pk)
