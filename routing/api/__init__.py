@@ -1,0 +1,1 @@
+"""The routing app has no API of its own yet: its figures are on the staff page /routing/."""

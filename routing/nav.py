@@ -1,0 +1,23 @@
+"""The routing page in the menu and the proposal panel on the appeal page."""
+
+from django.utils.translation import gettext_lazy as _
+
+from units.choices import Role
+from units.navigation import HomePanel, NavItem
+
+CENTER = frozenset({Role.CENTER_STAFF, Role.ADMIN})
+
+
+def appeal_proposal(request, appeal) -> dict:
+    """The model's and the rules' proposal, for the center while the appeal waits for dispatch."""
+    from .services import propose
+
+    if appeal.status in ("closed", "merged", "dispatched"):
+        return {"appeal": appeal, "proposal": None}
+    return {"appeal": appeal, "proposal": propose(appeal)}
+
+
+NAV_ITEMS = [NavItem(_("智能派单"), "routing:overview", roles=CENTER, order=940)]
+
+# Shown just before the work-order panel (order 20) and its dispatch form.
+APPEAL_PANELS = [HomePanel("routing/_appeal_panel.html", roles=CENTER, order=19, context=appeal_proposal)]

@@ -1,0 +1,19 @@
+"""Celery tasks of the routing app: thin wrappers that call one service each."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(ignore_result=True, soft_time_limit=3600, time_limit=3900)
+def train_model_task() -> int:
+    """Nightly: train on closed orders, evaluate on the last month, keep the model if not worse."""
+    return services.train_model().version
+
+
+@shared_task(ignore_result=True)
+def auto_dispatch_task() -> int:
+    """Every few minutes: dispatch confident proposals in categories where an administrator turned it on."""
+    return services.auto_dispatch_pending()
