@@ -142,6 +142,7 @@ INSTALLED_APPS = [
     "surveys",
     "analytics",
     "alerts",
+    "routing",
 ]
 
 MIDDLEWARE = [
@@ -322,7 +323,7 @@ CELERY_TASK_ROUTES = {
 # Periodic jobs. Each app declares its own in ``<app>/schedule.py`` as BEAT_SCHEDULE; they are
 # merged here and django-celery-beat stores them in the database.
 CELERY_BEAT_SCHEDULE: dict = {}
-for _app in ("units", "intake", "feeds", "workorders", "surveys", "analytics", "alerts"):
+for _app in ("units", "intake", "feeds", "workorders", "surveys", "analytics", "alerts", "routing"):
     try:
         CELERY_BEAT_SCHEDULE.update(__import__(f"{_app}.schedule", fromlist=["x"]).BEAT_SCHEDULE)
     except ModuleNotFoundError:

@@ -10,7 +10,7 @@ from units import views as unit_views
 from units.api.exceptions import api_not_found
 from units.auth import LockoutAuthenticationForm
 
-PROJECT_APPS = ("units", "intake", "feeds", "workorders", "surveys", "analytics", "alerts")
+PROJECT_APPS = ("units", "intake", "feeds", "workorders", "surveys", "analytics", "alerts", "routing")
 
 
 def _optional(module: str) -> list:
