@@ -130,6 +130,9 @@ PAGES: dict[str, Page] = {
     "analytics:bulletin_print": Page(ANALYTICS, "bulletin"),
     "analytics:bulletin_excel": Page(ANALYTICS, "bulletin"),
     "analytics:bulletin_pdf": Page(ANALYTICS, "bulletin"),
+    "alerts:list": Page(ANALYTICS),
+    "alerts:detail": Page(ANALYTICS, "alert"),
+    "alerts:move": Page(ANALYTICS, "alert"),
     "api-token": Page(PUBLIC),
     "schema": Page(PUBLIC),  # the API's description, no data
     "api-docs": Page(PUBLIC),
@@ -309,9 +312,20 @@ def _objects(intruder: User) -> dict[str, int]:
     found["attachment"] = _attachment(appeal)
     found["notification"] = _others_notification(intruder)
     found["order_attachment"] = _order_attachment(order)
+    found["alert"] = _others_alert(intruder)
     missing = [kind for kind, pk in found.items() if pk is None]
     assert not missing, f"the demo has no object of kind {missing}"
     return found
+
+
+def _others_alert(intruder: User) -> int:
+    """An alert of a unit the intruder does not see (the demo raises none of its own)."""
+    from alerts.models import Alert
+    from units.models import Unit
+    from units.visibility import visible_unit_ids
+
+    unit = Unit.objects.exclude(pk__in=visible_unit_ids(intruder)).exclude(parent=None).order_by("pk").first()
+    return Alert.objects.create(detector="surge", key="access-matrix|-", title="他单位的预警", unit=unit).pk
 
 
 def _others_notification(intruder: User) -> int:
