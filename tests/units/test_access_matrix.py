@@ -133,6 +133,9 @@ PAGES: dict[str, Page] = {
     "alerts:list": Page(ANALYTICS),
     "alerts:detail": Page(ANALYTICS, "alert"),
     "alerts:move": Page(ANALYTICS, "alert"),
+    "routing:overview": Page(CENTER),
+    "routing:train": Page(ADMIN),
+    "routing:auto_settings": Page(ADMIN),
     "api-token": Page(PUBLIC),
     "schema": Page(PUBLIC),  # the API's description, no data
     "api-docs": Page(PUBLIC),
