@@ -1,12 +1,13 @@
 from django.urls import path
 
-from . import views
+from . import exports, views
 
 app_name = "intake"
 
 urlpatterns = [
     path("appeals/", views.DeskView.as_view(), name="desk"),
     path("appeals/bulk/", views.DeskBulkView.as_view(), name="bulk"),
+    path("appeals/export.xlsx", exports.DeskExportView.as_view(), name="export"),
     path("appeals/hotline/", views.HotlineView.as_view(), name="hotline"),
     path("appeals/caller-history/", views.CallerHistoryView.as_view(), name="caller_history"),
     path("appeals/severity-preview/", views.SeverityPreviewView.as_view(), name="severity_preview"),
