@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import exports, views
 from .providers import views as provider_views
 
 app_name = "surveys"
@@ -10,10 +10,14 @@ app_name = "surveys"
 urlpatterns = [
     path("surveys/", views.OverviewView.as_view(), name="overview"),
     path("surveys/ratings/", views.RatingListView.as_view(), name="rating_list"),
+    path("surveys/ratings/export.xlsx", exports.RatingExportView.as_view(), name="rating_export"),
     path("surveys/records/", views.RecordListView.as_view(), name="record_list"),
+    path("surveys/records/export.xlsx", exports.RecordExportView.as_view(), name="record_export"),
     path("surveys/records/import/", views.import_records, name="record_import"),
     path("surveys/callbacks/", views.CallbackDeskView.as_view(), name="callback_desk"),
+    path("surveys/callbacks/export.xlsx", exports.CallbackExportView.as_view(), name="callback_export"),
     path("surveys/callbacks/<int:pk>/", views.CallbackDetailView.as_view(), name="callback_detail"),
+    path("surveys/callbacks/<int:pk>/print/", exports.PrintCallbackView.as_view(), name="callback_print"),
     path("surveys/callbacks/<int:pk>/reveal-phone/", views.reveal_phone, name="callback_reveal_phone"),
     path("surveys/reviews/", views.ReviewListView.as_view(), name="reviews"),
     path("surveys/opt-outs/", views.OptOutListView.as_view(), name="optouts"),
@@ -32,6 +36,7 @@ urlpatterns = [
     # A citizen's personal survey link (no login); the token is random and unique per invitation.
     path("s/<str:token>/", views.survey_form, name="survey_form"),
     path("sms/outbox/", views.SmsListView.as_view(), name="sms_list"),
+    path("sms/outbox/export.xlsx", exports.SmsExportView.as_view(), name="sms_export"),
     path("sms/outbox/<int:pk>/requeue/", views.requeue_sms, name="sms_requeue"),
     path("sms/simulator/", views.SimulatorView.as_view(), name="simulator"),
     path("sms/twilio/inbound/", views.twilio_inbound, name="twilio_inbound"),
