@@ -5,6 +5,7 @@ from .models import (
     CategoryRule,
     Consultation,
     JurisdictionRule,
+    ReplyTemplate,
     SeverityPolicy,
     SupervisionRule,
     WorkOrder,
@@ -86,3 +87,12 @@ class WorkOrderAdmin(admin.ModelAdmin):
 @admin.register(Consultation)
 class ConsultationAdmin(admin.ModelAdmin):
     list_display = ["topic", "order", "held_on"]
+
+
+@admin.register(ReplyTemplate)
+class ReplyTemplateAdmin(admin.ModelAdmin):
+    """答复模板: the public reply a close starts from, per category (none = the default)."""
+
+    list_display = ["__str__", "text", "is_active", "updated_at"]
+    list_filter = ["is_active"]
+    search_fields = ["text", "category__name"]

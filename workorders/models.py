@@ -453,3 +453,39 @@ class Consultation(models.Model):
 
     def __str__(self) -> str:
         return self.topic
+
+
+class ReplyTemplate(models.Model):
+    """The public reply a close starts from (答复模板), per category; the row without a category is the default.
+
+    Only a prefill: the center edits and confirms the text before anything reaches the citizen
+    (``/track/``, the closure SMS, 12345/12389). Placeholders: ``{unit}`` (the handling unit),
+    ``{date}`` (today), ``{code}`` (the tracking code), ``{category}``.
+    """
+
+    category = models.ForeignKey(
+        "intake.Category",
+        verbose_name=_("分类"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=_("留空为默认模板（分类没有专门模板时使用）。"),
+    )
+    text = models.TextField(
+        _("答复模板"), help_text=_("可用占位符：{unit} 承办单位，{date} 日期，{code} 查询码，{category} 分类。")
+    )
+    is_active = models.BooleanField(_("启用"), default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("答复模板")
+        verbose_name_plural = _("答复模板")
+        ordering = ["category__sort_order", "id"]
+        constraints = [
+            # One template per category, and one default (NULLS NOT DISTINCT: PostgreSQL 15+).
+            models.UniqueConstraint(fields=["category"], nulls_distinct=False, name="one_reply_template_per_category")
+        ]
+
+    def __str__(self) -> str:
+        return str(self.category) if self.category_id else str(_("默认答复模板"))

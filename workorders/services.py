@@ -29,7 +29,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, F, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -56,6 +56,7 @@ from .models import (
     Consultation,
     FeedbackAttachment,
     JurisdictionRule,
+    ReplyTemplate,
     SeverityPolicy,
     SupervisionRule,
     WorkOrder,
@@ -782,14 +783,59 @@ def refuse_extension(order: WorkOrder, *, actor: User, reason: str) -> WorkOrder
     )
 
 
-def close(order: WorkOrder, *, actor: User, reply: str = "") -> WorkOrder:
-    """办结: the order closes, the appeal closes, the citizen gets an SMS and 12345/12389 the result."""
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def reply_prefill(order: WorkOrder) -> tuple[str, str]:
+    """The text the close box starts with, and where it comes from: ``"template"`` or ``"feedback"``.
+
+    The category's reply template (else the default one) with its placeholders filled; without a
+    template, the unit's internal feedback — shown to the center to edit and confirm, never
+    published as it is (``close`` takes only the reply the center submitted).
+    """
+    appeal = order.appeal
+    rows = {
+        t.category_id: t.text
+        for t in ReplyTemplate.objects.filter(is_active=True).filter(
+            Q(category__isnull=True) | Q(category_id=appeal.category_id)
+        )
+    }
+    text = rows.get(appeal.category_id) if appeal.category_id else None
+    text = text or rows.get(None)
+    if text:
+        values = _Blank(
+            unit=order.unit.name,
+            date=formats.date_format(timezone.localdate(), "DATE_FORMAT"),
+            code=appeal.tracking_code,
+            category=appeal.category.name if appeal.category_id else "",
+        )
+        # format_map with unknown placeholders left as typed: an admin's typo shows, it never raises.
+        try:
+            return text.format_map(values), "template"
+        except (ValueError, IndexError):
+            return text, "template"
+    return order.feedback_text, "feedback"
+
+
+def close(order: WorkOrder, *, actor: User, reply: str) -> WorkOrder:
+    """办结: the order closes, the appeal closes, the citizen gets an SMS and 12345/12389 the result.
+
+    ``reply`` is the public reply the center confirmed; it is required and is the only text that
+    leaves the platform (``/track/``, the closure SMS, 12345/12389). The unit's feedback is
+    internal and is never used in its place.
+    """
+    reply = (reply or "").strip()
 
     def apply(o: WorkOrder):
+        # Checked after the state (a wrong state is a refusal, 409), before anything is written.
+        if not reply:
+            raise ValidationError({"reply": _("请填写答复群众的内容（将公开给群众）。")})
         now = timezone.now()
         o.closed_at = now
         o.closed_on_time = (o.feedback_at or now) <= o.due_at
-        o.reply_text = (reply or "").strip() or o.feedback_text
+        o.reply_text = reply
         o.next_urge_at = None
         o.close_sms_queued_at = None
         o.result_queued_at = None
@@ -808,7 +854,7 @@ def close(order: WorkOrder, *, actor: User, reply: str = "") -> WorkOrder:
                 dedupe_key=f"wo-closed:{o.pk}:{o.reopen_count}",
             )
 
-    return _move(order, Action.CLOSE, actor=actor, note=reply.strip(), apply=apply, after=after)
+    return _move(order, Action.CLOSE, actor=actor, note=reply, apply=apply, after=after)
 
 
 def reopen(order: WorkOrder, *, actor: User, reason: str, working_days: int | None = None) -> WorkOrder:
@@ -886,10 +932,19 @@ def queue_close_notices(order: WorkOrder, *, actor: User | None = None) -> dict[
             done["sms"] = True
             WorkOrder.objects.filter(pk=order.pk).update(close_sms_queued_at=now)
         else:
+            params = {"code": appeal.tracking_code}
+            template_text = _optional("surveys.sms", "template_text")
+            # A template edited to carry the answer gets the confirmed public reply, never the feedback.
+            try:
+                carries_reply = template_text is not None and "{reply}" in template_text("appeal_closed")
+            except LookupError:
+                carries_reply = False
+            if carries_reply:
+                params["reply"] = order.reply_text
             if _queue_sms(
                 phone=appeal.citizen_phone,
                 template_code="appeal_closed",
-                params={"code": appeal.tracking_code},
+                params=params,
                 purpose="appeal_closed",
                 dedupe_key=f"appeal-closed:{order.pk}:{order.reopen_count}",
             ):
@@ -906,7 +961,8 @@ def queue_close_notices(order: WorkOrder, *, actor: User | None = None) -> dict[
                 # One delivery per close: a reopened and re-closed order sends its new result.
                 deliver(
                     appeal,
-                    result_text=order.reply_text or order.feedback_text,
+                    # The confirmed public reply only; internal feedback never goes out.
+                    result_text=order.reply_text,
                     actor=actor,
                     sequence=order.reopen_count + 1,
                 )

@@ -17,5 +17,6 @@ urlpatterns = [
     path("workorders/<int:pk>/", views.OrderDetailView.as_view(), name="detail"),
     path("workorders/<int:pk>/print/", exports.PrintOrderView.as_view(), name="print_order"),
     path("workorders/<int:pk>/print/supervision/", exports.PrintSupervisionView.as_view(), name="print_supervision"),
+    path("workorders/<int:pk>/reply/", views.reply, name="reply"),
     path("workorders/<int:pk>/<slug:name>/", views.move, name="move"),
 ]

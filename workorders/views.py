@@ -11,6 +11,7 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -25,7 +26,7 @@ from units.choices import Role
 from units.visibility import RoleRequiredMixin, VisibleMixin
 
 from . import forms, selectors, services
-from .choices import Action
+from .choices import Action, WorkOrderStatus
 from .filters import WorkOrderFilter
 from .models import FeedbackAttachment, WorkOrder
 
@@ -107,32 +108,57 @@ class OrderDetailView(VisibleMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        order: WorkOrder = self.object
-        user = self.request.user
-        actions = services.allowed_actions(order, user)
-        ctx.update(
-            actions=actions,
-            events=order.events.select_related("actor"),
-            attachments=order.attachments.all(),
-            consultations=order.consultations.prefetch_related("departments"),
-            masked_phone=mask(order.appeal.citizen_phone) if order.appeal.citizen_phone else "",
-            appeal_url=appeal_url(order.appeal),
-            feedback_form=forms.FeedbackForm(),
-            return_form=forms.ReturnForm(),
-            reason_form=forms.ReasonForm(),
-            extension_form=forms.ExtensionRequestForm(),
-            approve_extension_form=forms.ApproveExtensionForm(),
-            close_form=forms.CloseForm(),
-            note_form=forms.NoteForm(),
-            can_list=user.has_role(Role.SUPERVISOR, Role.ADMIN),
-            perms_center=user.has_role(*services.CENTER_ROLES),
-            can_consult=user.has_role(Role.CENTER_STAFF, Role.SUPERVISOR, Role.ADMIN, Role.UNIT_LEADER),
-            consultation_form=forms.ConsultationForm(initial={"held_on": timezone.localdate()}),
-            assisting=list(order.assisting_units.all()),
-        )
-        if Action.SUB_DISPATCH in actions:
-            ctx["sub_dispatch_form"] = forms.SubDispatchForm(units=services.subordinate_units(order, user))
+        ctx.update(detail_context(self.request, self.object))
         return ctx
+
+
+def move_forms(order: WorkOrder, user, actions: list[str]) -> dict:
+    """A fresh form per move of the order page, keyed by the move's slug with underscores.
+
+    Moves that share a form class (退单, 不同意延期, 挂牌 all ask a reason) get an instance each, so a
+    form re-rendered with its errors and text does not fill the others. The close box starts from
+    the category's reply template or the unit's feedback (a prefill to check, never sent unseen).
+    """
+    result = {
+        "submit_feedback": forms.FeedbackForm(),
+        "approve": forms.NoteForm(),
+        "return": forms.ReturnForm(),
+        "reopen": forms.ReturnForm(),
+        "hand_back": forms.ReasonForm(),
+        "refuse_extension": forms.ReasonForm(),
+        "list": forms.ReasonForm(),
+        "unlist": forms.ReasonForm(),
+        "request_extension": forms.ExtensionRequestForm(),
+        "approve_extension": forms.ApproveExtensionForm(),
+        "consult": forms.ConsultationForm(initial={"held_on": timezone.localdate()}),
+    }
+    if Action.CLOSE in actions or Action.APPROVE in actions:
+        reply, source = services.reply_prefill(order)
+        result["close"] = result["approve_close"] = forms.CloseForm(initial={"reply": reply})
+        result["reply_source"] = source
+    if Action.SUB_DISPATCH in actions:
+        result["sub_dispatch"] = forms.SubDispatchForm(units=services.subordinate_units(order, user))
+    return result
+
+
+def detail_context(request: HttpRequest, order: WorkOrder) -> dict:
+    """What the order page shows besides the order: timeline, files, contact, the move forms."""
+    user = request.user
+    actions = services.allowed_actions(order, user)
+    return {
+        "order": order,
+        "actions": actions,
+        "events": order.events.select_related("actor"),
+        "attachments": order.attachments.all(),
+        "consultations": order.consultations.prefetch_related("departments"),
+        "masked_phone": mask(order.appeal.citizen_phone) if order.appeal.citizen_phone else "",
+        "appeal_url": appeal_url(order.appeal),
+        "move_forms": move_forms(order, user, actions),
+        "can_list": user.has_role(Role.SUPERVISOR, Role.ADMIN),
+        "perms_center": user.has_role(*services.CENTER_ROLES),
+        "can_consult": user.has_role(Role.CENTER_STAFF, Role.SUPERVISOR, Role.ADMIN, Role.UNIT_LEADER),
+        "assisting": list(order.assisting_units.all()),
+    }
 
 
 def _reason(form) -> str:
@@ -189,12 +215,8 @@ MOVE_FORMS = {
         lambda o, u, d, r: services.refuse_extension(o, actor=u, reason=d["reason"]),
         _l("已不同意延期。"),
     ),
-    # Review shortcut: approve, then close with the unit's feedback as the reply (two moves, two events).
-    "approve-close": (
-        forms.CloseForm,
-        lambda o, u, d, r: services.close(services.approve(o, actor=u), actor=u, reply=d["reply"]),
-        _l("已审核通过并办结。"),
-    ),
+    # Review shortcut: approve, then close with the public reply the center confirmed (two events).
+    "approve-close": (forms.CloseForm, lambda o, u, d, r: _approve_close(o, u, d["reply"]), _l("已审核通过并办结。")),
     "close": (forms.CloseForm, lambda o, u, d, r: services.close(o, actor=u, reply=d["reply"]), _l("工单已办结。")),
     "reopen": (
         forms.ReturnForm,
@@ -235,15 +257,31 @@ def _errors_text(errors) -> str:
     return "；".join(str(m) for ms in errors.values() for m in ms)
 
 
+def _approve_close(order: WorkOrder, user, reply: str) -> WorkOrder:
+    # Both or neither: an approval must not stay behind when the close is refused.
+    with transaction.atomic():
+        return services.close(services.approve(order, actor=user), actor=user, reply=reply)
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
 @login_required
 def move(request: HttpRequest, pk: int, name: str) -> HttpResponse:
-    """POST one move on an order; refusals come back as a message on the order page."""
+    """POST one move on an order.
+
+    A refusal never loses what was typed: the form comes back bound, its errors beside the fields
+    and a domain refusal (TransitionError) above it — the form alone for htmx, else the whole
+    page (the order page, or the reply page for 通过并办结) with that form in place.
+    """
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     order = get_object_or_404(WorkOrder.objects.visible_to(request.user).select_related("unit"), pk=pk)
     if name not in MOVE_FORMS:
         raise Http404
     form_class, call, ok = MOVE_FORMS[name]
+    form = None
     data = {}
     if form_class is not None:
         kwargs = (
@@ -251,18 +289,92 @@ def move(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         )
         form = form_class(request.POST, request.FILES, **kwargs)
         if not form.is_valid():
-            messages.error(request, _errors_text(form.errors))
-            return redirect(_back(request, order))
+            return _refused(request, order, name, form, "")
         data = form.cleaned_data
     try:
         call(order, request.user, data, request)
-    except services.TransitionError as exc:
-        messages.error(request, str(exc))
+    except (services.TransitionError, PermissionDenied) as exc:
+        return _refused(request, order, name, form, str(exc))
     except ValidationError as exc:
-        messages.error(request, _errors_text(exc))
+        return _refused(request, order, name, form, _place_errors(form, exc))
+    messages.success(request, ok)
+    back = _back(request, order)
+    if _is_htmx(request):
+        # The move is done: the whole page reloads where the user was, showing the new state.
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = back
+        return response
+    return redirect(back)
+
+
+def _place_errors(form, exc: ValidationError) -> str:
+    """Put a service's field errors beside the form's fields; what has no field is returned as text."""
+    if form is None or not hasattr(exc, "error_dict"):
+        return _errors_text(exc)
+    rest = []
+    for field, errors in exc.message_dict.items():
+        if field in form.fields:
+            for message in errors:
+                form.add_error(field, message)
+        else:
+            rest.extend(errors)
+    return "；".join(rest)
+
+
+def _refused(request: HttpRequest, order: WorkOrder, name: str, form, error: str) -> HttpResponse:
+    order = WorkOrder.objects.select_related("unit", "appeal", "appeal__category", "handler").get(pk=order.pk)
+    # The whole page, the form in place; htmx picks the form out of it (hx-select) and swaps it in.
+    # 200 for htmx (it swaps only successful responses), 422 for a plain POST.
+    status = 200 if _is_htmx(request) else 422
+    if name == "approve-close":
+        ctx = reply_page_context(order, form)
     else:
-        messages.success(request, ok)
-    return redirect(_back(request, order))
+        ctx = detail_context(request, order)
+        ctx["move_forms"][name.replace("-", "_")] = form
+        # The order moved on meanwhile (handed back, approved in another tab): the move's form is
+        # no longer among the page's forms, so it is shown on its own with the refusal and the text.
+        if name.replace("-", "_") not in ctx["actions"] and name not in ("consult", "list", "unlist"):
+            ctx["failed_form"] = form
+    # 通过并办结 on an order approved meanwhile comes back as the plain close, the text kept.
+    ctx.update(failed=ctx.get("name", name), failed_error=error, next=_local(request.POST.get("next", "")))
+    template = "workorders/reply.html" if name == "approve-close" else "workorders/detail.html"
+    return render(request, template, ctx, status=status)
+
+
+def reply_page_context(order: WorkOrder, form=None) -> dict:
+    """The reply box of a close: prefilled from the reply template or (to check) the unit's feedback."""
+    reply, source = services.reply_prefill(order)
+    return {
+        "order": order,
+        "name": "approve-close" if order.status == WorkOrderStatus.FEEDBACK_SUBMITTED else "close",
+        "form": form or forms.CloseForm(initial={"reply": reply}),
+        "reply_source": source,
+    }
+
+
+@login_required
+def reply(request: HttpRequest, pk: int) -> HttpResponse:
+    """答复群众: the close box (通过并办结 on the review list, 办结 on an approved order).
+
+    The public reply is edited and confirmed here before anything is published; with htmx only
+    the box is returned, to open in the list row.
+    """
+    if not request.user.has_role(*services.CENTER_ROLES):
+        raise PermissionDenied
+    order = get_object_or_404(
+        WorkOrder.objects.visible_to(request.user).select_related("unit", "appeal", "appeal__category"), pk=pk
+    )
+    if order.status not in (WorkOrderStatus.FEEDBACK_SUBMITTED, WorkOrderStatus.APPROVED):
+        messages.error(request, _("工单当前状态不能办结。"))
+        return redirect("workorders:detail", pk=order.pk)
+    ctx = reply_page_context(order)
+    ctx["next"] = _local(request.GET.get("next", ""))
+    template = "workorders/_reply_box.html" if _is_htmx(request) else "workorders/reply.html"
+    return render(request, template, ctx)
+
+
+def _local(path: str) -> str:
+    return path if path.startswith("/") and not path.startswith("//") and "\\" not in path else ""
 
 
 def _back(request: HttpRequest, order: WorkOrder) -> str:

@@ -87,7 +87,7 @@ def test_it_refuses_a_move_the_state_does_not_allow(order, handler, center):
         services.approve(order, actor=center)
     assert "待签收" in str(exc.value)
     with pytest.raises(services.TransitionError):
-        services.close(order, actor=center)
+        services.close(order, actor=center, reply="已处理")
     assert order.events.count() == 1
 
 

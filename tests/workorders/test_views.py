@@ -51,9 +51,11 @@ def test_it_moves_an_order_through_the_pages(client, order, handler, center):
     review = client.get("/workorders/review/").content.decode()
     assert order.number in review
     client.post(f"/workorders/{order.pk}/approve/", {"next": "/workorders/review/"})
-    client.post(f"/workorders/{order.pk}/close/", {"reply": ""})
+    r = client.post(f"/workorders/{order.pk}/close/", {"reply": ""})
+    assert r.status_code == 422  # the public reply is never the feedback by default
+    client.post(f"/workorders/{order.pk}/close/", {"reply": "噪音问题已处理，感谢监督。", "confirm": "on"})
     order.refresh_from_db()
-    assert order.status == "closed" and order.reply_text == "已到场处理，噪音已消除。"
+    assert order.status == "closed" and order.reply_text == "噪音问题已处理，感谢监督。"
 
 
 def test_it_shows_a_refusal_as_a_chinese_message(client, order, center):
@@ -177,14 +179,15 @@ def test_it_shows_handed_back_orders_to_the_center_for_re_dispatch(client, order
     assert "重新派单" in detail and f"/appeals/{order.appeal_id}/" in detail
 
 
-def test_it_approves_and_closes_from_the_review_page_in_one_click(client, order, handler, center):
+def test_it_approves_and_closes_from_the_review_page_with_the_confirmed_reply(client, order, handler, center):
     services.sign_for(order, actor=handler)
     services.submit_feedback(order, actor=handler, text="已整改完毕", result="resolved", contact_method="phone")
     client.force_login(center)
-    client.post(f"/workorders/{order.pk}/approve-close/", {"next": "/workorders/review/"})
-    client.post(f"/workorders/{order.pk}/approve-close/", {"next": "/workorders/review/"})
+    data = {"reply": "已整改完毕，感谢监督。", "confirm": "on", "next": "/workorders/review/"}
+    client.post(f"/workorders/{order.pk}/approve-close/", data)
+    client.post(f"/workorders/{order.pk}/approve-close/", data)
     order.refresh_from_db()
-    assert order.status == "closed" and order.reply_text == "已整改完毕"
+    assert order.status == "closed" and order.reply_text == "已整改完毕，感谢监督。"
     assert list(order.events.values_list("action", flat=True)) == [
         "dispatch",
         "sign",
