@@ -350,6 +350,11 @@ AUTH_LOCKOUT_FAILURES = env.int("AUTH_LOCKOUT_FAILURES", default=5)
 AUTH_LOCKOUT_ADDRESS_FAILURES = env.int("AUTH_LOCKOUT_ADDRESS_FAILURES", default=20)
 AUTH_LOCKOUT_WINDOW_MINUTES = env.int("AUTH_LOCKOUT_WINDOW_MINUTES", default=15)
 AUTH_LOCKOUT_MINUTES = env.int("AUTH_LOCKOUT_MINUTES", default=15)
+
+# XLSX exports of the staff lists (units/exports.py): more rows than this are refused with a
+# message (Excel holds 1,048,576 per sheet); rows are read from the database this many at a time.
+EXPORT_MAX_ROWS = env.int("EXPORT_MAX_ROWS", default=1_000_000)
+EXPORT_CHUNK_SIZE = env.int("EXPORT_CHUNK_SIZE", default=2000)
 # API tokens expire this many hours after they are issued.
 API_TOKEN_LIFETIME_HOURS = env.int("API_TOKEN_LIFETIME_HOURS", default=12)
 # Every cookie (session, CSRF, language, messages, the public forms' device cookie) is sent over
