@@ -7,7 +7,7 @@ import pytest
 from intake.demo import load_categories
 from intake.models import Category
 from routing import services
-from routing.demo import generate
+from routing.history import generate
 from units.models import Unit
 from workorders.models import CategoryRule, JurisdictionRule
 

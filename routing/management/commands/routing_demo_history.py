@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from routing.demo import generate
+from routing.history import generate
 
 
 class Command(BaseCommand):
