@@ -5,6 +5,7 @@ timeline shows every step."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from intake.models import Appeal
 from intake.phones import phone_hash
@@ -47,7 +48,7 @@ def test_it_dispatches_signs_feeds_back_approves_and_shows_the_timeline(signed_i
     page.click(f"text={order.number}")
     assert page.locator("[data-testid=masked-phone]").inner_text().startswith("138****0301")
     page.click("form[data-move=sign] button")
-    assert page.locator("[data-testid=order-status]").inner_text() == "已签收"
+    expect(page.locator("[data-testid=order-status]")).to_have_text("已签收")
     feedback = page.locator("form[data-move=submit-feedback]")
     feedback.locator("textarea[name=text]").fill("已到现场核实，责令夜市摊主22点后停止营业，诉求人表示认可。")
     feedback.locator("select[name=result]").select_option("resolved")
@@ -56,7 +57,7 @@ def test_it_dispatches_signs_feeds_back_approves_and_shows_the_timeline(signed_i
         [{"name": "现场照片.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8\xff\xe0demo"}]
     )
     feedback.locator("button[type=submit]").click()
-    assert page.locator("[data-testid=order-status]").inner_text() == "待审核"
+    expect(page.locator("[data-testid=order-status]")).to_have_text("待审核")
     assert "现场照片.jpg" in page.content()
     ctx.close()
 
@@ -67,8 +68,11 @@ def test_it_dispatches_signs_feeds_back_approves_and_shows_the_timeline(signed_i
     page.wait_for_url(f"{live_server.url}/workorders/review/")
     page.goto(f"{live_server.url}/workorders/{order.pk}/")
     assert page.locator("[data-testid=order-status]").inner_text() == "审核通过"
+    # The public reply is its own box, prefilled with the feedback to check; it is confirmed before closing.
+    page.locator("form[data-move=close] textarea[name=reply]").fill("您反映的夜市油烟噪音问题已整改，感谢监督。")
+    page.locator("form[data-move=close] input[name=confirm]").check()
     page.locator("form[data-move=close] button").click()
-    assert page.locator("[data-testid=order-status]").inner_text() == "已办结"
+    expect(page.locator("[data-testid=order-status]")).to_have_text("已办结")
     steps = page.eval_on_selector_all("[data-testid=timeline] li", "els => els.map(e => e.dataset.action)")
     for step in ("dispatch", "sign", "submit_feedback", "approve", "close"):
         assert step in steps, steps
