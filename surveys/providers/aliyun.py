@@ -21,14 +21,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from intake.phones import mask
 
 from ..backends import AmbiguousError, BaseBackend, OutgoingMessage, PermanentError, ProviderResult, TransientError
-from .common import network_failure, next_window_tomorrow, placeholders, provider_template_id
+from .common import check_template_params, network_failure, next_window_tomorrow, placeholders, provider_template_id
 
 logger = logging.getLogger(__name__)
 
@@ -134,20 +133,8 @@ class AliyunBackend(BaseBackend):
     def validate_params(*, text: str, params: dict[str, Any]) -> None:
         """TemplateParam is a JSON object; every variable of a notification template takes 1–35
         characters and no link (isv.PARAM_NOT_SUPPORT_URL): a link belongs in the template."""
-        errors = []
-        for name in placeholders(text):
-            value = str((params or {}).get(name, ""))
-            if not value:
-                errors.append(_("参数 %(name)s 不能为空（阿里云要求每个变量都有值）。") % {"name": name})
-            elif len(value) > PARAM_MAX_LENGTH:
-                errors.append(
-                    _("参数 %(name)s 共%(n)d字，超过阿里云模板变量上限%(max)d字。")
-                    % {"name": name, "n": len(value), "max": PARAM_MAX_LENGTH}
-                )
-            elif "://" in value or value.lower().startswith("www."):
-                errors.append(_("参数 %(name)s 含网址，阿里云模板变量不允许网址。") % {"name": name})
-        if errors:
-            raise ValidationError(errors)
+        values = [(name, str((params or {}).get(name, ""))) for name in placeholders(text)]
+        check_template_params(values, limit=PARAM_MAX_LENGTH, provider=_("阿里云"))
 
     def send(self, message: OutgoingMessage) -> ProviderResult:
         from alibabacloud_dysmsapi20170525 import models as sms_models

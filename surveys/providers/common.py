@@ -8,7 +8,9 @@ import string
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 
 def provider_template_id(template_code: str) -> str:
@@ -68,3 +70,25 @@ def network_failure(exc: BaseException) -> tuple[bool, str]:
         if isinstance(current, requests.exceptions.RequestException):
             return False, current.__class__.__name__
     return False, exc.__class__.__name__
+
+
+def check_template_params(values: list[tuple[str, str]], *, limit: int, provider: str) -> None:
+    """The rule both mainland providers set for template variables: every variable has a value of
+    at most ``limit`` characters and holds no link (a link belongs in the approved template)."""
+    errors = []
+    for name, value in values:
+        if not value:
+            errors.append(
+                _("参数 %(name)s 不能为空（%(provider)s要求每个变量都有值）。") % {"name": name, "provider": provider}
+            )
+        elif len(value) > limit:
+            errors.append(
+                _("参数 %(name)s 共%(n)d字，超过%(provider)s模板变量上限%(max)d字。")
+                % {"name": name, "n": len(value), "max": limit, "provider": provider}
+            )
+        elif "://" in value or value.lower().startswith("www."):
+            errors.append(
+                _("参数 %(name)s 含网址，%(provider)s模板变量不允许网址。") % {"name": name, "provider": provider}
+            )
+    if errors:
+        raise ValidationError(errors)

@@ -20,14 +20,13 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from intake.phones import mask
 
 from ..backends import AmbiguousError, BaseBackend, OutgoingMessage, PermanentError, ProviderResult, TransientError
-from .common import network_failure, next_window_tomorrow, placeholders, provider_template_id
+from .common import check_template_params, network_failure, next_window_tomorrow, placeholders, provider_template_id
 
 logger = logging.getLogger(__name__)
 
@@ -132,20 +131,8 @@ class TencentBackend(BaseBackend):
     def validate_params(*, text: str, params: dict[str, Any]) -> None:
         """Every variable a non-empty string of at most TENCENT_SMS_PARAM_MAX_LENGTH characters
         (the length the templates were approved with), without a link."""
-        limit = settings.TENCENT_SMS_PARAM_MAX_LENGTH
-        errors = []
-        for name, value in zip(placeholders(text), ordered_params(text, params), strict=True):
-            if not value:
-                errors.append(_("参数 %(name)s 不能为空（腾讯云要求每个变量都有值）。") % {"name": name})
-            elif len(value) > limit:
-                errors.append(
-                    _("参数 %(name)s 共%(n)d字，超过腾讯云模板变量上限%(max)d字。")
-                    % {"name": name, "n": len(value), "max": limit}
-                )
-            elif "://" in value or value.lower().startswith("www."):
-                errors.append(_("参数 %(name)s 含网址，腾讯云模板变量不允许网址。") % {"name": name})
-        if errors:
-            raise ValidationError(errors)
+        values = list(zip(placeholders(text), ordered_params(text, params), strict=True))
+        check_template_params(values, limit=settings.TENCENT_SMS_PARAM_MAX_LENGTH, provider=_("腾讯云"))
 
     def send(self, message: OutgoingMessage) -> ProviderResult:
         from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException

@@ -39,53 +39,52 @@ ALIYUN_OK = {"code": 0, "msg": "接收成功"}
 TENCENT_OK = {"result": 0, "errmsg": "OK"}
 
 
-@csrf_exempt
-@require_POST
-def aliyun_report(request: HttpRequest, token: str) -> JsonResponse:
-    """SmsReport (HTTP batch push): a JSON array of delivery reports."""
-    if not _aliyun_allowed(request, token):
-        return refused()
-    items = aliyun.parse_reports(json_body(request))
-    if items is None:
-        return malformed("expected a JSON array of SmsReport items")
-    aliyun.apply_reports(items)
-    return JsonResponse(ALIYUN_OK)
+def _callback_view(*, allowed, parse, apply, ok: dict, shape: str):
+    """One provider callback: token and address checked, body parsed, stored, acknowledged."""
+
+    @csrf_exempt
+    @require_POST
+    def view(request: HttpRequest, token: str) -> JsonResponse:
+        if not allowed(request, token):
+            return refused()
+        items = parse(json_body(request))
+        if items is None:
+            return malformed(f"expected {shape}")
+        apply(items)
+        return JsonResponse(ok)
+
+    return view
 
 
-@csrf_exempt
-@require_POST
-def aliyun_reply(request: HttpRequest, token: str) -> JsonResponse:
-    """SmsUp (HTTP batch push): a JSON array of citizens' replies."""
-    if not _aliyun_allowed(request, token):
-        return refused()
-    items = aliyun.parse_replies(json_body(request))
-    if items is None:
-        return malformed("expected a JSON array of SmsUp items")
-    aliyun.receive_replies(items)
-    return JsonResponse(ALIYUN_OK)
-
-
-@csrf_exempt
-@require_POST
-def tencent_report(request: HttpRequest, token: str) -> JsonResponse:
-    """Delivery status callback (短信下发状态通知): a JSON array of reports."""
-    if not _tencent_allowed(request, token):
-        return refused()
-    items = tencent.parse_reports(json_body(request))
-    if items is None:
-        return malformed("expected a JSON array of status reports")
-    tencent.apply_reports(items)
-    return JsonResponse(TENCENT_OK)
-
-
-@csrf_exempt
-@require_POST
-def tencent_reply(request: HttpRequest, token: str) -> JsonResponse:
-    """Reply callback (短信回复): one JSON object per citizen's reply."""
-    if not _tencent_allowed(request, token):
-        return refused()
-    item = tencent.parse_reply(json_body(request))
-    if item is None:
-        return malformed("expected a JSON reply object")
-    tencent.receive_reply(item)
-    return JsonResponse(TENCENT_OK)
+# SmsReport (HTTP batch push): a JSON array of delivery reports.
+aliyun_report = _callback_view(
+    allowed=_aliyun_allowed,
+    parse=aliyun.parse_reports,
+    apply=aliyun.apply_reports,
+    ok=ALIYUN_OK,
+    shape="a JSON array of SmsReport items",
+)
+# SmsUp (HTTP batch push): a JSON array of citizens' replies.
+aliyun_reply = _callback_view(
+    allowed=_aliyun_allowed,
+    parse=aliyun.parse_replies,
+    apply=aliyun.receive_replies,
+    ok=ALIYUN_OK,
+    shape="a JSON array of SmsUp items",
+)
+# Delivery status callback (短信下发状态通知): a JSON array of reports.
+tencent_report = _callback_view(
+    allowed=_tencent_allowed,
+    parse=tencent.parse_reports,
+    apply=tencent.apply_reports,
+    ok=TENCENT_OK,
+    shape="a JSON array of status reports",
+)
+# Reply callback (短信回复): one JSON object per citizen's reply.
+tencent_reply = _callback_view(
+    allowed=_tencent_allowed,
+    parse=tencent.parse_reply,
+    apply=tencent.receive_reply,
+    ok=TENCENT_OK,
+    shape="a JSON reply object",
+)
