@@ -3,6 +3,8 @@ extension names, refusals in the spec's error body."""
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -14,27 +16,35 @@ from . import formats, selectors
 from .services import Open311Error, check_jurisdiction, submit_request
 
 
+def _in_jurisdiction(view):
+    """Every GeoReport call names (or omits) our jurisdiction_id; refusals use the spec's body."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, fmt: str, **kwargs) -> HttpResponse:
+        try:
+            check_jurisdiction(request.GET.get("jurisdiction_id"))
+            return view(request, *args, fmt=fmt, **kwargs)
+        except Open311Error as exc:
+            return formats.error(fmt, exc.status, exc.description)
+
+    return wrapper
+
+
 def _requests_body(appeals) -> list[dict]:
     return [selectors.request_record(appeal) for appeal in appeals]
 
 
 @require_GET
+@_in_jurisdiction
 def service_list(request: HttpRequest, fmt: str) -> HttpResponse:
     """``GET services.(json|xml)``: the services (categories) a request may be filed under."""
-    try:
-        check_jurisdiction(request.GET.get("jurisdiction_id"))
-    except Open311Error as exc:
-        return formats.error(fmt, exc.status, exc.description)
     return formats.respond(fmt, selectors.service_list(), root="services", item="service")
 
 
 @require_GET
+@_in_jurisdiction
 def service_definition(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     """``GET services/<service_code>.(json|xml)``: the extra attributes of a service (none)."""
-    try:
-        check_jurisdiction(request.GET.get("jurisdiction_id"))
-    except Open311Error as exc:
-        return formats.error(fmt, exc.status, exc.description)
     category = selectors.service_for_code(code)
     if category is None:
         return formats.error(fmt, 404, _("service_code %(code)s 未找到。") % {"code": code})
@@ -43,6 +53,7 @@ def service_definition(request: HttpRequest, code: str, fmt: str) -> HttpRespons
 
 @csrf_exempt  # a platform posts with its api_key, never with a browser session
 @require_http_methods(["GET", "POST"])
+@_in_jurisdiction
 def requests_view(request: HttpRequest, fmt: str) -> HttpResponse:
     """``GET requests``: public requests for the spec's filters. ``POST requests``: file one."""
     try:
@@ -57,7 +68,6 @@ def requests_view(request: HttpRequest, fmt: str) -> HttpResponse:
                 }
             ]
             return formats.respond(fmt, body, root="service_requests", item="request", status=201)
-        check_jurisdiction(request.GET.get("jurisdiction_id"))
         appeals = selectors.find_requests(request.GET)
     except Open311Error as exc:
         return formats.error(fmt, exc.status, exc.description)
@@ -67,12 +77,9 @@ def requests_view(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 @require_GET
+@_in_jurisdiction
 def request_detail(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     """``GET requests/<service_request_id>.(json|xml)``: one public request, in a list of one."""
-    try:
-        check_jurisdiction(request.GET.get("jurisdiction_id"))
-    except Open311Error as exc:
-        return formats.error(fmt, exc.status, exc.description)
     appeal = selectors.request_for_code(code)
     if appeal is None:
         return formats.error(fmt, 404, _("service_request_id %(code)s 未找到。") % {"code": code})
@@ -80,12 +87,9 @@ def request_detail(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
 
 
 @require_GET
+@_in_jurisdiction
 def token_detail(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
     """``GET tokens/<token>.(json|xml)``: the service_request_id a POST's token stands for."""
-    try:
-        check_jurisdiction(request.GET.get("jurisdiction_id"))
-    except Open311Error as exc:
-        return formats.error(fmt, exc.status, exc.description)
     posted = selectors.request_for_token(token)
     if posted is None:
         return formats.error(fmt, 404, _("token %(token)s 未找到。") % {"token": token[:40]})
