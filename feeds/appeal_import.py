@@ -38,6 +38,7 @@ from intake.limits import APPEAL_FIELD_LIMITS, too_long_message
 from intake.models import Appeal, new_tracking_code
 from intake.phones import encrypt, mask, normalize_phone, phone_hash
 from intake.signals import appeals_written
+from intake.validators import EARLIEST_RECEIVED_AT, RECEIVED_AT_FUTURE_TOLERANCE
 
 from .imports import APPEAL_FIELD_LABELS, ImportFileError, ImportOutcome, RowError, missing_columns
 from .models import ImportBatch
@@ -48,7 +49,8 @@ REQUIRED_COLUMNS = ("external_id", "received_at", "content")
 FIELDS = ("external_id", "received_at", "citizen_name", "citizen_phone", "content", "address", "category_hint")
 TRUE_WORDS = ("是", "1", "true", "yes", "y", "涉企")
 FALSE_WORDS = ("", "否", "0", "false", "no", "n", "非涉企")
-FUTURE_TOLERANCE = dt.timedelta(minutes=10)
+# The plausibility window of every entry (intake.validators): not before 2000, not in the future.
+FUTURE_TOLERANCE = RECEIVED_AT_FUTURE_TOLERANCE
 # Text columns refused above their limit (intake/limits.py); the external id has its own rule.
 LENGTH_CHECKED = ("content", "citizen_name", "address", "category_hint")
 
@@ -74,6 +76,7 @@ def messages() -> dict[str, str]:
         "received_required": _("受理时间不能为空。"),
         "received_invalid": _("受理时间格式不正确，应为“2026-05-20 14:30”或带时区的 ISO 8601 时间。"),
         "received_future": _("受理时间晚于当前时间。"),
+        "received_early": _("受理时间不能早于2000年1月1日，请检查年份。"),
         "content_required": _("诉求内容不能为空。"),
         # The limits of intake/limits.py, the same for a push, the API and the staff form.
         **{f"{field}_long": str(too_long_message(field)) for field in LENGTH_CHECKED},
@@ -149,6 +152,8 @@ def check_row(row: dict[str, str], *, now: dt.datetime, msgs: dict[str, str]) ->
         errors.append(("received_at", msgs["received_invalid"]))
     elif received_at > now + FUTURE_TOLERANCE:
         errors.append(("received_at", msgs["received_future"]))
+    elif received_at < EARLIEST_RECEIVED_AT:
+        errors.append(("received_at", msgs["received_early"]))
     content = (row.get("content") or "").strip()
     if not content:
         errors.append(("content", msgs["content_required"]))
@@ -483,6 +488,7 @@ def _validate_in_sql(cursor, stage: str, *, batch: ImportBatch, msgs: dict[str, 
         ("received_at", "s.received_raw = ''", msgs["received_required"]),
         ("received_at", "s.received_raw <> '' AND s.received_at IS NULL", msgs["received_invalid"]),
         ("received_at", "s.received_at > %(latest)s", msgs["received_future"]),
+        ("received_at", "s.received_at < %(earliest)s", msgs["received_early"]),
         ("content", "s.content = ''", msgs["content_required"]),
         *(
             (field, f"char_length(s.{field}) > {APPEAL_FIELD_LIMITS[field]:d}", msgs[f"{field}_long"])
@@ -492,7 +498,11 @@ def _validate_in_sql(cursor, stage: str, *, batch: ImportBatch, msgs: dict[str, 
         ("is_enterprise", "s.is_enterprise IS NULL", msgs["enterprise_invalid"]),
     ]
     selects = []
-    params: dict[str, object] = {"batch": batch.pk, "latest": timezone.now() + FUTURE_TOLERANCE}
+    params: dict[str, object] = {
+        "batch": batch.pk,
+        "latest": timezone.now() + FUTURE_TOLERANCE,
+        "earliest": EARLIEST_RECEIVED_AT,
+    }
     for i, (field, condition, reason) in enumerate(rules):
         params[f"f{i}"] = label(field)
         reason_sql = "s.phone_error" if reason is None else f"%(r{i})s"

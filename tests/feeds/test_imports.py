@@ -611,6 +611,7 @@ def test_both_paths_give_the_same_outcome_for_a_mixed_file(sources, city, center
         ["M-7", "2026-11-20 10:03", "孙八", "13800001305", "再不处理就同归于尽。", "", "", ""],  # 13 risk
         ["M-8", "2099-01-01 00:00", "孙九", "", "来自未来。", "", "", ""],  # 14 future
         ["M-9", "2026-11-20 10:05", "孙十", "", "", "", "", "也许"],  # 15 two errors
+        ["M-10", "1999-12-31 23:59", "周一", "", "年份写成了上个世纪。", "", "", ""],  # 16 too early
     ]
     outcomes = {}
     for method in ("copy", "orm"):
@@ -625,7 +626,7 @@ def test_both_paths_give_the_same_outcome_for_a_mixed_file(sources, city, center
         forget_import("12345", keep={"M-OLD"})
     assert outcomes["copy"] == outcomes["orm"]
     result = outcomes["copy"]
-    assert result["counts"] == (14, 6, 1, 7)
+    assert result["counts"] == (15, 6, 1, 8)
     assert [(n, f) for n, f, _r in result["report"]] == [
         (3, "联系电话"),
         (4, "受理时间"),
@@ -635,7 +636,9 @@ def test_both_paths_give_the_same_outcome_for_a_mixed_file(sources, city, center
         (14, "受理时间"),
         (15, "涉企"),
         (15, "诉求内容"),
+        (16, "受理时间"),
     ]
+    assert "2000年1月1日" in result["report"][-1][2]
     appeals = result["appeals"]
     assert sorted(appeals) == ["M-1", "M-2", "M-4", "M-5", "M-6", "M-7"]
     assert appeals["M-4"]["is_repeat"] and [e[0] for e in appeals["M-4"]["events"]] == ["received", "repeat_detected"]
