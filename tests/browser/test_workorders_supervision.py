@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from intake.models import Appeal
 from workorders import services
@@ -21,7 +22,8 @@ def test_it_lists_an_order_and_the_unit_sees_it_marked(signed_in, live_server, s
     page.locator("form[data-move=list]").locator("xpath=..").locator("summary").click()
     page.locator("form[data-move=list] textarea[name=reason]").fill("群众反复投诉，督察支队挂牌督办")
     page.locator("form[data-move=list] button").click()
-    assert page.locator("[data-testid=listed-badge]").is_visible()
+    # The move posts through htmx and the page reloads afterwards (HX-Redirect): wait for the badge.
+    expect(page.locator("[data-testid=listed-badge]")).to_be_visible()
     page.goto(f"{live_server.url}/workorders/listed/")
     assert page.locator(f"[data-testid=listed-table] tr[data-order='{order.number}']").is_visible()
     ctx.close()
