@@ -100,6 +100,12 @@ def _client():
     from tencentcloud.common.profile.http_profile import HttpProfile
     from tencentcloud.sms.v20210111 import sms_client
 
+    from units.logging import mask_handlers
+
+    # The SDK's logger gets its own handlers (on import, and a stream one if debug logging is
+    # turned on): the mask on the logger itself covers every line it emits (ARCHITECTURE rule 8).
+    mask_handlers(logging.getLogger("tencentcloud_sdk_common"))
+
     http = HttpProfile(
         protocol=settings.TENCENT_SMS_PROTOCOL,
         endpoint=settings.TENCENT_SMS_ENDPOINT,

@@ -196,3 +196,29 @@ def test_it_masks_the_handlers_a_celery_worker_installs(settings):
     finally:
         logger.removeHandler(handler)
     assert MASKED_PHONE in handler.stream.getvalue() and PHONE not in handler.stream.getvalue()
+
+
+def test_it_masks_the_handlers_the_aliyun_sdk_installs_when_imported():
+    """The Aliyun SDK adds its own stderr handlers to its loggers on import (on the first send)."""
+    from surveys.providers import aliyun
+
+    aliyun._client()
+    for name in ("alibabacloud-tea", "credentials", "darabonba-core"):
+        logger = logging.getLogger(name)
+        assert logger.handlers, name
+        with written_logs() as written:
+            logger.warning("retry for %s", PHONE)
+        assert MASKED_PHONE in written.getvalue() and PHONE not in written.getvalue(), name
+    for handler in project_handlers():
+        assert any(isinstance(f, MaskPersonalData) for f in handler.filters), handler
+
+
+def test_it_masks_the_logger_of_the_tencent_sdk(settings):
+    from surveys.providers import tencent
+
+    settings.TENCENT_SMS_SECRET_ID, settings.TENCENT_SMS_SECRET_KEY = "AKIDtest", "not-a-secret"
+    tencent._client()
+    logger = logging.getLogger("tencentcloud_sdk_common")
+    assert any(isinstance(f, MaskPersonalData) for f in logger.filters)
+    for handler in logger.handlers:
+        assert any(isinstance(f, MaskPersonalData) for f in handler.filters), handler
