@@ -51,6 +51,10 @@
       var form = document.querySelector("[data-panel-form]");
       if (form) {
         var button = form.querySelector(event.shiftKey ? "[data-testid=triage-next]" : "[data-testid=triage-dispatch]");
+        // htmx wires a swapped-in form only when the swap settles (some 20 ms later); a key pressed
+        // before that would post the form natively and reload the whole desk. Wire it now (a no-op
+        // when it already is), so the keys always go through htmx and the list stays in place.
+        if (button && window.htmx) { window.htmx.process(form); }
         if (button) { event.preventDefault(); button.click(); }
       }
       return;

@@ -34,6 +34,10 @@ def test_a_desk_session_dispatches_ten_appeals_with_the_keyboard_keeping_the_fil
     desk = f"{live_server.url}/appeals/?status=new&q=%E7%83%A7%E7%83%A4"  # q=烧烤
     page.goto(desk)
     assert page.locator("[data-testid=appeal-row]").count() == 10
+    # A key pressed before htmx wired the swapped-in form (it does so when the swap settles) once
+    # posted the form natively and reloaded the desk; a long settle makes that window certain, and
+    # the marker below is gone if the page was ever reloaded.
+    page.evaluate("htmx.config.defaultSettleDelay = 500; window.deskNotReloaded = true")
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.method) if "/appeals/" in r.url and r.method == "POST" else None)
     # j selects the first row, Enter opens it in the panel (the list stays).
@@ -58,6 +62,7 @@ def test_a_desk_session_dispatches_ten_appeals_with_the_keyboard_keeping_the_fil
     # The filters survived: the URL still holds them, and the list was never reloaded.
     assert "status=new" in page.url and "q=%E7%83%A7%E7%83%A4" in page.url
     assert page.locator("[data-testid=desk-filters] input[name=q]").input_value() == "烧烤"
+    assert page.evaluate("window.deskNotReloaded === true")
     assert page.locator("[data-testid=appeal-row][data-status=dispatched]").count() == 10
     # Back to the desk with the same filters after a reload: nothing left to triage in this queue.
     page.reload()
