@@ -45,7 +45,10 @@ def test_it_enters_a_hotline_call_and_finds_it_in_the_queue(page, login, live_se
     page.wait_for_url("**/appeals/?*q=*")
     rows = page.locator("[data-testid=appeal-row]")
     assert rows.count() == 2
-    page.click(f"text={appeal.tracking_code}")
+    # A tracking code on the desk opens the side panel (docs/intake.md); its code leads to the appeal page.
+    page.click(f"[data-testid=appeal-row][data-code='{appeal.tracking_code}'] [data-open]")
+    page.locator(f"[data-testid=desk-panel-appeal][data-appeal='{appeal.pk}']").wait_for()
+    page.click("[data-testid=panel-full-page]")
     page.locator("[data-testid=risk-alert]").wait_for()
     assert "重复诉求" in page.locator("[data-testid=repeat-flag]").inner_text()
     assert page.locator("[data-testid=phone]").inner_text().startswith("138****3690")
