@@ -249,6 +249,8 @@ def compute_day(day: dt.date, unit_ids: set | None = None) -> dict[int | None, B
 def _lock_day(day: dt.date) -> None:
     """One recomputation of a day at a time (released at commit): a slower run could otherwise
     write subtree rows from an older reading over a newer one."""
+    if connection.vendor != "postgresql":
+        return  # SQLite (make run) serialises writers itself: one write transaction at a time
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_SPACE, day.toordinal()])
 
@@ -261,16 +263,29 @@ def _store_units(day: dt.date, buckets: dict[int | None, Bucket], unit_ids: set 
         stale = stale.filter(_unit_q("unit_id", unit_ids))
     stale.exclude(_unit_q("unit_id", set(buckets)) if buckets else Q(pk__in=[])).delete()
     if buckets:
-        UnitDayFigures.objects.bulk_create(
+        _upsert(
+            UnitDayFigures,
             [
                 UnitDayFigures(day=day, unit_id=uid, path=paths.get(uid, "") if uid else "", **b.as_fields())
                 for uid, b in buckets.items()
             ],
-            update_conflicts=True,
-            unique_fields=["unit", "day"],
-            update_fields=["path", *ALL_FIELDS],
-            batch_size=500,
+            key="unit",
         )
+
+
+def _upsert(model, rows: list, *, key: str) -> None:
+    """Insert the day's rows, replacing those already stored for the same (key, day). PostgreSQL
+    does it in one statement on the unique constraint (NULLS NOT DISTINCT); SQLite (``make run``)
+    cannot create that constraint, so there the stored rows are deleted first, in the same
+    transaction."""
+    if connection.vendor == "postgresql":
+        model.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=[key, "day"], update_fields=["path", *ALL_FIELDS], batch_size=500
+        )
+        return
+    for row in rows:
+        model.objects.filter(day=row.day, **{f"{key}_id": getattr(row, f"{key}_id")}).delete()
+    model.objects.bulk_create(rows, batch_size=500)
 
 
 def _store_tree(day: dt.date) -> None:
@@ -288,15 +303,13 @@ def _store_tree(day: dt.date) -> None:
     trees = {n: b for n, b in trees.items() if n is None or n in paths}
     TreeDayFigures.objects.filter(day=day).exclude(_unit_q("node_id", set(trees)) if trees else Q(pk__in=[])).delete()
     if trees:
-        TreeDayFigures.objects.bulk_create(
+        _upsert(
+            TreeDayFigures,
             [
                 TreeDayFigures(day=day, node_id=n, path=paths.get(n, "") if n else "", **b.as_fields())
                 for n, b in trees.items()
             ],
-            update_conflicts=True,
-            unique_fields=["node", "day"],
-            update_fields=["path", *ALL_FIELDS],
-            batch_size=500,
+            key="node",
         )
 
 
@@ -331,6 +344,10 @@ def refresh_marked(*, days: Iterable[dt.date] | None = None, limit: int = 20000)
 def _delete_marks(seen: list[tuple[int, int]]) -> None:
     """Delete marks still at the version read. Under READ COMMITTED the DELETE waits for a fact
     transaction holding the row and re-checks the version after it commits."""
+    if connection.vendor != "postgresql":
+        for pk, version in seen:
+            AggregateMark.objects.filter(pk=pk, version=version).delete()
+        return
     for i in range(0, len(seen), 1000):
         chunk = seen[i : i + 1000]
         with connection.cursor() as cursor:
@@ -377,6 +394,9 @@ def stored_counts(period: Period, nodes: Iterable[int | None]) -> dict[int | Non
     nodes = list(dict.fromkeys(nodes))
     ids = [n for n in nodes if n is not None]
     verdicts = list(settings.ANALYTICS_RESOLVED_VERDICTS)
+    alias = TreeDayFigures.objects.all().db
+    if connections[alias].vendor != "postgresql":
+        return _stored_counts_portable(period, nodes, verdicts)
     table = TreeDayFigures._meta.db_table
     ints = ", ".join(f"COALESCE(SUM({name}), 0)" for name in INT_FIELDS)
     sql = f"""
@@ -393,7 +413,7 @@ def stored_counts(period: Period, nodes: Iterable[int | None]) -> dict[int | Non
     """
     out: dict[int | None, Counter] = {n: Counter() for n in nodes}
     # The database the router reads from (a replica serves analytics when one is configured).
-    with connections[TreeDayFigures.objects.all().db].cursor() as cursor:
+    with connections[alias].cursor() as cursor:
         cursor.execute(sql, [verdicts, period.first.isoformat(), ids, period.first, period.until])
         for row in cursor.fetchall():
             node, values = row[0], row[1:]
@@ -402,6 +422,26 @@ def stored_counts(period: Period, nodes: Iterable[int | None]) -> dict[int | Non
             c["dissatisfied_resolved"] = values[len(INT_FIELDS)]
             c["escalations"] = c.pop("escalations_first") + values[len(INT_FIELDS) + 1]
             out[node] = +c
+    return out
+
+
+def _stored_counts_portable(period: Period, nodes: list[int | None], verdicts: list[str]) -> dict[int | None, Counter]:
+    """The same sums as ``stored_counts`` folded in Python, for SQLite (the development database of
+    ``make run``), whose SQL has no jsonb functions. It reads the same ≤ days × nodes rows."""
+    ids = [n for n in nodes if n is not None]
+    rows = TreeDayFigures.objects.filter(day__gte=period.first, day__lt=period.until)
+    scope = Q(node_id__in=ids) | Q(node__isnull=True) if None in nodes else Q(node_id__in=ids)
+    first = period.first.isoformat()
+    out: dict[int | None, Counter] = {n: Counter() for n in nodes}
+    for row in rows.filter(scope).values("node_id", *INT_FIELDS, "resolved_by", "escalations_after"):
+        c = out[row["node_id"]]
+        for name in INT_FIELDS:
+            c[name] += int(row[name] or 0)
+        c["dissatisfied_resolved"] += sum(int(v) for k, v in (row["resolved_by"] or {}).items() if k in verdicts)
+        c["escalations_after"] += sum(int(v) for k, v in (row["escalations_after"] or {}).items() if k < first)
+    for node, c in out.items():
+        c["escalations"] = c.pop("escalations_first", 0) + c.pop("escalations_after", 0)
+        out[node] = +c
     return out
 
 

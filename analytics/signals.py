@@ -35,6 +35,9 @@ def mark(buckets: Iterable[Bucket], *, using: str = "default") -> None:
     rows = sorted(set(buckets), key=lambda b: (b[0], -1 if b[1] is None else b[1]))
     if not rows:
         return
+    if connections[using].vendor != "postgresql":
+        _mark_portable(rows, using=using)
+        return
     table = AggregateMark._meta.db_table
     with connections[using].cursor() as cursor:
         cursor.execute(
@@ -43,6 +46,21 @@ def mark(buckets: Iterable[Bucket], *, using: str = "default") -> None:
                 ON CONFLICT (day, unit_id) DO UPDATE SET version = {table}.version + 1, marked_at = now()""",
             [[d for d, _u in rows], [u for _d, u in rows]],
         )
+
+
+def _mark_portable(rows: Iterable[Bucket], *, using: str) -> None:
+    """The same upsert through the ORM, for SQLite (``make run``'s development database), whose
+    SQL lacks unnest and whose unique constraints do not cover a NULL unit."""
+    from django.db.models import F
+    from django.utils import timezone
+
+    from .models import AggregateMark
+
+    now = timezone.now()
+    marks = AggregateMark.objects.using(using)
+    for day, unit_id in rows:
+        if not marks.filter(day=day, unit_id=unit_id).update(version=F("version") + 1, marked_at=now):
+            marks.create(day=day, unit_id=unit_id, version=1, marked_at=now)
 
 
 # --- What each watched model counts ----------------------------------------------------------
@@ -276,6 +294,10 @@ def _unit_moved(sender, instance, created=False, raw=False, using="default", **k
     instance.__dict__["_analytics_path"] = instance.path
     if raw or created or old is _MISSING or not old or old == instance.path:
         return
+    if connections[using].vendor != "postgresql":
+        rows = UnitDayFigures.objects.using(using).filter(path__startswith=old).values_list("day", "unit_id")
+        mark(set(rows), using=using)
+        return
     with connections[using].cursor() as cursor:
         cursor.execute(
             f"""INSERT INTO {AggregateMark._meta.db_table} (day, unit_id, version, marked_at)
@@ -295,6 +317,10 @@ def _appeals_written(sender, appeal_ids, using="default", **kwargs) -> None:
 
     from .models import AggregateMark
 
+    if connections[using].vendor != "postgresql":
+        rows = Appeal.objects.using(using).filter(pk__in=list(appeal_ids)).values_list("received_at", "unit_id")
+        mark({(local_day(received), unit_id) for received, unit_id in rows if received}, using=using)
+        return
     table = AggregateMark._meta.db_table
     with connections[using].cursor() as cursor:
         cursor.execute(
