@@ -601,11 +601,14 @@ class RatingPointSheetView(RoleRequiredMixin, TemplateView):
 
         points = RatingPoint.objects.visible_to(self.request.user).filter(is_active=True).select_related("unit")
         unit = None
-        if self.request.GET.get("unit"):
-            unit = get_object_or_404(Unit.objects.visible_to(self.request.user), pk=self.request.GET["unit"])
+        unit_id, point_id = self.request.GET.get("unit", ""), self.request.GET.get("point", "")
+        if not (unit_id.isdigit() or not unit_id) or not (point_id.isdigit() or not point_id):
+            raise Http404  # ids are numbers; anything else names nothing
+        if unit_id:
+            unit = get_object_or_404(Unit.objects.visible_to(self.request.user), pk=int(unit_id))
             points = points.filter(unit__path__startswith=unit.path)
-        if self.request.GET.get("point"):
-            points = points.filter(pk=self.request.GET["point"])
+        if point_id:
+            points = points.filter(pk=int(point_id))
         stickers = [
             {"point": p, "qr": qr.qr_svg(qr.rating_url(p, self.request), scale=4)}
             for p in points.order_by("unit__path", "kind", "name", "id")[:200]

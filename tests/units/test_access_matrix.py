@@ -527,3 +527,42 @@ def test_it_ignores_or_refuses_field_escalation_through_the_api(demo_city):
         assert response.status_code in {403, 405}, response.status_code
     appeal.refresh_from_db()
     assert (appeal.status, appeal.severity) == before
+
+
+JUNK = {
+    "page": "abc",
+    "cursor": "!!not-a-cursor",
+    "status": "no-such-status",
+    "tab": "nope",
+    "unit": "x",
+    "category": "-1",
+    "channel": "fax",
+    "severity": "purple",
+    "level": "huge",
+    "date_from": "2026-13-45",
+    "date_to": "yesterday",
+    "received_from": "0",
+    "period": "forever",
+    "month": "2026-99",
+    "q": "\x00",
+    "open": "NaN",
+    "back": "//evil.example/",
+}
+
+
+def test_no_page_answers_500_to_junk_query_parameters(demo_city, client):
+    """Every staff page, list or object, answers junk query values with a page, a 400 or a 404."""
+    center = User.objects.get(username="center")
+    objects = _objects(User.objects.get(username="handler2"))
+    client.force_login(center)
+    client.raise_request_exception = False
+    broken = []
+    for route, name, pattern in _html_urls():
+        page = PAGES.get(name)
+        if page is None or page.access == PUBLIC and name not in {"intake:track"}:
+            continue
+        path = _fill(route, pattern, objects, page.kind)
+        response = client.get(path, JUNK)
+        if response.status_code >= 500:
+            broken.append(f"GET {path}?… ({name}) → {response.status_code}")
+    assert not broken, "\n".join(broken)
