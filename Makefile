@@ -37,7 +37,7 @@ run: deps
 	@echo ""
 	@echo "  民意感知中心 is at http://127.0.0.1:$(PORT)/"
 	@echo "  demo logins (password demo12345): center, handler, leader, handler2, supervisor, admin"
-	@echo "  SMS simulator: http://127.0.0.1:$(PORT)/sms/simulator/   API docs: http://127.0.0.1:$(PORT)/api/docs/"
+	@echo "  SMS simulator (log in as admin): http://127.0.0.1:$(PORT)/sms/simulator/   API docs: http://127.0.0.1:$(PORT)/api/docs/"
 	@echo ""
 	PORT=$(PORT) $(VENV)/bin/honcho -f Procfile.dev start
 
