@@ -23,25 +23,12 @@ from units.visibility import RoleRequiredMixin
 
 from . import selectors
 from .choices import Action
-from .filters import WorkOrderFilter
 from .models import WorkOrder
 
 
 def workspace_queryset(request):
-    """The workspace's rows for ``request``: its tab (default per role), its filters, its order.
-
-    The same steps as ``WorkspaceView.get_queryset`` without the page: visibility through
-    ``selectors.orders_for``, the tab's condition, ``WorkOrderFilter`` (ignored when invalid,
-    as the list does), ``TAB_ORDERING``.
-    """
-    user = request.user
-    tab = request.GET.get("tab") or ("review" if user.is_center else "to_sign")
-    if tab not in selectors.TAB_KEYS:
-        tab = "all"
-    base = selectors.orders_for(user).filter(selectors.tab_filter(tab))
-    filterset = WorkOrderFilter(request.GET or None, queryset=base)
-    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base
-    return qs.order_by(*selectors.TAB_ORDERING.get(tab, selectors.DEFAULT_ORDERING))
+    """The workspace's rows for ``request``: the list's own builder, without the page."""
+    return selectors.workspace_orders(request.user, request.GET)[2]
 
 
 def _category(order: WorkOrder) -> str:

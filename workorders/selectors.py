@@ -190,3 +190,18 @@ def appeal_panel(request, appeal) -> dict:
         ctx["proposed_at_triage"] = chosen is not None
         ctx["form"] = DispatchForm(initial={"unit": proposed.pk if proposed else None})
     return ctx
+
+
+def workspace_orders(user: User, params) -> tuple[str, object, QuerySet]:
+    """The unit workspace's (tab, filterset, ordered rows) for ``user`` and the query ``params``:
+    the tab (default per role), visibility, the tab's condition, ``WorkOrderFilter`` (ignored
+    when invalid) and the tab's order. The list pages it; the export streams it."""
+    from .filters import WorkOrderFilter
+
+    tab = params.get("tab") or ("review" if user.is_center else "to_sign")
+    if tab not in TAB_KEYS:
+        tab = "all"
+    base = orders_for(user).filter(tab_filter(tab))
+    filterset = WorkOrderFilter(params or None, queryset=base)
+    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base
+    return tab, filterset, qs.order_by(*TAB_ORDERING.get(tab, DEFAULT_ORDERING))

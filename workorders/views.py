@@ -27,7 +27,6 @@ from units.visibility import RoleRequiredMixin, VisibleMixin
 
 from . import forms, selectors, services
 from .choices import Action, WorkOrderStatus
-from .filters import WorkOrderFilter
 from .models import FeedbackAttachment, WorkOrder
 
 LIST_LIMIT = 200
@@ -54,12 +53,7 @@ class WorkspaceView(RoleRequiredMixin, ListView):
     context_object_name = "orders"
 
     def get_queryset(self):
-        self.tab = self.request.GET.get("tab") or ("review" if self.request.user.is_center else "to_sign")
-        if self.tab not in selectors.TAB_KEYS:
-            self.tab = "all"
-        base = selectors.orders_for(self.request.user).filter(selectors.tab_filter(self.tab))
-        self.filterset = WorkOrderFilter(self.request.GET or None, queryset=base)
-        qs = self.filterset.qs if self.filterset.is_bound and self.filterset.is_valid() else base
+        self.tab, self.filterset, qs = selectors.workspace_orders(self.request.user, self.request.GET)
         self.ordering_key = selectors.TAB_ORDERING.get(self.tab, selectors.DEFAULT_ORDERING)
         qs = selectors.after_cursor(qs, self.ordering_key, self.request.GET.get("after", ""))
         rows = list(qs.order_by(*self.ordering_key)[: PAGE_SIZE + 1])
