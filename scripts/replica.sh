@@ -13,7 +13,7 @@
 #       DATABASE_REPLICA_URL=postgres://postgres@127.0.0.1:5442/<db>
 #
 # Settings (environment): PRIMARY_PORT (5441), REPLICA_PORT (5442), REPLICA_TEST_DIR
-# (var/replica-test of the checkout; primary/ and standby/ inside), PG_BIN (the newest
+# (var/replica-test of the checkout, or /tmp/oc-replica-test-<hash> as root; primary/ and standby/ inside), PG_BIN (the newest
 # /usr/lib/postgresql/<version>/bin).
 #
 # Both clusters are new and empty, so the copy is a few megabytes and takes a second, whatever the
@@ -27,7 +27,14 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PRIMARY_PORT="${PRIMARY_PORT:-5441}"
 REPLICA_PORT="${REPLICA_PORT:-5442}"
-ROOT_DIR="${REPLICA_TEST_DIR:-$HERE/var/replica-test}"
+# As root the servers run as "postgres", which may not be able to reach the checkout (a clone in a
+# 0700 temporary folder, say): their directories then live under /tmp, one per checkout.
+if [[ "$(id -u)" == 0 ]]; then
+    DEFAULT_DIR="/tmp/oc-replica-test-$(printf %s "$HERE" | md5sum | cut -c1-12)"
+else
+    DEFAULT_DIR="$HERE/var/replica-test"
+fi
+ROOT_DIR="${REPLICA_TEST_DIR:-$DEFAULT_DIR}"
 PRIMARY_DIR="$ROOT_DIR/primary"
 STANDBY_DIR="$ROOT_DIR/standby"
 SLOT="oc_standby_${REPLICA_PORT}"
@@ -42,7 +49,7 @@ fi
 # Server commands run as the owner of the data directories (postgres when we are root).
 as_owner() {
     if [[ "$(id -u)" == 0 ]]; then
-        runuser -u postgres -- "$@"
+        (cd / && runuser -u postgres -- "$@")
     else
         "$@"
     fi
