@@ -15,7 +15,9 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -250,42 +252,80 @@ class CallbackDetailView(VisibleMixin, DetailView):
         ctx.update(
             call_form=kwargs.get("call_form") or CallForm(),
             close_form=kwargs.get("close_form") or CloseForm(),
-            rectify_form=RectifyForm(),
+            rectify_form=kwargs.get("rectify_form") or RectifyForm(),
+            failed=kwargs.get("failed", ""),
             events=callback.events.select_related("actor"),
             calls=callback.calls.select_related("actor"),
             can_act=self.request.user.has_role(*CENTER) and callback.status != CallbackStatus.CLOSED,
             work_order=_work_order(callback),
+            # The callback desk the user came from, with its filters and page (a local path only).
+            back=_local_path(self.request.GET.get("back") or self.request.POST.get("back")),
+            callback_desk_url=reverse("surveys:callback_desk"),
         )
         return ctx
 
+    # action -> (form class, context key of its form, the service call, success message)
+    ACTIONS = {
+        "call": (CallForm, "call_form", lambda c, u, d: services.record_call(c, actor=u, **d), _l("已登记本次通话。")),
+        "rectify": (
+            RectifyForm,
+            "rectify_form",
+            lambda c, u, d: services.open_rectification(c, actor=u, note=d.get("note", "")),
+            _l("已派发整改工单。"),
+        ),
+        "close": (
+            CloseForm,
+            "close_form",
+            lambda c, u, d: services.close_callback(c, actor=u, **d),
+            _l("回访已结案。"),
+        ),
+    }
+
     def post(self, request, *args, **kwargs):
+        """登记通话, 派发整改工单, 结案. A refusal never loses what was typed: the page comes back
+        with the form bound, its errors beside the fields and a refusal of the service above it
+        (422; for htmx 200 and the form alone is swapped in, as the work-order moves do)."""
         if not request.user.has_role(*CENTER):
             raise PermissionDenied
         self.object = callback = self.get_object()
         action = request.POST.get("action")
-        try:
-            if action == "call":
-                form = CallForm(request.POST)
-                if not form.is_valid():
-                    return self.render_to_response(self.get_context_data(call_form=form))
-                services.record_call(callback, actor=request.user, **form.cleaned_data)
-                messages.success(request, _("已登记本次通话。"))
-            elif action == "rectify":
-                form = RectifyForm(request.POST)
-                form.is_valid()
-                services.open_rectification(callback, actor=request.user, note=form.cleaned_data.get("note", ""))
-                messages.success(request, _("已派发整改工单。"))
-            elif action == "close":
-                form = CloseForm(request.POST)
-                if not form.is_valid():
-                    return self.render_to_response(self.get_context_data(close_form=form))
-                services.close_callback(callback, actor=request.user, **form.cleaned_data)
-                messages.success(request, _("回访已结案。"))
-        except (services.TransitionNotAllowed, services.RectificationUnavailable) as exc:
-            messages.error(request, str(exc))
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        return redirect("surveys:callback_detail", pk=callback.pk)
+        if action not in self.ACTIONS:
+            return HttpResponse(_("未知的操作。"), status=400, content_type="text/plain; charset=utf-8")
+        form_class, key, call, ok = self.ACTIONS[action]
+        form = form_class(request.POST)
+        if form.is_valid():
+            try:
+                call(callback, request.user, form.cleaned_data)
+            except (services.TransitionNotAllowed, services.RectificationUnavailable) as exc:
+                form.add_error(None, str(exc))
+            except ValidationError as exc:
+                form.add_error(None, " ".join(exc.messages))
+        if form.errors:
+            self.object = self.get_object()
+            context = self.get_context_data(**{key: form, "failed": action})
+            return self.render_to_response(context, status=200 if _is_htmx(request) else 422)
+        messages.success(request, ok)
+        target = reverse("surveys:callback_detail", args=[callback.pk])
+        back = _local_path(request.POST.get("back"))
+        if back:
+            target = f"{target}?{urlencode({'back': back})}"
+        if _is_htmx(request):
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = target
+            return response
+        return redirect(target)
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _local_path(value: str | None) -> str:
+    """``value`` if it is a path on this site (the list to go back to), else ""."""
+    value = (value or "").strip()[:2000]
+    if not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return ""
+    return value
 
 
 @require_POST
