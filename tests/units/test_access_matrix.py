@@ -74,6 +74,8 @@ PAGES: dict[str, Page] = {
     "intake:track": Page(PUBLIC),
     "feeds:imports": Page(CENTER),
     "feeds:import-template": Page(CENTER),
+    "feeds:imports-export": Page(CENTER),
+    "feeds:deliveries-export": Page(CENTER),
     "feeds:batch": Page(CENTER, "batch"),
     "feeds:batch-errors": Page(CENTER, "batch"),
     "feeds:deliveries": Page(CENTER),
