@@ -14,7 +14,6 @@ with the appeal, so a week of a city's appeals is grouped in well under a second
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,7 +21,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from intake.similarity import ngrams
+from intake.similarity import cosine_vectors, ngrams
+from intake.similarity import norm as vector_norm
 from units.logging import mask
 
 from .periods import Period
@@ -67,18 +67,6 @@ class _Group:
     started: datetime | None = None
 
 
-def _norm(c: Counter) -> float:
-    return math.sqrt(sum(v * v for v in c.values()))
-
-
-def _cosine(a: Counter, na: float, b: Counter, nb: float) -> float:
-    if not na or not nb:
-        return 0.0
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(v * b[g] for g, v in a.items() if g in b) / (na * nb)
-
-
 def group_texts(
     items: list[tuple[int, str]] | list[tuple[int, str, datetime]],
     *,
@@ -96,7 +84,7 @@ def group_texts(
         item_id, text = item[0], item[1]
         when = item[2] if len(item) > 2 else None
         grams = ngrams(text)
-        norm = _norm(grams)
+        norm = vector_norm(grams)
         if not norm:
             continue
         candidates: Counter = Counter()
@@ -108,7 +96,7 @@ def group_texts(
             group = groups[gi]
             if window and when and group.started and when - group.started > window:
                 continue
-            score = _cosine(grams, norm, group.grams, group.norm)
+            score = cosine_vectors(grams, group.grams, norm_a=norm, norm_b=group.norm)
             if score >= best_score:
                 best, best_score = gi, score
         if best is None:

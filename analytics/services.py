@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from units.choices import Role, Tier
+from units.enqueue import send_task_after_commit
 from units.models import Unit
 
 from .aggregates import refresh_for, stored_metrics
@@ -366,7 +367,7 @@ def request_bulletin_pdf(bulletin: Bulletin) -> bool:
 
     if bulletin.pdf or bulletin.pdf_attempts >= settings.ANALYTICS_PDF_MAX_ATTEMPTS or browser_path() is None:
         return False
-    render_bulletin_pdf_task.delay_on_commit(bulletin.pk)
+    send_task_after_commit(render_bulletin_pdf_task, bulletin.pk)
     return True
 
 

@@ -39,8 +39,9 @@ from intake.models import Appeal, new_tracking_code
 from intake.phones import encrypt, mask, normalize_phone, phone_hash
 from intake.signals import appeals_written
 from intake.validators import EARLIEST_RECEIVED_AT, RECEIVED_AT_FUTURE_TOLERANCE
+from units.tabular import ImportFileError, missing_columns
 
-from .imports import APPEAL_FIELD_LABELS, ImportFileError, ImportOutcome, RowError, missing_columns
+from .imports import APPEAL_FIELD_LABELS, ImportOutcome, RowError
 from .models import ImportBatch
 
 logger = logging.getLogger(__name__)

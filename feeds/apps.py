@@ -8,3 +8,7 @@ class FeedsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import schema  # noqa: F401 - registers the OpenAPI description of the feed key
+        from .appeal_import import import_appeal_rows
+        from .imports import APPEAL_HEADER_ALIASES, register_import_handler
+
+        register_import_handler("appeals", import_appeal_rows, aliases=APPEAL_HEADER_ALIASES)

@@ -31,24 +31,18 @@ from django.utils.translation import gettext as _
 from intake.models import Appeal
 from units.cache import soft_cache
 from units.choices import Role
+from units.enqueue import send_task_after_commit
 from units.models import User
 from units.services import notify
+from units.tabular import EXTENSIONS as IMPORT_EXTENSIONS
+from units.tabular import ImportFileError, estimate_rows, read_rows
 
 from . import signing
 from .choices import BatchStatus, DeliveryStatus, FeedKind
-from .imports import ImportFileError, aliases_for, estimate_rows, handler_for, read_rows
+from .imports import aliases_for, handler_for
 from .models import DeliveryAttempt, FeedSource, ImportBatch, ImportRowError, ResultDelivery
 
 logger = logging.getLogger(__name__)
-
-IMPORT_EXTENSIONS = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
-
-
-def _send_after_commit(task, *args, countdown: int | None = None) -> None:
-    """Send a task once the row it names is committed. A broker that is down must not undo or
-    fail the caller's work (the row is the truth): the error is logged and the sweeper sends it."""
-    options = {"countdown": countdown} if countdown else {}
-    transaction.on_commit(lambda: task.apply_async(args, **options), robust=True)
 
 
 # --- Sources ------------------------------------------------------------------------------------
@@ -264,7 +258,7 @@ def start_import(
         if batch.is_open and not run_now:
             from .tasks import run_import_batch_task
 
-            _send_after_commit(run_import_batch_task, batch.pk)
+            send_task_after_commit(run_import_batch_task, batch.pk)
     if batch.is_open and run_now:
         run_import_batch(batch.pk, method=method)
     batch.refresh_from_db()
@@ -506,7 +500,7 @@ def queue_result_delivery(
         )
         from .tasks import send_result_delivery_task
 
-        _send_after_commit(send_result_delivery_task, delivery.pk)
+        send_task_after_commit(send_result_delivery_task, delivery.pk)
     return delivery
 
 
@@ -643,7 +637,7 @@ def _record_attempt(
             from .tasks import send_result_delivery_task
 
             # A short back-off is kept by the broker; longer ones wait for the sweeper (rule 3).
-            _send_after_commit(send_result_delivery_task, delivery.pk, countdown=retry_in)
+            send_task_after_commit(send_result_delivery_task, delivery.pk, countdown=retry_in)
     return delivery
 
 
@@ -713,5 +707,5 @@ def retry_delivery(delivery: ResultDelivery, *, actor: User) -> ResultDelivery:
         locked.next_attempt_at = timezone.now()
         locked.last_error = _("%(user)s 手动重新发送。") % {"user": actor.display_name}
         locked.save()
-        _send_after_commit(send_result_delivery_task, locked.pk)
+        send_task_after_commit(send_result_delivery_task, locked.pk)
     return locked

@@ -1,5 +1,8 @@
 """Chinese text similarity by character bigrams: pure functions, no dictionary, no model.
 
+The one similarity module of the platform: repeat and duplicate detection (intake), surge alerts
+(alerts) and hotspots (analytics) all compare texts with ``cosine_vectors``.
+
 Chinese has no spaces, so words are not at hand; overlapping pairs of characters capture most of
 what two complaints about "the same crossing" or "the same noisy bar" share. Punctuation and
 spaces are dropped so that formatting does not count as content.
@@ -44,14 +47,22 @@ def vector(text: str, n: int = 2) -> Counter[str]:
     return ngrams((text or "")[: max_chars()], n)
 
 
-def cosine_vectors(va: Counter[str], vb: Counter[str]) -> float:
-    """Cosine similarity (0..1) of two n-gram count vectors (see ``vector``)."""
+def norm(counts: Counter[str]) -> float:
+    """The Euclidean length of a count vector (kept by callers that compare one vector often)."""
+    return math.sqrt(sum(c * c for c in counts.values()))
+
+
+def cosine_vectors(
+    va: Counter[str], vb: Counter[str], *, norm_a: float | None = None, norm_b: float | None = None
+) -> float:
+    """Cosine similarity (0..1) of two n-gram count vectors (see ``vector``); the vectors' norms
+    may be passed when the caller already has them."""
     if not va or not vb:
         return 0.0
     small, large = (va, vb) if len(va) <= len(vb) else (vb, va)
     dot = sum(count * large[gram] for gram, count in small.items() if gram in large)
-    norm = math.sqrt(sum(c * c for c in va.values())) * math.sqrt(sum(c * c for c in vb.values()))
-    return min(1.0, dot / norm) if norm else 0.0
+    product = (norm(va) if norm_a is None else norm_a) * (norm(vb) if norm_b is None else norm_b)
+    return min(1.0, dot / product) if product else 0.0
 
 
 def cosine(a: str, b: str, n: int = 2) -> float:

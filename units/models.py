@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .audit import AppendOnly
 from .choices import CITYWIDE_ROLES, Role, Tier
 
 
@@ -289,3 +291,29 @@ class UsedNonce(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose}:{self.nonce}"
+
+
+class TimelineEvent(AppendOnly, models.Model):
+    """One step of an object's timeline: who did what, when, from which status to which, and why.
+
+    The abstract base of every timeline table (``AppealEvent``, ``WorkOrderEvent``,
+    ``RankingEvent`` …). A concrete event adds the foreign key to its object with
+    ``related_name="events"``; rows are written by ``units.transitions.transition`` (or, for a step
+    that is no move, by the app's own ``record_event``) and never changed (``AppendOnly``).
+    ``from_status``/``to_status`` are empty for a step that moves nothing (a note, a reveal);
+    ``data`` holds the step's details (the unit dispatched to, the fields changed …).
+    """
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(_("操作"), max_length=32)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    note = models.TextField(_("说明"), blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["created_at", "id"]

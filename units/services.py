@@ -11,8 +11,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .choices import Role
-from .models import ApiToken, LoginFailure, LoginLockout, Notification, Unit, UsedNonce, User
+from .models import ApiToken, LoginFailure, LoginLockout, Notification, UsedNonce, User
+from .roles import leaders_of, supervisors  # noqa: F401 - callers in surveys import them from here
 from .selectors import token_digest
 
 logger = logging.getLogger(__name__)
@@ -39,15 +39,6 @@ def notify(
         except IntegrityError:
             continue  # a concurrent run stored it first
     return created
-
-
-def leaders_of(unit: Unit) -> list[User]:
-    """The leaders of a unit (active users with the unit-leader role in that unit)."""
-    return list(User.objects.filter(unit=unit, role=Role.UNIT_LEADER, is_active=True))
-
-
-def supervisors() -> list[User]:
-    return list(User.objects.filter(role=Role.SUPERVISOR, is_active=True))
 
 
 def mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:

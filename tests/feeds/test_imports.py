@@ -14,11 +14,12 @@ from openpyxl import Workbook
 
 from feeds.appeal_import import parse_received_at
 from feeds.choices import BatchStatus, FeedKind
-from feeds.imports import ImportFileError, read_rows
+from feeds.imports import APPEAL_HEADER_ALIASES
 from feeds.models import ImportBatch, ImportRowError
 from feeds.services import run_import_batch, start_import, sweep_import_batches
 from intake.choices import Severity
 from intake.models import Appeal, AppealEvent, Category, RiskWord
+from units.tabular import ImportFileError, read_rows
 
 HEADER = ["来源编号", "受理时间", "诉求人", "联系电话", "诉求内容", "地址", "分类", "涉企"]
 GOOD = [
@@ -105,7 +106,9 @@ def report(batch: ImportBatch) -> list[tuple[int, str, str]]:
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030", "gbk"])
 def test_it_reads_csv_in_utf8_and_chinese_encodings(encoding):
-    rows = list(read_rows(io.BytesIO(csv_bytes(GOOD, encoding=encoding)), filename="x.csv"))
+    rows = list(
+        read_rows(io.BytesIO(csv_bytes(GOOD, encoding=encoding)), filename="x.csv", aliases=APPEAL_HEADER_ALIASES)
+    )
     assert [n for n, _ in rows] == [2, 3]
     assert rows[0][1]["external_id"] == "A-001"
     assert rows[0][1]["citizen_name"] == "王建国"
@@ -117,7 +120,7 @@ def test_it_reads_english_headers_and_xlsx_cells_typed_as_numbers_and_dates():
 
     header = ["external_id", "received_at", "citizen_name", "citizen_phone", "content"]
     data = xlsx_bytes([["B-1", dt.datetime(2026, 11, 20, 8, 5), "周强", 13800001301, "内容"]], header=header)
-    [(number, row)] = list(read_rows(io.BytesIO(data), filename="x.xlsx"))
+    [(number, row)] = list(read_rows(io.BytesIO(data), filename="x.xlsx", aliases=APPEAL_HEADER_ALIASES))
     assert number == 2
     assert row == {
         "external_id": "B-1",
@@ -130,7 +133,7 @@ def test_it_reads_english_headers_and_xlsx_cells_typed_as_numbers_and_dates():
 
 def test_it_skips_empty_lines_but_keeps_spreadsheet_row_numbers():
     data = csv_bytes([GOOD[0], [""] * 8, GOOD[1]])
-    assert [n for n, _ in read_rows(io.BytesIO(data), filename="x.csv")] == [2, 4]
+    assert [n for n, _ in read_rows(io.BytesIO(data), filename="x.csv", aliases=APPEAL_HEADER_ALIASES)] == [2, 4]
 
 
 @pytest.mark.parametrize(
@@ -144,7 +147,7 @@ def test_it_skips_empty_lines_but_keeps_spreadsheet_row_numbers():
 )
 def test_it_refuses_unreadable_files_in_chinese(name, data, message):
     with pytest.raises(ImportFileError, match=message):
-        list(read_rows(io.BytesIO(data), filename=name))
+        list(read_rows(io.BytesIO(data), filename=name, aliases=APPEAL_HEADER_ALIASES))
 
 
 @pytest.mark.parametrize(
