@@ -39,8 +39,8 @@ class HotlineForm(forms.Form):
     citizen_phone = PhoneField(label=_("来电号码"), max_length=40)
     citizen_name = forms.CharField(label=_("诉求人"), required=False, **_limited("citizen_name"))
     kind = forms.ChoiceField(label=_("诉求类型"), choices=Kind.choices, initial=Kind.COMPLAINT)
-    category = forms.ModelChoiceField(label=_("分类"), queryset=_categories(), required=False, empty_label=_("(待定)"))
-    severity = forms.ChoiceField(label=_("分级"), choices=[("", _("(系统建议)")), *Severity.choices], required=False)
+    category = forms.ModelChoiceField(label=_("分类"), queryset=_categories(), required=False, empty_label=_("（待定）"))
+    severity = forms.ChoiceField(label=_("分级"), choices=[("", _("（系统建议）")), *Severity.choices], required=False)
     address = forms.CharField(label=_("地址"), required=False, **_limited("address"))
     title = forms.CharField(label=_("标题"), required=False, **_limited("title"))
     content = forms.CharField(label=_("诉求内容"), widget=forms.Textarea(attrs={"rows": 6}), **_limited("content"))
@@ -53,10 +53,10 @@ class HotlineForm(forms.Form):
 
 class TriageForm(forms.Form):
     kind = forms.ChoiceField(label=_("诉求类型"), choices=Kind.choices)
-    category = forms.ModelChoiceField(label=_("分类"), queryset=_categories(), required=False, empty_label=_("(待定)"))
+    category = forms.ModelChoiceField(label=_("分类"), queryset=_categories(), required=False, empty_label=_("（待定）"))
     severity = forms.ChoiceField(label=_("分级"), choices=Severity.choices)
     proposed_unit = forms.ModelChoiceField(
-        label=_("建议承办单位"), queryset=Unit.objects.filter(is_active=True), required=False, empty_label=_("(未定)")
+        label=_("建议承办单位"), queryset=Unit.objects.filter(is_active=True), required=False, empty_label=_("（未定）")
     )
     note = forms.CharField(label=_("研判意见"), required=False, max_length=500)
 
@@ -115,7 +115,7 @@ class BulkForm(forms.Form):
 
 
 class CloseForm(forms.Form):
-    reply = forms.CharField(label=_("答复内容(群众可查看)"), widget=forms.Textarea(attrs={"rows": 4}))
+    reply = forms.CharField(label=_("答复内容（群众可查看）"), widget=forms.Textarea(attrs={"rows": 4}))
     note = forms.CharField(label=_("内部备注"), required=False, max_length=500)
 
 
@@ -142,7 +142,7 @@ class MailboxForm(forms.Form):
 
     citizen_name = forms.CharField(label=_("您的姓名"), **_limited("citizen_name", name=_("姓名")))
     citizen_phone = PhoneField(
-        label=_("手机号码"), max_length=40, help_text=_("用于查询办理进度和工作人员联系您,不会公开。")
+        label=_("手机号码"), max_length=40, help_text=_("用于查询办理进度和工作人员联系您，不会公开。")
     )
     title = forms.CharField(label=_("标题"), **_limited("title"))
     content = forms.CharField(
@@ -152,8 +152,8 @@ class MailboxForm(forms.Form):
         **_limited("content", limit=MAILBOX_CONTENT_MAX_CHARS, name=_("来信内容")),
     )
     address = forms.CharField(label=_("事发地点"), required=False, **_limited("address", name=_("事发地点")))
-    is_enterprise = forms.BooleanField(label=_("我是企业,反映涉企问题"), required=False)
-    attachment = forms.FileField(label=_("图片或录音(可选)"), required=False)
+    is_enterprise = forms.BooleanField(label=_("我是企业，反映涉企问题"), required=False)
+    attachment = forms.FileField(label=_("图片或录音（可选）"), required=False)
     captcha = forms.CharField(label=_("验证码"), max_length=4, widget=forms.TextInput(attrs={"inputmode": "numeric"}))
     captcha_token = forms.CharField(widget=forms.HiddenInput)
     # A field people never see (moved off screen) but form-filling robots do fill in.
@@ -165,7 +165,7 @@ class MailboxForm(forms.Form):
 
     def clean_website(self):
         if self.cleaned_data.get("website"):
-            raise ValidationError(_("提交未通过校验,请刷新页面后重试。"))
+            raise ValidationError(_("提交未通过校验，请刷新页面后重试。"))
         return ""
 
     def clean_attachment(self):

@@ -44,13 +44,13 @@ def track_refusal(*, code: str, address: str, device: str) -> str | None:
     one is counted against the code by ``count_track_failure``.
     """
     if peek(f"track:code-failures:{code}") >= settings.INTAKE_TRACK_FAILURES_PER_CODE:
-        return _("该查询码错误次数过多,已暂时锁定,请 %(minutes)s 分钟后再试。") % {
+        return _("该查询码错误次数过多，已暂时锁定，请 %(minutes)s 分钟后再试。") % {
             "minutes": max(1, settings.INTAKE_TRACK_CODE_LOCK_SECONDS // 60)
         }
     if not hit(f"track:ip:{address}", limit=settings.INTAKE_TRACK_PER_IP_PER_HOUR, window=3600):
-        return _("该网络地址查询次数过多,请一小时后再试。")
+        return _("该网络地址查询次数过多，请一小时后再试。")
     if not hit(f"track:device:{device}", limit=settings.INTAKE_TRACK_PER_DEVICE_PER_HOUR, window=3600):
-        return _("查询过于频繁,请稍后再试。")
+        return _("查询过于频繁，请稍后再试。")
     return None
 
 

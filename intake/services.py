@@ -121,7 +121,7 @@ def record_event(
 
 def _refuse(appeal: Appeal, to: str) -> TransitionError:
     return TransitionError(
-        _("诉求当前状态为“%(status)s”,不能变更为“%(to)s”。")
+        _("诉求当前状态为“%(status)s”，不能变更为“%(to)s”。")
         % {"status": appeal.get_status_display(), "to": AppealStatus(to).label}
     )
 
@@ -440,7 +440,7 @@ def alert_center(appeal_pk: int) -> int:
     return len(
         notify(
             users=staff,
-            text=_("风险预警:诉求 %(code)s 含“%(words)s”,请立即研判。")
+            text=_("风险预警：诉求 %(code)s 含“%(words)s”，请立即研判。")
             % {"code": appeal.tracking_code, "words": appeal.risk_words},
             url=reverse("intake:appeal", args=[appeal.pk]),
             level="alert",
@@ -531,7 +531,7 @@ def triage_appeal(
     with transaction.atomic():
         locked = Appeal.objects.select_for_update().get(pk=appeal.pk)
         if not locked.is_open:
-            raise TransitionError(_("诉求已办结或已合并,不能再研判。"))
+            raise TransitionError(_("诉求已办结或已合并，不能再研判。"))
         wanted = {"kind": kind, "category_id": category.pk if category else None, "severity": severity}
         wanted["proposed_unit_id"] = proposed_unit.pk if proposed_unit else None
         changed = {}
@@ -554,11 +554,11 @@ def triage_appeal(
 
 
 def _describe_changes(changed: dict[str, list]) -> str:
-    """ "分级:蓝色 → 红色;分类:(无) → 治安管理 / 噪音扰民" for the timeline."""
+    """ "分级：蓝色 → 红色；分类：（无） → 治安管理 / 噪音扰民" for the timeline."""
 
     def label(field: str, value) -> str:
         if value in (None, ""):
-            return str(_("(无)"))
+            return str(_("（无）"))
         if field == "kind":
             return str(Kind(value).label)
         if field == "severity":
@@ -575,8 +575,8 @@ def _describe_changes(changed: dict[str, list]) -> str:
         "severity": _("分级"),
         "proposed_unit_id": _("建议承办单位"),
     }
-    return ";".join(
-        f"{names[field]}:{label(field, old)} → {label(field, new)}" for field, (old, new) in changed.items()
+    return "；".join(
+        f"{names[field]}：{label(field, old)} → {label(field, new)}" for field, (old, new) in changed.items()
     )
 
 
@@ -664,7 +664,7 @@ def merge_appeal(appeal: Appeal, *, into: Appeal, actor: User, note: str = "") -
             _refresh(appeal, locked)
             return appeal
         if target.status == AppealStatus.MERGED:
-            raise TransitionError(_("目标诉求本身已被合并,请合并到原始诉求。"))
+            raise TransitionError(_("目标诉求本身已被合并，请合并到原始诉求。"))
         result = _transition(
             appeal,
             to=AppealStatus.MERGED,

@@ -38,11 +38,11 @@ def validate_attachment(upload) -> str:
         kind, limit = "audio", settings.INTAKE_AUDIO_MAX_BYTES
     else:
         raise ValidationError(
-            _("不支持的文件类型,只能上传图片(jpg、png、webp)或录音(mp3、m4a、amr、wav)。"), code="type"
+            _("不支持的文件类型，只能上传图片（jpg、png、webp）或录音（mp3、m4a、amr、wav）。"), code="type"
         )
     if (upload.size or 0) > limit:
         raise ValidationError(
-            _("文件过大:%(kind)s不能超过 %(limit)s。")
+            _("文件过大：%(kind)s不能超过 %(limit)s。")
             % {"kind": _("图片") if kind == "image" else _("录音"), "limit": filesizeformat(limit)},
             code="size",
         )
@@ -53,7 +53,7 @@ def validate_attachment(upload) -> str:
     magics = _MAGIC[ext]
     ok = head[4:8] == b"ftyp" if ext == "m4a" else any(head.startswith(m) for m in magics)
     if not ok:
-        raise ValidationError(_("文件内容与扩展名不符,请上传真实的图片或录音。"), code="content")
+        raise ValidationError(_("文件内容与扩展名不符，请上传真实的图片或录音。"), code="content")
     return kind
 
 

@@ -151,9 +151,10 @@ class DeskView(VisibleMixin, ListView):
         filterset = AppealFilter(params, queryset=base, request=request)
         without_status = params.copy()
         without_status.pop("status", None)
-        counts = selectors.status_counts(AppealFilter(without_status, queryset=base, request=request).qs)
+        text = params.get("q")
+        counts = selectors.status_counts(AppealFilter(without_status, queryset=base, request=request).qs, text=text)
         qs = filterset.qs if filterset.is_valid() else base.none()
-        page = selectors.desk_page(qs, cursor=request.GET.get("cursor"), size=self.size(request))
+        page = selectors.queue_page(qs, text=text, cursor=request.GET.get("cursor"), size=self.size(request))
         next_params = _without(request.GET, "open")
         next_params["cursor"] = page.next_cursor or ""
         tab_params = without_status.copy()
@@ -332,12 +333,13 @@ def next_in_queue(request, appeal: Appeal, *, queue: str, position: dict | None)
     """The appeal after ``appeal`` in the desk's filtered queue (wrapping to its first row)."""
     params, _show_all = desk_params(QueryDict(queue))
     qs = desk_queryset(request, params).exclude(pk=appeal.pk)
+    text = params.get("q")
     if position:
         marker = Appeal(severity_rank=position["severity_rank"], received_at=position["received_at"], pk=position["pk"])
-        after = selectors.desk_page(qs, cursor=selectors.encode_cursor(marker), size=1).items
+        after = selectors.queue_page(qs, text=text, cursor=selectors.queue_cursor(marker, text=text), size=1).items
         if after:
             return after[0]
-    first = selectors.desk_page(qs, size=1).items
+    first = selectors.queue_page(qs, text=text, size=1).items
     return first[0] if first else None
 
 
@@ -637,10 +639,10 @@ class HotlineView(RoleRequiredMixin, View):
                 )
                 if appeal.risk_words:
                     messages.warning(
-                        request, _("风险预警:内容含“%(words)s”,已建议红色。") % {"words": appeal.risk_words}
+                        request, _("风险预警：内容含“%(words)s”，已建议红色。") % {"words": appeal.risk_words}
                     )
                 if appeal.is_repeat:
-                    messages.warning(request, _("该来电人近期有相似诉求,已标记为重复诉求。"))
+                    messages.warning(request, _("该来电人近期有相似诉求，已标记为重复诉求。"))
                 if request.POST.get("next") == "appeal":
                     return redirect("intake:appeal", pk=appeal.pk)
                 return redirect("intake:hotline")
@@ -702,8 +704,8 @@ MAILBOXES = {
 }
 
 PUBLIC_STATUS = {
-    AppealStatus.NEW: gettext_lazy("已受理,等待分办"),
-    AppealStatus.PENDING_DISPATCH: gettext_lazy("已受理,等待分办"),
+    AppealStatus.NEW: gettext_lazy("已受理，等待分办"),
+    AppealStatus.PENDING_DISPATCH: gettext_lazy("已受理，等待分办"),
     AppealStatus.DISPATCHED: gettext_lazy("办理中"),
     AppealStatus.CLOSED: gettext_lazy("已办结"),
     AppealStatus.MERGED: gettext_lazy("已与相同事项合并办理"),
@@ -743,7 +745,7 @@ def mailbox(request: HttpRequest, box: str) -> HttpResponse:
     form = MailboxForm(request.POST, request.FILES)
     if device is None:
         # No device cookie: the browser did not load the form (or refuses cookies).
-        form.add_error(None, _("请先打开来信页面再提交(需要允许浏览器保存 Cookie)。"))
+        form.add_error(None, _("请先打开来信页面再提交（需要允许浏览器保存 Cookie）。"))
         return _with_device(request, lambda d: page(form, d, 400))
     if not form.is_valid():
         return _with_device(request, lambda d: page(form, d, 400))
@@ -755,14 +757,14 @@ def mailbox(request: HttpRequest, box: str) -> HttpResponse:
         ratelimit.peek(f"captcha-fail:ip:{ip}") >= settings.INTAKE_CAPTCHA_FAILURES_PER_IP_PER_HOUR
         or ratelimit.peek(f"captcha-fail:device:{device}") >= settings.INTAKE_CAPTCHA_FAILURES_PER_DEVICE_PER_HOUR
     ):
-        form.add_error("captcha", _("验证码错误次数过多,请一小时后再试;紧急情况请拨打110。"))
+        form.add_error("captcha", _("验证码错误次数过多，请一小时后再试；紧急情况请拨打110。"))
         return _with_device(request, lambda d: page(form, d, 429))
     if not check_captcha(data["captcha_token"], data["captcha"], device):
         ratelimit.hit(f"captcha-fail:ip:{ip}", limit=settings.INTAKE_CAPTCHA_FAILURES_PER_IP_PER_HOUR, window=3600)
         ratelimit.hit(
             f"captcha-fail:device:{device}", limit=settings.INTAKE_CAPTCHA_FAILURES_PER_DEVICE_PER_HOUR, window=3600
         )
-        form.add_error("captcha", _("验证码不正确或已过期,请看清新的图片后重新输入。"))
+        form.add_error("captcha", _("验证码不正确或已过期，请看清新的图片后重新输入。"))
         return _with_device(request, lambda d: page(form, d, 400))
     caller = phone_hash(data["citizen_phone"])
     allowed = (
@@ -772,7 +774,7 @@ def mailbox(request: HttpRequest, box: str) -> HttpResponse:
         and ratelimit.hit(f"phone:{caller}", limit=settings.INTAKE_MAILBOX_PER_PHONE_PER_DAY, window=86400)
     )
     if not allowed:
-        form.add_error(None, _("提交过于频繁,请明天再试;紧急情况请拨打110。"))
+        form.add_error(None, _("提交过于频繁，请明天再试；紧急情况请拨打110。"))
         return _with_device(request, lambda d: page(form, d, 429))
     with transaction.atomic():
         appeal, _created = services.create_appeal(

@@ -42,10 +42,10 @@ def lockout_message(lockout: LoginLockout) -> str:
     """The Chinese explanation shown on the login page and in the API's 429 answer."""
     minutes = max(1, int((lockout.locked_until - timezone.now()).total_seconds() // 60) + 1)
     if lockout.scope == LoginLockout.Scope.ADDRESS:
-        return _("该网络地址登录失败次数过多,已暂停登录,请 %(minutes)s 分钟后再试,或联系系统管理员解锁。") % {
+        return _("该网络地址登录失败次数过多，已暂停登录，请 %(minutes)s 分钟后再试，或联系系统管理员解锁。") % {
             "minutes": minutes
         }
-    return _("该账号连续登录失败次数过多,已被锁定,请 %(minutes)s 分钟后再试,或联系系统管理员解锁。") % {
+    return _("该账号连续登录失败次数过多，已被锁定，请 %(minutes)s 分钟后再试，或联系系统管理员解锁。") % {
         "minutes": minutes
     }
 
@@ -99,7 +99,7 @@ class ExpiringTokenAuthentication(TokenAuthentication):
     def authenticate_credentials(self, key):
         token = selectors.live_api_token(key)
         if token is None:
-            raise AuthenticationFailed(_("令牌无效、已过期或已撤销,请重新获取。"))
+            raise AuthenticationFailed(_("令牌无效、已过期或已撤销，请重新获取。"))
         if not token.user.is_active:
             raise AuthenticationFailed(_("用户已停用。"))
         return (token.user, token)

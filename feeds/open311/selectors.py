@@ -29,8 +29,8 @@ MAX_SPAN = timedelta(days=90)
 MAX_RESULTS = 1000
 
 OPEN_NOTES = {
-    AppealStatus.NEW: gettext_lazy("已受理,等待分办"),
-    AppealStatus.PENDING_DISPATCH: gettext_lazy("已受理,等待分办"),
+    AppealStatus.NEW: gettext_lazy("已受理，等待分办"),
+    AppealStatus.PENDING_DISPATCH: gettext_lazy("已受理，等待分办"),
     AppealStatus.DISPATCHED: gettext_lazy("办理中"),
 }
 MERGED_NOTE = gettext_lazy("已与相同事项合并办理")

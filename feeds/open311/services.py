@@ -150,7 +150,7 @@ def submit_request(data, *, address: str) -> Posted:
         if caller is None:
             raise Open311Error(400, _("phone 电话号码格式不正确。"))
     if not _allowed(client, address=address, caller=caller, device=fields["device_id"]):
-        raise Open311Error(429, _("提交过于频繁,请稍后再试;紧急情况请拨打110。"))
+        raise Open311Error(429, _("提交过于频繁，请稍后再试；紧急情况请拨打110。"))
 
     name = f"{fields['last_name']}{fields['first_name']}"[: APPEAL_FIELD_LIMITS["citizen_name"]]
     try:

@@ -164,7 +164,7 @@ class PhoneRevealSerializer(StrictModelSerializer):
 
 
 class AttachmentUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text=_("图片(jpg、png、webp)或录音(mp3、m4a、amr、wav)"))
+    file = serializers.FileField(help_text=_("图片（jpg、png、webp）或录音（mp3、m4a、amr、wav）"))
 
 
 class AttachmentSerializer(StrictModelSerializer):
@@ -182,4 +182,4 @@ class AppealEventSerializer(StrictModelSerializer):
 
 
 class CallerLookupSerializer(serializers.Serializer):
-    phone = StrictCharField(max_length=40, help_text=_("来电号码(放在请求体中,不放在网址里)"))
+    phone = StrictCharField(max_length=40, help_text=_("来电号码（放在请求体中，不放在网址里）"))

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import NoReturn
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connection
+from django.db.models import Q
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -17,7 +20,7 @@ from units.choices import Role
 from units.visibility import HasRole, VisibleViewSetMixin
 
 from .. import selectors, services
-from ..filters import AppealFilter
+from ..filters import AppealFilter, is_text_search
 from ..models import Appeal, PhoneReveal
 from ..phones import normalize_phone, phone_hash
 from ..services import TransitionError
@@ -25,7 +28,7 @@ from . import serializers as s
 
 TRIAGE_ROLES = (Role.CENTER_STAFF, Role.ADMIN)
 
-_400 = OpenApiResponse(description=_("输入有误(字段错误)"))
+_400 = OpenApiResponse(description=_("输入有误（字段错误）"))
 _404 = OpenApiResponse(s.DetailSerializer, description=_("诉求不存在或无权查看"))
 _409 = OpenApiResponse(s.DetailSerializer, description=_("当前状态不允许此操作"))
 
@@ -46,7 +49,7 @@ class TriageRole(HasRole):
 
 
 @extend_schema_view(
-    list=extend_schema(summary=_("诉求列表(与分诊台相同的筛选)")),
+    list=extend_schema(summary=_("诉求列表（与分诊台相同的筛选）")),
     retrieve=extend_schema(summary=_("诉求详情"), responses={200: s.AppealSerializer, 404: _404}),
 )
 class AppealViewSet(
@@ -63,6 +66,21 @@ class AppealViewSet(
     filterset_class = AppealFilter
     permission_classes = [TriageRole]
     cursor_ordering = ("-received_at", "-id")
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if self.action != "list" or not is_text_search(self.request.query_params.get("q"), vendor=connection.vendor):
+            return queryset
+        # A text search is read newest first from the smallest window of time that holds the page
+        # on the cursor's side (selectors.search_window), not from the word's whole history.
+        cursor = self.paginator.decode_cursor(self.request)
+        anchor = parse_datetime(cursor.position) if cursor and cursor.position else None
+        older = not (cursor and cursor.reverse)
+        after = None
+        if anchor is not None:
+            after = Q(received_at__lt=anchor) if older else Q(received_at__gt=anchor)
+        need = (cursor.offset if cursor else 0) + self.paginator.get_page_size(self.request) + 1
+        return selectors.search_window(queryset, need=need, anchor=anchor, older=older, after=after)
 
     def _fail(self, exc: Exception) -> NoReturn:
         """A service's refusal as the API's error: invalid input → 400, a wrong state → 409."""
@@ -99,7 +117,7 @@ class AppealViewSet(
         return self._ok(appeal, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(
-        summary=_("研判:设置类型、分类、分级"),
+        summary=_("研判：设置类型、分类、分级"),
         request=s.TriageSerializer,
         responses={200: s.AppealSerializer, 400: _400, 404: _404, 409: _409},
     )
@@ -171,7 +189,7 @@ class AppealViewSet(
         return self._ok(appeal)
 
     @extend_schema(
-        summary=_("派单(生成工单)"),
+        summary=_("派单（生成工单）"),
         request=s.DispatchSerializer,
         responses={200: s.AppealSerializer, 400: _400, 404: _404, 409: _409},
     )
@@ -202,7 +220,7 @@ class AppealViewSet(
         return self._ok(appeal)
 
     @extend_schema(
-        summary=_("来电人历史诉求(按号码查询)"),
+        summary=_("来电人历史诉求（按号码查询）"),
         request=s.CallerLookupSerializer,
         responses={200: s.AppealSerializer(many=True), 400: _400},
     )
@@ -218,7 +236,7 @@ class AppealViewSet(
         rows = selectors.caller_history(caller, user=request.user, limit=50)
         return Response(s.AppealSerializer(rows, many=True, context=self.get_serializer_context()).data)
 
-    @extend_schema(summary=_("处理记录(时间线)"), responses={200: s.AppealEventSerializer(many=True), 404: _404})
+    @extend_schema(summary=_("处理记录（时间线）"), responses={200: s.AppealEventSerializer(many=True), 404: _404})
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def timeline(self, request, pk=None):
         appeal = self.get_object()
@@ -242,7 +260,7 @@ class AppealViewSet(
         return Response(s.AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        summary=_("查看完整号码(留痕)"),
+        summary=_("查看完整号码（留痕）"),
         description=_("必须填写查看事由；事由、查看人、时间和IP地址记入号码查看记录。"),
         request=s.RevealPhoneSerializer,
         responses={200: s.RevealedPhoneSerializer, 400: _400, 404: _404},

@@ -25,7 +25,7 @@ from . import serializers as s
 CENTER = (Role.CENTER_STAFF, Role.ADMIN)
 CENTER_AND_SUPERVISORS = (Role.CENTER_STAFF, Role.SUPERVISOR, Role.ADMIN)
 
-_400 = OpenApiResponse(description=_("输入有误(字段错误)"))
+_400 = OpenApiResponse(description=_("输入有误（字段错误）"))
 _404 = OpenApiResponse(s.SurveyDetailSerializer, description=_("不存在或无权查看"))
 _409 = OpenApiResponse(s.SurveyDetailSerializer, description=_("当前状态不允许此操作"))
 

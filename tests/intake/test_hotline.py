@@ -57,5 +57,5 @@ def test_it_previews_the_proposed_severity_while_typing(client, center, categori
     calm = client.post(url, {"content": "咨询身份证补办", "category": categories["LAW-UNFAIR"].pk}).content.decode()
     assert "橙色" in calm and "风险词" not in calm
     risky = client.post(url, {"content": "再不处理我就报复", "category": ""}).content.decode()
-    assert "红色" in risky and "风险词:报复" in risky
+    assert "红色" in risky and "风险词：报复" in risky
     assert client.post(url, {"content": "x", "category": "999999"}).status_code == 200

@@ -220,7 +220,7 @@ def test_it_writes_what_triage_changed_into_the_timeline(make_appeal, center, ca
         appeal, actor=center, severity="red", category=categories["ORDER-NOISE"], note="夜间多次来电"
     )
     note = appeal.events.get(action="triaged").note
-    assert "分级:蓝色 → 红色" in note and "分类:(无) → 治安管理 / 噪音扰民" in note and "夜间多次来电" in note
+    assert "分级：蓝色 → 红色" in note and "分类：（无） → 治安管理 / 噪音扰民" in note and "夜间多次来电" in note
 
 
 def test_it_draws_another_tracking_code_when_one_is_taken(make_appeal, monkeypatch):

@@ -26,21 +26,21 @@ class ErrorSerializer(serializers.Serializer):
     """Every error body of the API; an input error adds one key per faulty field (its messages)."""
 
     detail = serializers.CharField(help_text=_("一句话说明原因"))
-    code = serializers.CharField(help_text=_("机器可读的错误码,如 invalid、not_found、conflict、not_authenticated"))
+    code = serializers.CharField(help_text=_("机器可读的错误码，如 invalid、not_found、conflict、not_authenticated"))
 
     class Meta:
         ref_name = "Error"
 
 
 ERROR_DESCRIPTIONS = {
-    400: _("输入有误:detail 说明原因,出错的字段各有一个键,值为该字段的错误信息列表"),
+    400: _("输入有误：detail 说明原因，出错的字段各有一个键，值为该字段的错误信息列表"),
     401: _("未登录或令牌无效"),
     403: _("无权执行该操作"),
-    404: _("对象不存在或无权查看(含请求体中指名的对象、失效的分页游标)"),
+    404: _("对象不存在或无权查看（含请求体中指名的对象、失效的分页游标）"),
     409: _("当前状态不允许此操作"),
     413: _("请求体过大"),
     415: _("不支持的请求体类型"),
-    429: _("请求过于频繁,请稍后再试"),
+    429: _("请求过于频繁，请稍后再试"),
 }
 
 
