@@ -132,3 +132,50 @@ class AlertEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+
+class PlaceDayCount(models.Model):
+    """How many appeals one local day brought about one place and category: the surge baseline.
+
+    Written only by ``alerts.baseline.count_day`` (a whole day at a time, from that day's appeals),
+    so the surge detector reads a few dozen of these rows per candidate instead of four weeks of
+    appeals. ``category_id`` is a plain column (None: not yet classified), as in the analytics rows.
+    """
+
+    day = models.DateField()
+    place = models.CharField(max_length=100)
+    category_id = models.BigIntegerField(null=True, blank=True)
+    appeals = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("地点日诉求数")
+        verbose_name_plural = _("地点日诉求数")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["place", "category_id", "day"], nulls_distinct=False, name="place_day_count_once"
+            )
+        ]
+        indexes = [models.Index(fields=["day"], name="place_day_count_day")]
+
+
+class CountedDay(models.Model):
+    """A local day whose place counts are in ``PlaceDayCount``.
+
+    ``version`` is bumped (by the appeal receivers in ``alerts.signals``) whenever an appeal of that
+    day is added, moved, merged or re-classified after the day was counted; the day is counted again
+    when ``counted_version`` no longer equals it. A change committed while the day is being counted
+    bumps the version after the counter read it, so it is never lost.
+    """
+
+    day = models.DateField(unique=True)
+    version = models.PositiveIntegerField(default=0)
+    counted_version = models.IntegerField(default=-1)
+    counted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("已统计日")
+        verbose_name_plural = _("已统计日")
+
+    @property
+    def is_stale(self) -> bool:
+        return self.counted_version != self.version

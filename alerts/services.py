@@ -28,6 +28,7 @@ from units.choices import Role
 from units.models import Notification, User
 from units.services import leaders_of, notify
 
+from . import baseline
 from .choices import MOVES, OPEN_STATES, AlertState, Detector
 from .models import Alert, AlertEvent, AlertEvidence, WarningRule
 from .places import place_key
@@ -211,13 +212,13 @@ def detect_surges(*, now: dt.datetime, rule: WarningRule) -> list[Finding]:
     """Places × categories whose count in the window is above their Poisson threshold.
 
     Baseline: the appeals of the same place and category over ``baseline_days`` days before the
-    window; its daily mean scaled to the window is the expected count mu (floored, see
+    window (read from the stored daily counts, ``alerts.baseline``); its daily mean scaled to the window is the expected count mu (floored, see
     EMPTY_BASELINE). Alert when the window count k is at least the smallest k with
     P(X >= k | mu) < p_value, and at least ``min_count``.
     """
     groups: dict[tuple[str, int | None], list[dict]] = defaultdict(list)
     for row in _window(now, rule.window_hours):
-        place = place_key(row["address"])
+        place = place_key(row["address"])[:100]
         if place:
             groups[(place, row["category_id"])].append(row)
     candidates = {key: rows for key, rows in groups.items() if len(rows) >= rule.min_count}
@@ -225,18 +226,9 @@ def detect_surges(*, now: dt.datetime, rule: WarningRule) -> list[Finding]:
         return []
     window_start = now - dt.timedelta(hours=rule.window_hours)
     baseline_start = window_start - dt.timedelta(days=rule.baseline_days)
-    categories = {c for _p, c in candidates}
-    same_category = Q(category_id__in=[c for c in categories if c])
-    if None in categories:
-        same_category |= Q(category__isnull=True)
-    history = Appeal.objects.filter(
-        same_category, received_at__gt=baseline_start, received_at__lte=window_start, merged_into__isnull=True
-    )
-    past = Counter()
-    for address, category_id in history.values_list("address", "category_id").iterator(chunk_size=2000):
-        key = (place_key(address), category_id)
-        if key in candidates:
-            past[key] += 1
+    # The stored daily counts (alerts.baseline): a bounded read per candidate, not four weeks of appeals.
+    past = baseline.baseline_counts(set(candidates), start=baseline_start, end=window_start)
+    baseline.prune(before=baseline.local_day(baseline_start) - dt.timedelta(days=baseline.KEEP_EXTRA_DAYS))
     findings = []
     scale = rule.window_hours / 24 / rule.baseline_days
     for (place, category_id), rows in candidates.items():
