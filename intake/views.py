@@ -151,10 +151,9 @@ class DeskView(VisibleMixin, ListView):
         filterset = AppealFilter(params, queryset=base, request=request)
         without_status = params.copy()
         without_status.pop("status", None)
-        text = params.get("q")
-        counts = selectors.status_counts(AppealFilter(without_status, queryset=base, request=request).qs, text=text)
+        counts = selectors.status_counts(AppealFilter(without_status, queryset=base, request=request).qs)
         qs = filterset.qs if filterset.is_valid() else base.none()
-        page = selectors.queue_page(qs, text=text, cursor=request.GET.get("cursor"), size=self.size(request))
+        page = selectors.desk_page(qs, cursor=request.GET.get("cursor"), size=self.size(request))
         next_params = _without(request.GET, "open")
         next_params["cursor"] = page.next_cursor or ""
         tab_params = without_status.copy()
@@ -333,13 +332,12 @@ def next_in_queue(request, appeal: Appeal, *, queue: str, position: dict | None)
     """The appeal after ``appeal`` in the desk's filtered queue (wrapping to its first row)."""
     params, _show_all = desk_params(QueryDict(queue))
     qs = desk_queryset(request, params).exclude(pk=appeal.pk)
-    text = params.get("q")
     if position:
         marker = Appeal(severity_rank=position["severity_rank"], received_at=position["received_at"], pk=position["pk"])
-        after = selectors.queue_page(qs, text=text, cursor=selectors.queue_cursor(marker, text=text), size=1).items
+        after = selectors.desk_page(qs, cursor=selectors.encode_cursor(marker), size=1).items
         if after:
             return after[0]
-    first = selectors.queue_page(qs, text=text, size=1).items
+    first = selectors.desk_page(qs, size=1).items
     return first[0] if first else None
 
 

@@ -5,9 +5,6 @@ from __future__ import annotations
 from typing import NoReturn
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import connection
-from django.db.models import Q
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -20,7 +17,7 @@ from units.choices import Role
 from units.visibility import HasRole, VisibleViewSetMixin
 
 from .. import selectors, services
-from ..filters import AppealFilter, is_text_search
+from ..filters import AppealFilter
 from ..models import Appeal, PhoneReveal
 from ..phones import normalize_phone, phone_hash
 from ..services import TransitionError
@@ -66,21 +63,6 @@ class AppealViewSet(
     filterset_class = AppealFilter
     permission_classes = [TriageRole]
     cursor_ordering = ("-received_at", "-id")
-
-    def filter_queryset(self, queryset):
-        queryset = super().filter_queryset(queryset)
-        if self.action != "list" or not is_text_search(self.request.query_params.get("q"), vendor=connection.vendor):
-            return queryset
-        # A text search is read newest first from the smallest window of time that holds the page
-        # on the cursor's side (selectors.search_window), not from the word's whole history.
-        cursor = self.paginator.decode_cursor(self.request)
-        anchor = parse_datetime(cursor.position) if cursor and cursor.position else None
-        older = not (cursor and cursor.reverse)
-        after = None
-        if anchor is not None:
-            after = Q(received_at__lt=anchor) if older else Q(received_at__gt=anchor)
-        need = (cursor.offset if cursor else 0) + self.paginator.get_page_size(self.request) + 1
-        return selectors.search_window(queryset, need=need, anchor=anchor, older=older, after=after)
 
     def _fail(self, exc: Exception) -> NoReturn:
         """A service's refusal as the API's error: invalid input → 400, a wrong state → 409."""
