@@ -395,6 +395,9 @@ CONTENT_SECURITY_POLICY = {
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Date formats per language (opinion_center/formats/<locale>/formats.py); templates name a format
+# (SHORT_DATETIME_FORMAT…) instead of writing a pattern.
+FORMAT_MODULE_PATH = ["opinion_center.formats"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
