@@ -35,6 +35,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("favicon.ico", unit_views.favicon, name="favicon"),
     path("healthz", unit_views.healthz, name="healthz"),
     path("readyz", unit_views.readyz, name="readyz"),
     path("healthz/", unit_views.healthz),

@@ -6,15 +6,16 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
 from django.core.cache import cache
 from django.core.exceptions import BadRequest
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from .models import Notification
@@ -101,6 +102,16 @@ def notification_go(request: HttpRequest, pk: int) -> HttpResponse:
     note = get_object_or_404(Notification, pk=pk, user=request.user)
     mark_read(user=request.user, ids=[note.pk])
     return redirect(note.url if _is_local_path(note.url) else reverse("units:notifications"))
+
+
+@require_safe
+@cache_control(max_age=7 * 24 * 3600, public=True)
+def favicon(request: HttpRequest) -> FileResponse:
+    """/favicon.ico: browsers, bookmarks and tabs ask the root for it whatever the page links."""
+    found = finders.find("favicon.ico")
+    if not found:
+        raise Http404
+    return FileResponse(open(found, "rb"), content_type="image/x-icon")  # the response closes it
 
 
 @never_cache

@@ -47,6 +47,7 @@ PAGES: dict[str, Page] = {
     "logout": Page(PUBLIC),
     "set_language": Page(PUBLIC),
     "javascript-catalog": Page(PUBLIC),
+    "favicon": Page(PUBLIC),
     "healthz": Page(PUBLIC),
     "readyz": Page(PUBLIC),
     "units:list": Page(STAFF),
