@@ -23,3 +23,12 @@ class Role(models.TextChoices):
 
 # Roles that see every unit's data (the rest see their own unit and the units below it).
 CITYWIDE_ROLES = frozenset({Role.CENTER_STAFF, Role.SUPERVISOR, Role.ADMIN})
+
+
+class SavedList(models.TextChoices):
+    """The lists a user can keep named filter sets of (我的视图), see ``units.saved_views``."""
+
+    DESK = "desk", _("分诊台")
+    WORKSPACE = "workspace", _("工单")
+    CALLBACKS = "callbacks", _("人工回访")
+    DELIVERIES = "deliveries", _("结果回传")

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .audit import AppendOnly
-from .choices import CITYWIDE_ROLES, Role, Tier
+from .choices import CITYWIDE_ROLES, Role, SavedList, Tier
 
 
 class UnitQuerySet(models.QuerySet):
@@ -317,3 +317,28 @@ class TimelineEvent(AppendOnly, models.Model):
     class Meta:
         abstract = True
         ordering = ["created_at", "id"]
+
+
+class SavedView(models.Model):
+    """我的视图: a user's name for a filter set of one list, shown as a tab on that list.
+
+    Only a name for a query string: the list's URL stays the truth, and ``query`` holds the
+    list's own filter parameters alone (sanitised by ``units.saved_views.sanitise``).
+    """
+
+    user = models.ForeignKey(User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="saved_views")
+    list_name = models.CharField(_("列表"), max_length=20, choices=SavedList.choices)
+    name = models.CharField(_("视图名称"), max_length=30)
+    query = models.CharField(_("筛选条件"), max_length=2000, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("我的视图")
+        verbose_name_plural = _("我的视图")
+        ordering = ["list_name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "list_name", "name"], name="units_saved_view_name_per_list"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

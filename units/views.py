@@ -163,3 +163,73 @@ def readyz(request: HttpRequest) -> HttpResponse:
     status = "unavailable" if failed else "degraded" if degraded else "ok"
     body = {"status": status, "checks": results, "failed": failed, "degraded": degraded}
     return JsonResponse(body, status=503 if failed else 200)
+
+
+# --- 我的视图 (saved views) ------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def saved_views(request: HttpRequest) -> HttpResponse:
+    """GET: the user's saved views by list, to rename or delete. POST (from a list's "保存当前筛选"):
+    save the list's current filters under a name and open the list through the new tab."""
+    from django.contrib import messages
+    from django.core.exceptions import ValidationError
+
+    from .choices import SavedList
+    from .saved_views import LISTS, save_view, url_of, views_for
+
+    if request.method == "POST":
+        list_name = request.POST.get("list_name", "")
+        query = request.POST.get("query", "")
+        try:
+            view, created = save_view(
+                user=request.user, list_name=list_name, name=request.POST.get("name", ""), query=query, replace=True
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+            if list_name in LISTS:
+                base = reverse(LISTS[list_name].url_name)
+                return redirect(f"{base}?{query}" if query and "\\" not in query else base)
+            return redirect("units:saved_views")
+        text = _("已保存视图“%(name)s”。") if created else _("已将视图“%(name)s”更新为当前筛选。")
+        messages.success(request, text % {"name": view.name})
+        return redirect(url_of(view))
+    groups = []
+    for choice in SavedList:
+        views = [{"view": v, "url": url_of(v)} for v in views_for(request.user, choice.value)]
+        if views:
+            groups.append(
+                {"key": choice.value, "label": choice.label, "url": reverse(LISTS[choice].url_name), "views": views}
+            )
+    return render(request, "units/saved_views.html", {"groups": groups})
+
+
+@login_required
+@require_POST
+def saved_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Rename (``action=rename``) or delete (``action=delete``) one of the user's own views; another
+    user's view does not exist for him (404)."""
+    from django.contrib import messages
+    from django.core.exceptions import ValidationError
+
+    from .models import SavedView
+    from .saved_views import delete_view, update_view
+
+    view = get_object_or_404(SavedView, pk=pk, user=request.user)
+    action = request.POST.get("action", "")
+    if action == "delete":
+        delete_view(view)
+        messages.success(request, _("已删除视图“%(name)s”。") % {"name": view.name})
+    elif action == "rename":
+        try:
+            update_view(view, name=request.POST.get("name", ""))
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("视图已重命名为“%(name)s”。") % {"name": view.name})
+    else:
+        raise BadRequest("unknown action")
+    return redirect(f"{reverse('units:saved_views')}#list-{view.list_name}")

@@ -54,6 +54,8 @@ PAGES: dict[str, Page] = {
     "units:notifications": Page(STAFF),
     "units:notifications_read_all": Page(STAFF),
     "units:notification_go": Page(STAFF, "notification"),
+    "units:saved_views": Page(STAFF),
+    "units:saved_view": Page(STAFF, "saved_view"),  # one's own views only
     "intake:desk": Page(STAFF),
     "intake:bulk": Page(CENTER),
     "intake:triage_dispatch": Page(CENTER, "appeal"),
@@ -168,6 +170,7 @@ API_KINDS: dict[str, str | None] = {
     "appeals": "appeal",
     "work-orders": "order",
     "units": None,  # the unit tree itself is visible to all staff
+    "saved-views": "saved_view",  # one's own views only
     "phone-reveals": None,
     "result-deliveries": "delivery",
     "import-batches": "batch",
@@ -180,6 +183,7 @@ API_KINDS: dict[str, str | None] = {
     "metrics": None,
     "rankings": "ranking",
     "bulletins": "bulletin",
+    "alerts": "alert",
     "feeds": None,  # pushes authenticate with the platform's key, not a user
     "auth": None,
     "me": None,
@@ -336,6 +340,7 @@ def _objects(intruder: User) -> dict[str, int]:
     }
     found["attachment"] = _attachment(appeal)
     found["notification"] = _others_notification(intruder)
+    found["saved_view"] = _others_saved_view(intruder)
     found["order_attachment"] = _order_attachment(order)
     found["alert"] = _others_alert(intruder)
     missing = [kind for kind, pk in found.items() if pk is None]
@@ -358,6 +363,13 @@ def _others_notification(intruder: User) -> int:
 
     someone = User.objects.filter(is_active=True).exclude(pk=intruder.pk).order_by("pk").first()
     return Notification.objects.create(user=someone, text="新工单待签收", url="/workorders/").pk
+
+
+def _others_saved_view(intruder: User) -> int:
+    from units.models import SavedView
+
+    someone = User.objects.filter(is_active=True).exclude(pk=intruder.pk).order_by("pk").first()
+    return SavedView.objects.create(user=someone, list_name="desk", name="红色未派", query="severity=red").pk
 
 
 def _attachment(appeal) -> int:

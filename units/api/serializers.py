@@ -1,4 +1,4 @@
-from ..models import Unit, User
+from ..models import SavedView, Unit, User
 from .fields import StrictCharField, StrictModelSerializer
 
 
@@ -17,3 +17,22 @@ class MeSerializer(StrictModelSerializer):
     class Meta:
         model = User
         fields = ["id", "username", "display_name", "role", "role_display", "unit"]
+
+
+class SavedViewSerializer(StrictModelSerializer):
+    """我的视图: ``query`` is stored sanitised (only the list's own filter parameters are kept);
+    ``url`` opens the list with it."""
+
+    url = StrictCharField(read_only=True, help_text="the list's URL with the view's filters")
+
+    class Meta:
+        model = SavedView
+        fields = ["id", "list_name", "name", "query", "url", "created_at"]
+        read_only_fields = ["id", "url", "created_at"]
+
+    def to_representation(self, instance):
+        from ..saved_views import url_of
+
+        data = super().to_representation(instance)
+        data["url"] = url_of(instance)
+        return data

@@ -5,6 +5,7 @@ from . import views
 
 router = SimpleRouter()
 router.register("units", views.UnitViewSet, basename="unit")
+router.register("saved-views", views.SavedViewViewSet, basename="saved-view")
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),

@@ -1,7 +1,9 @@
 from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from django.utils.translation import gettext_lazy as _l
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -11,12 +13,13 @@ from rest_framework.views import APIView
 
 from ..auth import client_address, lockout_message
 from ..cache import FailOpenThrottleMixin
-from ..models import ApiToken, Unit
+from ..models import ApiToken, SavedView, Unit
+from ..saved_views import delete_view, save_view, update_view
 from ..selectors import active_lockout
 from ..services import issue_api_token, revoke_api_token
 from ..visibility import VisibleViewSetMixin
 from .fields import StrictCharField
-from .serializers import MeSerializer, UnitSerializer
+from .serializers import MeSerializer, SavedViewSerializer, UnitSerializer
 
 
 class TokenLoginThrottle(FailOpenThrottleMixin, AnonRateThrottle):
@@ -140,3 +143,50 @@ def revoke_token(request):
 def me(request):
     """The authenticated user, his role and unit."""
     return Response(MeSerializer(request.user).data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_l("我的视图列表")),
+    retrieve=extend_schema(summary=_l("我的视图详情")),
+    create=extend_schema(summary=_l("保存视图")),
+    update=extend_schema(summary=_l("修改视图")),
+    partial_update=extend_schema(summary=_l("修改视图（部分字段）")),
+    destroy=extend_schema(summary=_l("删除视图")),
+)
+class SavedViewViewSet(viewsets.ModelViewSet):
+    """我的视图: the signed-in user's own named filter sets of the staff lists (another user's views
+    answer 404). ``query`` is kept to the list's known filter parameters; a name is unique per
+    list (400 otherwise)."""
+
+    serializer_class = SavedViewSerializer
+    permission_classes = [IsAuthenticated]
+    cursor_ordering = "id"
+    filterset_fields = ["list_name"]
+
+    def get_queryset(self):
+        return SavedView.objects.filter(user=self.request.user)
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        try:
+            view, _created = save_view(
+                user=self.request.user, list_name=data["list_name"], name=data["name"], query=data.get("query", "")
+            )
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
+        serializer.instance = view
+
+    def perform_update(self, serializer):
+        data = serializer.validated_data
+        view = serializer.instance
+        try:
+            if "list_name" in data and data["list_name"] != view.list_name:
+                view.list_name = data["list_name"]
+                if "query" not in data:
+                    data["query"] = view.query
+            update_view(view, name=data.get("name"), query=data.get("query"))
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
+
+    def perform_destroy(self, instance):
+        delete_view(instance)
