@@ -7,8 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from units.audit import AppendOnly
 from units.choices import Tier
+from units.models import TimelineEvent
 from units.visibility import VisibleQuerySet, unit_scope
 
 from .choices import BulletinKind, ListFlag, RankingStatus
@@ -150,23 +150,15 @@ class RankingEntry(models.Model):
         return (self.figures.get(key) or {}).get("rate")
 
 
-class RankingEvent(AppendOnly, models.Model):
+class RankingEvent(TimelineEvent):
     """One step of a ranking's history: computed, recomputed, published (who and when)."""
 
     ranking = models.ForeignKey(Ranking, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    action = models.CharField(_("操作"), max_length=16)
-    from_status = models.CharField(max_length=12, blank=True)
-    to_status = models.CharField(max_length=12, blank=True)
-    note = models.CharField(_("说明"), max_length=200, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
 
     ACTION_LABELS = {"compute": _("计算"), "recompute": _("重新计算"), "publish": _("发布")}
 
-    class Meta:
-        ordering = ["created_at", "id"]
+    class Meta(TimelineEvent.Meta):
+        pass
 
     @property
     def action_label(self) -> str:

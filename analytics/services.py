@@ -13,12 +13,14 @@ from django.utils.translation import gettext as _
 
 from units.choices import Role, Tier
 from units.enqueue import send_task_after_commit
+from units.errors import Refused
 from units.models import Unit
+from units.transitions import record, transition
 
 from .aggregates import refresh_for, stored_metrics
 from .choices import LOWER_IS_BETTER, METRIC_KEYS, METRIC_LABELS, BulletinKind, ListFlag, RankingStatus
 from .metrics import UnitMetrics, basic_weight
-from .models import Bulletin, Ranking, RankingEntry, RankingEvent, RankingPolicy
+from .models import Bulletin, Ranking, RankingEntry, RankingPolicy
 from .periods import Period, day, month_of, previous_month, week_of
 
 # Tiers that are ranked, each against itself (stations with stations, bureaus with bureaus).
@@ -27,16 +29,9 @@ PUBLISHER_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 COMPUTER_ROLES = (Role.SUPERVISOR, Role.ADMIN, Role.CENTER_STAFF)
 
 
-class RankingRefused(Exception):
-    """A ranking move the ranking's state does not allow (the API answers 409)."""
-
-
-class RankingFrozen(RankingRefused):
-    """A published month is frozen: it is never recomputed."""
-
-
-class MonthNotOver(RankingRefused):
-    """Only a finished month can be published."""
+# Codes of the refusals (units.errors.Refused) of a ranking move; the API answers them 409.
+FROZEN = "frozen"  # a published month is frozen: it is never recomputed
+MONTH_NOT_OVER = "month_not_over"  # only a finished month can be published
 
 
 def ranking_policy() -> tuple[dict[str, float], int, int]:
@@ -114,7 +109,7 @@ def compute_ranking(*, month: dt.date, tier: str, actor=None, min_sample: int | 
     """Compute (or recompute) the draft red/black list of a month for one tier.
 
     Steps: fold the month's marked buckets in; get or create the (month, tier) row; lock it;
-    refuse if published (RankingFrozen); sum every unit's stored daily subtree rows (one grouped
+    refuse if published (``Refused``, code ``frozen``); sum every unit's stored daily subtree rows (one grouped
     query); replace the entries; record
     the event. Computing twice with the same data gives the same entries and one ranking row.
     ``min_sample`` overrides ``ANALYTICS_RANKING_MIN_SAMPLE`` (it is stored with the ranking).
@@ -130,7 +125,7 @@ def compute_ranking(*, month: dt.date, tier: str, actor=None, min_sample: int | 
     with transaction.atomic():
         ranking = Ranking.objects.select_for_update().get(month=period.first, tier=tier)
         if ranking.is_published:
-            raise RankingFrozen(_("%(ranking)s 已发布，数据已冻结，不能重新计算。") % {"ranking": ranking})
+            raise Refused(_("%(ranking)s 已发布，数据已冻结，不能重新计算。") % {"ranking": ranking}, code=FROZEN)
         units = list(Unit.objects.filter(tier=tier, is_active=True))
         w = basic_weight()
         metrics = stored_metrics(period, [u.pk for u in units], weight=w)
@@ -158,8 +153,8 @@ def compute_ranking(*, month: dt.date, tier: str, actor=None, min_sample: int | 
         ranking.computed_at = timezone.now()
         ranking.computed_by = actor
         ranking.save()
-        RankingEvent.objects.create(
-            ranking=ranking,
+        record(
+            ranking,
             actor=actor,
             action="compute" if first else "recompute",
             from_status=ranking.status,
@@ -177,25 +172,26 @@ def publish_ranking(ranking: Ranking, *, actor) -> Ranking:
     _require(actor, PUBLISHER_ROLES)
     if Ranking.objects.filter(pk=ranking.pk, computed_at__isnull=True).exists():
         compute_ranking(month=ranking.month, tier=ranking.tier, actor=actor)
-    with transaction.atomic():
-        locked = Ranking.objects.select_for_update().get(pk=ranking.pk)
-        if locked.is_published:
-            return locked
+
+    def month_over(locked: Ranking) -> None:
         if locked.month >= month_of(timezone.localdate()).first:
-            raise MonthNotOver(_("本月尚未结束，不能发布本月红黑榜。"))
-        locked.status = RankingStatus.PUBLISHED
+            raise Refused(_("本月尚未结束，不能发布本月红黑榜。"), code=MONTH_NOT_OVER)
+
+    def stamp(locked: Ranking) -> None:
         locked.published_at = timezone.now()
         locked.published_by = actor
-        locked.save(update_fields=["status", "published_at", "published_by"])
-        RankingEvent.objects.create(
-            ranking=locked,
-            actor=actor,
-            action="publish",
-            from_status=RankingStatus.DRAFT,
-            to_status=RankingStatus.PUBLISHED,
-        )
-        _tell_listed_units(locked)
-    return locked
+
+    return transition(
+        ranking,
+        action="publish",
+        actor=actor,
+        to=RankingStatus.PUBLISHED,
+        sources={RankingStatus.DRAFT},
+        guard=month_over,
+        apply=stamp,
+        after=_tell_listed_units,
+        update_fields=["published_at", "published_by"],
+    )
 
 
 def _tell_listed_units(ranking: Ranking) -> None:

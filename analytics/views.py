@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 
+from units.errors import Refused
+from units.refusals import show_refusal
 from units.visibility import RoleRequiredMixin, VisibleMixin, unit_scope
 
 from . import exports, selectors, services
@@ -25,10 +27,6 @@ from .forms import ComputeRankingForm, GenerateBulletinForm, PeriodForm
 from .models import Bulletin, Ranking
 from .pdf import browser_path
 from .periods import previous_month
-
-
-def _errors(exc: ValidationError) -> str:
-    return "；".join(exc.messages)
 
 
 class DashboardView(RoleRequiredMixin, TemplateView):
@@ -140,10 +138,8 @@ class ComputeRankingView(RoleRequiredMixin, View):
         month, tier = form.cleaned_data["month"], form.cleaned_data["tier"]
         try:
             ranking = services.compute_ranking(month=month, tier=tier, actor=request.user)
-        except services.RankingRefused as exc:
-            messages.error(request, str(exc))
-        except ValidationError as exc:
-            messages.error(request, _errors(exc))
+        except (Refused, ValidationError) as exc:
+            show_refusal(request, exc)
         else:
             messages.success(request, _("已计算 %(r)s。") % {"r": ranking})
         return redirect(f"{reverse('analytics:rankings')}?month={month:%Y-%m}")
@@ -156,8 +152,8 @@ class PublishRankingView(RoleRequiredMixin, View):
         ranking = get_object_or_404(Ranking.objects.visible_to(request.user), pk=pk)
         try:
             ranking = services.publish_ranking(ranking, actor=request.user)
-        except services.RankingRefused as exc:
-            messages.error(request, str(exc))
+        except Refused as exc:
+            show_refusal(request, exc)
         else:
             messages.success(request, _("%(r)s 已发布，数据已冻结。") % {"r": ranking})
         return redirect(f"{reverse('analytics:rankings')}?month={ranking.month:%Y-%m}")
@@ -205,7 +201,7 @@ class GenerateBulletinView(RoleRequiredMixin, View):
                 kind=form.cleaned_data["kind"], on=form.cleaned_data["on"], actor=request.user
             )
         except ValidationError as exc:
-            messages.error(request, _errors(exc))
+            show_refusal(request, exc)
             return redirect("analytics:bulletins")
         if created:
             messages.success(request, _("已生成《%(t)s》。") % {"t": bulletin.title})

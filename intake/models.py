@@ -13,7 +13,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from units.audit import AppendOnly
+from units.models import TimelineEvent
 from units.visibility import VisibleQuerySet, unit_scope
 
 from .choices import AppealStatus, Channel, Kind, RevealedObject, Severity
@@ -304,24 +304,14 @@ class Appeal(models.Model):
         return mask(self.citizen_phone) if self.citizen_phone else ""
 
 
-class AppealEvent(AppendOnly, models.Model):
+class AppealEvent(TimelineEvent):
     """One step of an appeal's timeline: who did what, when, from which status to which, and why."""
 
     appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    action = models.CharField(_("操作"), max_length=32)
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20, blank=True)
-    note = models.TextField(_("说明"), blank=True)
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
-    class Meta:
+    class Meta(TimelineEvent.Meta):
         verbose_name = _("诉求记录")
         verbose_name_plural = _("诉求记录")
-        ordering = ["created_at", "id"]
 
 
 class RiskWord(models.Model):

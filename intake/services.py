@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,7 +24,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from units.errors import Refused
 from units.models import Unit, User
+from units.transitions import record, refresh, transition
 
 from . import similarity
 from .choices import AppealStatus, Channel, Kind, RevealedObject, Severity
@@ -38,10 +41,6 @@ from .models import (
     new_tracking_code,
 )
 from .phones import national, normalize_phone, phone_hash
-
-
-class TransitionError(Exception):
-    """A move the appeal's state does not allow; ``str()`` is a message for the user (Chinese)."""
 
 
 class Action:
@@ -107,20 +106,15 @@ def record_event(
     to_status: str = "",
     data: dict | None = None,
 ) -> AppealEvent:
-    """Add one step to the appeal's timeline (other apps record their own steps here too)."""
-    return AppealEvent.objects.create(
-        appeal=appeal,
-        action=action,
-        actor=actor if getattr(actor, "pk", None) else None,
-        note=note or "",
-        from_status=from_status or "",
-        to_status=to_status or "",
-        data=data or {},
+    """Add one step that moves nothing to the appeal's timeline (a reveal, an attachment, a merge
+    seen from the original); moves write theirs through ``_transition``."""
+    return record(
+        appeal, action=action, actor=actor, note=note, from_status=from_status, to_status=to_status, data=data
     )
 
 
-def _refuse(appeal: Appeal, to: str) -> TransitionError:
-    return TransitionError(
+def _refuse(appeal: Appeal, to: str) -> Refused:
+    return Refused(
         _("诉求当前状态为“%(status)s”，不能变更为“%(to)s”。")
         % {"status": appeal.get_status_display(), "to": AppealStatus(to).label}
     )
@@ -135,37 +129,36 @@ def _transition(
     note: str = "",
     changes: dict[str, Any] | None = None,
     data: dict | None = None,
+    sources: set[str] | None = None,
+    already: Callable[[Appeal], bool] | None = None,
 ) -> Appeal:
-    """Move ``appeal`` to status ``to``, applying ``changes`` to its fields.
-
-    1. lock the row and re-read it (another request may have moved it meanwhile);
-    2. already in ``to`` with the same changes: nothing to do, return it;
-    3. refuse a move the table does not allow;
-    4. save the status and the changes, write the event row, all in one transaction.
+    """Move ``appeal`` to status ``to``, applying ``changes`` to its fields, through the one
+    transition helper (``units.transitions``: lock, no-op when already there, refusal, save,
+    timeline row). Allowed from the statuses whose ``ALLOWED_MOVES`` lead to ``to`` unless
+    ``sources`` says otherwise; "already there" is the status with the same changes unless
+    ``already`` says otherwise.
     """
     changes = changes or {}
-    with transaction.atomic():
-        locked = Appeal.objects.select_for_update().get(pk=appeal.pk)
-        same = locked.status == to and all(getattr(locked, k) == v for k, v in changes.items())
-        if same:
-            _refresh(appeal, locked)
-            return appeal
-        if to not in ALLOWED_MOVES[locked.status]:
-            raise _refuse(locked, to)
-        from_status = locked.status
-        locked.status = to
+
+    def apply(locked: Appeal) -> None:
         for field, value in changes.items():
             setattr(locked, field, value)
-        locked.save()
-        record_event(locked, action=action, actor=actor, note=note, from_status=from_status, to_status=to, data=data)
-    _refresh(appeal, locked)
-    return appeal
 
+    def is_there(locked: Appeal) -> bool:
+        return locked.status == to and all(getattr(locked, k) == v for k, v in changes.items())
 
-def _refresh(target: Appeal, source: Appeal) -> None:
-    """Copy the stored state onto the caller's instance, so it sees what was saved."""
-    for field in Appeal._meta.concrete_fields:
-        setattr(target, field.attname, getattr(source, field.attname))
+    return transition(
+        appeal,
+        action=action,
+        actor=actor,
+        to=to,
+        sources=sources if sources is not None else {s for s, targets in ALLOWED_MOVES.items() if to in targets},
+        already=already or is_there,
+        refuse=lambda locked: _refuse(locked, to),
+        apply=apply,
+        note=note,
+        data=data,
+    )
 
 
 # --- Receiving -------------------------------------------------------------------------------
@@ -531,7 +524,7 @@ def triage_appeal(
     with transaction.atomic():
         locked = Appeal.objects.select_for_update().get(pk=appeal.pk)
         if not locked.is_open:
-            raise TransitionError(_("诉求已办结或已合并，不能再研判。"))
+            raise Refused(_("诉求已办结或已合并，不能再研判。"))
         wanted = {"kind": kind, "category_id": category.pk if category else None, "severity": severity}
         wanted["proposed_unit_id"] = proposed_unit.pk if proposed_unit else None
         changed = {}
@@ -549,7 +542,7 @@ def triage_appeal(
                 note="\n".join(part for part in (summary, note) if part),
                 data=changed,
             )
-    _refresh(appeal, locked)
+    refresh(appeal, locked)
     return appeal
 
 
@@ -615,19 +608,15 @@ def close_appeal(appeal: Appeal, *, actor: User | None, reply: str, note: str = 
     reply = (reply or "").strip()
     if not reply:
         raise ValidationError({"reply": _("请填写答复内容。")})
-    with transaction.atomic():
-        locked = Appeal.objects.select_for_update().get(pk=appeal.pk)
-        if locked.status == AppealStatus.CLOSED:
-            _refresh(appeal, locked)
-            return appeal
-        return _transition(
-            appeal,
-            to=AppealStatus.CLOSED,
-            actor=actor,
-            action=Action.CLOSED,
-            note=note or reply,
-            changes={"public_reply": reply, "closed_at": timezone.now()},
-        )
+    return _transition(
+        appeal,
+        to=AppealStatus.CLOSED,
+        actor=actor,
+        action=Action.CLOSED,
+        note=note or reply,
+        changes={"public_reply": reply, "closed_at": timezone.now()},
+        already=lambda locked: locked.status == AppealStatus.CLOSED,
+    )
 
 
 def reopen_appeal(appeal: Appeal, *, actor: User | None, reason: str) -> Appeal:
@@ -635,36 +624,31 @@ def reopen_appeal(appeal: Appeal, *, actor: User | None, reason: str) -> Appeal:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("请填写重新办理的原因。")})
-    with transaction.atomic():
-        locked = Appeal.objects.select_for_update().get(pk=appeal.pk)
-        if locked.status == AppealStatus.DISPATCHED:
-            _refresh(appeal, locked)
-            return appeal
-        if locked.status != AppealStatus.CLOSED:
-            raise _refuse(locked, AppealStatus.DISPATCHED)
-        return _transition(
-            appeal,
-            to=AppealStatus.DISPATCHED,
-            actor=actor,
-            action=Action.REOPENED,
-            note=reason,
-            changes={"closed_at": None},
-        )
+    return _transition(
+        appeal,
+        to=AppealStatus.DISPATCHED,
+        actor=actor,
+        action=Action.REOPENED,
+        note=reason,
+        changes={"closed_at": None},
+        sources={AppealStatus.CLOSED},
+        already=lambda locked: locked.status == AppealStatus.DISPATCHED,
+    )
 
 
 def merge_appeal(appeal: Appeal, *, into: Appeal, actor: User, note: str = "") -> Appeal:
     """Fold a duplicate into its original (status → MERGED); both timelines record it."""
     if into.pk == appeal.pk:
-        raise TransitionError(_("不能将诉求合并到它自己。"))
+        raise Refused(_("不能将诉求合并到它自己。"))
     with transaction.atomic():
         # Lock both rows in id order so two opposite merges cannot deadlock.
         rows = {a.pk: a for a in Appeal.objects.select_for_update().filter(pk__in=[appeal.pk, into.pk]).order_by("pk")}
         locked, target = rows[appeal.pk], rows[into.pk]
         if locked.status == AppealStatus.MERGED and locked.merged_into_id == target.pk:
-            _refresh(appeal, locked)
+            refresh(appeal, locked)
             return appeal
         if target.status == AppealStatus.MERGED:
-            raise TransitionError(_("目标诉求本身已被合并，请合并到原始诉求。"))
+            raise Refused(_("目标诉求本身已被合并，请合并到原始诉求。"))
         result = _transition(
             appeal,
             to=AppealStatus.MERGED,

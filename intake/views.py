@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
@@ -21,7 +21,9 @@ from django.views.generic import DetailView, ListView
 
 from units.auth import client_address
 from units.choices import Role
+from units.errors import Refused
 from units.navigation import panels_for
+from units.refusals import REFUSALS, show_refusal
 from units.visibility import RoleRequiredMixin, VisibleMixin
 
 from . import ratelimit, selectors, services
@@ -43,7 +45,6 @@ from .forms import (
 )
 from .models import Appeal, Attachment, PhoneReveal
 from .phones import hash_of, phone_hash
-from .services import TransitionError
 
 TRIAGE_ROLES = (Role.CENTER_STAFF, Role.ADMIN)
 DESK_ROLES = (Role.CENTER_STAFF, Role.ADMIN, Role.SUPERVISOR, Role.UNIT_LEADER, Role.UNIT_HANDLER)
@@ -250,7 +251,7 @@ class TriageDispatchView(RoleRequiredMixin, View):
             data = form.cleaned_data
             try:
                 order = triage_and_dispatch(appeal, actor=request.user, data=data)
-            except (ValidationError, TransitionError, PermissionDenied, *_workorder_errors()) as exc:
+            except REFUSALS as exc:
                 form.add_error(None, getattr(exc, "messages", None) or [str(exc)])
         if form.errors:
             if not is_htmx:
@@ -288,14 +289,6 @@ class TriageDispatchView(RoleRequiredMixin, View):
 
 def _errors_text(form) -> str:
     return " ".join(str(m) for errors in form.errors.values() for m in errors)
-
-
-def _workorder_errors() -> tuple[type[Exception], ...]:
-    try:
-        from workorders.services import TransitionError as OrderTransitionError
-    except ImportError:
-        return ()
-    return (OrderTransitionError,)
 
 
 def triage_and_dispatch(appeal: Appeal, *, actor, data: dict):
@@ -380,7 +373,7 @@ class DeskBulkView(RoleRequiredMixin, View):
                 continue
             try:
                 text = self.perform(request, appeal, action, form.cleaned_data)
-            except (ValidationError, TransitionError, PermissionDenied, *_workorder_errors()) as exc:
+            except REFUSALS as exc:
                 messages_ = getattr(exc, "messages", None) or [str(exc)]
                 results.append({"pk": pk, "code": appeal.tracking_code, "ok": False, "text": " ".join(messages_)})
             else:
@@ -505,9 +498,8 @@ class AppealActionView(RoleRequiredMixin, View):
             return redirect(back)
         try:
             text = self.perform(request, appeal, form.cleaned_data)
-        except (ValidationError, TransitionError) as exc:
-            for message in getattr(exc, "messages", [str(exc)]):
-                messages.error(request, message)
+        except (ValidationError, Refused) as exc:
+            show_refusal(request, exc)
         else:
             messages.success(request, text)
         return redirect(back)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from intake.choices import Severity
 from intake.models import PATH_IDS_SQL, Appeal, _fields_but_scope
-from units.audit import AppendOnly
+from units.models import TimelineEvent
 from units.visibility import VisibleQuerySet, unit_scope
 
 from .choices import (
@@ -358,24 +358,15 @@ def _assisting_units_changed(sender, instance, action, reverse, pk_set, using, *
         WorkOrder.objects.using(using).filter(pk__in=pk_set).refresh_scope()
 
 
-class WorkOrderEvent(AppendOnly, models.Model):
+class WorkOrderEvent(TimelineEvent):
     """One step of a work order's timeline (who, when, from, to, why); written with the move."""
 
     order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
     action = models.CharField(_("操作"), max_length=20, choices=Action.choices)
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20, blank=True)
-    note = models.TextField(_("说明"), blank=True)
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
-    class Meta:
+    class Meta(TimelineEvent.Meta):
         verbose_name = _("工单记录")
         verbose_name_plural = _("工单记录")
-        ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
         return f"{self.order} {self.get_action_display()}"

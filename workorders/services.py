@@ -1,18 +1,20 @@
 """Work-order operations: dispatch, every move of the state machine, urging, supervision.
 
 Views, the API, tasks and commands call these functions; nothing else changes a work order's
-status. Each move is one row of ``MOVES`` and goes through ``_move``, which
+status. Each move is one row of ``MOVES`` and goes through ``_move``, which hands it to the
+platform's one transition helper (``units.transitions.transition``):
 
 1. locks the order row (``SELECT … FOR UPDATE``) inside a transaction,
-2. checks the actor may make this move on this order (``PermissionDenied`` if not),
+2. checks the actor may make this move on this order (``PermissionDenied`` if not; the same rule
+   as ``workorders.permissions``, which decides the buttons),
 3. returns the order unchanged when it is already where the move leads (doing a move twice has
    one effect),
-4. refuses with ``TransitionError`` (a translated message; 409 in the API) when the state does
-   not allow the move,
+4. refuses with ``units.errors.Refused`` (a translated message; 409 in the API) when the state
+   does not allow the move,
 5. applies the change, saves, and writes the timeline event in the same transaction.
 
-Other apps are called through lazy imports (intake for the appeal's status, surveys for SMS,
-feeds for results back to 12345/12389) so that this module imports while they are being built.
+The apps below this one are called with plain imports: intake for the appeal's status, the SMS
+layer for the citizen's close SMS and the staff reminders, feeds for results back to 12345/12389.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from importlib import import_module
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -33,11 +34,17 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from feeds.services import queue_result_delivery
+from intake import services as intake_services
 from intake.choices import Channel, Severity
 from intake.models import Appeal
+from units import roles
 from units.choices import Role
+from units.errors import Refused
 from units.models import Unit, User
-from units.services import leaders_of, notify, supervisors
+from units.roles import CENTER_ROLES, leaders_of, supervisors
+from units.services import notify
+from units.transitions import record, transition
 
 from . import deadlines
 from .choices import (
@@ -68,15 +75,8 @@ log = logging.getLogger(__name__)
 S = WorkOrderStatus
 
 
-class TransitionError(Exception):
-    """A move the order's state does not allow. ``str(exc)`` is a translated message."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return str(self.message)
+# The platform's one refusal, under the name surveys still imports (until it imports Refused).
+TransitionError = Refused
 
 
 # --- The table of allowed moves ------------------------------------------------------------
@@ -105,8 +105,6 @@ MOVES: dict[str, Move] = {
     Action.CLOSE: Move(frozenset({S.APPROVED}), S.CLOSED, "center"),
     Action.REOPEN: Move(frozenset({S.CLOSED}), S.IN_PROGRESS, "center"),
 }
-
-CENTER_ROLES = (Role.CENTER_STAFF, Role.ADMIN)
 
 
 def allowed_actions(order: WorkOrder, user: User) -> list[str]:
@@ -139,8 +137,8 @@ def _may(user: User | None, order: WorkOrder, by: str) -> bool:
     return by == "unit" or user.role == Role.UNIT_LEADER
 
 
-def _refuse(order: WorkOrder, action: str) -> TransitionError:
-    return TransitionError(
+def _refuse(order: WorkOrder, action: str) -> Refused:
+    return Refused(
         _("工单当前状态为「%(status)s」，不能%(action)s。")
         % {"status": WorkOrderStatus(order.status).label, "action": Action(action).label}
     )
@@ -149,15 +147,16 @@ def _refuse(order: WorkOrder, action: str) -> TransitionError:
 def _event(
     order: WorkOrder, *, action: str, actor: User | None, from_status: str | None = None, note: str = "", data=None
 ) -> WorkOrderEvent:
-    """A timeline row; with ``from_status`` (even "") it records a move to the order's current status."""
-    return WorkOrderEvent.objects.create(
-        order=order,
-        actor=actor,
+    """A timeline row of a step that is no move of ``MOVES`` (dispatch, urging, notices); with
+    ``from_status`` (even "") it records a move to the order's current status."""
+    return record(
+        order,
         action=action,
+        actor=actor,
         from_status=from_status or "",
         to_status=order.status if from_status is not None else "",
         note=note,
-        data=data or {},
+        data=data,
     )
 
 
@@ -172,40 +171,28 @@ def _move(
     guard: Callable[[WorkOrder], None] | None = None,
     after: Callable[[WorkOrder], None] | None = None,
 ) -> WorkOrder:
-    """The one transition helper (see the module docstring for its steps).
+    """One move of ``MOVES`` through the transition helper (see the module docstring).
 
-    Only the order row is locked (``of=self``): the joined unit and appeal rows are read, not
-    locked, so moves on different orders of one unit never wait for each other.
+    Only the order row is locked: the joined unit and appeal rows are read, not locked, so moves
+    on different orders of one unit never wait for each other.
     """
     move = MOVES[action]
-    with transaction.atomic():
-        locked = WorkOrder.objects.select_for_update(of=("self",)).select_related("unit", "appeal").get(pk=order.pk)
-        if not _may(actor, locked, move.by):
-            raise PermissionDenied(_("您无权对该工单执行此操作。"))
-        is_there = already(locked) if already else (move.target is not None and locked.status == move.target)
-        if is_there:
-            _sync(order, locked)
-            return order
-        if locked.status not in move.sources:
-            raise _refuse(locked, action)
-        if guard:
-            guard(locked)
-        before = locked.status
-        data = apply(locked) if apply else None
-        if move.target is not None:
-            locked.status = move.target
-        locked.save()
-        _event(locked, action=action, actor=actor, from_status=before, note=note, data=data)
-        if after:
-            after(locked)
-    _sync(order, locked)
-    return order
-
-
-def _sync(order: WorkOrder, fresh: WorkOrder) -> None:
-    """Bring the caller's instance up to date with the locked, saved row."""
-    if order is not fresh:
-        order.refresh_from_db()
+    return transition(
+        order,
+        action=action,
+        actor=actor,
+        to=move.target,
+        sources=move.sources,
+        may=lambda locked: _may(actor, locked, move.by),
+        denied=_("您无权对该工单执行此操作。"),
+        already=already,
+        refuse=lambda locked: _refuse(locked, action),
+        guard=guard,
+        apply=apply,
+        after=after,
+        note=note,
+        related=("unit", "appeal"),
+    )
 
 
 # --- Deadlines ------------------------------------------------------------------------------
@@ -295,30 +282,16 @@ def propose_unit(appeal: Appeal) -> Unit | None:
 # --- Dispatch -------------------------------------------------------------------------------
 
 
-def _intake_call(name: str, *args, **kwargs) -> bool:
-    """Call ``intake.services.<name>`` if it exists, in a savepoint; the work order's move must not
-    fail because the appeal's bookkeeping refused (the appeal keeps its own timeline)."""
-    try:
-        fn = getattr(import_module("intake.services"), name)
-    except (ImportError, AttributeError):
-        return False
+def _tell_intake(service: Callable, appeal: Appeal, **kwargs) -> bool:
+    """Run an intake service on the order's appeal (its status and timeline) in a savepoint: the
+    work order's move must not fail because the appeal's bookkeeping refused."""
     try:
         with transaction.atomic():
-            fn(*args, **kwargs)
+            service(appeal, **kwargs)
     except Exception:  # noqa: BLE001 - logged; the work order's own record stays consistent
-        log.warning("intake.services.%s refused for appeal %s", name, getattr(args[0], "pk", None), exc_info=True)
+        log.warning("intake.services.%s refused for appeal %s", service.__name__, appeal.pk, exc_info=True)
         return False
     return True
-
-
-def _unit_staff(unit: Unit) -> list[User]:
-    return list(
-        User.objects.filter(unit=unit, is_active=True, role__in=[Role.UNIT_HANDLER, Role.UNIT_LEADER]).order_by("pk")
-    )
-
-
-def _center_staff() -> list[User]:
-    return list(User.objects.filter(role=Role.CENTER_STAFF, is_active=True))
 
 
 def order_url(order: WorkOrder) -> str:
@@ -344,24 +317,24 @@ def dispatch_appeal(
     if actor is not None and not actor.has_role(*CENTER_ROLES):
         raise PermissionDenied(_("只有中心坐席可以派单。"))
     if not unit.is_active:
-        raise TransitionError(_("单位「%(unit)s」已停用，不能派单。") % {"unit": unit.name})
+        raise Refused(_("单位「%(unit)s」已停用，不能派单。") % {"unit": unit.name})
     if working_days is not None and not 1 <= working_days <= 60:
         raise ValidationError({"working_days": _("办理时限应为 1 至 60 个工作日。")})
     with transaction.atomic():
         appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
         if appeal.status == "merged":
-            raise TransitionError(_("该诉求已合并到其他诉求，不能派单。"))
+            raise Refused(_("该诉求已合并到其他诉求，不能派单。"))
         open_orders = list(WorkOrder.objects.filter(appeal=appeal, status__in=OPEN_STATUSES))
         for existing in open_orders:
             if existing.unit_id == unit.pk:
                 return existing
         if open_orders:
-            raise TransitionError(
+            raise Refused(
                 _("该诉求已有办理中的工单 %(number)s（%(unit)s）；如派错单位，请由承办单位退单后重新派单。")
                 % {"number": open_orders[0].number, "unit": open_orders[0].unit.name}
             )
         if appeal.status == "closed":
-            raise TransitionError(_("该诉求已办结；群众不满意属实的，请在原工单上“重新办理”。"))
+            raise Refused(_("该诉求已办结；群众不满意属实的，请在原工单上“重新办理”。"))
         now = timezone.now()
         limits = compute_deadlines(now, severity=appeal.severity, working_days=working_days)
         order = WorkOrder.objects.create(
@@ -392,9 +365,9 @@ def dispatch_appeal(
             note=note,
             data={"unit": unit.name, "assisting": [u.name for u in assisting], "due_at": order.due_at.isoformat()},
         )
-        _intake_call("mark_dispatched", appeal, unit=unit, actor=actor, note=note)
+        _tell_intake(intake_services.mark_dispatched, appeal, unit=unit, actor=actor, note=note)
         notify(
-            users=_unit_staff(unit) + [u for a in assisting for u in _unit_staff(a)],
+            users=roles.handlers_of(unit) + [u for a in assisting for u in roles.handlers_of(a)],
             text=_("新工单 %(number)s：%(title)s") % {"number": order.number, "title": _appeal_title(appeal)},
             url=order_url(order),
             dedupe_key=f"wo-dispatch:{order.pk}:{unit.pk}",
@@ -508,7 +481,7 @@ def submit_feedback(
 
     def after(o: WorkOrder):
         notify(
-            users=_center_staff(),
+            users=roles.center_staff(),
             text=_("工单 %(number)s 已提交办结反馈，待审核。") % {"number": o.number},
             url=order_url(o),
             dedupe_key=f"wo-feedback:{o.pk}:{o.return_count}:{o.reopen_count}",
@@ -538,7 +511,7 @@ def return_for_rework(order: WorkOrder, *, actor: User, reason: str, working_day
 
     def after(o: WorkOrder):
         notify(
-            users=[o.handler] if o.handler else _unit_staff(o.unit),
+            users=[o.handler] if o.handler else roles.handlers_of(o.unit),
             text=_("工单 %(number)s 被退回重办：%(reason)s") % {"number": o.number, "reason": reason},
             url=order_url(o),
             dedupe_key=f"wo-return:{o.pk}:{o.return_count}",
@@ -586,23 +559,23 @@ def hand_back(order: WorkOrder, *, actor: User, reason: str) -> WorkOrder:
         }
         upper = outcome["upper"]
         if upper is not None:
-            _intake_call("mark_dispatched", o.appeal, unit=upper, actor=actor, note=reason)
+            _tell_intake(intake_services.mark_dispatched, o.appeal, unit=upper, actor=actor, note=reason)
             notify(
-                users=leaders_of(upper) or _unit_staff(upper),
+                users=leaders_of(upper) or roles.handlers_of(upper),
                 text=text,
                 url=order_url(o),
                 dedupe_key=f"wo-handback:{o.pk}:{outcome['from_unit'].pk}",
             )
             return
         # The appeal goes back to the triage desk; intake owns that status.
-        _intake_call(
-            "mark_for_dispatch",
+        _tell_intake(
+            intake_services.mark_for_dispatch,
             o.appeal,
             actor=actor,
             note=_("%(unit)s退单：%(reason)s") % {"unit": outcome["from_unit"].name, "reason": reason},
         )
         notify(
-            users=_center_staff(),
+            users=roles.center_staff(),
             text=text,
             url=order_url(o),
             dedupe_key=f"wo-handback:{o.pk}",
@@ -639,7 +612,7 @@ def sub_dispatch(order: WorkOrder, *, actor: User, unit: Unit, note: str = "") -
 
     def guard(o: WorkOrder) -> None:
         if unit.pk in (o.unit_id, actor.unit_id) or not unit.is_under(actor.unit) or not unit.is_active:
-            raise TransitionError(_("只能转派给本单位的下级单位。"))
+            raise Refused(_("只能转派给本单位的下级单位。"))
 
     def apply(o: WorkOrder):
         previous = o.unit
@@ -654,13 +627,13 @@ def sub_dispatch(order: WorkOrder, *, actor: User, unit: Unit, note: str = "") -
 
     def after(o: WorkOrder):
         notify(
-            users=_unit_staff(unit),
+            users=roles.handlers_of(unit),
             text=_("新工单 %(number)s（上级转派）：%(title)s") % {"number": o.number, "title": _appeal_title(o.appeal)},
             url=order_url(o),
             dedupe_key=f"wo-subdispatch:{o.pk}:{o.events.filter(action=Action.SUB_DISPATCH).count()}",
         )
         # The appeal's lead unit follows the order, so the new unit sees the appeal too.
-        _intake_call("mark_dispatched", o.appeal, unit=unit, actor=actor, note=note)
+        _tell_intake(intake_services.mark_dispatched, o.appeal, unit=unit, actor=actor, note=note)
 
     return _move(
         order, Action.SUB_DISPATCH, actor=actor, note=note, already=already, guard=guard, apply=apply, after=after
@@ -682,7 +655,7 @@ def request_extension(order: WorkOrder, *, actor: User, days: int, reason: str) 
 
     def guard(o: WorkOrder) -> None:
         if o.extension_state == ExtensionState.REQUESTED:
-            raise TransitionError(_("已有待审批的延期申请。"))
+            raise Refused(_("已有待审批的延期申请。"))
 
     def apply(o: WorkOrder):
         o.extension_state, o.extension_days, o.extension_reason = ExtensionState.REQUESTED, days, reason.strip()
@@ -690,7 +663,7 @@ def request_extension(order: WorkOrder, *, actor: User, days: int, reason: str) 
 
     def after(o: WorkOrder):
         notify(
-            users=_center_staff(),
+            users=roles.center_staff(),
             text=_("工单 %(number)s 申请延期 %(days)d 个工作日。") % {"number": o.number, "days": days},
             url=order_url(o),
             dedupe_key=f"wo-ext:{o.pk}:{o.deadline_version}",
@@ -717,7 +690,7 @@ def _decided(state: str) -> Callable[[WorkOrder], bool]:
 
 def _needs_pending(o: WorkOrder) -> None:
     if o.extension_state != ExtensionState.REQUESTED:
-        raise TransitionError(_("该工单没有待审批的延期申请。"))
+        raise Refused(_("该工单没有待审批的延期申请。"))
 
 
 def approve_extension(order: WorkOrder, *, actor: User, days: int | None = None, note: str = "") -> WorkOrder:
@@ -736,7 +709,7 @@ def approve_extension(order: WorkOrder, *, actor: User, days: int | None = None,
 
     def after(o: WorkOrder):
         notify(
-            users=[o.handler] if o.handler else _unit_staff(o.unit),
+            users=[o.handler] if o.handler else roles.handlers_of(o.unit),
             text=_("工单 %(number)s 延期已同意，新时限 %(due)s。")
             % {"number": o.number, "due": timezone.localtime(o.due_at).strftime("%Y-%m-%d %H:%M")},
             url=order_url(o),
@@ -765,7 +738,7 @@ def refuse_extension(order: WorkOrder, *, actor: User, reason: str) -> WorkOrder
 
     def after(o: WorkOrder):
         notify(
-            users=[o.handler] if o.handler else _unit_staff(o.unit),
+            users=[o.handler] if o.handler else roles.handlers_of(o.unit),
             text=_("工单 %(number)s 延期申请未同意：%(reason)s") % {"number": o.number, "reason": reason},
             url=order_url(o),
             dedupe_key=f"wo-ext-no:{o.pk}:{o.deadline_version}",
@@ -788,14 +761,10 @@ class _Blank(dict):
         return "{" + key + "}"
 
 
-def reply_prefill(order: WorkOrder) -> tuple[str, str]:
-    """The text the close box starts with, and where it comes from: ``"template"`` or ``"feedback"``.
-
-    The category's reply template (else the default one) with its placeholders filled; without a
-    template, the unit's internal feedback — shown to the center to edit and confirm, never
-    published as it is (``close`` takes only the reply the center submitted).
-    """
-    appeal = order.appeal
+def template_reply(appeal: Appeal, *, unit_name: str) -> str | None:
+    """The category's reply template (else the default one) with its placeholders filled, or None
+    when there is no active template. ``unit_name`` fills ``{unit}``: the handling unit of a work
+    order, or the center's own unit when it answers an appeal directly."""
     rows = {
         t.category_id: t.text
         for t in ReplyTemplate.objects.filter(is_active=True).filter(
@@ -804,18 +773,31 @@ def reply_prefill(order: WorkOrder) -> tuple[str, str]:
     }
     text = rows.get(appeal.category_id) if appeal.category_id else None
     text = text or rows.get(None)
-    if text:
-        values = _Blank(
-            unit=order.unit.name,
-            date=formats.date_format(timezone.localdate(), "DATE_FORMAT"),
-            code=appeal.tracking_code,
-            category=appeal.category.name if appeal.category_id else "",
-        )
-        # format_map with unknown placeholders left as typed: an admin's typo shows, it never raises.
-        try:
-            return text.format_map(values), "template"
-        except (ValueError, IndexError):
-            return text, "template"
+    if not text:
+        return None
+    values = _Blank(
+        unit=unit_name,
+        date=formats.date_format(timezone.localdate(), "DATE_FORMAT"),
+        code=appeal.tracking_code,
+        category=appeal.category.name if appeal.category_id else "",
+    )
+    # format_map with unknown placeholders left as typed: an admin's typo shows, it never raises.
+    try:
+        return text.format_map(values)
+    except (ValueError, IndexError):
+        return text
+
+
+def reply_prefill(order: WorkOrder) -> tuple[str, str]:
+    """The text the close box starts with, and where it comes from: ``"template"`` or ``"feedback"``.
+
+    The category's reply template (else the default one) with its placeholders filled; without a
+    template, the unit's internal feedback — shown to the center to edit and confirm, never
+    published as it is (``close`` takes only the reply the center submitted).
+    """
+    text = template_reply(order.appeal, unit_name=order.unit.name)
+    if text is not None:
+        return text, "template"
     return order.feedback_text, "feedback"
 
 
@@ -844,7 +826,7 @@ def close(order: WorkOrder, *, actor: User, reply: str) -> WorkOrder:
     def after(o: WorkOrder):
         others_open = WorkOrder.objects.filter(appeal=o.appeal, status__in=OPEN_STATUSES).exclude(pk=o.pk).exists()
         if not others_open:
-            _intake_call("close_appeal", o.appeal, actor=actor, reply=o.reply_text)
+            _tell_intake(intake_services.close_appeal, o.appeal, actor=actor, reply=o.reply_text)
         queue_close_notices(o, actor=actor)
         if o.handler:
             notify(
@@ -875,9 +857,9 @@ def reopen(order: WorkOrder, *, actor: User, reason: str, working_days: int | No
         return {"due_at": o.due_at.isoformat()}
 
     def after(o: WorkOrder):
-        _intake_call("reopen_appeal", o.appeal, actor=actor, reason=reason)
+        _tell_intake(intake_services.reopen_appeal, o.appeal, actor=actor, reason=reason)
         notify(
-            users=([o.handler] if o.handler else []) + _unit_staff(o.unit) + leaders_of(o.unit),
+            users=([o.handler] if o.handler else []) + roles.handlers_of(o.unit) + leaders_of(o.unit),
             text=_("工单 %(number)s 群众不满意，需重新办理：%(reason)s") % {"number": o.number, "reason": reason},
             url=order_url(o),
             dedupe_key=f"wo-reopen:{o.pk}:{o.reopen_count}",
@@ -892,22 +874,14 @@ def reopen(order: WorkOrder, *, actor: User, reason: str, working_days: int | No
 RESULT_CHANNELS = frozenset({Channel.FEED_12345, Channel.FEED_12389})
 
 
-def _optional(module: str, name: str):
-    try:
-        return getattr(import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
-
-
 def _queue_sms(**kwargs) -> bool:
-    """Queue one SMS through the SMS layer (surveys.sms); False when it is absent or refuses.
+    """Queue one SMS through the SMS layer; False when it refuses.
 
     In a savepoint: a refused SMS (an invalid staff number, a template not yet configured) must not
     undo the reminder or the close it belongs to; for close notices the sweeper tries again.
     """
-    queue_sms = _optional("surveys.sms", "queue_sms")
-    if queue_sms is None:
-        return False
+    from surveys.sms import queue_sms  # the SMS layer, until it moves to its own app below this one
+
     try:
         with transaction.atomic():
             queue_sms(**kwargs)
@@ -920,9 +894,9 @@ def _queue_sms(**kwargs) -> bool:
 def queue_close_notices(order: WorkOrder, *, actor: User | None = None) -> dict[str, bool]:
     """Queue what a close sends: SMS to the citizen and, for 12345/12389, the result to the platform.
 
-    Both are outbox rows of other apps (surveys' SMS layer, feeds' delivery) written in the
-    caller's transaction; a stamp on the order says each was queued. A closed order with a stamp
-    still missing (the other app was not installed yet, or refused) is re-driven by the sweeper.
+    Both are outbox rows of other apps (the SMS layer, feeds' delivery) written in the caller's
+    transaction; a stamp on the order says each was queued. A closed order with a stamp still
+    missing (the SMS layer refused) is re-driven by the sweeper.
     """
     appeal = order.appeal
     done = {"sms": order.close_sms_queued_at is not None, "result": order.result_queued_at is not None}
@@ -933,10 +907,11 @@ def queue_close_notices(order: WorkOrder, *, actor: User | None = None) -> dict[
             WorkOrder.objects.filter(pk=order.pk).update(close_sms_queued_at=now)
         else:
             params = {"code": appeal.tracking_code}
-            template_text = _optional("surveys.sms", "template_text")
+            from surveys.sms import template_text  # the SMS layer (see _queue_sms)
+
             # A template edited to carry the answer gets the confirmed public reply, never the feedback.
             try:
-                carries_reply = template_text is not None and "{reply}" in template_text("appeal_closed")
+                carries_reply = "{reply}" in template_text("appeal_closed")
             except LookupError:
                 carries_reply = False
             if carries_reply:
@@ -956,24 +931,22 @@ def queue_close_notices(order: WorkOrder, *, actor: User | None = None) -> dict[
             done["result"] = True
             WorkOrder.objects.filter(pk=order.pk).update(result_queued_at=now)
         else:
-            deliver = _optional("feeds.services", "queue_result_delivery")
-            if deliver is not None:
-                # One delivery per close: a reopened and re-closed order sends its new result.
-                deliver(
-                    appeal,
-                    # The confirmed public reply only; internal feedback never goes out.
-                    result_text=order.reply_text,
-                    actor=actor,
-                    sequence=order.reopen_count + 1,
-                )
-                WorkOrder.objects.filter(pk=order.pk).update(result_queued_at=now)
-                _event(
-                    order,
-                    action=Action.RESULT_SENT,
-                    actor=None,
-                    note=_("办理结果已提交回传%(channel)s平台") % {"channel": appeal.get_channel_display()},
-                )
-                done["result"] = True
+            # One delivery per close: a reopened and re-closed order sends its new result.
+            queue_result_delivery(
+                appeal,
+                # The confirmed public reply only; internal feedback never goes out.
+                result_text=order.reply_text,
+                actor=actor,
+                sequence=order.reopen_count + 1,
+            )
+            WorkOrder.objects.filter(pk=order.pk).update(result_queued_at=now)
+            _event(
+                order,
+                action=Action.RESULT_SENT,
+                actor=None,
+                note=_("办理结果已提交回传%(channel)s平台") % {"channel": appeal.get_channel_display()},
+            )
+            done["result"] = True
     return done
 
 
@@ -1009,7 +982,7 @@ def _count_failed_notice(order: WorkOrder) -> None:
     WorkOrder.objects.filter(pk=order.pk).update(notice_attempts=F("notice_attempts") + 1)
     order.refresh_from_db(fields=["notice_attempts"])
     if order.notice_attempts >= settings.WORKORDERS_NOTICE_ALERT_AFTER:
-        admins = User.objects.filter(is_active=True).filter(Q(role=Role.ADMIN) | Q(is_superuser=True))
+        admins = roles.admins()
         notify(
             users=admins,
             text=_("工单 %(number)s 已办结，但办结短信或结果回传多次未能排队（请检查短信模板和回传配置）。")
@@ -1125,7 +1098,7 @@ def _claim_sign_late(pk: int, *, now: datetime) -> int:
         }
         _event(order, action=Action.URGE, actor=None, note=text, data={"stage": "sign"})
         notify(
-            users=_unit_staff(order.unit) + leaders_of(order.unit),
+            users=roles.handlers_of(order.unit) + leaders_of(order.unit),
             text=text,
             url=order_url(order),
             level="warning",  # a deadline passed: a reminder, not an alarm
@@ -1138,7 +1111,7 @@ def _remind(order: WorkOrder, *, stage: int) -> None:
     due_text = timezone.localtime(order.due_at).strftime("%m月%d日%H:%M")
     text = str(URGE_TEXT[stage]) % {"number": order.number, "due": due_text}
     key = f"wo-urge:{order.pk}:{order.deadline_version}:{stage}"
-    handlers = [order.handler] if order.handler else _unit_staff(order.unit)
+    handlers = [order.handler] if order.handler else roles.handlers_of(order.unit)
     # A deadline reminder is 提醒; only an overdue order under listed supervision is 紧急.
     level = "alert" if stage == UrgeStage.DUE and order.is_listed else "warning"
     _event(
@@ -1178,20 +1151,18 @@ def list_order(order: WorkOrder, *, actor: User | None, reason: str, rule: Super
         raise PermissionDenied(_("只有督察可以挂牌督办。"))
     if not (reason or "").strip():
         raise ValidationError({"reason": _("请填写督办原因。")})
-    with transaction.atomic():
-        locked = WorkOrder.objects.select_for_update(of=("self",)).select_related("unit").get(pk=order.pk)
-        if locked.is_listed:
-            _sync(order, locked)
-            return order
+    reason = reason.strip()
+
+    def guard(locked: WorkOrder) -> None:
         if locked.status not in OPEN_STATUSES:
-            raise TransitionError(_("工单已结束，不能挂牌督办。"))
-        if actor is None and locked.supervision_waived:
-            return order
-        locked.is_listed, locked.listed_reason, locked.listed_at = True, reason.strip()[:200], timezone.now()
+            raise Refused(_("工单已结束，不能挂牌督办。"))
+
+    def apply(locked: WorkOrder) -> None:
+        locked.listed_reason, locked.listed_at = reason[:200], timezone.now()
         if actor is not None:
             locked.supervision_waived = False
-        locked.save()
-        _event(locked, action=Action.LIST, actor=actor, note=reason.strip(), data={"rule": rule.pk if rule else None})
+
+    def tell(locked: WorkOrder) -> None:
         notify(
             users=supervisors() + leaders_of(locked.unit),
             text=_("工单 %(number)s 已挂牌督办：%(reason)s") % {"number": locked.number, "reason": reason},
@@ -1199,8 +1170,23 @@ def list_order(order: WorkOrder, *, actor: User | None, reason: str, rule: Super
             level="alert" if locked.is_overdue else "info",  # 紧急 once listed and overdue
             dedupe_key=f"wo-listed:{locked.pk}:{locked.listed_at:%Y%m%d%H%M%S}",
         )
-    _sync(order, locked)
-    return order
+
+    # A rule never lists again an order a supervisor took off the list.
+    return transition(
+        order,
+        action=Action.LIST,
+        actor=actor,
+        to=True,
+        status_field="is_listed",
+        already=lambda locked: locked.is_listed or (actor is None and locked.supervision_waived),
+        guard=guard,
+        apply=apply,
+        after=tell,
+        related=("unit",),
+        write_event=lambda locked, _before: _event(
+            locked, action=Action.LIST, actor=actor, note=reason, data={"rule": rule.pk if rule else None}
+        ),
+    )
 
 
 def unlist_order(order: WorkOrder, *, actor: User, reason: str) -> WorkOrder:
@@ -1209,16 +1195,20 @@ def unlist_order(order: WorkOrder, *, actor: User, reason: str) -> WorkOrder:
         raise PermissionDenied(_("只有督察可以撤销挂牌。"))
     if not (reason or "").strip():
         raise ValidationError({"reason": _("请填写撤销原因。")})
-    with transaction.atomic():
-        locked = WorkOrder.objects.select_for_update().get(pk=order.pk)
-        if not locked.is_listed:
-            _sync(order, locked)
-            return order
-        locked.is_listed, locked.supervision_waived = False, True
-        locked.save()
-        _event(locked, action=Action.UNLIST, actor=actor, note=reason.strip())
-    _sync(order, locked)
-    return order
+    reason = reason.strip()
+
+    def apply(locked: WorkOrder) -> None:
+        locked.supervision_waived = True
+
+    return transition(
+        order,
+        action=Action.UNLIST,
+        actor=actor,
+        to=False,
+        status_field="is_listed",
+        apply=apply,
+        write_event=lambda locked, _before: _event(locked, action=Action.UNLIST, actor=actor, note=reason),
+    )
 
 
 def _rule_matches(rule: SupervisionRule, order: WorkOrder, *, today: date) -> str | None:
@@ -1332,7 +1322,7 @@ def warn_missing_calendar(*, today: date | None = None) -> int | None:
     year = deadlines.next_year_missing(today, known_years(), warn_from=settings.WORKORDERS_CALENDAR_WARN_FROM)
     if year is None:
         return None
-    admins = User.objects.filter(is_active=True).filter(Q(role=Role.ADMIN) | Q(is_superuser=True))
+    admins = roles.admins()
     notify(
         users=admins,
         text=_("%(year)d 年节假日安排尚未录入，工单时限暂按周一至周五计算（待确认）。请在“节假日”页面录入。")

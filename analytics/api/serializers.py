@@ -11,10 +11,6 @@ from ..choices import BulletinKind, PeriodKind
 from ..models import Bulletin, Ranking, RankingEntry
 
 
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-
-
 class RatioSerializer(serializers.Serializer):
     num = serializers.FloatField()
     den = serializers.IntegerField()

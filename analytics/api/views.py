@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -33,25 +31,8 @@ def _errors(codes: tuple[int, ...]) -> dict:
         404: "不存在或不可见",
         409: "当前状态不允许该操作（已发布的月份数据冻结；未结束的月份不能发布）",
     }
-    return {c: OpenApiResponse(s.ErrorSerializer, description=text[c]) for c in codes}
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-
-
-def _run(call):
-    """Domain refusals: RankingRefused (frozen, month not over) → 409, ValidationError → 400,
-    PermissionDenied → 403."""
-    try:
-        return call()
-    except services.RankingRefused as exc:
-        raise Conflict(str(exc)) from exc
-    except DjangoValidationError as exc:
-        raise exceptions.ValidationError({"detail": exc.messages}) from exc
-    except DjangoPermissionDenied as exc:
-        raise exceptions.PermissionDenied(str(exc) or None) from exc
+    # Descriptions only: every error body is the API's one ``Error`` (units.api.schema).
+    return {c: OpenApiResponse(description=text[c]) for c in codes}
 
 
 class MetricsViewSet(viewsets.ViewSet):
@@ -118,7 +99,7 @@ class RankingViewSet(VisibleViewSetMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def publish(self, request, pk=None):
         ranking = self.get_object()
-        ranking = _run(lambda: services.publish_ranking(ranking, actor=request.user))
+        ranking = services.publish_ranking(ranking, actor=request.user)
         ranking = self.get_queryset().get(pk=ranking.pk)
         return Response(s.RankingDetailSerializer(ranking).data)
 
@@ -128,7 +109,7 @@ class RankingViewSet(VisibleViewSetMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def recompute(self, request, pk=None):
         ranking = self.get_object()
-        _run(lambda: services.compute_ranking(month=ranking.month, tier=ranking.tier, actor=request.user))
+        services.compute_ranking(month=ranking.month, tier=ranking.tier, actor=request.user)
         return Response(s.RankingDetailSerializer(self.get_queryset().get(pk=ranking.pk)).data)
 
     @extend_schema(
@@ -140,10 +121,8 @@ class RankingViewSet(VisibleViewSetMixin, viewsets.ReadOnlyModelViewSet):
     def compute(self, request):
         payload = s.ComputeRankingSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        ranking = _run(
-            lambda: services.compute_ranking(
-                month=payload.validated_data["month"], tier=payload.validated_data["tier"], actor=request.user
-            )
+        ranking = services.compute_ranking(
+            month=payload.validated_data["month"], tier=payload.validated_data["tier"], actor=request.user
         )
         return Response(s.RankingDetailSerializer(self.get_queryset().get(pk=ranking.pk)).data)
 
@@ -172,10 +151,8 @@ class BulletinViewSet(VisibleViewSetMixin, viewsets.ReadOnlyModelViewSet):
     def generate(self, request):
         payload = s.GenerateBulletinSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        bulletin, created = _run(
-            lambda: services.generate_bulletin(
-                kind=payload.validated_data["kind"], on=payload.validated_data["on"], actor=request.user
-            )
+        bulletin, created = services.generate_bulletin(
+            kind=payload.validated_data["kind"], on=payload.validated_data["on"], actor=request.user
         )
         return Response(
             s.BulletinDetailSerializer(bulletin).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK

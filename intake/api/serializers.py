@@ -112,14 +112,6 @@ class MarkForDispatchSerializer(serializers.Serializer):
     note = StrictCharField(required=False, allow_blank=True, default="")
 
 
-class DispatchSerializer(serializers.Serializer):
-    unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.filter(is_active=True))
-    assisting_units = serializers.PrimaryKeyRelatedField(
-        queryset=Unit.objects.filter(is_active=True), many=True, required=False
-    )
-    note = StrictCharField(required=False, allow_blank=True, default="")
-
-
 _REASON_REQUIRED = _("请填写查看事由（为什么需要查看完整号码）。")
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
-
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -12,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from units.api.exceptions import Conflict, ReferenceNotFound, from_django_validation_error
+from units.api.exceptions import ReferenceNotFound
 from units.choices import Role
 from units.visibility import HasRole, VisibleViewSetMixin
 
@@ -20,7 +18,6 @@ from .. import selectors, services
 from ..filters import AppealFilter
 from ..models import Appeal, PhoneReveal
 from ..phones import normalize_phone, phone_hash
-from ..services import TransitionError
 from . import serializers as s
 
 TRIAGE_ROLES = (Role.CENTER_STAFF, Role.ADMIN)
@@ -64,12 +61,6 @@ class AppealViewSet(
     permission_classes = [TriageRole]
     cursor_ordering = ("-received_at", "-id")
 
-    def _fail(self, exc: Exception) -> NoReturn:
-        """A service's refusal as the API's error: invalid input → 400, a wrong state → 409."""
-        if isinstance(exc, DjangoValidationError):
-            raise from_django_validation_error(exc) from exc
-        raise Conflict(str(exc)) from exc
-
     def _ok(self, appeal: Appeal, code: int = status.HTTP_200_OK) -> Response:
         appeal = self.get_queryset().get(pk=appeal.pk)
         return Response(s.AppealSerializer(appeal, context=self.get_serializer_context()).data, status=code)
@@ -89,13 +80,10 @@ class AppealViewSet(
         payload.is_valid(raise_exception=True)
         fields = dict(payload.validated_data)
         key = (request.headers.get("Idempotency-Key") or "").strip()[:100]
-        try:
-            if key:
-                appeal, created = services.create_appeal_idempotent(key=key, actor=request.user, **fields)
-            else:
-                appeal, created = services.create_appeal(actor=request.user, **fields)
-        except DjangoValidationError as exc:
-            self._fail(exc)
+        if key:
+            appeal, created = services.create_appeal_idempotent(key=key, actor=request.user, **fields)
+        else:
+            appeal, created = services.create_appeal(actor=request.user, **fields)
         return self._ok(appeal, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(
@@ -108,10 +96,7 @@ class AppealViewSet(
         appeal = self.get_object()
         payload = s.TriageSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            services.triage_appeal(appeal, actor=request.user, **payload.validated_data)
-        except (DjangoValidationError, TransitionError) as exc:
-            self._fail(exc)
+        services.triage_appeal(appeal, actor=request.user, **payload.validated_data)
         return self._ok(appeal)
 
     @extend_schema(
@@ -127,10 +112,7 @@ class AppealViewSet(
         into = self.get_queryset().filter(pk=payload.validated_data["into"]).first()
         if into is None:
             raise ReferenceNotFound("into", _("原诉求不存在或无权查看。"))
-        try:
-            services.merge_appeal(appeal, into=into, actor=request.user, note=payload.validated_data["note"])
-        except (DjangoValidationError, TransitionError) as exc:
-            self._fail(exc)
+        services.merge_appeal(appeal, into=into, actor=request.user, note=payload.validated_data["note"])
         return self._ok(appeal)
 
     @extend_schema(
@@ -143,10 +125,7 @@ class AppealViewSet(
         appeal = self.get_object()
         payload = s.CloseSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            services.close_appeal(appeal, actor=request.user, **payload.validated_data)
-        except (DjangoValidationError, TransitionError) as exc:
-            self._fail(exc)
+        services.close_appeal(appeal, actor=request.user, **payload.validated_data)
         return self._ok(appeal)
 
     @extend_schema(
@@ -159,46 +138,12 @@ class AppealViewSet(
         appeal = self.get_object()
         payload = s.MarkForDispatchSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            services.mark_for_dispatch(
-                appeal,
-                actor=request.user,
-                note=payload.validated_data["note"],
-                proposed_unit=payload.validated_data.get("proposed_unit"),
-            )
-        except (DjangoValidationError, TransitionError) as exc:
-            self._fail(exc)
-        return self._ok(appeal)
-
-    @extend_schema(
-        summary=_("派单（生成工单）"),
-        request=s.DispatchSerializer,
-        responses={200: s.AppealSerializer, 400: _400, 404: _404, 409: _409},
-    )
-    # Not named "dispatch": that is the method every DRF view answers requests with.
-    @action(detail=True, methods=["post"], url_path="dispatch", url_name="dispatch")
-    def dispatch_to_unit(self, request, pk=None):
-        appeal = self.get_object()
-        payload = s.DispatchSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        try:
-            from workorders.services import TransitionError as WorkOrderTransitionError
-            from workorders.services import dispatch_appeal
-        except ImportError as exc:
-            raise Conflict(_("工单模块尚未启用。")) from exc
-        data = payload.validated_data
-        try:
-            dispatch_appeal(
-                appeal,
-                unit=data["unit"],
-                actor=request.user,
-                assisting_units=data.get("assisting_units", []),
-                note=data["note"],
-            )
-        except (WorkOrderTransitionError, TransitionError) as exc:
-            raise Conflict(str(exc)) from exc
-        except DjangoValidationError as exc:
-            self._fail(exc)
+        services.mark_for_dispatch(
+            appeal,
+            actor=request.user,
+            note=payload.validated_data["note"],
+            proposed_unit=payload.validated_data.get("proposed_unit"),
+        )
         return self._ok(appeal)
 
     @extend_schema(
@@ -235,10 +180,7 @@ class AppealViewSet(
         appeal = self.get_object()
         payload = s.AttachmentUploadSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            attachment = services.add_attachment(appeal, upload=payload.validated_data["file"], actor=request.user)
-        except DjangoValidationError as exc:
-            self._fail(exc)
+        attachment = services.add_attachment(appeal, upload=payload.validated_data["file"], actor=request.user)
         return Response(s.AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -252,12 +194,9 @@ class AppealViewSet(
         appeal = self.get_object()
         payload = s.RevealPhoneSerializer(data=request.data)
         payload.is_valid(raise_exception=True)  # a reason that is no string is a 400, not a 500
-        try:
-            phone = services.reveal_phone(
-                appeal, actor=request.user, reason=payload.validated_data["reason"], ip=client_ip(request)
-            )
-        except DjangoValidationError as exc:
-            self._fail(exc)
+        phone = services.reveal_phone(
+            appeal, actor=request.user, reason=payload.validated_data["reason"], ip=client_ip(request)
+        )
         return Response({"phone": phone})
 
 

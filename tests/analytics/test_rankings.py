@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from analytics import services
 from analytics.metrics import UnitMetrics
 from analytics.models import Ranking, RankingEvent
+from units.errors import Refused
 from units.models import Unit
 
 from .conftest import at
@@ -114,8 +115,9 @@ def test_it_freezes_a_published_month(make, station, supervisor, settings):
         frozen = list(ranking.entries.order_by("unit_id").values("unit_id", "score", "rank", "flag", "figures"))
         # Late data for October arrives (a rating dated in October, a late import).
         _ratings(make, station, 0, 5)
-        with pytest.raises(services.RankingFrozen):
+        with pytest.raises(Refused) as refused:
             services.compute_ranking(month=month, tier="station", actor=supervisor)
+        assert refused.value.code == services.FROZEN
         services.generate_due_bulletins()  # the periodic job does not touch it either
     ranking.refresh_from_db()
     assert ranking.status == "published" and ranking.published_by == supervisor
@@ -126,8 +128,9 @@ def test_it_freezes_a_published_month(make, station, supervisor, settings):
 def test_it_refuses_publishing_an_unfinished_month(supervisor):
     with time_machine.travel(NOVEMBER_15, tick=False):
         ranking = services.compute_ranking(month=dt.date(2026, 11, 1), tier="station", actor=supervisor)
-        with pytest.raises(services.MonthNotOver):
+        with pytest.raises(Refused) as refused:
             services.publish_ranking(ranking, actor=supervisor)
+        assert refused.value.code == services.MONTH_NOT_OVER
     assert Ranking.objects.get().status == "draft"
 
 

@@ -11,7 +11,7 @@ from intake import services
 from intake.choices import AppealStatus, Channel, Kind, Severity
 from intake.models import Appeal, AppealEvent
 from intake.phones import phone_hash
-from intake.services import TransitionError
+from units.errors import Refused
 from units.models import Notification
 
 pytestmark = pytest.mark.django_db
@@ -161,14 +161,14 @@ def test_it_moves_through_triage_dispatch_close_and_reopen_once_each(make_appeal
 
 def test_it_refuses_moves_the_state_does_not_allow(make_appeal, center, station):
     appeal = make_appeal()
-    with pytest.raises(TransitionError) as exc:
+    with pytest.raises(Refused) as exc:
         services.reopen_appeal(appeal, actor=center, reason="x")
     assert "不能变更为" in str(exc.value)
     other = make_appeal(content="另一件事:身份证补办咨询")
     services.merge_appeal(appeal, into=other, actor=center)
-    with pytest.raises(TransitionError):
+    with pytest.raises(Refused):
         services.close_appeal(appeal, actor=center, reply="答复")
-    with pytest.raises(TransitionError):
+    with pytest.raises(Refused):
         services.triage_appeal(appeal, actor=center, severity="red")
     with pytest.raises(ValidationError):
         services.close_appeal(other, actor=center, reply=" ")
@@ -182,10 +182,10 @@ def test_it_merges_a_duplicate_into_its_original_once(make_appeal, center):
     assert duplicate.status == AppealStatus.MERGED and duplicate.merged_into == original
     assert duplicate.events.filter(action="merged").count() == 1
     assert original.events.filter(action="merged_in").count() == 1
-    with pytest.raises(TransitionError):
+    with pytest.raises(Refused):
         services.merge_appeal(original, into=original, actor=center)
     third = make_appeal()
-    with pytest.raises(TransitionError):
+    with pytest.raises(Refused):
         services.merge_appeal(third, into=duplicate, actor=center)
 
 

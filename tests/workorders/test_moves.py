@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from units.errors import Refused
 from units.models import Notification, Unit, User
 from workorders import services
 from workorders.choices import Action, ExtensionState, WorkOrderStatus
@@ -83,10 +84,10 @@ def test_it_follows_the_whole_loop_and_each_move_twice_has_one_effect(order, han
 
 
 def test_it_refuses_a_move_the_state_does_not_allow(order, handler, center):
-    with pytest.raises(services.TransitionError) as exc:
+    with pytest.raises(Refused) as exc:
         services.approve(order, actor=center)
     assert "待签收" in str(exc.value)
-    with pytest.raises(services.TransitionError):
+    with pytest.raises(Refused):
         services.close(order, actor=center, reply="已处理")
     assert order.events.count() == 1
 
@@ -146,13 +147,13 @@ def test_it_lets_a_district_leader_sub_dispatch_to_a_station(appeal, district, s
 
 
 def test_it_refuses_sub_dispatch_outside_the_leaders_units(order, leader, other_station):
-    with pytest.raises(services.TransitionError):
+    with pytest.raises(Refused):
         services.sub_dispatch(order, actor=leader, unit=other_station)
 
 
 def test_it_extends_the_deadline_once_when_approved(order, handler, center):
     services.sign_for(order, actor=handler)
-    with pytest.raises(services.TransitionError):
+    with pytest.raises(Refused):
         services.approve_extension(order, actor=center)
     for _ in range(2):
         services.request_extension(order, actor=handler, days=3, reason="需调取监控，等待相关部门回复。")
@@ -223,7 +224,7 @@ def test_it_records_a_consultation(order, center):
 
 
 def test_it_refuses_a_second_lead_unit_while_an_order_is_open(order, other_station, center):
-    with pytest.raises(services.TransitionError) as exc:
+    with pytest.raises(Refused) as exc:
         services.dispatch_appeal(order.appeal, unit=other_station, actor=center)
     assert order.number in str(exc.value)
 
@@ -233,7 +234,7 @@ def test_it_refuses_to_dispatch_a_closed_appeal(order, handler, center, other_st
     feedback(order, handler)
     services.approve(order, actor=center)
     services.close(order, actor=center, reply="已办结")
-    with pytest.raises(services.TransitionError):
+    with pytest.raises(Refused):
         services.dispatch_appeal(order.appeal, unit=other_station, actor=center)
 
 
@@ -244,7 +245,7 @@ def test_it_lets_a_district_leader_move_an_order_between_his_stations(
     boss = User.objects.create_user("jb_chief", role="unit_leader", unit=district)
     services.sub_dispatch(order, actor=boss, unit=other_station, note="属北湖所辖区")
     assert order.unit == other_station and order.status == S.DISPATCHED
-    with pytest.raises(services.TransitionError):
+    with pytest.raises(Refused):
         services.sub_dispatch(order, actor=boss, unit=district)
 
 

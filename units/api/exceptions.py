@@ -7,7 +7,10 @@ documented in the schema as the ``Error`` component:
 
 ``detail`` and ``code`` are always there; an input error adds one key per faulty field (the
 field's messages, as DRF reports them; ``non_field_errors`` for the whole body), so clients that
-read the field keys keep working. Views never build error bodies by hand: they raise.
+read the field keys keep working. Views never build error bodies by hand: they raise, or let
+the service's exception through — ``units.errors.Refused`` (the domain refusal) is answered 409
+with its message and code, Django's ``PermissionDenied`` 403 and ``ValidationError`` 400 — so a
+view never catches a service's refusal to re-raise it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from units.errors import Refused
 
 # Codes of messages saying "the object you named does not exist (or you may not see it)".
 NOT_FOUND_CODES = frozenset({"does_not_exist", "not_found"})
@@ -86,7 +91,9 @@ def error_body(detail: str, code: str, fields: dict | None = None) -> dict:
 
 def exception_handler(exc, context):
     """DRF's handler, then the body reshaped to ``Error``; Django's own refusals mapped too."""
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, Refused):
+        exc = Conflict(str(exc), code=exc.code)
+    elif isinstance(exc, DjangoValidationError):
         exc = from_django_validation_error(exc)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)

@@ -107,5 +107,11 @@ class WorkOrderCloseSerializer(serializers.Serializer):
     reply = StrictCharField(required=False, allow_blank=True, default="")
 
 
-class WorkOrderErrorSerializer(serializers.Serializer):
-    detail = StrictCharField()
+class DispatchSerializer(serializers.Serializer):
+    """派单 of an appeal: the lead unit, assisting units and a note for the unit."""
+
+    unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.filter(is_active=True))
+    assisting_units = serializers.PrimaryKeyRelatedField(
+        queryset=Unit.objects.filter(is_active=True), many=True, required=False
+    )
+    note = StrictCharField(required=False, allow_blank=True, default="")

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, status, viewsets
+from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from intake.api.serializers import AppealSerializer
+from intake.api.views import AppealViewSet, TriageRole
 from units.parsers import LimitedJSONParser
 from units.visibility import VisibleViewSetMixin
 
@@ -19,11 +19,12 @@ from ..filters import WorkOrderFilter
 from ..models import WorkOrder, WorkOrderEvent
 from . import serializers as s
 
+# Descriptions only: every error body is the API's one ``Error`` (units.api.schema).
 ERRORS = {
     400: OpenApiResponse(description="输入有误"),
-    403: OpenApiResponse(s.WorkOrderErrorSerializer, description="无权执行该操作"),
-    404: OpenApiResponse(s.WorkOrderErrorSerializer, description="工单不存在或不可见"),
-    409: OpenApiResponse(s.WorkOrderErrorSerializer, description="当前状态不允许该操作"),
+    403: OpenApiResponse(description="无权执行该操作"),
+    404: OpenApiResponse(description="工单不存在或不可见"),
+    409: OpenApiResponse(description="当前状态不允许该操作"),
 }
 
 
@@ -33,29 +34,12 @@ def _schema(request_serializer, summary: str):
     )
 
 
-def run_move(call):
-    """Map domain refusals: TransitionError → 409, ValidationError → 400, PermissionDenied → 403."""
-    try:
-        return call()
-    except services.TransitionError as exc:
-        raise Conflict(str(exc)) from exc
-    except DjangoValidationError as exc:
-        raise exceptions.ValidationError(exc.message_dict if hasattr(exc, "message_dict") else exc.messages) from exc
-    except DjangoPermissionDenied as exc:
-        raise exceptions.PermissionDenied(str(exc) or None) from exc
-
-
 def _with_detail(qs):
     return qs.prefetch_related(
         "assisting_units",
         Prefetch("events", queryset=WorkOrderEvent.objects.select_related("actor")),
         "consultations__departments",
     )
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
 
 
 class WorkOrderViewSet(VisibleViewSetMixin, viewsets.ReadOnlyModelViewSet):
@@ -78,7 +62,7 @@ class WorkOrderViewSet(VisibleViewSetMixin, viewsets.ReadOnlyModelViewSet):
             ser = payload_serializer(data=request.data)
             ser.is_valid(raise_exception=True)
             data = ser.validated_data
-        run_move(lambda: call(order, request.user, data))
+        call(order, request.user, data)  # a refusal is answered by the API's one exception handler
         # Read back with the detail prefetches (not through visibility: a hand-back may have moved
         # the order out of the actor's units, and he is owed the result of his own move).
         fresh = _with_detail(WorkOrder.objects.select_related("unit", "appeal")).get(pk=order.pk)
@@ -228,3 +212,36 @@ MOVE_ACTIONS = {
     "sign", "start", "submit_feedback", "approve", "return_", "hand_back", "sub_dispatch", "request_extension",
     "approve_extension", "refuse_extension", "close", "reopen", "list_for_supervision", "unlist", "consult",
 }  # fmt: skip
+
+
+class AppealDispatchViewSet(VisibleViewSetMixin, viewsets.GenericViewSet):
+    """派单 of an appeal, ``POST /api/v1/appeals/{id}/dispatch/``: the work-orders app owns the
+    dispatch and contributes this action to the appeal's API (same path, roles and answer as the
+    appeal's other actions: the appeal as it is afterwards)."""
+
+    queryset = AppealViewSet.queryset
+    serializer_class = AppealSerializer
+    permission_classes = [TriageRole]
+    parser_classes = [LimitedJSONParser]
+
+    @extend_schema(
+        summary="派单（生成工单）",
+        request=s.DispatchSerializer,
+        responses={200: AppealSerializer, **ERRORS},
+    )
+    # Not named "dispatch": that is the method every DRF view answers requests with.
+    @action(detail=True, methods=["post"], url_path="dispatch", url_name="dispatch")
+    def dispatch_to_unit(self, request, pk=None):
+        appeal = self.get_object()
+        payload = s.DispatchSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        services.dispatch_appeal(
+            appeal,
+            unit=data["unit"],
+            actor=request.user,
+            assisting_units=data.get("assisting_units", []),
+            note=data["note"],
+        )
+        fresh = self.get_queryset().get(pk=appeal.pk)
+        return Response(AppealSerializer(fresh, context=self.get_serializer_context()).data)
