@@ -306,4 +306,8 @@ def generate(*, months: int = 12, per_day: int = 40, seed: int = 7, now: datetim
             Appeal.objects.filter(pk__in=[a.pk for a in appeals]).refresh_scope()
             WorkOrder.objects.filter(pk__in=[o.pk for o in orders]).refresh_scope()
         made += len(appeals)
+    # The orders were written in bulk (no model signals): recount the monthly hand-back figures.
+    from .services import rebuild_handback_months
+
+    rebuild_handback_months()
     return made

@@ -121,3 +121,23 @@ class AutoDispatchSetting(models.Model):
 
     def __str__(self) -> str:
         return str(self.category)
+
+
+class HandbackMonth(models.Model):
+    """退单率 of one local month of dispatch, kept as the facts happen: every work order dispatched
+    that month and how many of them were handed back (at least once). Added to by the receivers in
+    ``routing.signals`` in the dispatch's or hand-back's transaction; ``rebuild_handback_months``
+    recounts months set-wise for rows written in bulk (history generator, imports) and nightly."""
+
+    month = models.DateField(_("月份"), unique=True)  # the first day of the month
+    dispatched = models.PositiveIntegerField(_("派单"), default=0)
+    handed_back = models.PositiveIntegerField(_("退单"), default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("月度退单数")
+        verbose_name_plural = _("月度退单数")
+        ordering = ["month"]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}"

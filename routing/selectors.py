@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import Count, Exists, OuterRef, Q
-from django.db.models.functions import TruncMonth
+from django.db.models import Count
 from django.utils import timezone
 
-from workorders.choices import Action
-from workorders.models import WorkOrder, WorkOrderEvent
-
-from .models import DispatchChoice, Followed, TrainedModel, TrainingStatus
+from .models import DispatchChoice, Followed, HandbackMonth, TrainedModel, TrainingStatus
 
 
 def training_runs(*, limit: int = 60):
@@ -49,38 +45,45 @@ def acceptance(*, days: int = 90) -> dict:
     }
 
 
-def handback_rates(*, months: int = 12) -> list[dict]:
+def handback_rates(*, months: int = 12, live=...) -> list[dict]:
     """退单率 per month of dispatch: orders handed back at least once / orders dispatched, each
-    month marked before or after the first model went live."""
+    month marked before or after the first model went live. Reads the kept monthly rows
+    (``HandbackMonth``, at most ``months`` rows), never the work orders."""
     today = timezone.localdate()
     first = date(today.year, today.month, 1)
     y, m = first.year, first.month - (months - 1)
     while m <= 0:
         y, m = y - 1, m + 12
     start = date(y, m, 1)
-    handed = WorkOrderEvent.objects.filter(order=OuterRef("pk"), action=Action.HAND_BACK)
-    rows = (
-        WorkOrder.objects.filter(dispatched_at__date__gte=start)
-        .annotate(month=TruncMonth("dispatched_at"), handed=Exists(handed))
-        .values("month")
-        .annotate(total=Count("pk"), handed_back=Count("pk", filter=Q(handed=True)))
-        .order_by("month")
-    )
-    live = went_live_at()
+    if live is ...:
+        live = went_live_at()
     live_month = timezone.localtime(live).date().replace(day=1) if live else None
     found = []
-    for r in rows:
-        month = r["month"].date() if hasattr(r["month"], "date") else r["month"]
+    for row in HandbackMonth.objects.filter(month__gte=start, dispatched__gt=0).order_by("month"):
         found.append(
             {
-                "month": month,
-                "total": r["total"],
-                "handed_back": r["handed_back"],
-                "rate": r["handed_back"] / r["total"] if r["total"] else None,
-                "phase": None if live_month is None else ("after" if month >= live_month else "before"),
+                "month": row.month,
+                "total": row.dispatched,
+                "handed_back": row.handed_back,
+                "rate": row.handed_back / row.dispatched,
+                "phase": None if live_month is None else ("after" if row.month >= live_month else "before"),
             }
         )
     return found
+
+
+def handback_before_after(*, months: int = 12) -> dict:
+    """The dashboard's figure: the monthly rates and the rate over the months before and after the
+    first model went live (None for a side without months)."""
+    live = went_live_at()
+    rows = handback_rates(months=months, live=live)
+
+    def rate(phase: str) -> float | None:
+        chosen = [r for r in rows if r["phase"] == phase]
+        total = sum(r["total"] for r in chosen)
+        return sum(r["handed_back"] for r in chosen) / total if total else None
+
+    return {"rows": rows, "live_at": live, "before": rate("before"), "after": rate("after")}
 
 
 def active_model():

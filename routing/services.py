@@ -22,10 +22,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from intake.models import Appeal, Category
+from units.errors import Refused
 from units.models import Unit
 from workorders.choices import OPEN_STATUSES, WorkOrderStatus
 from workorders.models import WorkOrder
-from workorders.services import TransitionError, dispatch_appeal, propose_unit
+from workorders.services import dispatch_appeal, propose_unit
 
 from . import training
 from .models import AutoDispatchSetting, DispatchChoice, Followed, TrainedModel, TrainingStatus
@@ -369,8 +370,95 @@ def auto_dispatch_pending(*, limit: int = 200) -> int:
         try:
             dispatch_appeal(appeal, unit=proposal.model_unit, actor=None, note=note)
             done += 1
-        except (TransitionError, ValueError) as exc:
+        except (Refused, ValueError) as exc:
             log.info("auto-dispatch of appeal %s refused: %s", appeal.pk, exc)
         finally:
             _automatic.reset(token)
     return done
+
+
+# --- Hand-back figures (退单率 per month of dispatch) ------------------------------------------
+
+
+def _month_of(moment: datetime):
+    return timezone.localtime(moment).date().replace(day=1)
+
+
+def _bump(month, *, dispatched: int = 0, handed_back: int = 0, using: str = "default") -> None:
+    """Add to a month's counts in one upsert (in the caller's transaction)."""
+    from django.db import connections
+
+    from .models import HandbackMonth
+
+    table = HandbackMonth._meta.db_table
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {table} (month, dispatched, handed_back, updated_at)
+                VALUES (%s, %s, %s, CURRENT_TIMESTAMP)
+                ON CONFLICT (month) DO UPDATE SET dispatched = {table}.dispatched + EXCLUDED.dispatched,
+                    handed_back = {table}.handed_back + EXCLUDED.handed_back, updated_at = CURRENT_TIMESTAMP""",
+            [month, dispatched, handed_back],
+        )
+
+
+def count_dispatch(order: WorkOrder, *, using: str = "default") -> None:
+    """A new work order: one more dispatch in the month of its dispatch."""
+    _bump(_month_of(order.dispatched_at), dispatched=1, using=using)
+
+
+def count_hand_back(event, *, using: str = "default") -> None:
+    """A hand-back row of an order's timeline: one more handed-back order in the month the order
+    was dispatched, unless the order was already handed back before (it counts once)."""
+    from workorders.choices import Action
+    from workorders.models import WorkOrderEvent
+
+    earlier = (
+        WorkOrderEvent.objects.using(using)
+        .filter(order_id=event.order_id, action=Action.HAND_BACK)
+        .exclude(pk=event.pk)
+        .exists()
+    )
+    if earlier:
+        return
+    dispatched_at = WorkOrder.objects.using(using).filter(pk=event.order_id).values_list("dispatched_at", flat=True)
+    _bump(_month_of(dispatched_at.get()), handed_back=1, using=using)
+
+
+def rebuild_handback_months(*, since=None) -> int:
+    """Recount the months from ``since`` (a date; all history when None) from the work orders, in
+    one grouped query (the ``dispatched_at`` index), and replace those months' rows.
+
+    For rows written without model signals (bulk history, imports) and, nightly, the last two
+    months. Returns the number of months written.
+    """
+    from django.db.models import Count, Exists, OuterRef, Q
+    from django.db.models.functions import TruncMonth
+
+    from workorders.choices import Action
+    from workorders.models import WorkOrderEvent
+
+    from .models import HandbackMonth
+
+    orders = WorkOrder.objects.order_by()
+    if since is not None:
+        since = since.replace(day=1)
+        start = timezone.make_aware(datetime(since.year, since.month, 1))
+        orders = orders.filter(dispatched_at__gte=start)
+    handed = WorkOrderEvent.objects.filter(order=OuterRef("pk"), action=Action.HAND_BACK)
+    rows = (
+        orders.annotate(month=TruncMonth("dispatched_at"), handed=Exists(handed))
+        .values("month")
+        .annotate(total=Count("pk"), handed_back=Count("pk", filter=Q(handed=True)))
+    )
+    found = {
+        (r["month"].date() if hasattr(r["month"], "date") else r["month"]): (r["total"], r["handed_back"]) for r in rows
+    }
+    with transaction.atomic():
+        stale = HandbackMonth.objects.all() if since is None else HandbackMonth.objects.filter(month__gte=since)
+        stale.exclude(month__in=list(found)).delete()
+        for month, (total, handed_back) in found.items():
+            HandbackMonth.objects.update_or_create(
+                month=month,
+                defaults={"dispatched": total, "handed_back": handed_back, "updated_at": timezone.now()},
+            )
+    return len(found)

@@ -17,3 +17,13 @@ def train_model_task() -> int:
 def auto_dispatch_task() -> int:
     """Every few minutes: dispatch confident proposals in categories where an administrator turned it on."""
     return services.auto_dispatch_pending()
+
+
+@shared_task(ignore_result=True)
+def recount_handbacks_task() -> int:
+    """Nightly: recount the hand-back figures of this month and the last (rows written in bulk)."""
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    last_month = (today.replace(day=1) - timezone.timedelta(days=1)).replace(day=1)
+    return services.rebuild_handback_months(since=last_month)
