@@ -434,6 +434,10 @@ def run_detectors(*, now: dt.datetime | None = None, only: Iterable[str] | None 
 # Moves of an alert
 
 
+class TransitionNotAllowed(ValidationError):
+    """The alert's state does not allow the move (the API answers 409; the pages show the message)."""
+
+
 def _require(alert: Alert, actor: User, roles: tuple[str, ...]) -> None:
     if not actor.has_role(*roles) or not Alert.objects.visible_to(actor).filter(pk=alert.pk).exists():
         raise PermissionDenied
@@ -446,7 +450,7 @@ def _move(alert: Alert, *, to: str, actor: User, note: str = "") -> Alert:
         if locked.state == to:
             return locked
         if (locked.state, to) not in MOVES:
-            raise ValidationError(_("预警当前状态不允许此操作。"))
+            raise TransitionNotAllowed(_("预警当前状态不允许此操作。"))
         AlertEvent.objects.create(alert=locked, action=to, from_state=locked.state, to_state=to, note=note, actor=actor)
         locked.state = to
         if to == AlertState.HANDLED:
