@@ -544,6 +544,21 @@ def order_exprs(*, due: str, signed: str, fed_back: str, with_unit: str) -> dict
     }
 
 
+def fill_scopes(cursor, *, base: int, order_base: int) -> bool:
+    """Fill the rows' ``scope_units`` (the unit ids that see an order or an appeal) with the
+    product's own set-wise SQL, as ``save()`` keeps them: left at their default ``[]`` a station's
+    users would see none of the generated history and every unit-scoped list would be measured
+    on the demo's rows only. False when the product has no such columns."""
+    try:
+        from intake.models import appeal_scope_sql
+        from workorders.models import work_order_scope_sql
+    except ImportError:
+        return False
+    cursor.execute(work_order_scope_sql(f"w2.id > {order_base}"))
+    cursor.execute(appeal_scope_sql(f"a2.id > {base}", with_work_orders=True))
+    return True
+
+
 def generate_order_events(cursor, *, order_base: int) -> int:
     from workorders.models import WorkOrderEvent
 
@@ -798,6 +813,8 @@ def generate(
         counts["work-order events"] = generate_order_events(cursor, order_base=order_base)
         reset_sequence(cursor, "workorders_workorderevent")
         say(f"work-order events: {counts['work-order events']:,}")
+        if fill_scopes(cursor, base=base, order_base=order_base):
+            say("who sees what: scope columns of the new orders and appeals filled")
 
         for label, value in generate_services(
             cursor, n=service_records, span_days=span_days, n_phones=phones, stations=place

@@ -113,6 +113,19 @@ def test_generator_writes_consistent_history(generator):
         assert order.events.filter(action="close").count() == 1
         assert order.number.startswith(f"GD{timezone.localtime(order.dispatched_at):%Y%m%d}")
 
+    # Who sees what: a station's users see its generated orders and appeals (the scope columns
+    # the unit-scoped lists read), and those columns are what the product itself derives.
+    station = Unit.objects.filter(code__startswith="P", tier="station", work_orders__isnull=False).first()
+    own = WorkOrder.objects.filter(unit=station).count()
+    assert own and WorkOrder.objects.filter(scope_units__contains=[station.pk]).count() == own
+    assert (
+        Appeal.objects.filter(scope_units__contains=[station.pk]).count()
+        >= Appeal.objects.filter(unit=station).count()
+        > 0
+    )
+    assert WorkOrder.objects.refresh_scope() == 0
+    assert Appeal.objects.refresh_scope() == 0
+
     # Every evaluation SMS belongs to a queued record; every rating to a reply of its SMS; every
     # dissatisfied rating has its callback.
     assert OutboundSms.objects.count() == ServiceRecord.objects.filter(state="queued").count()
