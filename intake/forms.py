@@ -51,12 +51,20 @@ class HotlineForm(forms.Form):
         self.fields["category"].queryset = _categories()
 
 
+# static/js/unit_picker.js: a filter box over the select (checkboxes for several units); no Ctrl+click.
+PICKER_ATTRS = {"data-unit-picker": ""}
+
+
 class TriageForm(forms.Form):
     kind = forms.ChoiceField(label=_("诉求类型"), choices=Kind.choices)
     category = forms.ModelChoiceField(label=_("分类"), queryset=_categories(), required=False, empty_label=_("（待定）"))
     severity = forms.ChoiceField(label=_("分级"), choices=Severity.choices)
     proposed_unit = forms.ModelChoiceField(
-        label=_("建议承办单位"), queryset=Unit.objects.filter(is_active=True), required=False, empty_label=_("（未定）")
+        label=_("建议承办单位"),
+        queryset=Unit.objects.filter(is_active=True),
+        required=False,
+        empty_label=_("（未定）"),
+        widget=forms.Select(attrs=PICKER_ATTRS),
     )
     note = forms.CharField(label=_("研判意见"), required=False, max_length=500)
 
@@ -80,9 +88,20 @@ class TriageDispatchForm(TriageForm):
     next appeal of the same queue); ``queue`` is the desk's query string, kept as it was."""
 
     proposed_unit = None
-    unit = UnitField(label=_("承办单位"), queryset=_active_units(), required=False, empty_label=_("（未定）"))
+    unit = UnitField(
+        label=_("承办单位"),
+        queryset=_active_units(),
+        required=False,
+        empty_label=_("（未定）"),
+        widget=forms.Select(attrs=PICKER_ATTRS),
+        help_text=_("已预选建议单位；输入名称可筛选。"),
+    )
     assisting_units = forms.ModelMultipleChoiceField(
-        label=_("协办单位"), queryset=_active_units(), required=False, widget=forms.SelectMultiple(attrs={"size": 3})
+        label=_("协办单位"),
+        queryset=_active_units(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={**PICKER_ATTRS, "size": 4}),
+        help_text=_("可选多个；输入名称筛选后勾选。"),
     )
     working_days = forms.IntegerField(label=_("办理时限（工作日）"), required=False, min_value=1, max_value=60)
     note = forms.CharField(label=_("派单说明"), required=False, max_length=500)

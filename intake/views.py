@@ -213,11 +213,16 @@ def panel_context(request, appeal: Appeal, *, queue: str, form=None, done=None) 
                 "queue": queue,
             }
         )
+    can_triage = request.user.has_role(*TRIAGE_ROLES) and appeal.is_open
     return {
         "panel": appeal,
         "panel_form": form,
         "panel_done": done,
-        "panel_can_triage": request.user.has_role(*TRIAGE_ROLES) and appeal.is_open,
+        "panel_can_triage": can_triage,
+        # 答复并办结 in the panel: the public reply prefilled from the category's reply template.
+        "panel_close_form": CloseForm(initial={"reply": close_reply_prefill(appeal, user=request.user)})
+        if can_triage
+        else None,
         "panel_history": selectors.caller_history(
             appeal.citizen_phone_hash, user=request.user, exclude_pk=appeal.pk, limit=5
         ),
@@ -441,9 +446,9 @@ class AppealDetailView(VisibleMixin, DetailView):
             {
                 # Where the user came from (the desk with its filters): the way back, and where
                 # close, merge and "待派单" return to.
-                "back": local_path(self.request, self.request.GET.get("back")),
+                "back": kwargs.get("back") or local_path(self.request, self.request.GET.get("back")),
                 "desk_url": reverse("intake:desk"),
-                "act": self.request.GET.get("act", ""),
+                "act": kwargs.get("act") or self.request.GET.get("act", ""),
                 "events": appeal.events.select_related("actor").order_by("created_at", "id"),
                 "history": selectors.caller_history(appeal.citizen_phone_hash, user=user, exclude_pk=appeal.pk),
                 "similar": selectors.similar_appeals(appeal, user=user),
@@ -458,7 +463,9 @@ class AppealDetailView(VisibleMixin, DetailView):
                         "proposed_unit": appeal.proposed_unit_id or _system_proposed_unit(appeal),
                     }
                 ),
-                "close_form": CloseForm(),
+                # The public reply starts from the category's reply template, to edit and confirm.
+                "close_form": kwargs.get("close_form")
+                or CloseForm(initial={"reply": close_reply_prefill(appeal, user=user) if can_triage else ""}),
                 "merge_form": MergeForm(initial={"into": appeal.repeat_of.tracking_code if appeal.repeat_of else ""}),
                 "mark_form": MarkForDispatchForm(),
                 "attachment_form": AttachmentForm(),
@@ -524,12 +531,46 @@ class TriageView(AppealActionView):
         return _("研判结果已保存。")
 
 
+def close_reply_prefill(appeal: Appeal, *, user) -> str:
+    """The public reply an answer-and-close starts from: the category's reply template (else the
+    default one; ``{unit}`` is the center's own unit), empty when there is none. Only a prefill:
+    the center edits and confirms it, and the box is required."""
+    try:
+        from workorders.services import template_reply
+    except ImportError:
+        return ""
+    unit = getattr(user, "unit", None)
+    return template_reply(appeal, unit_name=unit.name if unit else "") or ""
+
+
 class CloseView(AppealActionView):
+    """答复并办结 (from the desk panel or the appeal page): the public reply the center confirmed
+    closes the appeal, then back to where the user came from (``next``). A refusal never loses the
+    text: the appeal page comes back with the box open, bound, the errors beside it (422)."""
+
     form_class = CloseForm
 
-    def perform(self, request, appeal, data):
-        services.close_appeal(appeal, actor=request.user, reply=data["reply"], note=data["note"])
-        return _("已答复并办结。")
+    def post(self, request, pk: int):
+        from units.refusals import refusal_text
+
+        appeal = get_object_or_404(Appeal.objects.visible_to(request.user), pk=pk)
+        back = local_path(request, request.POST.get("next"))
+        form = CloseForm(request.POST)
+        if form.is_valid():
+            try:
+                services.close_appeal(
+                    appeal, actor=request.user, reply=form.cleaned_data["reply"], note=form.cleaned_data["note"]
+                )
+            except REFUSALS as exc:
+                form.add_error(None, refusal_text(exc))
+            else:
+                messages.success(request, _("已答复并办结。"))
+                return redirect(back or reverse("intake:appeal", args=[appeal.pk]))
+        page = AppealDetailView()
+        page.setup(request, pk=appeal.pk)
+        page.object = page.get_object()
+        context = page.get_context_data(object=page.object, close_form=form, back=back, act="close")
+        return render(request, page.template_name, context, status=422)
 
 
 class MergeView(AppealActionView):
