@@ -16,6 +16,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.generic import DetailView, ListView
@@ -152,6 +153,9 @@ def detail_context(request: HttpRequest, order: WorkOrder) -> dict:
         "perms_center": user.has_role(*services.CENTER_ROLES),
         "can_consult": user.has_role(Role.CENTER_STAFF, Role.SUPERVISOR, Role.ADMIN, Role.UNIT_LEADER),
         "assisting": list(order.assisting_units.all()),
+        # The list the user came from (workspace, review, listed, with filters, tab and page): the
+        # page's way back, carried through every move so it survives the round trip.
+        "back": _local(request.GET.get("back") or request.POST.get("back", "")),
     }
 
 
@@ -372,10 +376,18 @@ def _local(path: str) -> str:
 
 
 def _back(request: HttpRequest, order: WorkOrder) -> str:
-    nxt = request.POST.get("next", "")
-    if nxt.startswith("/") and not nxt.startswith("//"):
+    """Where a move returns: ``next`` (a list's own forms), else the order page, keeping the way
+    back to the list the user came from (``back``)."""
+    nxt = _local(request.POST.get("next", ""))
+    if nxt:
         return nxt
-    return reverse("workorders:detail", args=[order.pk])
+    return detail_url(order, back=_local(request.POST.get("back", "")))
+
+
+def detail_url(order: WorkOrder, *, back: str = "") -> str:
+    """The order page, with ``?back=`` when the user came from a list."""
+    url = reverse("workorders:detail", args=[order.pk])
+    return f"{url}?{urlencode({'back': back})}" if back else url
 
 
 @login_required
@@ -404,7 +416,8 @@ def dispatch(request: HttpRequest, appeal_pk: int) -> HttpResponse:
         messages.error(request, str(exc) if isinstance(exc, services.TransitionError) else _errors_text(exc))
         return redirect(back if back.startswith("/") and not back.startswith("//") else reverse("workorders:workspace"))
     messages.success(request, _("已派单：%(number)s → %(unit)s") % {"number": order.number, "unit": order.unit.name})
-    return redirect("workorders:detail", pk=order.pk)
+    # The appeal page passes on its own way back (the desk with its filters).
+    return redirect(detail_url(order, back=_local(request.POST.get("back", ""))))
 
 
 # Bulk moves: the same service function per order as one by one (permission, row lock and
