@@ -26,6 +26,8 @@ from django.views.generic import DetailView, ListView, TemplateView
 from intake.phones import mask, national
 from units.auth import client_address
 from units.choices import Role
+from units.models import Unit
+from units.unit_options import bound_unit_field
 from units.visibility import RoleRequiredMixin, VisibleMixin
 
 from . import qr, selectors, services
@@ -165,6 +167,9 @@ class FilteredListView(VisibleMixin, ListView):
         return self.filterset.qs
 
     def get_context_data(self, **kwargs):
+        # A unit filter lists the top of the user's tree and the way down to the chosen unit, not
+        # every unit of a province (units/unit_options.py).
+        bound_unit_field(self.filterset.form, "unit", units=Unit.objects.visible_to(self.request.user))
         return {**super().get_context_data(**kwargs), "filter": self.filterset}
 
 

@@ -24,6 +24,8 @@ from django.views.generic import DetailView, ListView
 from intake.models import Appeal
 from intake.phones import mask
 from units.choices import Role
+from units.models import Unit
+from units.unit_options import bound_unit_field
 from units.visibility import RoleRequiredMixin, VisibleMixin
 
 from . import forms, selectors, services
@@ -74,6 +76,9 @@ class WorkspaceView(RoleRequiredMixin, ListView):
         for key in ("tab", "after"):
             tab_params.pop(key, None)
         user = self.request.user
+        # The unit filter offers the top of the user's tree and the way down to a chosen unit,
+        # never a <select> of every unit of a province.
+        bound_unit_field(self.filterset.form, "unit", units=Unit.objects.filter(is_active=True).visible_to(user))
         bulk_actions = []
         if user.is_unit_user:
             bulk_actions = [{"name": "sign", "label": _("批量签收")}, {"name": "start", "label": _("批量开始办理")}]
