@@ -62,7 +62,11 @@ def after_cursor(qs: QuerySet[WorkOrder], ordering: tuple[str, str], cursor: str
         return qs
     field = ordering[0].lstrip("-")
     op = "lt" if ordering[0].startswith("-") else "gt"
-    return qs.filter(Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": pk}))
+    # The first condition alone is an index range that starts at the cursor; the OR alone would be
+    # a filter over every row before it (page 100 reading 5,000 rows).
+    return qs.filter(
+        Q(**{f"{field}__{op}e": value}), Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": pk})
+    )
 
 
 def orders_for(user: User) -> QuerySet[WorkOrder]:
@@ -87,14 +91,15 @@ def tab_filter(tab: str, *, now=None) -> Q:
 COUNT_CAP = 1000
 
 
-def bounded_count(qs: QuerySet, *, cap: int = COUNT_CAP) -> int:
+def bounded_count(qs: QuerySet, *, cap: int | None = None) -> int:
     """Rows of ``qs`` counted up to ``cap + 1`` (a LIMITed subquery); above ``cap`` means "more"."""
-    return qs.order_by()[: cap + 1].count()
+    return qs.order_by()[: (cap or COUNT_CAP) + 1].count()
 
 
-def count_label(n: int | None, *, cap: int = COUNT_CAP) -> str:
+def count_label(n: int | None, *, cap: int | None = None) -> str:
     if n is None:
         return ""
+    cap = cap or COUNT_CAP
     return f"{cap}+" if n > cap else str(n)
 
 
@@ -109,17 +114,34 @@ def workspace_tabs(user: User, *, now=None) -> list[dict]:
     ]
 
 
+# The review page's three queues, each in the order of its partial index (keyset pages).
+REVIEW_ORDER = ("feedback_at", "id")
+EXTENSION_ORDER = ("due_at", "id")
+APPROVED_ORDER = ("updated_at", "id")
+
+
 def review_queue(user: User) -> QuerySet[WorkOrder]:
     """Feedback waiting for the center's review, oldest first."""
-    return orders_for(user).filter(status=S.FEEDBACK_SUBMITTED).order_by("feedback_at", "id")
+    return orders_for(user).filter(status=S.FEEDBACK_SUBMITTED).order_by(*REVIEW_ORDER)
 
 
 def extension_queue(user: User) -> QuerySet[WorkOrder]:
-    return orders_for(user).filter(extension_state=ExtensionState.REQUESTED, status__in=WITH_UNIT).order_by("due_at")
+    return (
+        orders_for(user)
+        .filter(extension_state=ExtensionState.REQUESTED, status__in=WITH_UNIT)
+        .order_by(*EXTENSION_ORDER)
+    )
 
 
 def approved_queue(user: User) -> QuerySet[WorkOrder]:
-    return orders_for(user).filter(status=S.APPROVED).order_by("updated_at")
+    return orders_for(user).filter(status=S.APPROVED).order_by(*APPROVED_ORDER)
+
+
+def keyset_page(qs: QuerySet[WorkOrder], ordering: tuple[str, str], cursor: str, *, size: int):
+    """One page of ``qs`` after ``cursor`` in ``ordering`` and the cursor of the next page ("" at the
+    end): ``size + 1`` rows read from the ordering's index, whatever the queue holds (rule 7)."""
+    rows = list(after_cursor(qs, ordering, cursor).order_by(*ordering)[: size + 1])
+    return rows[:size], cursor_of(rows[size - 1], ordering) if len(rows) > size else ""
 
 
 def listed_orders(user: User) -> QuerySet[WorkOrder]:

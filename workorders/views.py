@@ -496,17 +496,34 @@ class ReviewView(RoleRequiredMixin, ListView):
     template_name = "workorders/review.html"
     context_object_name = "orders"
 
+    # (context name, queue, its order, its cursor parameter): each a keyset page of PAGE_SIZE with
+    # a bounded count ("1000+"), so the page costs the same with 100 or 100,000 orders waiting.
+    SECTIONS = (
+        ("orders", selectors.review_queue, selectors.REVIEW_ORDER, "after"),
+        ("extensions", selectors.extension_queue, selectors.EXTENSION_ORDER, "ext_after"),
+        ("approved", selectors.approved_queue, selectors.APPROVED_ORDER, "approved_after"),
+    )
+
     def get_queryset(self):
-        return selectors.review_queue(self.request.user)[:LIST_LIMIT]
+        user, params = self.request.user, self.request.GET
+        self.sections = {}
+        for name, queue, ordering, param in self.SECTIONS:
+            qs = queue(user)
+            rows, cursor = selectors.keyset_page(qs, ordering, params.get(param, ""), size=PAGE_SIZE)
+            following = params.copy()
+            following[param] = cursor
+            first = params.copy()
+            first.pop(param, None)
+            count = selectors.bounded_count(qs.select_related(None).prefetch_related(None))
+            self.sections[name] = rows
+            self.sections[f"{name}_count"] = selectors.count_label(count)
+            self.sections[f"{name}_next"] = f"?{following.urlencode()}" if cursor else ""
+            self.sections[f"{name}_first"] = f"?{first.urlencode()}" if params.get(param) else ""
+        return self.sections["orders"]
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        ctx.update(
-            extensions=selectors.extension_queue(self.request.user)[:LIST_LIMIT],
-            approved=selectors.approved_queue(self.request.user)[:LIST_LIMIT],
-            note_form=forms.NoteForm(),
-            return_form=forms.ReturnForm(),
-        )
+        ctx.update(self.sections, note_form=forms.NoteForm(), return_form=forms.ReturnForm())
         return ctx
 
 
