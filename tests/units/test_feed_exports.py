@@ -28,7 +28,7 @@ def _rows(response) -> list[tuple]:
 
 @pytest.fixture
 def source(db) -> FeedSource:
-    made = FeedSource(code="12345", name="12345平台", kind=FeedKind.APPEALS, channel="feed_12345")
+    made = FeedSource(code="12345", name="12345平台", kind=FeedKind.APPEALS, channel="12345")
     made.set_key("export-test-key")
     made.save()
     return made
@@ -36,7 +36,7 @@ def source(db) -> FeedSource:
 
 def _delivery(source, n: int, status: str) -> ResultDelivery:
     appeal = Appeal.objects.create(
-        channel="feed_12345",
+        channel="12345",
         external_id=f"12345-EXP-{n}",
         content="楼下烧烤店油烟扰民",
         citizen_phone=PHONE,

@@ -46,9 +46,7 @@ def test_a_refused_move_keeps_the_way_back(client, handler, order):
     client.force_login(handler)
     client.post(reverse("workorders:move", args=[order.pk, "sign"]))
     client.post(reverse("workorders:move", args=[order.pk, "start"]))
-    refused = client.post(
-        reverse("workorders:move", args=[order.pk, "submit-feedback"]), {"text": "", "back": LIST}
-    )
+    refused = client.post(reverse("workorders:move", args=[order.pk, "submit-feedback"]), {"text": "", "back": LIST})
     assert refused.status_code == 422
     assert f'href="{LIST.replace("&", "&amp;")}" data-testid="back-to-list"' in refused.content.decode()
 
