@@ -545,17 +545,43 @@ def order_exprs(*, due: str, signed: str, fed_back: str, with_unit: str) -> dict
 
 
 def fill_scopes(cursor, *, base: int, order_base: int) -> bool:
-    """Fill the rows' ``scope_units`` (the unit ids that see an order or an appeal) with the
-    product's own set-wise SQL, as ``save()`` keeps them: left at their default ``[]`` a station's
-    users would see none of the generated history and every unit-scoped list would be measured
-    on the demo's rows only. False when the product has no such columns."""
-    try:
-        from intake.models import appeal_scope_sql
-        from workorders.models import work_order_scope_sql
-    except ImportError:
+    """Fill the rows' ``scope_units`` (the unit ids that see an order or an appeal) as ``save()``
+    keeps them: an order's are the ids on its unit's path (generated orders have no assisting
+    units); an appeal's are its unit's and those of its orders (a handed-back order's station
+    included). Left at their default ``[]``, a station's users would see none of the generated
+    history and every unit-scoped list would be measured on the demo's rows only. Set-wise, by
+    hash joins on a table of each unit's path ids (the product's per-row SQL would scan the unit
+    table once per row). False when the product has no such columns."""
+    from intake.models import Appeal
+    from workorders.models import WorkOrder
+
+    if not {"scope_units"} <= {f.name for f in WorkOrder._meta.fields} & {f.name for f in Appeal._meta.fields}:
         return False
-    cursor.execute(work_order_scope_sql(f"w2.id > {order_base}"))
-    cursor.execute(appeal_scope_sql(f"a2.id > {base}", with_work_orders=True))
+    cursor.execute(
+        "CREATE TEMP TABLE bench_unit_scope ON COMMIT DROP AS"
+        " SELECT u.id, jsonb_agg(p.x ORDER BY p.x) AS scope FROM units_unit u,"
+        " LATERAL (SELECT DISTINCT x::int AS x FROM unnest(string_to_array(trim(both '/' from u.path), '/')) x) p"
+        " GROUP BY u.id"
+    )
+    cursor.execute(
+        "UPDATE workorders_workorder w SET scope_units = s.scope FROM bench_unit_scope s"
+        f" WHERE s.id = w.unit_id AND w.id > {order_base}"
+    )
+    cursor.execute(
+        "UPDATE intake_appeal a SET scope_units = s.scope FROM bench_unit_scope s"
+        f" WHERE s.id = a.unit_id AND a.id > {base}"
+    )
+    # Appeals whose order went to another station first: that station saw them too.
+    cursor.execute(
+        "WITH moved AS (SELECT w.appeal_id, w.scope_units FROM workorders_workorder w"
+        f" JOIN intake_appeal a ON a.id = w.appeal_id WHERE w.id > {order_base} AND w.unit_id IS DISTINCT FROM a.unit_id)"
+        " UPDATE intake_appeal a SET scope_units = s.scope FROM ("
+        " SELECT x.id, jsonb_agg(DISTINCT x.v ORDER BY x.v) AS scope FROM ("
+        "  SELECT a2.id, jsonb_array_elements(a2.scope_units) AS v FROM intake_appeal a2"
+        "  WHERE a2.id IN (SELECT appeal_id FROM moved)"
+        "  UNION ALL SELECT m.appeal_id, jsonb_array_elements(m.scope_units) FROM moved m"
+        " ) x GROUP BY x.id) s WHERE a.id = s.id"
+    )
     return True
 
 
