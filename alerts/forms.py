@@ -15,7 +15,9 @@ class AlertFilterForm(forms.Form):
         choices=[("", _("全部")), ("open", _("未处置")), *AlertState.choices],
     )
     detector = forms.ChoiceField(label=_("检测器"), required=False, choices=[("", _("全部")), *Detector.choices])
-    unit = forms.ModelChoiceField(label=_("责任单位"), required=False, queryset=Unit.objects.order_by("path"))
+    unit = forms.ModelChoiceField(
+        label=_("责任单位"), required=False, queryset=Unit.objects.order_by("path"), empty_label=_("全部")
+    )
 
 
 class HandleForm(forms.Form):

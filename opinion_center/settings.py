@@ -13,6 +13,7 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy
 from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -398,6 +399,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 # Date formats per language (opinion_center/formats/<locale>/formats.py); templates name a format
 # (SHORT_DATETIME_FORMAT…) instead of writing a pattern.
 FORMAT_MODULE_PATH = ["opinion_center.formats"]
+# Filters' empty choice says what it means (django-filter's default is "---------"); yes/no
+# filters get the same from units.forms.FilterBooleanField.
+FILTERS_EMPTY_CHOICE_LABEL = gettext_lazy("全部")
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

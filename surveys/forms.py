@@ -121,7 +121,7 @@ class QrRatingForm(forms.Form):
 class RatingPointForm(forms.Form):
     """Create or edit a rating point (center staff and administrators)."""
 
-    unit = forms.ModelChoiceField(label=_("所属单位"), queryset=None)
+    unit = forms.ModelChoiceField(label=_("所属单位"), queryset=None, empty_label=_("请选择单位"))
     kind = forms.ChoiceField(label=_("类型"))
     name = forms.CharField(label=_("名称"), max_length=60, help_text=_("如“户籍窗口”“3号窗口”“民警张伟”。"))
     officer_code = forms.CharField(label=_("警号（民警警号牌时填写）"), max_length=20, required=False)
