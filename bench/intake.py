@@ -5,10 +5,15 @@ Starts gunicorn (the project's gunicorn.conf.py, 2 sync workers, 127.0.0.1 only,
 ``JsonResponse`` — and drives, one after the other for ``--seconds`` each with ``--connections``
 threads: ``GET /bare/``, the 12345 feed push ``POST /api/v1/feeds/12345/appeals/`` (the demo key,
 a new external id and a fake phone each time) and the staff create ``POST /api/v1/appeals/`` (an
-API token of center staff). Prints req/s, p50/p99 and each write's ratio to the bare view.
+API token of center staff). Prints req/s, p50/p99 and each write's ratio to the bare view, and
+the resident memory (VmRSS, sampled every 100 ms) of each gunicorn worker: the peak over each kind
+of request.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/oc_bench1m REDIS_URL=redis://127.0.0.1:6379/13 \\
         .venv/bin/python bench/intake.py --connections 8 --seconds 20
+
+gunicorn runs with as many sync workers as the product ships (``opinion_center/gunicorn.conf.py``:
+two per core) unless ``--workers`` says otherwise.
 
 The appeals it creates stay in the database (external ids ``BENCH-PUSH-…``). By default the
 per-source feed throttle is raised inside the benchmark's gunicorn so the write path itself is
@@ -18,8 +23,10 @@ measured; ``--shipped-throttle`` keeps the shipped rate and counts the refusals 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import itertools
+import multiprocessing
 import os
 import random
 import sys
@@ -79,12 +86,64 @@ def drive(call, *, connections: int, seconds: float) -> dict:
     }
 
 
+def gunicorn_workers(port: int) -> list[int]:
+    """The pids of the gunicorn workers serving 127.0.0.1:``port`` (children of its master)."""
+    bind = f"GUNICORN_BIND=127.0.0.1:{port}".encode()
+    processes: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                if b"gunicorn" not in fh.read():
+                    continue
+            with open(f"/proc/{entry}/environ", "rb") as fh:
+                if bind not in fh.read().split(b"\0"):
+                    continue
+            with open(f"/proc/{entry}/stat") as fh:
+                processes[int(entry)] = int(fh.read().rsplit(")", 1)[1].split()[1])
+    return [pid for pid, parent in processes.items() if parent in processes]
+
+
+def vm_rss_mb(pid: int) -> float:
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@contextlib.contextmanager
+def worker_rss(port: int):
+    """{worker pid: peak VmRSS in MB} while the block runs, sampled every 100 ms."""
+    peaks: dict[int, float] = {}
+    done = threading.Event()
+
+    def sample():
+        while True:
+            for pid in gunicorn_workers(port):
+                peaks[pid] = max(peaks.get(pid, 0.0), vm_rss_mb(pid))
+            if done.wait(0.1):
+                return
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield peaks
+    finally:
+        done.set()
+        thread.join()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20.0, help="per kind of request")
     parser.add_argument("--port", type=int, default=8714)
     parser.add_argument("--shipped-throttle", action="store_true", help="keep the shipped per-source feed rate")
+    parser.add_argument(
+        "--workers", type=int, default=2 * multiprocessing.cpu_count(), help="gunicorn workers (shipped: 2 per core)"
+    )
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise SystemExit("Set DATABASE_URL to the benchmark database (filled by bench/generate.py).")
@@ -118,12 +177,15 @@ def main() -> None:
         }
 
     print(
-        f"{db_name}: {total:,} appeals; {args.connections} connections, {args.seconds:.0f} s each; "
+        f"{db_name}: {total:,} appeals; {args.workers} gunicorn workers, {args.connections} connections, "
+        f"{args.seconds:.0f} s each; "
         f"feed throttle {'shipped' if args.shipped_throttle else 'raised'}; {machine_load()}; "
         f"{dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
         flush=True,
     )
-    with serve(database_url(db_name), port=args.port, app="bench.bare_wsgi:application", timeout=60) as base:
+    with serve(
+        database_url(db_name), port=args.port, app="bench.bare_wsgi:application", timeout=60, workers=args.workers
+    ) as base:
         kinds = {
             "bare JSON view (GET /bare/)": lambda s: s.get(f"{base}/bare/", timeout=30),
             "feed push (POST /api/v1/feeds/12345/appeals/)": lambda s: s.post(
@@ -143,12 +205,15 @@ def main() -> None:
             call(requests.Session())
         results = {}
         for label, call in kinds.items():
-            results[label] = drive(call, connections=args.connections, seconds=args.seconds)
+            with worker_rss(args.port) as rss:
+                results[label] = drive(call, connections=args.connections, seconds=args.seconds)
+            results[label]["rss"] = rss
     bare = results["bare JSON view (GET /bare/)"]["ok_per_s"]
     for label, r in results.items():
+        peaks = ", ".join(f"{mb:.0f}" for mb in sorted(r["rss"].values(), reverse=True)) or "?"
         print(
             f"  {label:<48} {r['ok_per_s']:8.1f} req/s  p50 {r['p50']:7.1f} ms  p99 {r['p99']:7.1f} ms  "
-            f"{r['ok_per_s'] / bare:6.3f}× bare   answers {r['statuses']}",
+            f"{r['ok_per_s'] / bare:6.3f}× bare   answers {r['statuses']}   worker RSS peaks {peaks} MB",
             flush=True,
         )
 

@@ -112,13 +112,29 @@ class FeedSourcePermission(BasePermission):
 class FeedSourceThrottle(FailOpenThrottleMixin, SimpleRateThrottle):
     """Rate per source (``DEFAULT_THROTTLE_RATES["feed"]``), so one noisy platform cannot starve others.
 
-    Counted in ``soft_cache``: with Redis away pushes are let through rather than refused.
+    Counted in ``soft_cache`` by ``take``: one number per source and one Redis round trip per
+    push at any rate (the rate allows its count at once, then evenly spread); beyond it 429 with
+    ``Retry-After``, the seconds until the next push would be taken. With Redis away pushes are
+    let through rather than refused.
     """
 
     scope = "feed"
+    _wait = 0.0
 
     def get_cache_key(self, request, view):
         source = request.auth
         if not isinstance(source, FeedSource):
             return None
         return self.cache_format % {"scope": self.scope, "ident": f"source-{source.pk}"}
+
+    def allow_request(self, request, view) -> bool:
+        if self.rate is None:
+            return True
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        self._wait = self.cache.take(key, limit=self.num_requests, period=self.duration)
+        return self._wait <= 0
+
+    def wait(self) -> float:
+        return self._wait

@@ -88,8 +88,57 @@ class FailOpenCache:
     def delete(self, key: str) -> None:
         _guard("delete", lambda: cache.delete(key), None)
 
+    def take(self, key: str, *, limit: int, period: float) -> float:
+        """Take one request of ``limit`` per ``period`` seconds for ``key``: 0 when it is allowed,
+        else the seconds until the next one would be. 0 when the server is away (fail open).
+
+        A generic cell rate (GCRA): ``limit`` requests at once from rest, then one every
+        ``period / limit`` seconds, whatever the window boundaries. The key holds one number
+        (the theoretical arrival time), so a request costs one Redis round trip (one script, on
+        Redis's own clock, shared by every web host) however busy the key is; a list of recent
+        request times, as DRF's SimpleRateThrottle keeps, grows with the rate.
+        """
+        return _guard("take", lambda: _take(key, limit=limit, period=period), 0.0)
+
 
 soft_cache = FailOpenCache()
+
+# KEYS[1]: the key; ARGV: emission interval and burst tolerance, in microseconds. Answers the wait
+# in microseconds (0: allowed and counted).
+_GCRA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local interval, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local tat = math.max(tonumber(redis.call('GET', KEYS[1]) or now), now)
+local allowed_at = tat + interval - burst
+if now < allowed_at then
+  return allowed_at - now
+end
+redis.call('SET', KEYS[1], tat + interval, 'PX', math.ceil((tat + interval - now) / 1000) + 1)
+return 0
+"""
+_scripts: dict[str, Any] = {}
+
+
+def _take(key: str, *, limit: int, period: float) -> float:
+    interval = int(period * 1_000_000 / limit)
+    burst = interval * limit
+    client_for = getattr(getattr(cache, "_cache", None), "get_client", None)
+    if client_for is not None and hasattr(cache, "make_and_validate_key"):  # Django's RedisCache
+        full_key = cache.make_and_validate_key(key)
+        client = client_for(full_key, write=True)
+        script = _scripts.get("gcra")
+        if script is None:
+            script = _scripts["gcra"] = client.register_script(_GCRA)
+        return int(script(keys=[full_key], args=[interval, burst], client=client)) / 1_000_000
+    # Other caches (the file cache of a development machine): the same rule, not atomic.
+    now = int(time.time() * 1_000_000)
+    stored = cache.get(key)
+    tat = max(stored if isinstance(stored, int) else now, now)
+    if now < tat + interval - burst:
+        return (tat + interval - burst - now) / 1_000_000
+    cache.set(key, tat + interval, timeout=(tat + interval - now) / 1_000_000 + 1)
+    return 0.0
 
 
 class FailOpenThrottleMixin:

@@ -69,3 +69,21 @@ def test_the_shipped_feed_throttle_carries_a_province_peak_and_answers_429_with_
     assert 0 < int(refused["Retry-After"]) <= 60
     # Per source: another platform is not refused because 12345 is busy.
     assert push("12389", payload(external_id="SX-T-4"), key=KEYS["12389"]).status_code == 201
+
+
+def test_the_feed_throttle_keeps_one_number_per_source_at_any_rate(settings):
+    """The rate's count at once, then one request per period/count; the key holds one number, so
+    a request costs the same however busy the source is (DRF's list of request times grows)."""
+    import uuid
+
+    from django.core.cache import cache
+
+    from units.cache import soft_cache
+
+    key = f"test-take-{uuid.uuid4().hex}"
+    assert [soft_cache.take(key, limit=3, period=60) for _ in range(3)] == [0, 0, 0]
+    wait = soft_cache.take(key, limit=3, period=60)
+    assert 19 < wait <= 20
+    assert isinstance(cache.get(key), int)
+    # Refused requests are not counted: the wait does not grow while a platform keeps retrying.
+    assert soft_cache.take(key, limit=3, period=60) <= wait
