@@ -164,7 +164,7 @@ def find_hotspots(
         units = Counter(r["unit__name"] for r in members_rows if r["unit__name"])
         found.append(
             Hotspot(
-                label=label[:40],
+                label=hotspot_title(label, 40),
                 appeal_ids=[r["id"] for r in members_rows],
                 citizens=len(citizens),
                 first_at=members_rows[0]["received_at"],
@@ -176,3 +176,32 @@ def find_hotspots(
         )
     found.sort(key=lambda h: (-h.citizens, -h.size, h.first_at))
     return found[:limit]
+
+
+# A phrase ends at Chinese or ASCII punctuation; a word of Latin letters or digits is never split.
+_PHRASE_ENDS = "，。；：！？、,.;:!? "
+_ELLIPSIS = "…"
+
+
+def hotspot_title(text: str, limit: int) -> str:
+    """``text`` in at most ``limit`` characters, cut where a phrase ends rather than mid-phrase.
+
+    "小区门口夜间常有货车鸣笛卸货，影响居民休息" at 18 becomes "小区门口夜间常有货车鸣笛卸货…", not
+    "小区门口夜间常有货车鸣笛卸货，影响居…". Without a phrase end in the latter half of the allowance
+    the cut falls between a Chinese character and a number or Latin word, never inside one.
+    """
+    text = " ".join((text or "").split())
+    if len(text) <= limit:
+        return text
+    room = max(limit - len(_ELLIPSIS), 1)
+    head = text[: room + 1]  # one more: a phrase may end right at the limit
+    cut = max(head.rfind(mark) for mark in _PHRASE_ENDS)
+    if cut < room // 2:
+        cut = room
+        while cut > room // 2 and _word_char(text[cut - 1]) and _word_char(text[cut]):
+            cut -= 1  # step back out of a number or a Latin word
+    return text[:cut].rstrip(_PHRASE_ENDS) + _ELLIPSIS
+
+
+def _word_char(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()

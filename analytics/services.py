@@ -19,6 +19,7 @@ from units.transitions import record, transition
 
 from .aggregates import refresh_for, stored_metrics
 from .choices import LOWER_IS_BETTER, METRIC_KEYS, METRIC_LABELS, BulletinKind, ListFlag, RankingStatus
+from .hotspots import hotspot_title
 from .metrics import UnitMetrics, basic_weight
 from .models import Bulletin, Ranking, RankingEntry, RankingPolicy
 from .periods import Period, day, month_of, previous_month, week_of
@@ -306,7 +307,7 @@ def summarise(kind: str, period: Period, content: dict) -> tuple[str, str]:
     hotspots = content.get("hotspots") or []
     if hotspots:
         tops = _("；").join(
-            _("“%(label)s”（%(citizens)s人反映）") % {"label": h["label"][:20], "citizens": h["citizens"]}
+            _("“%(label)s”（%(citizens)s人反映）") % {"label": hotspot_title(h["label"], 20), "citizens": h["citizens"]}
             for h in hotspots[:3]
         )
         parts.append(_("发现一类事%(n)s起，主要有：%(tops)s，请相关单位关注。") % {"n": len(hotspots), "tops": tops})
