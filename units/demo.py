@@ -34,6 +34,15 @@ DEMO_USERS = [
 ]
 
 
+# Police rooms (警务室) under 滨江派出所, each with an officer, so a station leader's 转派 (sub-dispatch)
+# can be tried: code, name, parent station, username, surname, given name. Loaded by the
+# work-order demo, which also hands one order down to a room (the test cast stays the city tree).
+POLICE_ROOMS = [
+    ("LJ1011", "江滨社区警务室", "LJ101", "room1", "江", "社区民警"),
+    ("LJ1012", "滨江街道警务室", "LJ101", "room2", "街", "社区民警"),
+]
+
+
 def _unit(code: str, name: str, tier: str, parent: Unit | None, order: int) -> Unit:
     unit, _ = Unit.objects.update_or_create(
         code=code,
@@ -63,3 +72,19 @@ def load(stdout=None) -> None:
         user.save()
     if stdout:
         stdout.write(f"units: {Unit.objects.count()} units, {len(DEMO_USERS)} demo users")
+
+
+def load_police_rooms() -> list[Unit]:
+    """The police rooms below 滨江派出所 and one handler each; running it twice changes nothing."""
+    rooms = []
+    for code, name, parent_code, username, last, first in POLICE_ROOMS:
+        parent = Unit.objects.get(code=parent_code)
+        room = _unit(code, name, Tier.STATION, parent, int(code[-1]))
+        user, created = User.objects.get_or_create(username=username)
+        user.role, user.unit = Role.UNIT_HANDLER, room
+        user.last_name, user.first_name = last, first
+        if created or not user.has_usable_password():
+            user.set_password(DEMO_PASSWORD)
+        user.save()
+        rooms.append(room)
+    return rooms

@@ -13,6 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from intake.models import Appeal, Category
+from units import demo as units_demo
 from units.models import Unit, User
 
 from . import services
@@ -76,6 +77,8 @@ SCENARIOS = [
      "多次反映邻居私搭乱建引发纠纷，派出所推诿不处理。", "LJ401", "listed", 5),
     ("14", "hotline", "TRAFFIC-ACCIDENT", "yellow", "江北区滨江路与江滨大道交叉口", "韩雪", "13800000214",
      "交通事故处理完毕后对方拒不赔偿，希望交警协调。", "LJ101", "reopened", 10),
+    ("15", "hotline", "ORDER-NOISE", "blue", "江北区滨江街道江滨社区3栋", "林燕", "13800000215",
+     "小区门口夜间常有货车鸣笛卸货，影响居民休息。", "LJ101", "sub_dispatched", 1),
 ]  # fmt: skip
 
 
@@ -122,6 +125,10 @@ def _play(order: WorkOrder, state: str, users: dict[str, User]) -> None:
     center, supervisor = users["center"], users["supervisor"]
     if state in ("dispatched", "dispatched_overdue"):
         return
+    if state == "sub_dispatched":
+        room = Unit.objects.get(code=units_demo.POLICE_ROOMS[0][0])
+        services.sub_dispatch(order, actor=users["leader"], unit=room, note="请社区警务室上门核实，联系诉求人。")
+        return
     if state == "handed_back":
         services.hand_back(order, actor=unit_user, reason="该地址属北湖派出所辖区，请重新派单。")
         return
@@ -155,6 +162,7 @@ def _play(order: WorkOrder, state: str, users: dict[str, User]) -> None:
 
 def load(stdout=None) -> None:
     seed_known_years(first=timezone.localdate().year - 1)
+    units_demo.load_police_rooms()
     services.ensure_default_policies()
     for code, unit_code in CATEGORY_RULES.items():
         category = Category.objects.filter(code=code).first()
