@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from workorders.models import WorkOrder
+
 register = template.Library()
 
 ORDER_NUMBER = re.compile(r"GD\d{13}")
@@ -21,8 +23,6 @@ def link_numbers(text) -> SafeString:
     numbers = set(ORDER_NUMBER.findall(text))
     if not numbers:
         return escape(text)
-    from workorders.models import WorkOrder
-
     pks = dict(WorkOrder.objects.filter(number__in=numbers).values_list("number", "pk"))
     pieces = ORDER_NUMBER.split(text)  # text, number, text, number, … text
     found = ORDER_NUMBER.findall(text)
