@@ -28,3 +28,12 @@ NAV_ITEMS = [
 HOME_PANELS = [
     HomePanel("alerts/_panel.html", roles=READERS, order=15, context=selectors.home_panel),
 ]
+
+# The dashboard (统计分析) shows the period's alerts to the same readers; a generated bulletin
+# keeps them as a section (context: the bulletin's period; JSON kept in the bulletin).
+DASHBOARD_PANELS = [
+    HomePanel("alerts/_dashboard.html", roles=READERS, order=10, context=selectors.dashboard_panel),
+]
+BULLETIN_SECTIONS = [
+    HomePanel("alerts/_bulletin.html", order=10, context=selectors.bulletin_section),
+]

@@ -338,6 +338,7 @@ def generate_bulletin(*, kind: str, on: dt.date, actor=None) -> tuple[Bulletin, 
         raise ValidationError(_("该统计周期尚未结束，不能生成通报。"))
     previous = bulletin_period(kind, period.first - dt.timedelta(days=1))
     content = bulletin_content(period, previous=previous)
+    content["sections"] = contributed_sections(period)
     title, summary = summarise(kind, period, content)
     try:
         with transaction.atomic():
@@ -355,6 +356,14 @@ def generate_bulletin(*, kind: str, on: dt.date, actor=None) -> tuple[Bulletin, 
         return Bulletin.objects.get(kind=kind, period_start=period.first), False
     request_bulletin_pdf(bulletin)
     return bulletin, True
+
+
+def contributed_sections(period) -> list[dict]:
+    """What other apps add to a bulletin (``BULLETIN_SECTIONS`` in their nav.py, e.g. the period's
+    alerts), kept in its content as it was at generation: the template and its JSON data."""
+    from units.navigation import contributions
+
+    return [{"template": s.template, "data": s.context(period)} for s in contributions("BULLETIN_SECTIONS")]
 
 
 def request_bulletin_pdf(bulletin: Bulletin) -> bool:

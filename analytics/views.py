@@ -18,6 +18,7 @@ from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 
 from units.errors import Refused
+from units.navigation import panels_for
 from units.refusals import show_refusal
 from units.visibility import RoleRequiredMixin, VisibleMixin, unit_scope
 
@@ -57,6 +58,11 @@ class DashboardView(RoleRequiredMixin, TemplateView):
         # Only units the user may open: a leader's trail starts at his own unit.
         ctx["breadcrumbs"] = [u for u in trail if own is None or u.is_under(own)]
         ctx["sees_city"] = own is None
+        # Panels other apps add for the period (预警, 退单率): DASHBOARD_PANELS in their nav.py.
+        ctx["extra_panels"] = [
+            {"template": p.template, "context": p.context(self.request, period) if p.context else {}}
+            for p in panels_for("DASHBOARD_PANELS", self.request.user)
+        ]
         return ctx
 
 

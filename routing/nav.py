@@ -6,6 +6,8 @@ from units.choices import Role
 from units.navigation import HomePanel, NavItem
 
 CENTER = frozenset({Role.CENTER_STAFF, Role.ADMIN})
+# The city-wide hand-back rate on the dashboard: roles that see every unit.
+CITY = frozenset({Role.CENTER_STAFF, Role.SUPERVISOR, Role.ADMIN})
 
 
 def appeal_proposal(request, appeal) -> dict:
@@ -21,3 +23,13 @@ NAV_ITEMS = [NavItem(_("智能派单"), "routing:overview", roles=CENTER, order=
 
 # Shown just before the work-order panel (order 20) and its dispatch form.
 APPEAL_PANELS = [HomePanel("routing/_appeal_panel.html", roles=CENTER, order=19, context=appeal_proposal)]
+
+
+def dashboard_handback(request, period) -> dict:
+    """退单率 per month, before and after the first model went live (kept monthly rows)."""
+    from .selectors import handback_before_after
+
+    return handback_before_after()
+
+
+DASHBOARD_PANELS = [HomePanel("routing/_dashboard_handback.html", roles=CITY, order=20, context=dashboard_handback)]

@@ -83,7 +83,15 @@ def handback_before_after(*, months: int = 12) -> dict:
         total = sum(r["total"] for r in chosen)
         return sum(r["handed_back"] for r in chosen) / total if total else None
 
-    return {"rows": rows, "live_at": live, "before": rate("before"), "after": rate("after")}
+    before, after = rate("before"), rate("after")
+    return {
+        "rows": rows,
+        "live_at": live,
+        "before": before,
+        "after": after,
+        "before_pct": None if before is None else f"{before * 100:.1f}%",
+        "after_pct": None if after is None else f"{after * 100:.1f}%",
+    }
 
 
 def active_model():

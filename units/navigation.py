@@ -100,6 +100,12 @@ def panels_for(attr: str, user) -> list[HomePanel]:
     return _for_user(_collect(attr), user)
 
 
+def contributions(attr: str) -> tuple:
+    """Everything the apps contribute under ``attr`` in their nav.py, whoever asks (e.g. the
+    sections a generated bulletin keeps, which no user is looking at)."""
+    return _collect(attr)
+
+
 def count_text(n: int) -> str:
     return f"{COUNT_LIMIT - 1}+" if n >= COUNT_LIMIT else str(n)
 
