@@ -32,3 +32,7 @@ class SavedList(models.TextChoices):
     WORKSPACE = "workspace", _("工单")
     CALLBACKS = "callbacks", _("人工回访")
     DELIVERIES = "deliveries", _("结果回传")
+    RATINGS = "ratings", _("评价")
+    RECORDS = "records", _("业务记录")
+    SMS = "sms", _("外发短信")
+    RATING_POINTS = "rating_points", _("评价点")

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .audit import AppendOnly
-from .choices import CITYWIDE_ROLES, Role, SavedList, Tier
+from .choices import CITYWIDE_ROLES, Role, Tier
 
 
 class UnitQuerySet(models.QuerySet):
@@ -327,7 +327,9 @@ class SavedView(models.Model):
     """
 
     user = models.ForeignKey(User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="saved_views")
-    list_name = models.CharField(_("列表"), max_length=20, choices=SavedList.choices)
+    # The lists are ``units.saved_views.LISTS`` (labels: ``choices.SavedList``); not a column's
+    # choices, so that a list gaining saved views needs no migration.
+    list_name = models.CharField(_("列表"), max_length=20)
     name = models.CharField(_("视图名称"), max_length=30)
     query = models.CharField(_("筛选条件"), max_length=2000, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)

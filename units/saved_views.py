@@ -46,6 +46,10 @@ LISTS: dict[str, ListSpec] = {
     SavedList.WORKSPACE: ListSpec("workorders:workspace", "workorders.filters.WorkOrderFilter", ("tab",)),
     SavedList.CALLBACKS: ListSpec("surveys:callback_desk", "surveys.filters.CallbackFilter"),
     SavedList.DELIVERIES: ListSpec("feeds:deliveries", "feeds.filters.ResultDeliveryFilter"),
+    SavedList.RATINGS: ListSpec("surveys:rating_list", "surveys.filters.RatingFilter"),
+    SavedList.RECORDS: ListSpec("surveys:record_list", "surveys.filters.ServiceRecordFilter"),
+    SavedList.SMS: ListSpec("surveys:sms_list", "surveys.filters.OutboundSmsFilter"),
+    SavedList.RATING_POINTS: ListSpec("surveys:rating_point_list", "surveys.filters.RatingPointFilter"),
 }
 
 

@@ -92,9 +92,22 @@ def test_every_list_with_filters_shows_its_views(client, center, handler):
     save_view(user=center, list_name="callbacks", name="待回访", query="status=pending")
     save_view(user=center, list_name="deliveries", name="被拒收", query="status=failed")
     save_view(user=handler, list_name="workspace", name="超期", query="tab=overdue")
+    for list_name, name, query in (
+        ("ratings", "视图甲", "verdict=unsatisfied"),
+        ("records", "视图乙", "business_type=1"),
+        ("sms", "视图丙", "status=failed"),
+        ("rating_points", "视图丁", "kind=window"),
+    ):
+        save_view(user=center, list_name=list_name, name=name, query=query)
     client.force_login(center)
     assert "待回访" in client.get(reverse("surveys:callback_desk")).content.decode()
     assert "被拒收" in client.get(reverse("feeds:deliveries")).content.decode()
+    assert "视图甲" in client.get(reverse("surveys:rating_list")).content.decode()
+    assert "视图乙" in client.get(reverse("surveys:record_list")).content.decode()
+    assert "视图丙" in client.get(reverse("surveys:sms_list")).content.decode()
+    assert "视图丁" in client.get(reverse("surveys:rating_point_list")).content.decode()
+    mine = SavedView.objects.filter(user=center)
+    assert mine.get(list_name="sms").query == "status=failed"
     client.force_login(handler)
     assert (
         'class="saved-view active"' in client.get(reverse("workorders:workspace"), {"tab": "overdue"}).content.decode()

@@ -1,3 +1,6 @@
+from rest_framework import serializers
+
+from ..choices import SavedList
 from ..models import SavedView, Unit, User
 from .fields import StrictCharField, StrictModelSerializer
 
@@ -23,6 +26,7 @@ class SavedViewSerializer(StrictModelSerializer):
     """我的视图: ``query`` is stored sanitised (only the list's own filter parameters are kept);
     ``url`` opens the list with it."""
 
+    list_name = serializers.ChoiceField(choices=SavedList.choices)
     url = StrictCharField(read_only=True, help_text="the list's URL with the view's filters")
 
     class Meta:
