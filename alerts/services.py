@@ -25,8 +25,11 @@ from intake import similarity
 from intake.choices import Severity
 from intake.models import Appeal
 from units.choices import Role
+from units.errors import Refused
 from units.models import Notification, User
-from units.services import leaders_of, notify
+from units.roles import center_staff, leaders_of
+from units.services import notify
+from units.transitions import transition
 
 from . import baseline
 from .choices import MOVES, OPEN_STATES, AlertState, Detector
@@ -176,7 +179,7 @@ def _figures(finding: Finding) -> dict:
 
 def _tell(alert: Alert, *, rule: WarningRule) -> None:
     """An urgent notification to the center's staff and, when the rule says so, the unit's leaders."""
-    users = list(User.objects.filter(role=Role.CENTER_STAFF, is_active=True))
+    users = center_staff()
     if rule.notify_leaders and alert.unit_id:
         users += leaders_of(alert.unit)
     notify(
@@ -434,30 +437,35 @@ def run_detectors(*, now: dt.datetime | None = None, only: Iterable[str] | None 
 # Moves of an alert
 
 
-class TransitionNotAllowed(ValidationError):
-    """The alert's state does not allow the move (the API answers 409; the pages show the message)."""
-
-
 def _require(alert: Alert, actor: User, roles: tuple[str, ...]) -> None:
     if not actor.has_role(*roles) or not Alert.objects.visible_to(actor).filter(pk=alert.pk).exists():
         raise PermissionDenied
 
 
 def _move(alert: Alert, *, to: str, actor: User, note: str = "") -> Alert:
-    """Lock, re-check, no-op when already there, record the timeline row, save."""
-    with transaction.atomic():
-        locked = Alert.objects.select_for_update().get(pk=alert.pk)
-        if locked.state == to:
-            return locked
-        if (locked.state, to) not in MOVES:
-            raise TransitionNotAllowed(_("预警当前状态不允许此操作。"))
-        AlertEvent.objects.create(alert=locked, action=to, from_state=locked.state, to_state=to, note=note, actor=actor)
-        locked.state = to
+    """One move of the alert through the platform's transition helper (lock, no-op when already
+    there, ``Refused`` when ``MOVES`` has no such move, save, timeline row)."""
+
+    def apply(locked: Alert) -> None:
         if to == AlertState.HANDLED:
             locked.handled_note = note
         locked.updated_at = timezone.now()
-        locked.save(update_fields=["state", "handled_note", "updated_at"])
-    return locked
+
+    def write_event(locked: Alert, before: str) -> None:
+        AlertEvent.objects.create(alert=locked, action=to, from_state=before, to_state=to, note=note, actor=actor)
+
+    return transition(
+        alert,
+        action=to,
+        actor=actor,
+        to=to,
+        status_field="state",
+        sources={source for source, target in MOVES if target == to},
+        refuse=lambda locked: Refused(_("预警当前状态不允许此操作。")),
+        apply=apply,
+        update_fields=["handled_note", "updated_at"],
+        write_event=write_event,
+    )
 
 
 def mark_seen(alert: Alert, *, actor: User) -> Alert:

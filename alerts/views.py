@@ -10,6 +10,9 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from units.errors import Refused
+from units.refusals import show_refusal
+
 from . import selectors, services
 from .choices import Detector
 from .forms import AlertFilterForm, HandleForm
@@ -84,6 +87,6 @@ def alert_move(request: HttpRequest, pk: int, name: str) -> HttpResponse:
             messages.success(request, _("已挂牌督办，工单%(n)d件。") % {"n": listed})
         else:
             raise Http404
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+    except (Refused, ValidationError) as exc:
+        show_refusal(request, exc)
     return redirect("alerts:detail", pk=alert.pk)

@@ -30,9 +30,9 @@ from django.utils.translation import gettext as _
 
 from intake.models import Appeal
 from units.cache import soft_cache
-from units.choices import Role
 from units.enqueue import send_task_after_commit
 from units.models import User
+from units.roles import admins
 from units.services import notify
 from units.tabular import EXTENSIONS as IMPORT_EXTENSIONS
 from units.tabular import ImportFileError, estimate_rows, read_rows
@@ -399,13 +399,9 @@ def _discard_file(batch: ImportBatch) -> None:
         ImportBatch.objects.filter(pk=batch.pk).update(file="")
 
 
-def _admins() -> list[User]:
-    return list(User.objects.filter(role=Role.ADMIN, is_active=True))
-
-
 def _tell_admins_batch_failed(batch_id: int) -> None:
     notify(
-        users=_admins(),
+        users=admins(),
         text=_("导入批次 #%(id)s 多次执行失败，请检查。") % {"id": batch_id},
         url=reverse("feeds:batch", args=[batch_id]),
         dedupe_key=f"feeds-batch-failed-{batch_id}",
@@ -643,7 +639,7 @@ def _record_attempt(
 
 def _tell_admins_delivery(delivery_id: int, status: str, text: str) -> None:
     notify(
-        users=_admins(),
+        users=admins(),
         text=text,
         url=reverse("feeds:delivery", args=[delivery_id]),
         dedupe_key=f"feeds-delivery-{delivery_id}-{status}",

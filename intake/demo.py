@@ -234,14 +234,9 @@ def load_risk_words() -> None:
         RiskWord.objects.get_or_create(word=word, defaults={"note": note})
 
 
-def _dispatch(appeal: Appeal, unit: Unit, actor: User) -> None:
-    """Dispatch as staff would: through the work-orders app when it is there."""
-    try:
-        from workorders.services import dispatch_appeal
-    except ImportError:
-        services.mark_dispatched(appeal, unit=unit, actor=actor)
-        return
-    dispatch_appeal(appeal, unit=unit, actor=actor, note="请按时限办理并反馈。")
+# The note of the demo appeals triaged for dispatch to their station: the work-orders demo, which
+# runs next, dispatches exactly these (dispatching is that app's action).
+TO_DISPATCH_NOTE = "研判完毕，按属地派单。"
 
 
 def _backdate(appeal: Appeal, minutes: int = 0) -> None:
@@ -387,7 +382,7 @@ def load_appeals(stdout=None) -> int:
                 station = TRAFFIC_UNIT[station[:3]]
             unit = units.get(station)
             if unit is not None and rnd.random() < 0.9:
-                _dispatch(appeal, unit, center)
+                services.mark_for_dispatch(appeal, actor=center, proposed_unit=unit, note=TO_DISPATCH_NOTE)
             else:
                 services.mark_for_dispatch(appeal, actor=center)
         _backdate(appeal, rnd.randint(8, 90))

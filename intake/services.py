@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from units.errors import Refused
 from units.models import Unit, User
+from units.roles import center_staff
 from units.transitions import record, refresh, transition
 
 from . import similarity
@@ -40,6 +41,7 @@ from .models import (
     RiskWord,
     new_tracking_code,
 )
+from .permissions import may_reveal_phone
 from .phones import national, normalize_phone, phone_hash
 
 
@@ -423,13 +425,12 @@ def alert_center(appeal_pk: int) -> int:
     """Tell center staff at once about an appeal with risk words (one message per person and appeal).
 
     Returns how many messages were stored (0 when everyone was told already)."""
-    from units.choices import Role
     from units.services import notify
 
     appeal = Appeal.objects.filter(pk=appeal_pk).exclude(risk_words="").first()
     if appeal is None:
         return 0
-    staff = User.objects.filter(role=Role.CENTER_STAFF, is_active=True)
+    staff = center_staff()
     return len(
         notify(
             users=staff,
@@ -721,7 +722,7 @@ def reveal_phone(appeal: Appeal, *, actor: User, reason: str | None, ip: str | N
     no path skips the rule), refuse without a reason (ValidationError), then write the reveal log
     and the timeline in one transaction, and only then hand back the number.
     """
-    if not Appeal.objects.visible_to(actor).filter(pk=appeal.pk).exists():
+    if not may_reveal_phone(actor, appeal):
         raise PermissionError("appeal not visible to this user")
     reason = clean_reveal_reason(reason)
     if not appeal.citizen_phone:

@@ -14,7 +14,6 @@ urlpatterns = [
     path("appeals/phone-reveals/", views.PhoneRevealListView.as_view(), name="phone_reveals"),
     path("appeals/attachments/<int:pk>/", views.AttachmentDownloadView.as_view(), name="attachment"),
     path("appeals/<int:pk>/", views.AppealDetailView.as_view(), name="appeal"),
-    path("appeals/<int:pk>/triage-dispatch/", views.TriageDispatchView.as_view(), name="triage_dispatch"),
     path("appeals/<int:pk>/triage/", views.TriageView.as_view(), name="triage"),
     path("appeals/<int:pk>/close/", views.CloseView.as_view(), name="close"),
     path("appeals/<int:pk>/merge/", views.MergeView.as_view(), name="merge"),

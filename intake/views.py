@@ -26,7 +26,7 @@ from units.navigation import panels_for
 from units.refusals import REFUSALS, show_refusal
 from units.visibility import RoleRequiredMixin, VisibleMixin
 
-from . import ratelimit, selectors, services
+from . import advisers, ratelimit, selectors, services
 from .captcha import check as check_captcha
 from .captcha import new_challenge
 from .choices import AppealStatus, Channel, Severity
@@ -44,10 +44,8 @@ from .forms import (
     TriageForm,
 )
 from .models import Appeal, Attachment, PhoneReveal
+from .permissions import DESK_ROLES, TRIAGE_ROLES, may_triage
 from .phones import hash_of, phone_hash
-
-TRIAGE_ROLES = (Role.CENTER_STAFF, Role.ADMIN)
-DESK_ROLES = (Role.CENTER_STAFF, Role.ADMIN, Role.SUPERVISOR, Role.UNIT_LEADER, Role.UNIT_HANDLER)
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -183,7 +181,7 @@ class DeskView(VisibleMixin, ListView):
             "total_label": "",
             "show_all": show_all,
             "tab_query": tab_params.urlencode(),
-            "can_triage": request.user.has_role(*TRIAGE_ROLES),
+            "can_triage": may_triage(request.user),
             "queue": queue,
             "back": desk_url(queue),
             "bulk_form": BulkForm(),
@@ -232,98 +230,8 @@ def panel_context(request, appeal: Appeal, *, queue: str, form=None, done=None) 
     }
 
 
-class TriageDispatchView(RoleRequiredMixin, View):
-    """研判并派单 from the desk panel: triage and dispatch in one transaction, one request.
-
-    ``then=close`` answers with the panel closed and the list's row updated in place;
-    ``then=next`` with the next appeal of the same filtered queue in the panel. Either way the
-    pushed URL keeps the list's filters, tab and page. Any refusal rolls both back and re-renders
-    the form with the message and the input kept.
-    """
-
-    allowed_roles = TRIAGE_ROLES
-
-    def post(self, request, pk: int):
-        appeal = get_object_or_404(selectors.visible_appeals(request.user).select_related("proposed_unit"), pk=pk)
-        # Its place in the queue before the triage changes its severity: "next" is the row after
-        # it in the list the user is looking at.
-        position = {"severity_rank": appeal.severity_rank, "received_at": appeal.received_at, "pk": appeal.pk}
-        form = TriageDispatchForm(request.POST)
-        queue = request.POST.get("queue", "")[:2000]
-        is_htmx = request.headers.get("HX-Request") == "true"
-        order = None
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                order = triage_and_dispatch(appeal, actor=request.user, data=data)
-            except REFUSALS as exc:
-                form.add_error(None, getattr(exc, "messages", None) or [str(exc)])
-        if form.errors:
-            if not is_htmx:
-                # Without htmx (no script): the messages on the desk with the panel open again.
-                messages.error(request, _errors_text(form))
-                return redirect(desk_url(queue, open=appeal.pk))
-            return render(request, "intake/_desk_panel.html", panel_context(request, appeal, queue=queue, form=form))
-        appeal.refresh_from_db()
-        done = {
-            "appeal": appeal,
-            "order": order,
-            "text": (
-                _("已派单：%(number)s → %(unit)s") % {"number": order.number, "unit": order.unit.name}
-                if order
-                else _("研判结果已保存。")
-            ),
-        }
-        following = None
-        if form.cleaned_data.get("then") == "next":
-            following = next_in_queue(request, appeal, queue=queue, position=position)
-        if not is_htmx:
-            messages.success(request, done["text"])
-            return redirect(desk_url(queue, open=following.pk) if following else desk_url(queue))
-        if following is not None:
-            context = panel_context(request, following, queue=queue, done=done)
-            pushed = desk_url(queue, open=following.pk)
-        else:
-            context = {"panel": None, "panel_done": done, "queue": queue, "back": desk_url(queue)}
-            pushed = desk_url(queue)
-        context["row"] = _row(request, appeal)
-        response = render(request, "intake/_desk_panel.html", context)
-        response["HX-Push-Url"] = pushed
-        return response
-
-
 def _errors_text(form) -> str:
     return " ".join(str(m) for errors in form.errors.values() for m in errors)
-
-
-def triage_and_dispatch(appeal: Appeal, *, actor, data: dict):
-    """Triage ``appeal`` and, when a unit is chosen, dispatch it, all or nothing.
-
-    Calls the same services as the appeal page's two forms (intake.services.triage_appeal,
-    workorders.services.dispatch_appeal), so permissions, locks and timeline rows are theirs.
-    Returns the work order, or None when only the triage was saved.
-    """
-    with transaction.atomic():
-        services.triage_appeal(
-            appeal,
-            actor=actor,
-            kind=data["kind"],
-            category=data["category"],
-            severity=data["severity"],
-            proposed_unit=data.get("unit"),
-        )
-        if not data.get("unit"):
-            return None
-        from workorders.services import dispatch_appeal
-
-        return dispatch_appeal(
-            appeal,
-            unit=data["unit"],
-            actor=actor,
-            assisting_units=list(data.get("assisting_units") or []),
-            note=data.get("note", ""),
-            working_days=data.get("working_days"),
-        )
 
 
 def next_in_queue(request, appeal: Appeal, *, queue: str, position: dict | None) -> Appeal | None:
@@ -348,16 +256,20 @@ class DeskBulkView(RoleRequiredMixin, View):
     (its permission check, row lock and timeline row), each appeal in its own transaction: a
     refusal is reported on its row and the others are done.
 
-    待派单 (mark for dispatch), 按建议派单 (dispatch to each appeal's proposed unit), 设分类,
-    设分级.
+    待派单 (mark for dispatch), 设分类, 设分级; 按建议派单 is the work-orders app's
+    (``workorders.views.DeskBulkDispatchView``), on the same bar and the same way.
     """
 
     allowed_roles = TRIAGE_ROLES
     limit = 100
+    actions = ("mark_for_dispatch", "set_category", "set_severity")
+
+    def action_of(self, request) -> str:
+        return request.POST.get("action", "")
 
     def post(self, request):
-        action = request.POST.get("action", "")
-        if action not in ("mark_for_dispatch", "dispatch_proposed", "set_category", "set_severity"):
+        action = self.action_of(request)
+        if action not in self.actions:
             return HttpResponse(_("未知的批量操作。"), status=400, content_type="text/plain; charset=utf-8")
         form = BulkForm(request.POST)
         if not form.is_valid() or (action == "set_category" and not form.cleaned_data["category"]):
@@ -402,20 +314,8 @@ class DeskBulkView(RoleRequiredMixin, View):
         if action == "set_category":
             services.triage_appeal(appeal, actor=user, category=data["category"])
             return _("分类已设为%(name)s") % {"name": data["category"].name}
-        if action == "set_severity":
-            services.triage_appeal(appeal, actor=user, severity=data["severity"])
-            return _("分级已设为%(name)s") % {"name": Severity(data["severity"]).label}
-        unit = appeal.proposed_unit
-        if unit is None and _system_proposed_unit(appeal):
-            from units.models import Unit
-
-            unit = Unit.objects.get(pk=_system_proposed_unit(appeal))
-        if unit is None:
-            raise ValidationError(_("没有建议承办单位，请在面板中选择后派单。"))
-        from workorders.services import dispatch_appeal
-
-        order = dispatch_appeal(appeal, unit=unit, actor=user)
-        return _("已派单：%(number)s → %(unit)s") % {"number": order.number, "unit": unit.name}
+        services.triage_appeal(appeal, actor=user, severity=data["severity"])
+        return _("分级已设为%(name)s") % {"name": Severity(data["severity"]).label}
 
 
 # --- Appeal page ---------------------------------------------------------------------------------
@@ -441,7 +341,7 @@ class AppealDetailView(VisibleMixin, DetailView):
             extra.append(
                 {"template": panel.template, "context": panel.context(self.request, appeal) if panel.context else {}}
             )
-        can_triage = user.has_role(*TRIAGE_ROLES) and appeal.is_open
+        can_triage = may_triage(user, appeal)
         context.update(
             {
                 # Where the user came from (the desk with its filters): the way back, and where
@@ -476,14 +376,8 @@ class AppealDetailView(VisibleMixin, DetailView):
 
 
 def _system_proposed_unit(appeal: Appeal) -> int | None:
-    """The unit the work-orders app's routing rules propose (place, then category), if it is there."""
-    if not appeal.is_open:
-        return None
-    try:
-        from workorders.services import propose_unit
-    except ImportError:
-        return None
-    unit = propose_unit(appeal)
+    """The unit the dispatch rules propose (place, then category), through ``advisers``."""
+    unit = advisers.proposed_unit(appeal)
     return unit.pk if unit else None
 
 
@@ -535,12 +429,8 @@ def close_reply_prefill(appeal: Appeal, *, user) -> str:
     """The public reply an answer-and-close starts from: the category's reply template (else the
     default one; ``{unit}`` is the center's own unit), empty when there is none. Only a prefill:
     the center edits and confirms it, and the box is required."""
-    try:
-        from workorders.services import template_reply
-    except ImportError:
-        return ""
     unit = getattr(user, "unit", None)
-    return template_reply(appeal, unit_name=unit.name if unit else "") or ""
+    return advisers.proposed_reply(appeal, unit_name=unit.name if unit else "")
 
 
 class CloseView(AppealActionView):

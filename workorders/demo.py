@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.db.models import F
 from django.utils import timezone
 
-from intake.models import Appeal, Category
+from intake.models import Appeal, AppealEvent, Category
 from units import demo as units_demo
 from units.models import Unit, User
 
@@ -160,10 +160,33 @@ def _play(order: WorkOrder, state: str, users: dict[str, User]) -> None:
         services.reopen(order, actor=center, reason="回访群众表示对方仍未赔偿，不满意属实，请继续协调。")
 
 
+def dispatch_triaged_demo_appeals() -> int:
+    """Dispatch, as the center would, the intake demo's appeals triaged for their station, and put
+    the dispatch on their timeline just after the triage (demo only: the services stamp "now")."""
+    from intake.demo import TO_DISPATCH_NOTE
+    from intake.services import Action as AppealAction
+
+    center = User.objects.filter(username="center").first()
+    marked = AppealEvent.objects.filter(action=AppealAction.MARKED_FOR_DISPATCH, note=TO_DISPATCH_NOTE)
+    appeals = Appeal.objects.filter(
+        status="pending_dispatch", proposed_unit__isnull=False, pk__in=marked.values("appeal_id")
+    ).select_related("proposed_unit")
+    done = 0
+    for appeal in appeals:
+        at = marked.filter(appeal=appeal).values_list("created_at", flat=True).last()
+        services.dispatch_appeal(appeal, unit=appeal.proposed_unit, actor=center, note="请按时限办理并反馈。")
+        AppealEvent.objects.filter(appeal=appeal, action=AppealAction.DISPATCHED).update(
+            created_at=at + timedelta(minutes=7)
+        )
+        done += 1
+    return done
+
+
 def load(stdout=None) -> None:
     seed_known_years(first=timezone.localdate().year - 1)
     units_demo.load_police_rooms()
     services.ensure_default_policies()
+    dispatch_triaged_demo_appeals()
     for code, unit_code in CATEGORY_RULES.items():
         category = Category.objects.filter(code=code).first()
         unit = Unit.objects.filter(code=unit_code).first()

@@ -197,12 +197,13 @@ def special_days(year: int) -> QuerySet[CalendarDay]:
 def appeal_panel(request, appeal) -> dict:
     """The work-order panel on the appeal page: its orders and, for the center, the dispatch form."""
     from .forms import DispatchForm
-    from .services import CENTER_ROLES, propose_unit
+    from .permissions import may_dispatch
+    from .services import propose_unit
 
     user = request.user
     orders = list(orders_for(user).filter(appeal=appeal).order_by("dispatched_at"))
     has_open = any(o.is_open for o in orders)
-    can_dispatch = user.has_role(*CENTER_ROLES) and appeal.status not in ("closed", "merged") and not has_open
+    can_dispatch = may_dispatch(user) and appeal.status not in ("closed", "merged") and not has_open
     ctx = {"appeal": appeal, "orders": orders, "can_dispatch": can_dispatch}
     if ctx["can_dispatch"]:
         # A unit chosen at triage wins over the rules' proposal.

@@ -39,14 +39,13 @@ from intake import services as intake_services
 from intake.choices import Channel, Severity
 from intake.models import Appeal
 from units import roles
-from units.choices import Role
 from units.errors import Refused
 from units.models import Unit, User
-from units.roles import CENTER_ROLES, leaders_of, supervisors
+from units.roles import leaders_of, supervisors
 from units.services import notify
 from units.transitions import record, transition
 
-from . import deadlines
+from . import deadlines, permissions
 from .choices import (
     OPEN_STATUSES,
     WITH_UNIT,
@@ -111,7 +110,7 @@ def allowed_actions(order: WorkOrder, user: User) -> list[str]:
     """The moves this user may make on this order now (for buttons; the service re-checks)."""
     result = []
     for action, move in MOVES.items():
-        if order.status not in move.sources or not _may(user, order, move.by):
+        if order.status not in move.sources or not permissions.may_move(user, order, move.by):
             continue
         if action == Action.REQUEST_EXTENSION and order.extension_state == ExtensionState.REQUESTED:
             continue
@@ -123,18 +122,6 @@ def allowed_actions(order: WorkOrder, user: User) -> list[str]:
             continue
         result.append(action)
     return result
-
-
-def _may(user: User | None, order: WorkOrder, by: str) -> bool:
-    if user is None:
-        return False
-    if by == "center":
-        return user.has_role(*CENTER_ROLES)
-    if not user.is_unit_user or user.unit_id is None:
-        return False
-    if not order.unit.is_under(user.unit):
-        return False
-    return by == "unit" or user.role == Role.UNIT_LEADER
 
 
 def _refuse(order: WorkOrder, action: str) -> Refused:
@@ -183,7 +170,7 @@ def _move(
         actor=actor,
         to=move.target,
         sources=move.sources,
-        may=lambda locked: _may(actor, locked, move.by),
+        may=lambda locked: permissions.may_move(actor, locked, move.by),
         denied=_("您无权对该工单执行此操作。"),
         already=already,
         refuse=lambda locked: _refuse(locked, action),
@@ -314,7 +301,7 @@ def dispatch_appeal(
     the unit, create the order with its deadlines and the first timeline event, tell the appeal
     (intake) and the unit's people, and apply the supervision rules.
     """
-    if actor is not None and not actor.has_role(*CENTER_ROLES):
+    if actor is not None and not permissions.may_dispatch(actor):
         raise PermissionDenied(_("只有中心坐席可以派单。"))
     if not unit.is_active:
         raise Refused(_("单位「%(unit)s」已停用，不能派单。") % {"unit": unit.name})
@@ -595,7 +582,7 @@ def hand_back(order: WorkOrder, *, actor: User, reason: str) -> WorkOrder:
 def subordinate_units(order: WorkOrder, user: User) -> list[Unit]:
     """Units a leader may sub-dispatch this order to: any active unit below his own (so a district
     leader can also move an order from one of his stations to another), except where it is now."""
-    if user is None or user.role != Role.UNIT_LEADER or not user.unit_id or not order.unit.is_under(user.unit):
+    if not permissions.may_sub_dispatch(user, order):
         return []
     return list(Unit.objects.below(user.unit).exclude(pk__in=[user.unit_id, order.unit_id]).filter(is_active=True))
 
@@ -1147,7 +1134,7 @@ def _remind(order: WorkOrder, *, stage: int) -> None:
 
 def list_order(order: WorkOrder, *, actor: User | None, reason: str, rule: SupervisionRule | None = None) -> WorkOrder:
     """挂牌督办: put an order under a supervisor's watch (by hand, or by a rule when ``actor`` is None)."""
-    if actor is not None and not actor.has_role(Role.SUPERVISOR, Role.ADMIN):
+    if actor is not None and not permissions.may_list(actor):
         raise PermissionDenied(_("只有督察可以挂牌督办。"))
     if not (reason or "").strip():
         raise ValidationError({"reason": _("请填写督办原因。")})
@@ -1191,7 +1178,7 @@ def list_order(order: WorkOrder, *, actor: User | None, reason: str, rule: Super
 
 def unlist_order(order: WorkOrder, *, actor: User, reason: str) -> WorkOrder:
     """撤销挂牌: a supervisor takes the order off the list; rules will not list it again."""
-    if not actor.has_role(Role.SUPERVISOR, Role.ADMIN):
+    if not permissions.may_list(actor):
         raise PermissionDenied(_("只有督察可以撤销挂牌。"))
     if not (reason or "").strip():
         raise ValidationError({"reason": _("请填写撤销原因。")})
@@ -1282,7 +1269,7 @@ def record_consultation(
     participants: str = "",
 ) -> Consultation:
     """警种联合会商: record several departments' joint decision on the order."""
-    if not actor.has_role(Role.CENTER_STAFF, Role.SUPERVISOR, Role.ADMIN, Role.UNIT_LEADER):
+    if not permissions.may_consult(actor):
         raise PermissionDenied(_("您无权记录联合会商。"))
     errors = {}
     if not (topic or "").strip():
@@ -1375,7 +1362,7 @@ def set_calendar_day(*, actor: User, day: date, is_workday: bool, name: str = ""
     from .choices import CalendarSource
     from .models import CalendarDay
 
-    if not actor.has_role(Role.ADMIN):
+    if not permissions.may_edit_calendar(actor):
         raise PermissionDenied(_("只有系统管理员可以修改节假日。"))
     obj, _created = CalendarDay.objects.update_or_create(
         date=day, defaults={"is_workday": is_workday, "name": name.strip()[:40], "source": CalendarSource.ADMIN}

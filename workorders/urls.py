@@ -13,6 +13,9 @@ urlpatterns = [
     path("workorders/listed/", views.ListedView.as_view(), name="listed"),
     path("workorders/calendar/", views.calendar, name="calendar"),
     path("workorders/dispatch/<int:appeal_pk>/", views.dispatch, name="dispatch"),
+    # The desk's dispatch actions (the desk itself is intake's, under /appeals/).
+    path("appeals/<int:pk>/triage-dispatch/", views.TriageDispatchView.as_view(), name="triage_dispatch"),
+    path("appeals/bulk/dispatch/", views.DeskBulkDispatchView.as_view(), name="desk_bulk_dispatch"),
     path("workorders/attachments/<int:pk>/", views.attachment, name="attachment"),
     path("workorders/<int:pk>/", views.OrderDetailView.as_view(), name="detail"),
     path("workorders/<int:pk>/print/", exports.PrintOrderView.as_view(), name="print_order"),

@@ -19,16 +19,26 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
+from django.views import View
 from django.views.generic import DetailView, ListView
 
+from intake import services as intake_services
+from intake.forms import TriageDispatchForm
 from intake.models import Appeal
+from intake.permissions import TRIAGE_ROLES
 from intake.phones import mask
+from intake.selectors import visible_appeals
+from intake.views import DeskBulkView, desk_url, next_in_queue, panel_context
+from intake.views import _errors_text as desk_errors_text
+from intake.views import _row as desk_row
 from units.choices import Role
+from units.errors import Refused
 from units.models import Unit
+from units.refusals import REFUSALS, refusal_text, show_refusal, validation_text
 from units.unit_options import bound_unit_field
 from units.visibility import RoleRequiredMixin, VisibleMixin
 
-from . import forms, selectors, services
+from . import forms, permissions, selectors, services
 from .choices import Action, WorkOrderStatus
 from .models import FeedbackAttachment, WorkOrder
 
@@ -154,9 +164,9 @@ def detail_context(request: HttpRequest, order: WorkOrder) -> dict:
         "masked_phone": mask(order.appeal.citizen_phone) if order.appeal.citizen_phone else "",
         "appeal_url": appeal_url(order.appeal),
         "move_forms": move_forms(order, user, actions),
-        "can_list": user.has_role(Role.SUPERVISOR, Role.ADMIN),
-        "perms_center": user.has_role(*services.CENTER_ROLES),
-        "can_consult": user.has_role(Role.CENTER_STAFF, Role.SUPERVISOR, Role.ADMIN, Role.UNIT_LEADER),
+        "can_list": permissions.may_list(user),
+        "perms_center": permissions.may_dispatch(user),
+        "can_consult": permissions.may_consult(user),
         "assisting": list(order.assisting_units.all()),
         # The list the user came from (workspace, review, listed, with filters, tab and page): the
         # page's way back, carried through every move so it survives the round trip.
@@ -253,10 +263,7 @@ MOVE_FORMS = {
 
 
 def _errors_text(errors) -> str:
-    if isinstance(errors, ValidationError):
-        if hasattr(errors, "message_dict"):
-            return "；".join(m for ms in errors.message_dict.values() for m in ms)
-        return "；".join(errors.messages)
+    """A bound form's errors as one line (a service's refusal reads through ``refusal_text``)."""
     return "；".join(str(m) for ms in errors.values() for m in ms)
 
 
@@ -275,7 +282,7 @@ def move(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     """POST one move on an order.
 
     A refusal never loses what was typed: the form comes back bound, its errors beside the fields
-    and a domain refusal (TransitionError) above it — the form alone for htmx, else the whole
+    and a domain refusal (``Refused``) above it — the form alone for htmx, else the whole
     page (the order page, or the reply page for 通过并办结) with that form in place.
     """
     if request.method != "POST":
@@ -296,8 +303,8 @@ def move(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         data = form.cleaned_data
     try:
         call(order, request.user, data, request)
-    except (services.TransitionError, PermissionDenied) as exc:
-        return _refused(request, order, name, form, str(exc))
+    except (Refused, PermissionDenied) as exc:
+        return _refused(request, order, name, form, refusal_text(exc))
     except ValidationError as exc:
         return _refused(request, order, name, form, _place_errors(form, exc))
     messages.success(request, ok)
@@ -313,7 +320,7 @@ def move(request: HttpRequest, pk: int, name: str) -> HttpResponse:
 def _place_errors(form, exc: ValidationError) -> str:
     """Put a service's field errors beside the form's fields; what has no field is returned as text."""
     if form is None or not hasattr(exc, "error_dict"):
-        return _errors_text(exc)
+        return validation_text(exc)
     rest = []
     for field, errors in exc.message_dict.items():
         if field in form.fields:
@@ -362,7 +369,7 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
     The public reply is edited and confirmed here before anything is published; with htmx only
     the box is returned, to open in the list row.
     """
-    if not request.user.has_role(*services.CENTER_ROLES):
+    if not permissions.may_review(request.user):
         raise PermissionDenied
     order = get_object_or_404(
         WorkOrder.objects.visible_to(request.user).select_related("unit", "appeal", "appeal__category"), pk=pk
@@ -400,7 +407,7 @@ def dispatch(request: HttpRequest, appeal_pk: int) -> HttpResponse:
     """派单 from the appeal page's panel: the proposed unit is preselected; staff accept or change it."""
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    if not request.user.has_role(*services.CENTER_ROLES):
+    if not permissions.may_dispatch(request.user):
         raise PermissionDenied
     appeal = get_object_or_404(Appeal.objects.visible_to(request.user), pk=appeal_pk)
     form = forms.DispatchForm(request.POST)
@@ -417,8 +424,8 @@ def dispatch(request: HttpRequest, appeal_pk: int) -> HttpResponse:
             note=form.cleaned_data["note"],
             working_days=form.cleaned_data["working_days"],
         )
-    except (services.TransitionError, ValidationError) as exc:
-        messages.error(request, str(exc) if isinstance(exc, services.TransitionError) else _errors_text(exc))
+    except (Refused, ValidationError) as exc:
+        show_refusal(request, exc)
         return redirect(back if back.startswith("/") and not back.startswith("//") else reverse("workorders:workspace"))
     messages.success(request, _("已派单：%(number)s → %(unit)s") % {"number": order.number, "unit": order.unit.name})
     # The appeal page passes on its own way back (the desk with its filters).
@@ -456,8 +463,8 @@ def run_bulk(request: HttpRequest, name: str) -> list[dict]:
             continue
         try:
             call(order, request.user)
-        except (services.TransitionError, PermissionDenied, ValidationError) as exc:
-            text = _errors_text(exc) if isinstance(exc, ValidationError) else str(exc)
+        except REFUSALS as exc:
+            text = refusal_text(exc)
             results.append({"pk": pk, "number": order.number, "ok": False, "text": text})
         else:
             results.append({"pk": pk, "number": order.number, "ok": True, "text": str(ok_text)})
@@ -544,7 +551,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
         year = int(request.GET.get("year") or timezone.localdate().year)
     except ValueError:
         year = timezone.localdate().year
-    is_admin = request.user.has_role(Role.ADMIN)
+    is_admin = permissions.may_edit_calendar(request.user)
     form = forms.CalendarDayForm()
     if request.method == "POST":
         if not is_admin:
@@ -578,3 +585,114 @@ def attachment(request: HttpRequest, pk: int) -> HttpResponse:
         FeedbackAttachment.objects.filter(order__in=WorkOrder.objects.visible_to(request.user)), pk=pk
     )
     return FileResponse(item.file.open("rb"), filename=item.name, as_attachment=False)
+
+
+# --- The desk's dispatch ----------------------------------------------------------------------
+# The desk is intake's; dispatching is this app's action, so its two desk actions live here:
+# 研判并派单 from the side panel and 按建议单位派单 from the bulk bar.
+
+
+class TriageDispatchView(RoleRequiredMixin, View):
+    """研判并派单 from the desk panel: triage and dispatch in one transaction, one request.
+
+    ``then=close`` answers with the panel closed and the list's row updated in place;
+    ``then=next`` with the next appeal of the same filtered queue in the panel. Either way the
+    pushed URL keeps the list's filters, tab and page. Any refusal rolls both back and re-renders
+    the form with the message and the input kept.
+    """
+
+    allowed_roles = TRIAGE_ROLES
+
+    def post(self, request, pk: int):
+        appeal = get_object_or_404(visible_appeals(request.user).select_related("proposed_unit"), pk=pk)
+        # Its place in the queue before the triage changes its severity: "next" is the row after
+        # it in the list the user is looking at.
+        position = {"severity_rank": appeal.severity_rank, "received_at": appeal.received_at, "pk": appeal.pk}
+        form = TriageDispatchForm(request.POST)
+        queue = request.POST.get("queue", "")[:2000]
+        is_htmx = request.headers.get("HX-Request") == "true"
+        order = None
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                order = triage_and_dispatch(appeal, actor=request.user, data=data)
+            except REFUSALS as exc:
+                form.add_error(None, getattr(exc, "messages", None) or [str(exc)])
+        if form.errors:
+            if not is_htmx:
+                # Without htmx (no script): the messages on the desk with the panel open again.
+                messages.error(request, desk_errors_text(form))
+                return redirect(desk_url(queue, open=appeal.pk))
+            return render(request, "intake/_desk_panel.html", panel_context(request, appeal, queue=queue, form=form))
+        appeal.refresh_from_db()
+        done = {
+            "appeal": appeal,
+            "order": order,
+            "text": (
+                _("已派单：%(number)s → %(unit)s") % {"number": order.number, "unit": order.unit.name}
+                if order
+                else _("研判结果已保存。")
+            ),
+        }
+        following = None
+        if form.cleaned_data.get("then") == "next":
+            following = next_in_queue(request, appeal, queue=queue, position=position)
+        if not is_htmx:
+            messages.success(request, done["text"])
+            return redirect(desk_url(queue, open=following.pk) if following else desk_url(queue))
+        if following is not None:
+            context = panel_context(request, following, queue=queue, done=done)
+            pushed = desk_url(queue, open=following.pk)
+        else:
+            context = {"panel": None, "panel_done": done, "queue": queue, "back": desk_url(queue)}
+            pushed = desk_url(queue)
+        context["row"] = desk_row(request, appeal)
+        response = render(request, "intake/_desk_panel.html", context)
+        response["HX-Push-Url"] = pushed
+        return response
+
+
+def triage_and_dispatch(appeal: Appeal, *, actor, data: dict):
+    """Triage ``appeal`` and, when a unit is chosen, dispatch it, all or nothing.
+
+    Calls the same services as the appeal page's two forms (intake.services.triage_appeal,
+    services.dispatch_appeal), so permissions, locks and timeline rows are theirs.
+    Returns the work order, or None when only the triage was saved.
+    """
+    with transaction.atomic():
+        intake_services.triage_appeal(
+            appeal,
+            actor=actor,
+            kind=data["kind"],
+            category=data["category"],
+            severity=data["severity"],
+            proposed_unit=data.get("unit"),
+        )
+        if not data.get("unit"):
+            return None
+        return services.dispatch_appeal(
+            appeal,
+            unit=data["unit"],
+            actor=actor,
+            assisting_units=list(data.get("assisting_units") or []),
+            note=data.get("note", ""),
+            working_days=data.get("working_days"),
+        )
+
+
+class DeskBulkDispatchView(DeskBulkView):
+    """按建议单位派单: each selected appeal to its proposed unit (the one chosen at triage, else the
+    rules' proposal), through ``dispatch_appeal`` one by one; a row without a proposal is refused
+    on its row and the others are dispatched."""
+
+    actions = ("dispatch_proposed",)
+
+    def action_of(self, request) -> str:
+        return "dispatch_proposed"
+
+    def perform(self, request, appeal: Appeal, action: str, data: dict) -> str:
+        unit = appeal.proposed_unit or services.propose_unit(appeal)
+        if unit is None:
+            raise ValidationError(_("没有建议承办单位，请在面板中选择后派单。"))
+        order = services.dispatch_appeal(appeal, unit=unit, actor=request.user)
+        return _("已派单：%(number)s → %(unit)s") % {"number": order.number, "unit": unit.name}

@@ -17,10 +17,9 @@ from units.visibility import HasRole, VisibleViewSetMixin
 from .. import selectors, services
 from ..filters import AppealFilter
 from ..models import Appeal, PhoneReveal
+from ..permissions import may_triage
 from ..phones import normalize_phone, phone_hash
 from . import serializers as s
-
-TRIAGE_ROLES = (Role.CENTER_STAFF, Role.ADMIN)
 
 _400 = OpenApiResponse(description=_("输入有误（字段错误）"))
 _404 = OpenApiResponse(s.DetailSerializer, description=_("诉求不存在或无权查看"))
@@ -39,7 +38,7 @@ class TriageRole(HasRole):
             return False
         if view.action in ("list", "retrieve", "reveal_phone", "timeline"):
             return True
-        return request.user.has_role(*TRIAGE_ROLES)
+        return may_triage(request.user)
 
 
 @extend_schema_view(

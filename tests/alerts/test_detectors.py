@@ -15,6 +15,7 @@ from alerts.places import place_key
 from intake.choices import Channel, Severity
 from intake.models import Appeal, Category
 from intake.phones import phone_hash
+from units.errors import Refused
 from units.models import Notification
 
 pytestmark = pytest.mark.django_db
@@ -201,7 +202,7 @@ def test_an_alert_moves_new_seen_handled_with_a_timeline(surge_alert, leader, ce
         "seen",
         "handled",
     ]
-    with pytest.raises(ValidationError):
+    with pytest.raises(Refused):  # handled is final: the state refuses
         services.mark_seen(alert, actor=center)
 
 

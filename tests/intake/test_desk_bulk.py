@@ -11,7 +11,9 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def post(client, action, ids, **extra):
-    return client.post(reverse("intake:bulk"), {"action": action, "ids": ids, "queue": "status=new", **extra}, **HTMX)
+    # 按建议单位派单 is the work-orders app's action on the same bar (the button's formaction).
+    url = reverse("workorders:desk_bulk_dispatch" if action == "dispatch_proposed" else "intake:bulk")
+    return client.post(url, {"action": action, "ids": ids, "queue": "status=new", **extra}, **HTMX)
 
 
 def test_dispatch_to_each_rows_proposed_unit_refuses_rows_without_one(client, center, make_appeal, station):

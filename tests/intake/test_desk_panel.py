@@ -55,7 +55,7 @@ def test_triage_and_dispatch_is_one_request_in_one_transaction(client, center, q
     client.force_login(center)
     appeal = queue[0]
     response = client.post(
-        reverse("intake:triage_dispatch", args=[appeal.pk]),
+        reverse("workorders:triage_dispatch", args=[appeal.pk]),
         {
             "kind": "complaint",
             "category": categories["ORDER-NOISE"].pk,
@@ -86,7 +86,7 @@ def test_triage_and_dispatch_is_one_request_in_one_transaction(client, center, q
 def test_triage_and_next_opens_the_next_appeal_of_the_same_queue(client, center, queue, station):
     client.force_login(center)
     response = client.post(
-        reverse("intake:triage_dispatch", args=[queue[0].pk]),
+        reverse("workorders:triage_dispatch", args=[queue[0].pk]),
         {"kind": "complaint", "severity": "yellow", "unit": station.pk, "then": "next", "queue": "status=new"},
         **HTMX,
     )
@@ -105,7 +105,7 @@ def test_a_refused_dispatch_saves_nothing_and_keeps_the_input(client, center, qu
     # Already out to another station: the dispatch refuses after the triage has run.
     dispatch_appeal(appeal, unit=other_station, actor=center)
     response = client.post(
-        reverse("intake:triage_dispatch", args=[appeal.pk]),
+        reverse("workorders:triage_dispatch", args=[appeal.pk]),
         {"kind": "complaint", "severity": "red", "unit": station.pk, "note": "夜班优先", "then": "close"},
         **HTMX,
     )
@@ -121,7 +121,7 @@ def test_a_refused_dispatch_saves_nothing_and_keeps_the_input(client, center, qu
 def test_unit_users_cannot_triage_and_dispatch(client, handler, queue, station):
     client.force_login(handler)
     response = client.post(
-        reverse("intake:triage_dispatch", args=[queue[0].pk]),
+        reverse("workorders:triage_dispatch", args=[queue[0].pk]),
         {"kind": "complaint", "severity": "red", "unit": station.pk, "then": "close"},
     )
     assert response.status_code in (403, 404)

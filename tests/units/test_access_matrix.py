@@ -58,7 +58,6 @@ PAGES: dict[str, Page] = {
     "units:saved_view": Page(STAFF, "saved_view"),  # one's own views only
     "intake:desk": Page(STAFF),
     "intake:bulk": Page(CENTER),
-    "intake:triage_dispatch": Page(CENTER, "appeal"),
     "intake:export": Page(STAFF),
     "intake:hotline": Page(CENTER),
     "intake:caller_history": Page(CENTER),
@@ -102,6 +101,8 @@ PAGES: dict[str, Page] = {
     "workorders:listed": Page(STAFF),
     "workorders:calendar": Page(STAFF),
     "workorders:dispatch": Page(CENTER, "appeal"),
+    "workorders:triage_dispatch": Page(CENTER, "appeal"),
+    "workorders:desk_bulk_dispatch": Page(CENTER),
     "workorders:attachment": Page(STAFF, "order_attachment"),
     "workorders:detail": Page(STAFF, "order"),
     "workorders:print_order": Page(STAFF, "order"),
