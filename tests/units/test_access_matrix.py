@@ -350,7 +350,8 @@ def _objects(intruder: User) -> dict[str, int]:
 
 
 def _others_alert(intruder: User) -> int:
-    """An alert of a unit the intruder does not see (the demo raises none of its own)."""
+    """An alert of a unit the intruder does not see (made here: the demo's own alerts may all be
+    within his units or have no unit)."""
     from alerts.models import Alert
     from units.models import Unit
     from units.visibility import visible_unit_ids
