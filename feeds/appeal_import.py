@@ -282,8 +282,9 @@ STAGE_COLUMNS = (
 # Rows read, checked against the stored external ids, encrypted and copied at a time: memory
 # stays bounded whatever the file's size.
 CHUNK_ROWS = 10_000
-# Distinct numbers remembered per file (normalised, and encrypted).
-PHONE_CACHE_SIZE = 200_000
+# Distinct numbers remembered per file (normalised, and encrypted): the callers who come back
+# within a file, not the file's every number, so memory stays small for a million rows.
+PHONE_CACHE_SIZE = 20_000
 
 
 # Eleven digits matching the metadata's mainland mobile pattern (and the general one) are a valid

@@ -159,12 +159,17 @@ def import_lock(batch_id: int) -> Iterator[bool]:
 
 
 def import_lock_is_held(batch_id: int) -> bool:
-    """Whether some live process holds batch ``batch_id``'s run lock (PostgreSQL only)."""
+    """Whether some live process holds batch ``batch_id``'s run lock (PostgreSQL only).
+
+    pg_locks lists the locks of every database of the server: only this database's count (a
+    batch of the same number in another database, a test run beside this one, is another batch).
+    """
     if not settings.IS_POSTGRES:
         return False
     with connection.cursor() as cursor:
         cursor.execute(
             """SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
+                   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
                    AND classid = %s::oid AND objid = %s::oid AND objsubid = 2)""",
             [RUNNING_BATCH_LOCK, int(batch_id)],
         )

@@ -9,9 +9,11 @@ with a Chinese message for the user.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
+import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import IO, Any
@@ -51,22 +53,56 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def _decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM) first; Chinese Excel exports are often GB18030/GBK."""
-    for encoding in ("utf-8-sig", "gb18030"):
+# Bytes read at a time: a file of a million rows (200 MB) is read and decoded in pieces, never
+# held whole in memory.
+READ_CHUNK = 1 << 20
+
+
+def _encoding_of(fileobj: IO) -> str:
+    """UTF-8 (with or without BOM) when the whole file decodes as UTF-8, else GB18030: checked in
+    pieces, then the file is rewound."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        while chunk := fileobj.read(READ_CHUNK):
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+        return "utf-8-sig"
+    except UnicodeDecodeError:
+        return "gb18030"
+    finally:
+        fileobj.seek(0)
+
+
+def _text_lines(fileobj: IO, encoding: str) -> Iterator[str]:
+    """The file's lines with their line ends, decoded piece by piece; split as a text file opened
+    with ``newline=""`` splits them (on \\n, \\r\\n or \\r), which is what ``csv`` expects."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    pending = ""
+    final = False
+    while not final:
+        chunk = fileobj.read(READ_CHUNK)
+        final = not chunk
         try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ImportFileError(_("无法识别文件编码，请另存为 UTF-8 或 GB18030 编码的 CSV。"))
+            pending += decoder.decode(chunk, final=final) if isinstance(chunk, bytes) else chunk
+        except UnicodeDecodeError as exc:
+            raise ImportFileError(_("无法识别文件编码，请另存为 UTF-8 或 GB18030 编码的 CSV。")) from exc
+        lines = io.StringIO(pending, newline="").readlines()
+        # The last piece may be a line cut short (or a \r whose \n is in the next chunk).
+        pending = "" if final or not lines or lines[-1].endswith("\n") else lines.pop()
+        yield from lines
 
 
 def _csv_records(fileobj: IO) -> Iterator[list[Any]]:
-    data = fileobj.read()
-    text = _decode(data) if isinstance(data, bytes) else data.lstrip("\ufeff")
-    first_line = text.split("\n", 1)[0]
+    probe = fileobj.read(0)
+    encoding = _encoding_of(fileobj) if isinstance(probe, bytes) else "utf-8"
+    lines = _text_lines(fileobj, encoding)
+    first_line = next(lines, None)
+    if first_line is None:
+        return
+    if encoding == "utf-8":  # a text file object: its BOM was not taken off by the codec
+        first_line = first_line.lstrip("\ufeff")
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
-    yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    yield from csv.reader(itertools.chain([first_line], lines), delimiter=delimiter)
 
 
 def _xlsx_records(fileobj: IO) -> Iterator[list[Any]]:
@@ -132,8 +168,10 @@ def estimate_rows(fileobj: IO, *, filename: str) -> int:
                 return max(0, (workbook.worksheets[0].max_row or 1) - 1)
             finally:
                 workbook.close()
-        data = fileobj.read()
-        return max(0, data.count(b"\n" if isinstance(data, bytes) else "\n") - 1)
+        lines = 0
+        while chunk := fileobj.read(READ_CHUNK):
+            lines += chunk.count(b"\n" if isinstance(chunk, bytes) else "\n")
+        return max(0, lines - 1)
     except Exception:  # noqa: BLE001 - only an estimate; the import itself reports real errors
         return 0
     finally:

@@ -4,6 +4,7 @@ the file is read a chunk at a time (the counts come out the same across chunk bo
 
 from __future__ import annotations
 
+import io
 import random
 
 import pytest
@@ -117,3 +118,53 @@ def test_tracking_codes_are_drawn_from_the_alphabet():
     letters = "".join(codes)
     counts = [letters.count(ch) for ch in TRACKING_ALPHABET]
     assert max(counts) < 1.3 * min(counts)
+
+
+class RecordingFile(io.BytesIO):
+    """A file that remembers the largest read asked of it (-1: the whole file)."""
+
+    largest = 0
+
+    def read(self, size=-1):
+        self.largest = -1 if size is None or size < 0 or self.largest < 0 else max(self.largest, size)
+        return super().read(size)
+
+
+def test_a_csv_file_is_read_in_pieces_never_whole(monkeypatch):
+    import units.tabular as tabular
+
+    monkeypatch.setattr(tabular, "READ_CHUNK", 64)
+    body = csv_bytes(rows(0, 50))
+    for reader in (
+        lambda f: list(tabular.read_rows(f, filename="a.csv")),
+        lambda f: tabular.estimate_rows(f, filename="a.csv"),
+    ):
+        fh = RecordingFile(body)
+        reader(fh)
+        assert 0 < fh.largest <= 64
+    fh = RecordingFile(body)
+    assert [n for n, _row in tabular.read_rows(fh, filename="a.csv")] == list(range(2, 52))
+    assert tabular.estimate_rows(RecordingFile(body), filename="a.csv") == 50
+
+
+def test_a_batch_lock_held_in_another_database_is_not_this_batchs(db, settings):
+    """Advisory locks are per database, pg_locks lists the server's: a runner of batch N in
+    another database (a parallel test run, another deployment) must not look like ours."""
+    import psycopg
+    from django.db import connection
+
+    from feeds.services import RUNNING_BATCH_LOCK, import_lock_is_held
+
+    params = {**connection.get_connection_params(), "dbname": "postgres", "autocommit": True}
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    with psycopg.connect(**params) as other:
+        other.execute("SELECT pg_advisory_lock(%s, %s)", [RUNNING_BATCH_LOCK, 424242])
+        assert import_lock_is_held(424242) is False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [RUNNING_BATCH_LOCK, 424242])
+    try:
+        assert import_lock_is_held(424242) is True
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [RUNNING_BATCH_LOCK, 424242])
