@@ -82,13 +82,18 @@ def count_day(day: dt.date) -> int:
     version = CountedDay.objects.filter(day=day).values_list("version", flat=True).get()
     rows = _appeals_between(day_start(day), day_start(day + dt.timedelta(days=1))).values_list("address", "category_id")
     counts = _place_counts(rows.iterator(chunk_size=5000))
-    with transaction.atomic():
-        PlaceDayCount.objects.filter(day=day).delete()
-        PlaceDayCount.objects.bulk_create(
-            [PlaceDayCount(day=day, place=p, category_id=c, appeals=n) for (p, c), n in counts.items()],
-            batch_size=2000,
-        )
-        CountedDay.objects.filter(day=day).update(counted_version=version, counted_at=timezone.now())
+    try:
+        with transaction.atomic():
+            PlaceDayCount.objects.filter(day=day).delete()
+            PlaceDayCount.objects.bulk_create(
+                [PlaceDayCount(day=day, place=p, category_id=c, appeals=n) for (p, c), n in counts.items()],
+                batch_size=2000,
+            )
+            CountedDay.objects.filter(day=day).update(counted_version=version, counted_at=timezone.now())
+    except IntegrityError:
+        # A run overlapping this one counted the same day first (its rows hit the unique
+        # constraint): those counts stand, and the version they recorded says whether to recount.
+        return 0
     return len(counts)
 
 

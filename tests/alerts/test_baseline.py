@@ -106,3 +106,32 @@ def test_it_prunes_days_no_baseline_reaches(noise_category, station):
     assert PlaceDayCount.objects.exists()
     baseline.prune(before=baseline.local_day(NOW))
     assert not PlaceDayCount.objects.exists() and not CountedDay.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_counting_the_same_day_keep_one_count(noise_category, station):
+    """A run that finds the day's rows written by an overlapping run meanwhile keeps those."""
+    import threading
+
+    from django.db import connections, transaction
+
+    _background(noise_category, station, days=3, per_day=2)
+    day = baseline.local_day(NOW - dt.timedelta(days=2))
+    written, release = threading.Event(), threading.Event()
+
+    def other_run():
+        try:
+            with transaction.atomic():
+                PlaceDayCount.objects.create(day=day, place="滨江路", category_id=noise_category.pk, appeals=2)
+                written.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    other = threading.Thread(target=other_run)
+    other.start()
+    written.wait(10)
+    threading.Timer(0.5, release.set).start()  # the other run commits while this one waits on it
+    assert baseline.count_day(day) == 0
+    other.join(10)
+    assert list(PlaceDayCount.objects.filter(day=day).values_list("place", "appeals")) == [("滨江路", 2)]
