@@ -35,7 +35,11 @@ def _active_units():
 
 class DispatchForm(forms.Form):
     unit = UnitChoiceField(
-        label=_("承办单位"), queryset=_active_units(), error_messages={"required": _("请选择承办单位。")}
+        label=_("承办单位"),
+        queryset=_active_units(),
+        empty_label=_("请选择承办单位"),
+        widget=forms.Select(attrs={"data-unit-picker": ""}),
+        error_messages={"required": _("请选择承办单位。")},
     )
     assisting_units = forms.ModelMultipleChoiceField(
         label=_("协办单位"),
@@ -130,7 +134,7 @@ class CloseForm(forms.Form):
 
 
 class SubDispatchForm(forms.Form):
-    unit = UnitChoiceField(label=_("转派至"), queryset=Unit.objects.none())
+    unit = UnitChoiceField(label=_("转派至"), queryset=Unit.objects.none(), empty_label=_("请选择下级单位"))
     note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, units=(), **kwargs):
