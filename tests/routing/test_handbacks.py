@@ -54,3 +54,14 @@ def test_a_recount_from_a_month_keeps_the_earlier_months(history):
     HandbackMonth.objects.filter(pk=months[0].pk).update(dispatched=99999)
     rebuild_handback_months(since=months[-1].month)
     assert HandbackMonth.objects.get(pk=months[0].pk).dispatched == 99999
+
+
+def test_the_routing_page_shows_the_time_split_figures_beside_the_rules_and_the_kept_rates(trained, center, client):
+    from django.urls import reverse
+
+    client.force_login(center)
+    body = client.get(reverse("routing:overview")).content.decode()
+    assert f'data-testid="unit-top1">{round(trained.unit_top1 * 100)}%<' in body
+    assert f"规则 {round(trained.rules_unit_top1 * 100)}%" in body
+    months = HandbackMonth.objects.filter(dispatched__gt=0).count()
+    assert months and body.count("<tr><td>") >= months  # one row per kept month
