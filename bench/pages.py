@@ -2,7 +2,7 @@
 
 For each database named, the script starts gunicorn (the project's gunicorn.conf.py, 2 sync
 workers, 127.0.0.1 only, DEBUG off), logs in through the login form (center staff ``center``,
-the station handler ``handler`` of 滨江派出所), requests each page as 1 and then 4 concurrent users
+the station handler ``handler`` of 滨江派出所 and its leader ``leader``), requests each page as 1 and then 4 concurrent users
 (a thread and a session each; one untimed request first), and prints p50/p95 per page. The
 hotline caller look-up and the inbound-reply matching are also timed as queries, in process.
 With two databases it prints the ratio of the second's p50 to the first's. Nothing is written
@@ -65,6 +65,11 @@ def page_list(ids: dict, today: dt.date) -> list[tuple[str, str, str, str, dict]
         ("API appeals list as a station's handler", "handler", "GET", "/api/v1/appeals/", {}),
         ("workspace, to sign (handler)", "handler", "GET", "/workorders/", {"tab": "to_sign"}),
         ("workspace, in progress (handler)", "handler", "GET", "/workorders/", {"tab": "in_progress"}),
+        ("workspace, to sign (station leader)", "leader", "GET", "/workorders/", {"tab": "to_sign"}),
+        ("workspace, closed (handler)", "handler", "GET", "/workorders/", {"tab": "closed"}),
+        ("workspace, all (center)", "center", "GET", "/workorders/", {"tab": "all"}),
+        ("home page, menu counts and panels (handler)", "handler", "GET", "/", {}),
+        ("home page, menu counts and panels (center)", "center", "GET", "/", {}),
         ("center review list", "center", "GET", "/workorders/review/", {}),
         ("callback desk", "center", "GET", "/surveys/callbacks/", {}),
         ("API callbacks", "center", "GET", "/api/v1/callbacks/", {}),
@@ -220,7 +225,8 @@ def measure(db_name: str, args) -> dict:
     if args.only:
         pages = [p for p in pages if any(word in p[0] for word in args.only.split(","))]
     with serve(database_url(db_name), port=args.port, timeout=args.timeout) as base:
-        sessions = {role: [login(base, role) for _ in range(max(args.users))] for role in ("center", "handler")}
+        roles = sorted({page[1] for page in pages})
+        sessions = {role: [login(base, role) for _ in range(max(args.users))] for role in roles}
         for label, role, method, path, data in pages:
             counter = itertools.count()
 
