@@ -42,6 +42,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opinion_center.settings")
+# A million rows are ~200 MB, above the shipped 50 MB upload limit (a daily file is a few MB):
+# raised for this process unless set.
+os.environ.setdefault("FEED_IMPORT_MAX_BYTES", str(1 << 30))
 
 from bench.import_appeals import DISTRICTS, GIVEN, MATTERS, STREETS, SURNAMES, ensure_database  # noqa: E402
 
