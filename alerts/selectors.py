@@ -15,18 +15,9 @@ from .models import Alert, AlertEvidence
 PAGE_SIZE = 50
 
 
-def alert_list(*, user: User, state: str = "", detector: str = "", unit_id: int | None = None) -> QuerySet[Alert]:
-    """The alerts the user may see, newest first, filtered by state, detector and unit."""
-    qs = Alert.objects.visible_to(user).select_related("unit", "category")
-    if state == "open":
-        qs = qs.filter(state__in=OPEN_STATES)
-    elif state:
-        qs = qs.filter(state=state)
-    if detector:
-        qs = qs.filter(detector=detector)
-    if unit_id:
-        qs = qs.filter(unit_id=unit_id)
-    return qs.order_by("-raised_at", "-id")
+def alert_list(*, user: User) -> QuerySet[Alert]:
+    """The alerts the user may see, newest first (``alerts.filters.AlertFilter`` narrows them)."""
+    return Alert.objects.visible_to(user).select_related("unit", "category").order_by("-raised_at", "-id")
 
 
 def evidence_of(alert: Alert) -> list:

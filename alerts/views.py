@@ -15,7 +15,8 @@ from units.refusals import show_refusal
 
 from . import selectors, services
 from .choices import Detector
-from .forms import AlertFilterForm, HandleForm
+from .filters import AlertFilter
+from .forms import HandleForm
 from .models import Alert
 
 
@@ -26,19 +27,20 @@ def _reader(request: HttpRequest) -> None:
 
 @login_required
 def alert_list(request: HttpRequest) -> HttpResponse:
-    """预警列表 with filters on state, detector and unit (rows scoped to the user's units)."""
+    """预警列表 with the API's filters (state, detector, unit, listed, dates), rows scoped to the
+    user's units; a value the form refuses is shown as an error and filters nothing."""
     _reader(request)
-    form = AlertFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    qs = selectors.alert_list(
-        user=request.user,
-        state=filters.get("state", ""),
-        detector=filters.get("detector", ""),
-        unit_id=filters["unit"].pk if filters.get("unit") else None,
-    )
+    filters = AlertFilter(request.GET or None, queryset=selectors.alert_list(user=request.user))
+    qs = filters.qs if filters.is_valid() else filters.queryset
     # Alerts are few (a handful a day): a plain page of 50 is enough, newest first.
     page = Paginator(qs, selectors.PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "alerts/list.html", {"form": form, "page": page, "alerts": page.object_list})
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "alerts/list.html",
+        {"form": filters.form, "page": page, "alerts": page.object_list, "query": query.urlencode()},
+    )
 
 
 @login_required

@@ -110,3 +110,20 @@ def test_the_list_costs_the_same_queries_for_one_alert_or_many(
         Alert.objects.create(detector=Detector.GROUP, key=f"地点{i}", title=f"群体{i}", unit=others_alert.unit)
     with django_assert_max_num_queries(4):
         assert len(api.get("/api/v1/alerts/").json()["results"]) == 7
+
+
+def test_the_staff_list_uses_the_same_filters_and_keeps_them_across_pages(surge_alert, others_alert, center, client):
+    from django.urls import reverse
+
+    client.force_login(center)
+    url = reverse("alerts:list")
+    body = client.get(url, {"detector": "caller"}).content.decode()
+    assert others_alert.title in body and surge_alert.title not in body
+    assert others_alert.title not in client.get(url, {"raised_from": "2025-03-21"}).content.decode()
+    assert client.get(url, {"state": "maybe", "unit": "x", "raised_from": "junk"}).status_code == 200
+    for i in range(55):
+        Alert.objects.create(detector=Detector.GROUP, key=f"地点{i}", title=f"群体{i}", raised_at=NOW)
+    first = client.get(url, {"detector": "group"}).content.decode()
+    assert "detector=group&amp;page=2" in first
+    second = client.get(url, {"detector": "group", "page": 2}).content.decode()
+    assert surge_alert.title not in second and "群体" in second
