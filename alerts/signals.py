@@ -45,20 +45,32 @@ def _deleted(sender, instance, using: str = "default", **kwargs) -> None:
 
 def _written(sender, appeal_ids, using: str = "default", **kwargs) -> None:
     """Appeals written by bulk SQL (the COPY import): the days they were received on."""
+    from django.conf import settings
+    from django.db import connections
     from django.db.models.functions import TruncDate
 
     from intake.models import Appeal
 
     from .baseline import mark_changed
 
-    days = (
-        Appeal.objects.using(using)
-        .filter(pk__in=list(appeal_ids), received_at__isnull=False)
-        .annotate(day=TruncDate("received_at"))
-        .values_list("day", flat=True)
-        .distinct()
-    )
-    mark_changed(list(days), using=using)
+    if connections[using].vendor == "postgresql":
+        # One array parameter: a million-row import must not compile a million placeholders.
+        with connections[using].cursor() as cursor:
+            cursor.execute(
+                f"""SELECT DISTINCT (received_at AT TIME ZONE %s)::date FROM {Appeal._meta.db_table}
+                    WHERE id = ANY(%s) AND received_at IS NOT NULL""",
+                [settings.TIME_ZONE, list(appeal_ids)],
+            )
+            days = [row[0] for row in cursor.fetchall()]
+    else:
+        days = list(
+            Appeal.objects.using(using)
+            .filter(pk__in=list(appeal_ids), received_at__isnull=False)
+            .annotate(day=TruncDate("received_at"))
+            .values_list("day", flat=True)
+            .distinct()
+        )
+    mark_changed(days, using=using)
 
 
 def connect() -> None:
