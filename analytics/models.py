@@ -229,11 +229,14 @@ class AggregateMark(models.Model):
     Written by the analytics signal handlers in the same transaction as the fact that changed (an
     upsert that bumps ``version``), so the row, not a broker message, is the intent: the minute job
     recomputes the bucket and deletes the mark only if its version is still the one it read, so a
-    change committed meanwhile is never lost. ``unit_id`` None: appeals not yet dispatched.
+    change committed meanwhile is never lost. ``unit`` None: appeals not yet dispatched. No index of
+    its own on ``unit``: the unique (day, unit) constraint serves every look-up.
     """
 
     day = models.DateField()
-    unit_id = models.BigIntegerField(null=True, blank=True)
+    unit = models.ForeignKey(
+        "units.Unit", null=True, blank=True, on_delete=models.CASCADE, db_index=False, related_name="+"
+    )
     version = models.PositiveIntegerField(default=1)
     marked_at = models.DateTimeField(default=timezone.now)
 
@@ -241,7 +244,7 @@ class AggregateMark(models.Model):
         verbose_name = _("待重算统计")
         verbose_name_plural = _("待重算统计")
         constraints = [
-            models.UniqueConstraint(fields=["day", "unit_id"], nulls_distinct=False, name="aggregate_mark_once")
+            models.UniqueConstraint(fields=["day", "unit"], nulls_distinct=False, name="aggregate_mark_once")
         ]
 
 

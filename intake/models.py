@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from units.models import TimelineEvent
-from units.visibility import VisibleQuerySet, unit_scope
+from units.visibility import ScopedQuerySet
 
 from .choices import AppealStatus, Channel, Kind, RevealedObject, Severity
 from .phones import EncryptedPhoneField, mask, phone_last4
@@ -61,9 +61,9 @@ class Category(models.Model):
         return f"{self.parent.name} / {self.name}" if self.parent_id else self.name
 
 
-class AppealQuerySet(VisibleQuerySet):
+class AppealQuerySet(ScopedQuerySet):
     """Unit users see the appeals dispatched to their unit or below (``unit`` is the lead unit),
-    and, once the work-orders app exists, the appeals on which their unit holds any work order.
+    and the appeals on which their unit holds any work order.
 
     On PostgreSQL that rule is read from ``scope_units``, stored on the row (see ``Appeal``): "visible
     to station X" is one GIN lookup ``scope_units @> [X]`` instead of a path match ORed with an
@@ -73,25 +73,11 @@ class AppealQuerySet(VisibleQuerySet):
 
     unit_field = "unit"
 
-    def visible_to(self, user) -> AppealQuerySet:
-        scope = unit_scope(user)
-        if scope is None:
-            return self.all()
-        if scope is False:
-            return self.none()
-        if connections[self.db].vendor == "postgresql":
-            return self.filter(scope_units__contains=[scope.pk])
-        return self.filter(self.holders_condition(scope))
-
     def holders_condition(self, scope) -> Q:
         """Lead unit in ``scope``'s subtree, or a work order (lead or assisting unit) held there."""
         condition = Q(unit__path__startswith=scope.path)
-        work_order = _work_order_model()
-        if work_order is not None:
-            holds = Q(unit__path__startswith=scope.path)
-            if "assisting_units" in {f.name for f in work_order._meta.get_fields()}:
-                holds |= Q(assisting_units__path__startswith=scope.path)
-            condition |= Q(Exists(work_order.objects.filter(holds, appeal=OuterRef("pk"))))
+        holds = Q(unit__path__startswith=scope.path) | Q(assisting_units__path__startswith=scope.path)
+        condition |= Q(Exists(_work_order_model().objects.filter(holds, appeal=OuterRef("pk"))))
         return condition
 
     def open(self) -> AppealQuerySet:
@@ -119,10 +105,8 @@ class AppealQuerySet(VisibleQuerySet):
 PATH_IDS_SQL = "SELECT p::int AS x FROM units_unit u, unnest(string_to_array(trim(both '/' from u.path), '/')) p"
 
 
-def appeal_scope_sql(where: str, *, with_work_orders: bool | None = None) -> str:
+def appeal_scope_sql(where: str, *, with_work_orders: bool = True) -> str:
     """The UPDATE that sets ``intake_appeal.scope_units`` for the appeals matching ``where`` (on a2)."""
-    if with_work_orders is None:
-        with_work_orders = _work_order_model() is not None
     orders = (
         " UNION ALL SELECT jsonb_array_elements_text(w.scope_units)::int"
         " FROM workorders_workorder w WHERE w.appeal_id = a2.id"
@@ -140,13 +124,10 @@ def appeal_scope_sql(where: str, *, with_work_orders: bool | None = None) -> str
 
 
 def _work_order_model():
-    """The work-orders app's model when it exists (it is built beside this app)."""
-    try:
-        model = apps.get_model("workorders", "WorkOrder")
-    except LookupError:
-        return None
-    fields = {f.name for f in model._meta.get_fields()}
-    return model if {"appeal", "unit"} <= fields else None
+    """The work order model: whoever holds a work order on an appeal sees the appeal. Named through
+    the app registry, not imported, because the work-orders app sits above this one (it keeps the
+    stored ``scope_units`` in step when its orders change)."""
+    return apps.get_model("workorders", "WorkOrder")
 
 
 class Appeal(models.Model):

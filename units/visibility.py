@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
-from django.db import models
+from django.db import connections, models
+from django.db.models import Q
 from rest_framework import permissions
 
 
@@ -53,6 +54,30 @@ class VisibleQuerySet(models.QuerySet):
         if scope is False:
             return self.none()
         return self.filter(**{f"{self.unit_field}__in": visible_unit_ids(user)})
+
+
+class ScopedQuerySet(VisibleQuerySet):
+    """Rows seen from several units (an appeal from its lead unit and from the units holding its
+    work orders, an order from its lead and assisting units).
+
+    On PostgreSQL the rule is read from the row's stored ``scope_units`` (the ids of every unit
+    that sees it, with their ancestors): "visible to station X" is one GIN lookup
+    ``scope_units @> [X]`` (rule 12). ``holders_condition(scope)`` is the rule itself, which the
+    column mirrors and which SQLite (the demo) evaluates directly; each model writes its own.
+    """
+
+    def visible_to(self, user):
+        scope = unit_scope(user)
+        if scope is None:
+            return self.all()
+        if scope is False:
+            return self.none()
+        if connections[self.db].vendor == "postgresql":
+            return self.filter(scope_units__contains=[scope.pk])
+        return self.filter(self.holders_condition(scope))
+
+    def holders_condition(self, scope) -> Q:
+        raise NotImplementedError
 
 
 def _visible(qs, user):

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from intake.choices import Severity
 from intake.models import PATH_IDS_SQL, Appeal, _fields_but_scope
 from units.models import TimelineEvent
-from units.visibility import VisibleQuerySet, unit_scope
+from units.visibility import ScopedQuerySet
 
 from .choices import (
     OPEN_STATUSES,
@@ -110,22 +110,12 @@ class JurisdictionRule(models.Model):
         return f"{self.pattern} → {self.unit}"
 
 
-class WorkOrderQuerySet(VisibleQuerySet):
+class WorkOrderQuerySet(ScopedQuerySet):
     """Unit users see orders whose lead OR an assisting unit is in their subtree.
 
     On PostgreSQL the rule is read from the row's ``scope_units`` (one GIN lookup, rule 12);
     ``holders_condition`` is the rule itself, which the column mirrors and SQLite evaluates.
     """
-
-    def visible_to(self, user) -> WorkOrderQuerySet:
-        scope = unit_scope(user)
-        if scope is None:
-            return self.all()
-        if scope is False:
-            return self.none()
-        if connections[self.db].vendor == "postgresql":
-            return self.filter(scope_units__contains=[scope.pk])
-        return self.filter(self.holders_condition(scope))
 
     def holders_condition(self, scope) -> Q:
         own = Q(unit__path__startswith=scope.path)
