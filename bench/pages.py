@@ -204,7 +204,62 @@ def query_timings(samples: int) -> list[tuple[str, list[float]]]:
             .first()
         )
         matching.append((time.perf_counter() - t0) * 1000)
-    return [("query: caller look-up (center staff)", lookup), ("query: inbound reply matching", matching)]
+    return [
+        ("query: caller look-up (center staff)", lookup),
+        ("query: inbound reply matching", matching),
+        *desk_query_timings(max(5, samples // 10)),
+    ]
+
+
+def desk_query_timings(runs: int) -> list[tuple[str, list[float]]]:
+    """The desk's search and filter combination as DeskView runs them (page and probes, without
+    the template), in process: the database's share of those pages."""
+    from django.http import QueryDict
+
+    from intake import selectors
+    from intake.filters import AppealFilter
+    from intake.models import Appeal, Category
+    from units.models import User
+
+    today = dt.date.today()
+    category = Category.objects.get(code="ORDER-NOISE").pk
+    cases = [
+        ("center", {"q": "噪音"}),
+        ("center", {"q": "消防通道"}),
+        ("center", {"q": "噪音", "status": "new"}),
+        ("handler", {"q": "噪音"}),
+        (
+            "center",
+            {
+                "channel": "hotline",
+                "category": str(category),
+                "severity": "yellow",
+                "received_after": f"{today - dt.timedelta(days=90)}",
+                "received_before": f"{today}",
+            },
+        ),
+    ]
+    out = []
+    for username, params in cases:
+        user = User.objects.get(username=username)
+        query = QueryDict(mutable=True)
+        for key, value in params.items():
+            query[key] = value
+        without = query.copy()
+        without.pop("q", None)
+        base = Appeal.objects.visible_to(user).select_related("category", "category__parent", "unit")
+        timings = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            qs = AppealFilter(query, queryset=base).qs
+            unsearched = AppealFilter(without, queryset=base).qs if "q" in query else None
+            page = selectors.queue_page(qs, text=query.get("q"), size=50, unsearched=unsearched)
+            len(page.items)
+            timings.append((time.perf_counter() - t0) * 1000)
+        label = "search " + query["q"] if "q" in query else "filter combination"
+        extra = f", status {query['status']}" if "status" in query else ""
+        out.append((f"query: desk {label} as {username}{extra}", timings))
+    return out
 
 
 def measure(db_name: str, args) -> dict:

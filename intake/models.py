@@ -137,8 +137,15 @@ class Appeal(models.Model):
     external_id = models.CharField(_("来源编号"), max_length=64, null=True, blank=True)
     tracking_code = models.CharField(_("查询码"), max_length=12, unique=True, default=new_tracking_code, editable=False)
     kind = models.CharField(_("诉求类型"), max_length=16, choices=Kind.choices, default=Kind.COMPLAINT)
+    # Indexed by appeal_category_desk_idx (category first), not by a plain FK index.
     category = models.ForeignKey(
-        Category, verbose_name=_("分类"), null=True, blank=True, on_delete=models.PROTECT, related_name="appeals"
+        Category,
+        verbose_name=_("分类"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="appeals",
+        db_index=False,
     )
     severity = models.CharField(_("分级"), max_length=8, choices=Severity.choices, default=Severity.BLUE)
     # Severity.rank kept as a column so the desk's keyset (rank, received_at, id) is one index scan.
@@ -232,6 +239,8 @@ class Appeal(models.Model):
             models.Index(fields=["repeat_of"], condition=Q(repeat_of__isnull=False), name="appeal_repeat_of_idx"),
             models.Index(fields=["merged_into"], condition=Q(merged_into__isnull=False), name="appeal_merged_into_idx"),
             models.Index(fields=["citizen_phone_hash", "received_at"], name="appeal_caller_idx"),
+            # Desk category filter in desk order (and the PROTECT check of a category).
+            models.Index(fields=["category", "severity_rank", "received_at", "id"], name="appeal_category_desk_idx"),
             # Desk search by the last four digits, in desk order.
             models.Index(
                 fields=["citizen_phone_last4", "severity_rank", "received_at", "id"], name="appeal_last4_desk_idx"

@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import base64
 import json
+import math
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import BooleanField, Count, F, Func, IntegerField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from . import filters
 from .choices import AppealStatus
 from .limits import APPEAL_FIELD_LIMITS
 from .models import Appeal
@@ -79,6 +82,159 @@ def _after(table: str, rank: int, when: datetime, pk: int) -> RawSQL:
     )
 
 
+# --- Free-text search, newest first ------------------------------------------------------------
+
+# Time blocks of the search index (migration 0013): level l is a block of 8**l hours, levels 0–6.
+SEARCH_LEVELS = 7
+_SEARCH_CURSOR_SALT = "intake.desk.search.cursor"
+NEWEST_FIRST = ("-received_at", "-id")
+
+
+def _hour(moment: datetime) -> int:
+    return math.floor(moment.timestamp() / 3600)
+
+
+def search_blocks(level: int, moment: datetime, *, older: bool = True) -> list[str]:
+    """The index tokens of the eight blocks of ``level`` that end with (``older``) or start with
+    the block holding ``moment``."""
+    block = _hour(moment) >> (3 * level)
+    blocks = range(block - 7, block + 1) if older else range(block, block + 8)
+    return [f"~{level}:{b}" for b in blocks]
+
+
+# A filtered set this small (one open status, a small unit) is searched by reading it whole with
+# LIKE, through the filters' own indexes: cheaper than any window of the word's matches.
+SEARCH_SMALL_SET = 3000
+
+
+def search_window(
+    queryset: QuerySet[Appeal],
+    *,
+    need: int,
+    anchor: datetime | None = None,
+    older: bool = True,
+    after=None,
+    unsearched: QuerySet[Appeal] | None = None,
+    text: str | None = None,
+) -> QuerySet[Appeal]:
+    """``queryset`` (a text search, ``filters.is_text_search``) narrowed to the smallest window of
+    time that holds ``need`` matches on the side of ``anchor`` (now by default) the list reads.
+
+    The index holds each appeal's bigrams and its time blocks (migration 0013), so "the word AND one
+    of these 8 blocks" is intersected inside the GIN index: the rows fetched are the matches of the
+    window, never the word's whole history. Windows grow eightfold (8 hours, 64 hours, 21 days, half
+    a year, 3.7 years, 30 years, 239 years); each probe counts at most ``need`` rows. ``after`` is
+    the page's keyset condition, so the probe counts only rows the page may show.
+
+    With ``unsearched`` (the same filters without the text) and ``text``: when the filters alone
+    leave at most SEARCH_SMALL_SET appeals (a tab of new appeals, a small unit), those are read
+    whole and checked with LIKE instead, which costs less than probing windows for a page that the
+    small set may never fill.
+    """
+    if unsearched is not None and text:
+        if unsearched.order_by()[: SEARCH_SMALL_SET + 1].count() <= SEARCH_SMALL_SET:
+            return unsearched.filter(filters.search_condition(text, vendor=""))
+    anchor = anchor or timezone.now()
+    probe_base = queryset.filter(after) if after is not None else queryset
+    windowed = queryset
+    for level in range(SEARCH_LEVELS):
+        condition = filters.terms_overlap(search_blocks(level, anchor, older=older))
+        windowed = queryset.filter(condition)
+        if probe_base.filter(condition).order_by()[:need].count() >= need:
+            break
+    return windowed
+
+
+def encode_search_cursor(appeal: Appeal) -> str:
+    raw = json.dumps([appeal.received_at.isoformat(), appeal.pk])
+    return signing.dumps(base64.urlsafe_b64encode(raw.encode()).decode(), salt=_SEARCH_CURSOR_SALT, compress=True)
+
+
+def decode_search_cursor(cursor: str) -> tuple[datetime, int] | None:
+    try:
+        raw = base64.urlsafe_b64decode(signing.loads(cursor, salt=_SEARCH_CURSOR_SALT).encode())
+        when, pk = json.loads(raw)
+        moment = parse_datetime(when)
+        return (moment, int(pk)) if moment else None
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+
+
+@contextmanager
+def serial_reads():
+    """Run the enclosed queries without parallel workers or JIT (PostgreSQL; a transaction).
+
+    A search page reads a few hundred rows. The planner cannot tell how many of a word's rows fall
+    in a window of time and may plan parallel workers or JIT compilation for it, which cost more to
+    start (tens of milliseconds, more on a busy machine) than the whole read.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off")
+        yield
+
+
+def search_page(
+    queryset: QuerySet[Appeal],
+    *,
+    cursor: str | None = None,
+    size: int = 50,
+    unsearched: QuerySet[Appeal] | None = None,
+    text: str | None = None,
+) -> DeskPage:
+    """One page of a text search on the desk: newest first, by keyset, read from the smallest
+    window of time that holds the page (``search_window``)."""
+    position = decode_search_cursor(cursor) if cursor else None
+    after = None
+    if position:
+        after = RawSQL(
+            f'("{Appeal._meta.db_table}"."received_at", "{Appeal._meta.db_table}"."id") < (%s, %s)',
+            (connection.ops.adapt_datetimefield_value(position[0]), position[1]),
+            output_field=BooleanField(),
+        )
+    with serial_reads():
+        if connection.vendor == "postgresql":
+            queryset = search_window(
+                queryset,
+                need=size + 1,
+                anchor=position[0] if position else None,
+                after=after,
+                unsearched=unsearched,
+                text=text,
+            )
+        if after is not None:
+            queryset = queryset.filter(after)
+        rows = list(queryset.order_by(*NEWEST_FIRST)[: size + 1])
+    more = len(rows) > size
+    items = rows[:size]
+    return DeskPage(items=items, next_cursor=encode_search_cursor(items[-1]) if more and items else None)
+
+
+def queue_page(
+    queryset: QuerySet[Appeal],
+    *,
+    text: str | None,
+    cursor: str | None = None,
+    size: int = 50,
+    unsearched: QuerySet[Appeal] | None = None,
+) -> DeskPage:
+    """A page of the desk's queue: newest first for a text search (``search_page``; ``unsearched``
+    is the same queue without the text), else desk order."""
+    if filters.is_text_search(text, vendor=connection.vendor):
+        return search_page(queryset, cursor=cursor, size=size, unsearched=unsearched, text=text)
+    return desk_page(queryset, cursor=cursor, size=size)
+
+
+def queue_cursor(appeal: Appeal, *, text: str | None) -> str:
+    """The cursor after ``appeal`` in the order ``queue_page`` reads for ``text``."""
+    if filters.is_text_search(text, vendor=connection.vendor):
+        return encode_search_cursor(appeal)
+    return encode_cursor(appeal)
+
+
 # Tabs count exactly up to this many appeals and show "1000+" beyond: a bounded count per status
 # costs the same whether the table holds a hundred thousand appeals or ten million (rule 7).
 COUNT_CAP = 1000
@@ -86,11 +242,17 @@ COUNT_CAP = 1000
 COUNTED_STATUSES = (AppealStatus.NEW, AppealStatus.PENDING_DISPATCH, AppealStatus.DISPATCHED)
 
 
-def status_counts(queryset: QuerySet[Appeal], *, cap: int = COUNT_CAP) -> dict[str, int | None]:
+def status_counts(
+    queryset: QuerySet[Appeal], *, cap: int = COUNT_CAP, text: str | None = None
+) -> dict[str, int | None]:
     """Appeals per open status, each counted up to ``cap + 1`` (None for closed and merged).
 
-    A value above ``cap`` means "more than cap" (see ``count_label``).
+    A value above ``cap`` means "more than cap" (see ``count_label``). A text search (``text``,
+    see ``filters.is_text_search``) counts nothing: its matches are read newest first from a window
+    of time, and a count per status would read every match of the whole history.
     """
+    if filters.is_text_search(text, vendor=connection.vendor):
+        return dict.fromkeys(AppealStatus.values)
     base = queryset.order_by()
     return {s: base.filter(status=s)[: cap + 1].count() if s in COUNTED_STATUSES else None for s in AppealStatus.values}
 

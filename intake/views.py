@@ -150,9 +150,16 @@ class DeskView(VisibleMixin, ListView):
         filterset = AppealFilter(params, queryset=base, request=request)
         without_status = params.copy()
         without_status.pop("status", None)
-        counts = selectors.status_counts(AppealFilter(without_status, queryset=base, request=request).qs)
+        text = params.get("q")
+        counts = selectors.status_counts(AppealFilter(without_status, queryset=base, request=request).qs, text=text)
         qs = filterset.qs if filterset.is_valid() else base.none()
-        page = selectors.desk_page(qs, cursor=request.GET.get("cursor"), size=self.size(request))
+        page = selectors.queue_page(
+            qs,
+            text=text,
+            cursor=request.GET.get("cursor"),
+            size=self.size(request),
+            unsearched=desk_queryset(request, _without(params, "q")) if text else None,
+        )
         next_params = _without(request.GET, "open")
         next_params["cursor"] = page.next_cursor or ""
         tab_params = without_status.copy()
@@ -238,12 +245,15 @@ def next_in_queue(request, appeal: Appeal, *, queue: str, position: dict | None)
     """The appeal after ``appeal`` in the desk's filtered queue (wrapping to its first row)."""
     params, _show_all = desk_params(QueryDict(queue))
     qs = desk_queryset(request, params).exclude(pk=appeal.pk)
+    text = params.get("q")
+    unsearched = desk_queryset(request, _without(params, "q")).exclude(pk=appeal.pk) if text else None
     if position:
         marker = Appeal(severity_rank=position["severity_rank"], received_at=position["received_at"], pk=position["pk"])
-        after = selectors.desk_page(qs, cursor=selectors.encode_cursor(marker), size=1).items
+        cursor = selectors.queue_cursor(marker, text=text)
+        after = selectors.queue_page(qs, text=text, cursor=cursor, size=1, unsearched=unsearched).items
         if after:
             return after[0]
-    first = selectors.desk_page(qs, size=1).items
+    first = selectors.queue_page(qs, text=text, size=1, unsearched=unsearched).items
     return first[0] if first else None
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connection
+from django.db.models import Q
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -15,7 +18,7 @@ from units.choices import Role
 from units.visibility import HasRole, VisibleViewSetMixin
 
 from .. import selectors, services
-from ..filters import AppealFilter
+from ..filters import AppealFilter, is_text_search
 from ..models import Appeal, PhoneReveal
 from ..permissions import may_triage
 from ..phones import normalize_phone, phone_hash
@@ -59,6 +62,32 @@ class AppealViewSet(
     filterset_class = AppealFilter
     permission_classes = [TriageRole]
     cursor_ordering = ("-received_at", "-id")
+
+    def list(self, request, *args, **kwargs):
+        if not is_text_search(request.query_params.get("q"), vendor=connection.vendor):
+            return super().list(request, *args, **kwargs)
+        with selectors.serial_reads():
+            return super().list(request, *args, **kwargs)
+
+    def filter_queryset(self, queryset):
+        base, searched = queryset, super().filter_queryset(queryset)
+        if self.action != "list" or not is_text_search(self.request.query_params.get("q"), vendor=connection.vendor):
+            return searched
+        # A text search is read newest first from the smallest window of time that holds the page
+        # on the cursor's side (selectors.search_window), not from the word's whole history.
+        cursor = self.paginator.decode_cursor(self.request)
+        anchor = parse_datetime(cursor.position) if cursor and cursor.position else None
+        older = not (cursor and cursor.reverse)
+        after = None
+        if anchor is not None:
+            after = Q(received_at__lt=anchor) if older else Q(received_at__gt=anchor)
+        need = (cursor.offset if cursor else 0) + self.paginator.get_page_size(self.request) + 1
+        params = self.request.query_params.copy()
+        text = params.pop("q")[-1]
+        unsearched = AppealFilter(params, queryset=base, request=self.request).qs
+        return selectors.search_window(
+            searched, need=need, anchor=anchor, older=older, after=after, unsearched=unsearched, text=text
+        )
 
     def _ok(self, appeal: Appeal, code: int = status.HTTP_200_OK) -> Response:
         appeal = self.get_queryset().get(pk=appeal.pk)

@@ -209,7 +209,7 @@ def test_it_serves_free_text_search_from_bigrams_and_similar_appeals_from_trigra
         cursor.execute("SET LOCAL enable_indexscan = off")
     plan = qs.explain()
     assert "Seq Scan" not in plan
-    assert "appeal_text_bigrams" in plan
+    assert "appeal_search_terms" in plan
     assert "appeal_content_trgm" in similar.explain()
 
 

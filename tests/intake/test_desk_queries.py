@@ -58,4 +58,4 @@ def test_two_character_words_are_found_through_the_bigram_index(make_appeal):
     assert _filtered(q="烧烤噪音")[0] == {in_content.pk}
     assert _filtered(q="Ab")[0] == set()
     if connection.vendor == "postgresql":
-        assert "appeal_bigrams" in sql
+        assert "appeal_search_terms" in sql
