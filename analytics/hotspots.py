@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from intake.similarity import cosine_vectors, ngrams
+from intake.similarity import ngrams
 from intake.similarity import norm as vector_norm
 from units.logging import mask
 
@@ -79,7 +79,7 @@ def group_texts(
     most that much older (a "short time"), else it starts a new group.
     """
     groups: list[_Group] = []
-    index: dict[str, set[int]] = defaultdict(set)
+    index: dict[str, dict[int, int]] = defaultdict(dict)
     for item in items:
         item_id, text = item[0], item[1]
         when = item[2] if len(item) > 2 else None
@@ -87,22 +87,24 @@ def group_texts(
         norm = vector_norm(grams)
         if not norm:
             continue
-        candidates: Counter = Counter()
-        for g in grams:
-            for gi in index.get(g, ()):
-                candidates[gi] += 1
+        # The dot product with every group sharing a bigram, summed along the inverted index in
+        # one pass (the index holds each group's count of the gram): no second pass per candidate.
+        dots: dict[int, float] = defaultdict(float)
+        for g, count in grams.items():
+            for gi, group_count in index.get(g, {}).items():
+                dots[gi] += count * group_count
         best, best_score = None, threshold
-        for gi, _shared in candidates.most_common(50):
+        for gi, dot in dots.items():
             group = groups[gi]
             if window and when and group.started and when - group.started > window:
                 continue
-            score = cosine_vectors(grams, group.grams, norm_a=norm, norm_b=group.norm)
+            score = min(1.0, dot / (norm * group.norm))
             if score >= best_score:
                 best, best_score = gi, score
         if best is None:
             groups.append(_Group(grams, norm, [item_id], when))
-            for g in grams:
-                index[g].add(len(groups) - 1)
+            for g, count in grams.items():
+                index[g][len(groups) - 1] = count
         else:
             groups[best].members.append(item_id)
     return [g.members for g in groups]
@@ -176,6 +178,59 @@ def find_hotspots(
         )
     found.sort(key=lambda h: (-h.citizens, -h.size, h.first_at))
     return found[:limit]
+
+
+def hotspot_cache_seconds() -> int:
+    return settings.ANALYTICS_HOTSPOT_CACHE_SECONDS
+
+
+def _cache_key(period: Period, within, limit: int) -> str:
+    node = within.pk if within is not None else "city"
+    return f"analytics:hotspots:{period.start.isoformat()}:{period.end.isoformat()}:{node}:{limit}"
+
+
+def recent_hotspots(period: Period, *, within=None, limit: int = 10, refresh: bool = False) -> list[Hotspot]:
+    """``find_hotspots`` kept in the cache for ``ANALYTICS_HOTSPOT_CACHE_SECONDS`` (300): the
+    dashboard's hotspots are at most that old.
+
+    Grouping the period's newest appeals costs most of a second of CPU at a province's volume, so
+    the dashboard reads the kept result, and the minute job refreshes the city's today, this week
+    and this month before they expire (``warm_hotspots``). The cache is a helper: when it is away
+    the hotspots are computed in the request (``units.cache.soft_cache`` fails open).
+    """
+    from units.cache import soft_cache
+
+    seconds = hotspot_cache_seconds()
+    if seconds <= 0 or settings.ANALYTICS_REFRESH_ON_READ:  # exact reads asked for: nothing kept
+        return find_hotspots(period, within=within, limit=limit)
+    key = _cache_key(period, within, limit)
+    kept = None if refresh else soft_cache.get(key)
+    if kept is not None:
+        return kept
+    found = find_hotspots(period, within=within, limit=limit)
+    soft_cache.set(key, found, seconds)
+    return found
+
+
+def warm_hotspots(*, limit: int = 8) -> int:
+    """Recompute the city's hotspots of today, this week and this month when the kept result is
+    more than half its lifetime old (the minute job calls this). Returns how many were computed."""
+    from units.cache import soft_cache
+
+    from .periods import to_date
+
+    seconds = hotspot_cache_seconds()
+    if seconds <= 0 or settings.ANALYTICS_REFRESH_ON_READ:
+        return 0
+    done = 0
+    for period in to_date(timezone.localdate()).values():
+        stamp = f"{_cache_key(period, None, limit)}:fresh"
+        if soft_cache.get(stamp) is not None:
+            continue
+        recent_hotspots(period, limit=limit, refresh=True)
+        soft_cache.set(stamp, 1, seconds // 2)
+        done += 1
+    return done
 
 
 # A phrase ends at Chinese or ASCII punctuation; a word of Latin letters or digits is never split.

@@ -2,7 +2,8 @@
 
 Every figure comes from the stored daily subtree rows (``analytics.aggregates``), never from the
 source tables: a year of a bureau is at most 366 rows. Hotspots still read the period's appeals
-(capped by ``ANALYTICS_HOTSPOT_MAX_APPEALS``)."""
+(capped by ``ANALYTICS_HOTSPOT_MAX_APPEALS``); the dashboard reads them kept for a few minutes
+(``hotspots.recent_hotspots``)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from units.visibility import unit_scope
 
 from . import aggregates
 from .choices import METRIC_LABELS
-from .hotspots import find_hotspots
+from .hotspots import find_hotspots, recent_hotspots
 from .metrics import UnitMetrics, basic_weight
 from .periods import Period
 
@@ -151,7 +152,7 @@ def dashboard(user, period: Period, *, unit_id: int | None = None) -> dict:
             ],
             "labels": {k: str(v) for k, v in METRIC_LABELS.items()},
         },
-        "hotspots": find_hotspots(period, within=within, limit=8),
+        "hotspots": recent_hotspots(period, within=within, limit=8),
     }
 
 

@@ -24,10 +24,14 @@ def render_bulletin_pdf_task(bulletin_id: int) -> bool:
 
 @shared_task(acks_late=True)
 def refresh_aggregates_task() -> int:
-    """Recompute the marked (day, unit) buckets (every minute; a lost run is caught up by the next)."""
+    """Recompute the marked (day, unit) buckets (every minute; a lost run is caught up by the next),
+    then the city's hotspots of today, this week and this month when they are due."""
     from .aggregates import refresh_marked
+    from .hotspots import warm_hotspots
 
-    return refresh_marked()
+    done = refresh_marked()
+    warm_hotspots()
+    return done
 
 
 @shared_task(acks_late=True)

@@ -691,6 +691,8 @@ ANALYTICS_HOTSPOT_MIN_CITIZENS = env.int("ANALYTICS_HOTSPOT_MIN_CITIZENS", defau
 ANALYTICS_HOTSPOT_SIMILARITY = env.float("ANALYTICS_HOTSPOT_SIMILARITY", default=0.35)
 ANALYTICS_HOTSPOT_WINDOW_DAYS = env.int("ANALYTICS_HOTSPOT_WINDOW_DAYS", default=7)
 ANALYTICS_HOTSPOT_MAX_APPEALS = env.int("ANALYTICS_HOTSPOT_MAX_APPEALS", default=2000)
+# The dashboard's hotspots are kept this long (0: computed on each request); docs/analytics.md.
+ANALYTICS_HOTSPOT_CACHE_SECONDS = env.int("ANALYTICS_HOTSPOT_CACHE_SECONDS", default=300)
 # Bulletin PDFs are printed by a headless Chromium with the machine's CJK fonts ("auto": found on
 # PATH; "" turns PDFs off and leaves the print view). Attempts per bulletin before giving up.
 ANALYTICS_PDF_BROWSER = env.str("ANALYTICS_PDF_BROWSER", default="auto")

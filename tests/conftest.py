@@ -26,6 +26,15 @@ def _fast_password_hashing():
     hashers.get_hashers_by_algorithm.cache_clear()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _hotspots_computed_on_each_read():
+    """The dashboard keeps its hotspots in the cache for minutes; the test Redis outlives a test
+    and a run, so tests read them computed (tests/analytics/test_hotspots.py turns the cache on)."""
+    from django.conf import settings
+
+    settings.ANALYTICS_HOTSPOT_CACHE_SECONDS = 0
+
+
 @pytest.fixture(autouse=True)
 def _seeded_rows(request):
     """The rows data migrations seed (working calendar, severity policies). A transactional test

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from analytics.hotspots import find_hotspots, group_texts
 
@@ -60,3 +61,34 @@ def test_it_examines_the_most_recent_appeals_when_there_are_too_many(make, stati
     for i, text in enumerate(NOISE):
         make.appeal(unit=station, content=text, received_at=at("2026-10-20", f"2{i}:00"))
     assert [h.citizens for h in find_hotspots(OCTOBER)] == [3]
+
+
+def test_the_dashboard_reads_hotspots_kept_a_few_minutes_and_the_minute_job_refreshes_them(
+    make, station, settings, django_assert_num_queries
+):
+    """Grouping a province's newest appeals costs most of a second: the dashboard reads the kept
+    result (ANALYTICS_HOTSPOT_CACHE_SECONDS) and the minute job recomputes the city's periods."""
+    import uuid
+
+    from analytics.hotspots import recent_hotspots, warm_hotspots
+    from analytics.periods import to_date
+
+    settings.ANALYTICS_REFRESH_ON_READ = False  # the production read
+    settings.ANALYTICS_HOTSPOT_CACHE_SECONDS = 300
+    settings.CACHES = {**settings.CACHES}
+    settings.CACHES["default"] = {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+    for i, text in enumerate(NOISE):
+        make.appeal(unit=station, content=text, received_at=at("2026-10-10", f"2{i}:00"))
+    assert [h.citizens for h in recent_hotspots(OCTOBER)] == [3]
+    make.appeal(unit=station, content=NOISE[0], received_at=at("2026-10-10", "23:30"))
+    with django_assert_num_queries(0):
+        assert [h.size for h in recent_hotspots(OCTOBER)] == [3]  # kept: the new appeal is not seen yet
+    assert [h.size for h in recent_hotspots(OCTOBER, refresh=True)] == [4]
+    settings.ANALYTICS_HOTSPOT_CACHE_SECONDS = 0
+    make.appeal(unit=station, content=NOISE[1], received_at=at("2026-10-10", "23:40"))
+    assert [h.size for h in recent_hotspots(OCTOBER)] == [5]
+
+    settings.ANALYTICS_HOTSPOT_CACHE_SECONDS = 300
+    periods = {(p.first, p.until) for p in to_date(timezone.localdate()).values()}  # a Monday's week is today
+    assert warm_hotspots() == len(periods)
+    assert warm_hotspots() == 0  # still fresh: nothing recomputed
