@@ -276,3 +276,32 @@ def test_imported_appeals_reach_the_aggregates_on_both_import_paths(sources, cit
     everything = Period(dt.date(2020, 1, 1), dt.date(2030, 1, 1))
     assert _stored(everything, None)["appeals"] == 2
     assert _stored(everything, None) == _live(everything, None)
+
+
+def test_the_red_black_lists_and_the_bulletin_carry_the_live_figures(month, settings):
+    """What a ranking and a bulletin keep, read from the stored rows, equals the live computation
+    from the source tables on the generated month: every unit of the three tiers and the bulletin's
+    totals, bureau and department rows and channel split."""
+    from analytics import services
+    from analytics.metrics import total_metrics
+
+    aggregates.refresh_marked()
+    settings.ANALYTICS_REFRESH_ON_READ = False
+    october = PERIODS[0]
+    for tier in ("station", "district", "department"):
+        ranking = services.compute_ranking(month=october.first, tier=tier)
+        assert ranking.entries.exists()
+        for entry in ranking.entries.select_related("unit"):
+            assert entry.figures == total_metrics(october, within=entry.unit).as_dict(), (tier, entry.unit)
+    bulletin, _created = services.generate_bulletin(kind="monthly", on=october.first)
+    content = bulletin.content
+    assert (content["period"]["first"], content["period"]["until"]) == (
+        october.first.isoformat(),
+        october.until.isoformat(),
+    )
+    assert content["totals"] == total_metrics(october).as_dict()
+    assert content["units"]
+    for row in content["units"]:
+        live = total_metrics(october, within=Unit.objects.get(pk=row["unit_id"])).as_dict()
+        assert {k: row[k] for k in live} == live, row["name"]
+    assert {c["code"]: c["n"] for c in content["channels"] if c["n"]} == dict(_live_channels(october, None))
