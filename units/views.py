@@ -177,7 +177,7 @@ def saved_views(request: HttpRequest) -> HttpResponse:
     from django.core.exceptions import ValidationError
 
     from .choices import SavedList
-    from .saved_views import LISTS, save_view, url_of, views_for
+    from .saved_views import LISTS, sanitise, save_view, url_of, views_for
 
     if request.method == "POST":
         list_name = request.POST.get("list_name", "")
@@ -190,8 +190,10 @@ def saved_views(request: HttpRequest) -> HttpResponse:
             for message in exc.messages:
                 messages.error(request, message)
             if list_name in LISTS:
+                # Back to the list with its filters (sanitised: the page never echoes a foreign URL).
+                kept = sanitise(list_name, query)
                 base = reverse(LISTS[list_name].url_name)
-                return redirect(f"{base}?{query}" if query and "\\" not in query else base)
+                return redirect(f"{base}?{kept}" if kept else base)
             return redirect("units:saved_views")
         text = _("已保存视图“%(name)s”。") if created else _("已将视图“%(name)s”更新为当前筛选。")
         messages.success(request, text % {"name": view.name})

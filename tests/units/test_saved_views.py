@@ -77,6 +77,11 @@ def test_it_refuses_a_blank_name_an_unknown_list_and_too_many_views(client, cent
         reverse("units:saved_views"), {"list_name": "desk", "name": "  ", "query": "severity=red"}, follow=True
     )
     assert "请填写视图名称" in response.content.decode()
+    # Back to the list with its own filters only.
+    refused = client.post(
+        reverse("units:saved_views"), {"list_name": "desk", "name": "", "query": "severity=red&next=//evil.example/"}
+    )
+    assert refused["Location"] == "/appeals/?severity=red"
     response = client.post(reverse("units:saved_views"), {"list_name": "nope", "name": "x"}, follow=True)
     assert response.status_code == 200 and "未知的列表" in response.content.decode()
     for n in range(MAX_VIEWS_PER_LIST):
