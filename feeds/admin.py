@@ -2,6 +2,8 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from units.admin_readonly import ReadOnlyAdminMixin
+
 from .models import DeliveryAttempt, FeedSource, ImportBatch, ImportRowError, Open311Request, ResultDelivery
 from .services import generate_source_key
 
@@ -93,19 +95,10 @@ class ResultDeliveryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Open311Request)
-class Open311RequestAdmin(admin.ModelAdmin):
+class Open311RequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """What an Open311 client posted beside the appeal; read only (the appeal is handled on the desk)."""
 
     list_display = ("appeal", "client", "address_string", "lat", "long", "created_at")
     list_filter = ("client",)
     search_fields = ("appeal__tracking_code", "token")
     readonly_fields = ("appeal", "client", "token", "lat", "long", "address_string", "address_id", "created_at")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from units.admin_readonly import ReadOnlyAdminMixin, ReadOnlyInline
+
 from .models import Appeal, AppealEvent, Attachment, Category, PhoneReveal, RiskWord
 
 
@@ -18,22 +20,11 @@ class RiskWordAdmin(admin.ModelAdmin):
     search_fields = ("word",)
 
 
-class AppealEventInline(admin.TabularInline):
+class AppealEventInline(ReadOnlyInline):
     """The timeline, shown read only: its rows are the record of what happened (no add, no edit)."""
 
     model = AppealEvent
-    extra = 0
     fields = readonly_fields = ("actor", "action", "from_status", "to_status", "note", "created_at")
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class AttachmentInline(admin.TabularInline):
@@ -60,7 +51,7 @@ class AppealAdmin(admin.ModelAdmin):
 
 
 @admin.register(PhoneReveal)
-class PhoneRevealAdmin(admin.ModelAdmin):
+class PhoneRevealAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The reveal log is evidence: read only, never added, edited or deleted from the admin, not
     even by a superuser (the permission checks below answer no whatever the user's rights)."""
 
@@ -69,12 +60,3 @@ class PhoneRevealAdmin(admin.ModelAdmin):
     search_fields = ("user__username", "object_label", "reason")
     readonly_fields = ("created_at", "user", "object_type", "object_id", "object_label", "appeal", "reason", "ip")
     actions = None
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from . import services
+from .admin_readonly import ReadOnlyAdminMixin
 from .models import ApiToken, LoginLockout, Unit, User
 
 
@@ -26,8 +27,9 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(LoginLockout)
-class LoginLockoutAdmin(admin.ModelAdmin):
-    """Locks after repeated login failures: read-only audit rows; administrators release them early."""
+class LoginLockoutAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Locks after repeated login failures: read-only audit rows (the trail of lockouts and
+    releases); administrators release them early with the action below, done by the service."""
 
     list_display = ("key", "scope", "failures", "locked_at", "locked_until", "unlocked_at", "unlocked_by")
     list_filter = ("scope", ("unlocked_at", admin.EmptyFieldListFilter))
@@ -35,15 +37,6 @@ class LoginLockoutAdmin(admin.ModelAdmin):
     date_hierarchy = "locked_at"
     actions = ["unlock"]
     readonly_fields = [f.name for f in LoginLockout._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False  # read only; the one write is the release below, done by the service
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False  # the rows are the audit trail of lockouts and releases
 
     def has_unlock_permission(self, request) -> bool:
         return request.user.is_active and (

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from units.admin_readonly import ReadOnlyInline
+
 from .models import (
     CalendarDay,
     CategoryRule,
@@ -51,21 +53,11 @@ class SupervisionRuleAdmin(admin.ModelAdmin):
     list_filter = ["kind", "is_active"]
 
 
-class EventInline(admin.TabularInline):
+class EventInline(ReadOnlyInline):
+    """The timeline is the record of the order: never added to, edited or deleted here."""
+
     model = WorkOrderEvent
-    extra = 0
-    can_delete = False
     readonly_fields = ["created_at", "actor", "action", "from_status", "to_status", "note", "data"]
-
-    # The timeline is the record of the order: never added to, edited or deleted here.
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(WorkOrder)
