@@ -59,3 +59,42 @@ def test_two_character_words_are_found_through_the_bigram_index(make_appeal):
     assert _filtered(q="Ab")[0] == set()
     if connection.vendor == "postgresql":
         assert "appeal_search_terms" in sql
+
+
+def test_the_unit_filter_offers_bureaus_and_up_when_a_user_sees_many_units(client, center, monkeypatch):
+    """A province has 8,000 stations: the desk's unit filter then lists the units down to the
+    district bureaus (a bureau's filter includes its stations), plus the station chosen."""
+    import re
+
+    from django.urls import reverse
+
+    from intake import filters
+    from units.models import Unit
+
+    station = Unit.objects.filter(tier="station").first()
+    client.force_login(center)
+
+    def offered(**params) -> set[str]:
+        page = client.get(reverse("intake:desk"), params).content.decode()
+        select = re.search(r'<select[^>]*name="unit".*?</select>', page, re.S).group(0)
+        return set(re.findall(r'<option value="(\d+)"', select))
+
+    assert str(station.pk) in offered()  # a city's few units: every one
+    monkeypatch.setattr(filters, "UNIT_CHOICES_CAP", 3)
+    few = offered()
+    stations = {str(pk) for pk in Unit.objects.filter(tier="station").values_list("pk", flat=True)}
+    assert few and not few & stations
+    assert offered(unit=station.pk) & stations == {str(station.pk)}
+
+
+def test_the_quick_unit_select_writes_what_djangos_select_writes():
+    from django import forms
+    from django.test.html import parse_html
+
+    from intake.filters import QuickSelect
+
+    choices = [("", "全部"), (1, "江北分局"), (2, "<b>滨江</b>派出所")]
+    for value in (None, "2"):
+        quick = QuickSelect(choices=choices).render("unit", value, attrs={"id": "id_unit"})
+        stock = forms.Select(choices=choices).render("unit", value, attrs={"id": "id_unit"})
+        assert parse_html(quick) == parse_html(stock)
