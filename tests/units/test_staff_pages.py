@@ -5,7 +5,8 @@
 - An order number or an appeal's tracking code shown in a list, a notification or a detail page
   is a link to that object (the page's own number in its heading excepted).
 
-Each page is opened by center staff and by an administrator, lists with a filter applied too.
+Each page is opened by center staff, an administrator and a station leader (whose order pages offer
+sub-dispatch), with an open new appeal and an order still to sign among them.
 """
 
 from __future__ import annotations
@@ -97,6 +98,22 @@ def _screens(objects):
         if page is None or page.access == PUBLIC or name in NOT_SCREENS:
             continue
         yield name, _fill(route, pattern, objects, page.kind)
+    yield from _forms_of_open_items()
+
+
+def _forms_of_open_items():
+    """The pages whose forms only show while an item is open: a new appeal (triage, dispatch) on
+    its page and in the desk's panel, and an order of the station still to sign (sub-dispatch)."""
+    from intake.models import Appeal
+    from workorders.models import WorkOrder
+
+    new = Appeal.objects.filter(status="new").order_by("-pk").first()
+    if new:
+        yield "intake:appeal (new)", f"/appeals/{new.pk}/"
+        yield "intake:desk (panel open)", f"/appeals/?open={new.pk}"
+    waiting = WorkOrder.objects.filter(status="dispatched", unit__code="LJ101").order_by("-pk").first()
+    if waiting:
+        yield "workorders:detail (to sign)", f"/workorders/{waiting.pk}/"
 
 
 def _render(client, path, **params):
@@ -107,7 +124,7 @@ def _render(client, path, **params):
 
 
 @DEMO
-@pytest.mark.parametrize("username", ["center", "admin"])
+@pytest.mark.parametrize("username", ["center", "admin", "leader"])
 def test_no_select_offers_a_default_empty_label(client, username):
     client.force_login(User.objects.get(username=username))
     objects = _objects(User.objects.get(username="handler2"))
@@ -155,7 +172,7 @@ def test_object_numbers_are_links(client):
             continue
         page = _Page()
         page.feed(html)
-        kind = PAGES[name].kind
+        kind = PAGES[name].kind if name in PAGES else None
         mine = own[kind](objects[kind]) if kind in own else None
         for text in page.unlinked:
             for match in pattern.findall(text):
