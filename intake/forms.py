@@ -39,7 +39,9 @@ class HotlineForm(forms.Form):
     citizen_phone = PhoneField(label=_("来电号码"), max_length=40)
     citizen_name = forms.CharField(label=_("诉求人"), required=False, **_limited("citizen_name"))
     kind = forms.ChoiceField(label=_("诉求类型"), choices=Kind.choices, initial=Kind.COMPLAINT)
-    category = forms.ModelChoiceField(label=_("分类"), queryset=_categories(), required=False, empty_label=_("（待定）"))
+    category = forms.ModelChoiceField(
+        label=_("分类"), queryset=_categories(), required=False, empty_label=_("（待定）")
+    )
     severity = forms.ChoiceField(label=_("分级"), choices=[("", _("（系统建议）")), *Severity.choices], required=False)
     address = forms.CharField(label=_("地址"), required=False, **_limited("address"))
     title = forms.CharField(label=_("标题"), required=False, **_limited("title"))
@@ -57,7 +59,9 @@ PICKER_ATTRS = {"data-unit-picker": ""}
 
 class TriageForm(forms.Form):
     kind = forms.ChoiceField(label=_("诉求类型"), choices=Kind.choices)
-    category = forms.ModelChoiceField(label=_("分类"), queryset=_categories(), required=False, empty_label=_("（待定）"))
+    category = forms.ModelChoiceField(
+        label=_("分类"), queryset=_categories(), required=False, empty_label=_("（待定）")
+    )
     severity = forms.ChoiceField(label=_("分级"), choices=Severity.choices)
     proposed_unit = forms.ModelChoiceField(
         label=_("建议承办单位"),
