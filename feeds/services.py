@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 
 from intake.models import Appeal
 from units.cache import soft_cache
-from units.enqueue import send_task_after_commit
+from units.enqueue import send_task, send_task_after_commit
 from units.models import User
 from units.roles import admins
 from units.services import notify
@@ -431,7 +431,7 @@ def sweep_import_batches() -> int:
         _dead_running_batches().values_list("pk", flat=True)[:50]
     )
     for pk in ids:
-        run_import_batch_task.delay(pk)
+        send_task(run_import_batch_task, pk)
     return len(ids)
 
 
@@ -691,7 +691,7 @@ def sweep_result_deliveries() -> dict[str, int]:
         .values_list("pk", flat=True)[:500]
     )
     for pk in due:
-        send_result_delivery_task.delay(pk)
+        send_task(send_result_delivery_task, pk)
     return {"revived": revived, "sent": len(due)}
 
 

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from intake.models import Category
 from units.choices import Role
+from units.enqueue import send_task
 
 from . import selectors
 from .models import AutoDispatchSetting
@@ -53,8 +54,10 @@ def train(request):
     _require(request.user, Role.ADMIN)
     from .tasks import train_model_task
 
-    train_model_task.delay()
-    messages.success(request, _("已提交训练任务，完成后本页显示结果。"))
+    if send_task(train_model_task):
+        messages.success(request, _("已提交训练任务，完成后本页显示结果。"))
+    else:
+        messages.error(request, _("任务队列暂时不可用，训练任务未提交，请稍后再试；夜间训练照常进行。"))
     return redirect("routing:overview")
 
 
