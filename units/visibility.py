@@ -53,6 +53,10 @@ class VisibleQuerySet(models.QuerySet):
             return self.all()
         if scope is False:
             return self.none()
+        return self.seen_from(scope, user)
+
+    def seen_from(self, scope, user):
+        """The rows a user whose unit is ``scope`` sees (he sees that unit and those below it)."""
         return self.filter(**{f"{self.unit_field}__in": visible_unit_ids(user)})
 
 
@@ -66,12 +70,7 @@ class ScopedQuerySet(VisibleQuerySet):
     column mirrors and which SQLite (the demo) evaluates directly; each model writes its own.
     """
 
-    def visible_to(self, user):
-        scope = unit_scope(user)
-        if scope is None:
-            return self.all()
-        if scope is False:
-            return self.none()
+    def seen_from(self, scope, user):
         if connections[self.db].vendor == "postgresql":
             return self.filter(scope_units__contains=[scope.pk])
         return self.filter(self.holders_condition(scope))
