@@ -265,10 +265,12 @@ class WorkOrder(models.Model):
         verbose_name_plural = _("工单")
         ordering = ["-dispatched_at", "-id"]
         indexes = [
+            # The urge job's claim order. NOT NULL in the condition: a list asking only for
+            # "status with the unit" must not read this index as a filter of every open order.
             models.Index(
                 fields=["next_urge_at"],
-                condition=Q(status__in=sorted(WITH_UNIT)),
-                name="workorder_urge_due",
+                condition=Q(status__in=sorted(WITH_UNIT), next_urge_at__isnull=False),
+                name="workorder_urge_next",
             ),
             models.Index(fields=["unit", "status", "due_at"], name="workorder_unit_queue"),
             # Workspace tabs of open statuses in (due_at, id) order, keyset pages, bounded counts.

@@ -318,6 +318,63 @@ def test_every_list_query_uses_an_index_and_reads_a_bounded_number_of_rows(cente
     assert not failures, "\n".join(failures)
 
 
+def _rows_fetched(qs, table: str) -> tuple[int, str]:
+    """Rows the scans of ``table`` fetched running ``qs`` (EXPLAIN ANALYZE): what they returned
+    plus what their filters threw away, the largest over the plan's scans of that table; and the
+    plan's scans, to say what went wrong."""
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cur:
+        cur.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
+        plan = cur.fetchone()[0]
+    plan = plan if isinstance(plan, list) else json.loads(plan)
+    fetched, stack, scans = 0, [plan[0]["Plan"]], []
+    while stack:
+        node = stack.pop()
+        stack.extend(node.get("Plans", []))
+        if "Scan" in node["Node Type"]:
+            scans.append(f"{node['Node Type']} {node.get('Index Name') or node.get('Relation Name')}")
+        if node.get("Relation Name") == table:
+            read = node["Actual Rows"] + node.get("Rows Removed by Filter", 0)
+            fetched = max(fetched, (read + node.get("Rows Removed by Index Recheck", 0)) * node["Actual Loops"])
+    return fetched, "; ".join(scans)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="plans are PostgreSQL's")
+def test_unit_scoped_open_lists_read_the_open_orders_not_the_units_history(handler, leader, center):
+    """A station's workspace tabs of open orders, their counts, the 待签收 menu count and the home
+    panel read the station's open orders (the partial index ``workorder_scope_open``), not its
+    closed history, which grows every year; a deep keyset page reads a page, not what precedes it."""
+    from workorders.choices import OPEN_STATUSES
+    from workorders.models import WorkOrder
+    from workorders.nav import awaiting_signature
+
+    _generate()
+    now = timezone.now()
+    for user in (handler, leader):
+        visible = WorkOrder.objects.visible_to(user)
+        in_scope, open_in_scope = visible.count(), visible.filter(status__in=OPEN_STATUSES).count()
+        assert in_scope > 4 * open_in_scope > 0  # mostly closed history, as a real one
+        queries = {"menu 待签收": awaiting_signature(user).order_by().values("pk")[:100]}
+        for tab in wo_selectors.COUNTED_TABS:
+            ordering = wo_selectors.TAB_ORDERING.get(tab, wo_selectors.DEFAULT_ORDERING)
+            condition = wo_selectors.tab_filter(tab, now=now)
+            queries[f"tab {tab}"] = wo_selectors.orders_for(user).filter(condition).order_by(*ordering)[:51]
+            queries[f"count {tab}"] = visible.filter(condition).order_by()[: wo_selectors.COUNT_CAP + 1]
+        for label, qs in queries.items():
+            read, scans = _rows_fetched(qs, "workorders_workorder")
+            assert read <= open_in_scope + 51, (
+                f"{label} as {user.username}: {read} rows read ({scans}); {in_scope} in scope, {open_in_scope} open"
+            )
+
+    # Page 40 of the closed tab starts at its cursor in the index.
+    ordering = wo_selectors.TAB_ORDERING["closed"]
+    qs = wo_selectors.orders_for(center).filter(wo_selectors.tab_filter("closed")).order_by(*ordering)
+    closed_at, pk = qs.values_list("closed_at", "id")[2000]
+    deep = wo_selectors.after_cursor(qs, ordering, f"{closed_at.isoformat()}|{pk}")[:51]
+    read, scans = _rows_fetched(deep, "workorders_workorder")
+    assert read <= 2 * 51, f"a deep page read {read} rows ({scans})"
+
+
 def test_surveys_list_pages_count_with_a_limit(supervisor):
     """The SMS, service-record and callback lists page with a count that stops at the cap."""
     from django.test.utils import CaptureQueriesContext
