@@ -115,8 +115,10 @@ def compute_day(day: dt.date, unit_ids: set | None = None) -> dict[int | None, B
     None). A fixed number of grouped queries, each bounded by the day on an indexed time column."""
     from intake.choices import Channel
     from intake.models import Appeal
-    from surveys.choices import SmsPurpose, SmsStatus, Verdict
-    from surveys.models import InboundSms, OutboundSms, Rating
+    from sms.choices import SmsPurpose, SmsStatus
+    from sms.models import InboundSms, OutboundSms
+    from surveys.choices import Verdict
+    from surveys.models import Rating
     from workorders.choices import Action, WorkOrderStatus
     from workorders.models import WorkOrder, WorkOrderEvent
 

@@ -160,8 +160,10 @@ def leaf_counts(period: Period, *, within: Unit | None = None) -> dict[int | Non
     """Counters per owning unit id (None: not yet owned by a unit), one grouped query per source."""
     from intake.choices import Channel
     from intake.models import Appeal
-    from surveys.choices import SmsPurpose, SmsStatus, Verdict
-    from surveys.models import Callback, InboundSms, OutboundSms, Rating
+    from sms.choices import SmsPurpose, SmsStatus
+    from sms.models import InboundSms, OutboundSms
+    from surveys.choices import Verdict
+    from surveys.models import Callback, Rating
     from workorders.choices import Action, WorkOrderStatus
     from workorders.models import WorkOrder, WorkOrderEvent
 

@@ -116,8 +116,8 @@ def _callback(values: dict, instance, using: str) -> set[Bucket]:
 
 
 def _sms_bucket(sms_id: int | None, using: str) -> set[Bucket]:
-    from surveys.choices import SmsPurpose
-    from surveys.models import OutboundSms
+    from sms.choices import SmsPurpose
+    from sms.models import OutboundSms
 
     if sms_id is None:
         return set()
@@ -131,7 +131,7 @@ def _sms_bucket(sms_id: int | None, using: str) -> set[Bucket]:
 
 
 def _outbound(values: dict, instance, using: str) -> set[Bucket]:
-    from surveys.choices import SmsPurpose
+    from sms.choices import SmsPurpose
     from surveys.models import ServiceRecord
 
     if values["purpose"] != SmsPurpose.EVALUATION or values["sent_at"] is None or values["service_record_id"] is None:
@@ -151,7 +151,7 @@ def _outbound(values: dict, instance, using: str) -> set[Bucket]:
 
 def _outbound_key(values: dict) -> tuple:
     """What an evaluation SMS counts by: a move between two not-counted statuses marks nothing."""
-    from surveys.choices import SmsStatus
+    from sms.choices import SmsStatus
 
     return (
         values["purpose"],
@@ -166,8 +166,8 @@ def _inbound(values: dict, instance, using: str) -> set[Bucket]:
 
 
 def _service_record(values: dict, instance, using: str) -> set[Bucket]:
-    from surveys.choices import SmsPurpose
-    from surveys.models import OutboundSms
+    from sms.choices import SmsPurpose
+    from sms.models import OutboundSms
 
     return {
         (local_day(sent_at), values["unit_id"])
@@ -336,7 +336,8 @@ def connect() -> None:
     """Watch every model a figure of SPEC §9 is counted from (called once by the app config)."""
     from intake.models import Appeal
     from intake.signals import appeals_written
-    from surveys.models import Callback, InboundSms, OutboundSms, Rating, ServiceRecord
+    from sms.models import InboundSms, OutboundSms
+    from surveys.models import Callback, Rating, ServiceRecord
     from units.models import Unit
     from workorders.models import WorkOrder, WorkOrderEvent
 

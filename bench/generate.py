@@ -86,8 +86,8 @@ BIG_TABLES = [
     "workorders_workorder",
     "workorders_workorderevent",
     "surveys_servicerecord",
-    "surveys_outboundsms",
-    "surveys_inboundsms",
+    "sms_outboundsms",
+    "sms_inboundsms",
     "surveys_rating",
     "surveys_callback",
 ]
@@ -633,15 +633,9 @@ def generate_order_events(cursor, *, order_base: int) -> int:
 
 def generate_services(cursor, *, n: int, span_days: int, n_phones: int, stations) -> dict[str, int]:
     """Service records, the evaluation SMS of those not skipped, replies, ratings and callbacks."""
-    from surveys.models import (
-        BusinessType,
-        Callback,
-        InboundSms,
-        OutboundSms,
-        Rating,
-        ServiceRecord,
-    )
-    from surveys.sms import template_text
+    from sms.catalogue import template_text
+    from sms.models import InboundSms, OutboundSms
+    from surveys.models import BusinessType, Callback, Rating, ServiceRecord
 
     n_stations, n_demo, demo_share = stations
     cursor.execute("CREATE TEMP TABLE bench_type (k int PRIMARY KEY, id int, template text, body text) ON COMMIT DROP")
@@ -675,7 +669,7 @@ def generate_services(cursor, *, n: int, span_days: int, n_phones: int, stations
     }
     counts["service records"] = insert_select(cursor, ServiceRecord, exprs, source)
 
-    sms_base = next_id(cursor, "surveys_outboundsms")
+    sms_base = next_id(cursor, "sms_outboundsms")
     date = "to_char(r.served_at AT TIME ZONE 'Asia/Shanghai', 'FMMM\"月\"FMDD\"日\"')"
     sent = "(r.served_at + interval '1 day')"
     status = f"(CASE WHEN {U('r.id', 36)} < 0.93 THEN 'delivered' WHEN {U('r.id', 36)} < 0.97 THEN 'undelivered' ELSE 'failed' END)"
@@ -713,12 +707,12 @@ def generate_services(cursor, *, n: int, span_days: int, n_phones: int, stations
     counts["evaluation SMS"] = insert_select(cursor, OutboundSms, exprs, source)
 
     # 40% of the delivered SMS are answered: the reply, then the rating it became.
-    inbound_base = next_id(cursor, "surveys_inboundsms")
+    inbound_base = next_id(cursor, "sms_inboundsms")
     verdict = f"(CASE WHEN {U('m.id', 37)} < 0.80 THEN 'satisfied' WHEN {U('m.id', 37)} < 0.92 THEN 'basic' WHEN {U('m.id', 37)} < 0.97 THEN 'dissatisfied' ELSE 'declined' END)"
     answered = f"""
         FROM (SELECT m.*, {inbound_base} + row_number() OVER (ORDER BY m.id) AS iid, {verdict} AS verdict,
                      m.sent_at + (5 + {U("m.id", 38)} * 600) * interval '1 minute' AS replied
-              FROM surveys_outboundsms m
+              FROM sms_outboundsms m
               WHERE m.id > {sms_base} AND m.status = 'delivered' AND {U("m.id", 39)} < 0.40) m
     """
     body = "CASE m.verdict WHEN 'satisfied' THEN '1' WHEN 'basic' THEN '2' WHEN 'dissatisfied' THEN '3' ELSE '0' END"
@@ -736,9 +730,9 @@ def generate_services(cursor, *, n: int, span_days: int, n_phones: int, stations
     counts["replies"] = insert_select(cursor, InboundSms, exprs, answered)
     rating_base = next_id(cursor, "surveys_rating")
     source = f"""
-        FROM (SELECT i.*, {rating_base} + row_number() OVER (ORDER BY i.id) AS rid FROM surveys_inboundsms i
+        FROM (SELECT i.*, {rating_base} + row_number() OVER (ORDER BY i.id) AS rid FROM sms_inboundsms i
               WHERE i.id > {inbound_base}) i
-        JOIN surveys_outboundsms m ON m.id = i.matched_sms_id
+        JOIN sms_outboundsms m ON m.id = i.matched_sms_id
         JOIN surveys_servicerecord r ON r.id = m.service_record_id
     """
     exprs = {
@@ -770,7 +764,7 @@ def generate_services(cursor, *, n: int, span_days: int, n_phones: int, stations
         "created_at": "r.rated_at",
     }
     counts["callbacks"] = insert_select(cursor, Callback, exprs, source)
-    for table in ("surveys_servicerecord", "surveys_outboundsms", "surveys_inboundsms", "surveys_rating"):
+    for table in ("surveys_servicerecord", "sms_outboundsms", "sms_inboundsms", "surveys_rating"):
         reset_sequence(cursor, table)
     return counts
 

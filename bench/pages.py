@@ -172,9 +172,9 @@ def query_timings(samples: int) -> list[tuple[str, list[float]]]:
     from django.db import connection
 
     from intake import selectors
-    from surveys.choices import SmsPurpose
-    from surveys.models import InboundSms, OutboundSms
-    from surveys.services import MATCHABLE
+    from sms.choices import SmsPurpose
+    from sms.models import InboundSms, OutboundSms
+    from surveys.services.replies import MATCHABLE
     from units.models import User
 
     center = User.objects.get(username="center")

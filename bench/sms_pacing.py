@@ -1,8 +1,8 @@
 """Benchmark: evaluation SMS through the sender loop against a provider that allows R a second.
 
-A fake Twilio on loopback (tests/surveys/fake_twilio.py, driven by the real twilio client) counts
+A fake Twilio on loopback (tests/sms/fake_twilio.py, driven by the real twilio client) counts
 the messages of each wall-clock second and answers 429 above ``--rate``. The benchmark queues
-``--count`` one-segment evaluation SMS, runs ``surveys.outbox.run_sender`` until they are sent,
+``--count`` one-segment evaluation SMS, runs ``sms.outbox.run_sender`` until they are sent,
 and prints the achieved rate against R, the busiest one-second window (sliding and wall-clock)
 and the 429s.
 
@@ -41,14 +41,14 @@ def main() -> None:
     from django.conf import settings
 
     from intake.phones import phone_hash
-    from surveys.choices import SmsPurpose, SmsStatus
-    from surveys.models import OutboundSms, SenderBucket, SmsAttempt
-    from surveys.outbox import run_sender
-    from tests.surveys.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, MESSAGING_SERVICE_SID, FakeTwilio
+    from sms.choices import SmsPurpose, SmsStatus
+    from sms.models import OutboundSms, SenderBucket, SmsAttempt
+    from sms.outbox import run_sender
+    from tests.sms.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, MESSAGING_SERVICE_SID, FakeTwilio
 
     fake = FakeTwilio().start()
     fake.rate_limit = args.rate
-    settings.SMS_BACKEND = "surveys.backends.TwilioBackend"
+    settings.SMS_BACKEND = "sms.backends.TwilioBackend"
     settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN = ACCOUNT_SID, AUTH_TOKEN
     settings.TWILIO_MESSAGING_SERVICE_SID = MESSAGING_SERVICE_SID
     settings.TWILIO_API_BASE_URL = fake.url

@@ -23,7 +23,7 @@ def test_deadlines_passed_while_workers_were_down_are_caught_once(scenario):
 
     from intake.choices import Channel
     from intake.services import create_appeal
-    from surveys.models import OutboundSms
+    from sms.models import OutboundSms
     from units.models import Notification, User
     from workorders import deadlines
     from workorders.choices import Action, UrgeStage

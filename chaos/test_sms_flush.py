@@ -15,12 +15,12 @@ import os
 import time
 from collections import Counter
 
-from tests.surveys.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, MESSAGING_SERVICE_SID, FakeTwilio
+from tests.sms.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, MESSAGING_SERVICE_SID, FakeTwilio
 
 from .harness import report
 
 SMS_ENV = {
-    "SMS_BACKEND": "surveys.backends.TwilioBackend",
+    "SMS_BACKEND": "sms.backends.TwilioBackend",
     "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
     "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
     "TWILIO_MESSAGING_SERVICE_SID": MESSAGING_SERVICE_SID,
@@ -57,10 +57,11 @@ def test_sms_batch_survives_a_flushed_redis_and_a_killed_worker(scenario, settin
     from django.utils import timezone
 
     from intake.phones import phone_hash
-    from surveys.choices import SmsStatus
-    from surveys.models import BusinessType, OutboundSms, ServiceRecord
-    from surveys.outbox import sweep
-    from surveys.services import run_evaluation
+    from sms.choices import SmsStatus
+    from sms.models import OutboundSms
+    from sms.outbox import sweep
+    from surveys.models import BusinessType, ServiceRecord
+    from surveys.services.records import run_evaluation
     from units.models import User
 
     stack, _url = scenario

@@ -140,6 +140,7 @@ INSTALLED_APPS = [
     "intake",
     "feeds",
     "workorders",
+    "sms",
     "surveys",
     "analytics",
     "alerts",
@@ -316,7 +317,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 # Each queue bound by its own routing key: a message routed to one queue lands in that queue only.
 CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in ("default", "sms", "imports", "analytics")]
 CELERY_TASK_ROUTES = {
-    "surveys.tasks.*sms*": {"queue": "sms"},
+    "sms.tasks.*": {"queue": "sms"},
     "surveys.tasks.run_evaluation_task": {"queue": "sms"},
     "feeds.tasks.*import*": {"queue": "imports"},
     "analytics.tasks.*": {"queue": "analytics"},
@@ -324,11 +325,8 @@ CELERY_TASK_ROUTES = {
 # Periodic jobs. Each app declares its own in ``<app>/schedule.py`` as BEAT_SCHEDULE; they are
 # merged here and django-celery-beat stores them in the database.
 CELERY_BEAT_SCHEDULE: dict = {}
-for _app in ("units", "intake", "feeds", "workorders", "surveys", "analytics", "alerts", "routing"):
-    try:
-        CELERY_BEAT_SCHEDULE.update(__import__(f"{_app}.schedule", fromlist=["x"]).BEAT_SCHEDULE)
-    except ModuleNotFoundError:
-        pass
+for _app in ("units", "intake", "feeds", "workorders", "sms", "surveys", "analytics", "alerts", "routing"):
+    CELERY_BEAT_SCHEDULE.update(__import__(f"{_app}.schedule", fromlist=["x"]).BEAT_SCHEDULE)
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "units.User"
@@ -474,7 +472,7 @@ SPECTACULAR_SETTINGS = {
         "ResultDeliveryStatusEnum": "feeds.choices.DeliveryStatus",
         "WorkOrderStatusEnum": "workorders.choices.WorkOrderStatus",
         "FeedbackResultEnum": "workorders.choices.FeedbackResult",
-        "SmsStatusEnum": "surveys.choices.SmsStatus",
+        "SmsStatusEnum": "sms.choices.SmsStatus",
         "RatingVerdictEnum": "surveys.choices.Verdict",
         "CallbackVerdictEnum": "surveys.choices.CallbackVerdict",
         "CallbackStatusEnum": "surveys.choices.CallbackStatus",
@@ -601,11 +599,16 @@ TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
 # Only for an HTTP proxy in front of Twilio (and the fake Twilio of the tests).
 TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
 TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
-_TWILIO_CAN_SEND = bool(TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and (TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER))
+_TWILIO_CAN_SEND = bool(
+    TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and (TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER)
+)
 SMS_BACKEND = env.str(
     "SMS_BACKEND",
-    default="surveys.backends.TwilioBackend" if _TWILIO_CAN_SEND else "surveys.backends.OutboxBackend",
+    default="sms.backends.TwilioBackend" if _TWILIO_CAN_SEND else "sms.backends.OutboxBackend",
 )
+# A deployment configured before the SMS layer left the surveys app names the old module paths.
+if SMS_BACKEND.startswith(("surveys.backends.", "surveys.providers.")):
+    SMS_BACKEND = "sms." + SMS_BACKEND.split(".", 1)[1]
 # Aliyun SMS (dysmsapi) and Tencent Cloud SMS: a registered signature (签名) + approved template
 # codes (SmsTemplate.provider_template_id). Neither signs its callbacks: they are accepted only
 # with the secret token in the URL path and from the listed source addresses (CIDR; empty = none).
@@ -632,7 +635,7 @@ TENCENT_SMS_PARAM_MAX_LENGTH = env.int("TENCENT_SMS_PARAM_MAX_LENGTH", default=2
 SMS_SEND_HOURS = env.str("SMS_SEND_HOURS", default="09:00-20:00")  # local time; no SMS outside it
 SMS_SEGMENTS_PER_SECOND = env.float("SMS_SEGMENTS_PER_SECOND", default=10.0)  # per sender (Twilio to +86)
 SMS_BUCKET_SEGMENTS = env.int("SMS_BUCKET_SEGMENTS", default=20)
-# The sender loop (surveys.outbox.run_sender) sends this fraction below the provider's rate, so
+# The sender loop (sms.outbox.run_sender) sends this fraction below the provider's rate, so
 # jitter never puts more than SMS_SEGMENTS_PER_SECOND into one second; threads call the provider.
 SMS_PACING_HEADROOM = env.float("SMS_PACING_HEADROOM", default=0.02)
 SMS_SENDER_THREADS = env.int("SMS_SENDER_THREADS", default=4)

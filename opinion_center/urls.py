@@ -10,7 +10,7 @@ from units import views as unit_views
 from units.api.exceptions import api_not_found
 from units.auth import LockoutAuthenticationForm
 
-PROJECT_APPS = ("units", "intake", "feeds", "workorders", "surveys", "analytics", "alerts", "routing")
+PROJECT_APPS = ("units", "intake", "feeds", "workorders", "sms", "surveys", "analytics", "alerts", "routing")
 
 
 def _optional(module: str) -> list:
@@ -18,7 +18,7 @@ def _optional(module: str) -> list:
     try:
         return [path("", include(module))]
     except ModuleNotFoundError as exc:
-        if exc.name != module:
+        if exc.name is None or not module.startswith(exc.name):
             raise
         return []
 

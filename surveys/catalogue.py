@@ -1,4 +1,4 @@
-"""The default catalogue: SMS templates and the seven business types.
+"""The default catalogue: the SMS templates (``sms.catalogue``) and the seven business types.
 
 Seeded by migration 0002; ``seed_defaults`` puts back whatever is missing (the demo calls it, and
 test databases that were flushed need it), never overwriting what an administrator edited.
@@ -6,7 +6,10 @@ test databases that were flushed need it), never overwriting what an administrat
 
 from __future__ import annotations
 
-from .sms import DEFAULT_TEMPLATES
+from sms.catalogue import seed_templates
+from sms.models import SmsTemplate
+
+from .models import BusinessType
 
 BUSINESS_TYPES = [
     ("110", "110接处警", "eval_110"),
@@ -21,10 +24,7 @@ BUSINESS_TYPES = [
 
 def seed_defaults() -> None:
     """Create the missing default templates and business types (idempotent)."""
-    from .models import BusinessType, SmsTemplate
-
-    for code, (name, text, sample) in DEFAULT_TEMPLATES.items():
-        SmsTemplate.objects.get_or_create(code=code, defaults={"name": name, "text": text, "sample_params": sample})
+    seed_templates()
     for order, (code, name, template) in enumerate(BUSINESS_TYPES):
         BusinessType.objects.get_or_create(
             code=code,

@@ -15,14 +15,18 @@ from django.conf import settings
 from django.utils import timezone
 
 from intake.phones import phone_hash
+from sms.backends import OutboxBackend, get_backend
+from sms.choices import SmsPurpose, SmsStatus
+from sms.inbound import receive_inbound
+from sms.models import OutboundSms
+from sms.outbox import send_one
 from units.models import Unit, User
 
-from .backends import OutboxBackend, get_backend
 from .catalogue import seed_defaults
-from .choices import CallbackVerdict, CallOutcome, RecordState, SmsPurpose, SmsStatus
-from .models import BusinessType, Callback, OutboundSms, ServiceRecord
-from .outbox import send_one
-from .services import close_callback, open_rectification, receive_inbound, record_call, run_evaluation
+from .choices import CallbackVerdict, CallOutcome, RecordState
+from .models import BusinessType, Callback, ServiceRecord
+from .services.callbacks import close_callback, open_rectification, record_call
+from .services.records import run_evaluation
 
 DAYS = 30
 PER_DAY = 12
@@ -166,7 +170,7 @@ def _qr_points_and_ratings(rng: random.Random, units: dict[str, Unit], center: U
 
     from . import qr
     from .models import Rating, RatingPoint
-    from .services import save_rating_point, submit_qr_rating
+    from .services.qr_ratings import save_rating_point, submit_qr_rating
 
     points = []
     for code, kind, name, officer_code in QR_POINTS:
@@ -219,14 +223,14 @@ def _closed_survey(rng: random.Random, center: User) -> str:
     """One finished survey: a sample of service-record phones, the invitations delivered, about
     forty percent answered, closed. Made once (looked up by title)."""
     from .models import Survey, SurveyInvitation
-    from .services import close_survey, create_survey, draw_sample, open_survey, submit_survey_response
+    from .services.polls import close_survey, create_survey, draw_sample, open_survey, submit_survey_response
 
     if Survey.objects.filter(title=DEMO_SURVEY).exists():
         return ""
     survey = create_survey(title=DEMO_SURVEY, kind="public", actor=center)
     today = timezone.localdate()
     draw_sample(survey, size=60, actor=center, period_from=today - dt.timedelta(days=DAYS), period_to=today)
-    open_survey(survey, actor=center, base_url="http://127.0.0.1:8000/")
+    open_survey(survey, actor=center)  # links: PUBLIC_BASE_URL, else host-less (the simulator adds the host)
     sent_at = timezone.now() - dt.timedelta(days=6)
     invitations = list(SurveyInvitation.objects.filter(survey=survey).order_by("id"))
     # The invitations went out last week (as the outbox backend would have delivered them).

@@ -1,4 +1,4 @@
-"""XLSX exports of the surveys lists (ratings, service records, the callback desk, the SMS outbox)
+"""XLSX exports of the surveys lists (ratings, service records, the callback desk)
 and the printable 回访记录 of a callback.
 
 Each export view is its list view with another ``get``: the role check, ``visible_to(user)``, the
@@ -20,7 +20,7 @@ from units.visibility import RoleRequiredMixin
 from workorders.exports import issuing_unit
 
 from .models import Callback
-from .views import CENTER_AND_SUPERVISORS, CallbackDeskView, RatingListView, RecordListView, SmsListView, _work_order
+from .views import CENTER_AND_SUPERVISORS, CallbackDeskView, RatingListView, RecordListView, _work_order
 
 
 def _phone(value: str) -> str:
@@ -124,29 +124,6 @@ class CallbackExportView(_ExportMixin, CallbackDeskView):
     filename = "callbacks"
     list_url = "surveys:callback_desk"
     related = ("rating__sms",)
-
-
-SMS_COLUMNS = [
-    Column(gettext_lazy("编号"), lambda s: s.pk, 8),
-    Column(gettext_lazy("创建时间"), lambda s: s.created_at, 17),
-    Column(gettext_lazy("手机号"), lambda s: _phone(s.phone), 14),
-    Column(gettext_lazy("用途"), lambda s: s.get_purpose_display(), 12),
-    Column(gettext_lazy("模板代码"), lambda s: s.template_code, 14),
-    Column(gettext_lazy("短信内容"), lambda s: s.text, 50, free_text=True),
-    Column(gettext_lazy("计费条数"), lambda s: s.segments, 8),
-    Column(gettext_lazy("状态"), lambda s: s.get_status_display(), 10),
-    Column(gettext_lazy("尝试次数"), lambda s: s.attempts, 8),
-    Column(gettext_lazy("发送时间"), lambda s: s.sent_at, 17),
-    Column(gettext_lazy("送达时间"), lambda s: s.delivered_at, 17),
-    Column(gettext_lazy("最近错误"), lambda s: s.last_error, 30, free_text=True),
-]
-
-
-class SmsExportView(_ExportMixin, SmsListView):
-    columns = SMS_COLUMNS
-    sheet = gettext_lazy("短信发件箱")
-    filename = "sms-outbox"
-    list_url = "surveys:sms_list"
 
 
 class PrintCallbackView(RoleRequiredMixin, View):

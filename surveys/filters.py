@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from intake.phones import hash_of
 from units.models import Unit
 
-from .choices import CallbackStatus, RatingPointKind, RatingSource, RecordState, SmsPurpose, SmsStatus, Verdict
-from .models import BusinessType, Callback, OutboundSms, Rating, RatingPoint, ServiceRecord
+from .choices import CallbackStatus, RatingPointKind, RatingSource, RecordState, Verdict
+from .models import BusinessType, Callback, Rating, RatingPoint, ServiceRecord
 
 
 class ServiceRecordFilter(django_filters.FilterSet):
@@ -25,18 +25,6 @@ class ServiceRecordFilter(django_filters.FilterSet):
     class Meta:
         model = ServiceRecord
         fields = ["business_type", "state", "unit", "external_id"]
-
-
-class OutboundSmsFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=SmsStatus.choices, label=_("状态"))
-    purpose = django_filters.ChoiceFilter(choices=SmsPurpose.choices, label=_("用途"))
-    needs_reconciliation = django_filters.BooleanFilter(label=_("待核对"))
-    created_from = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte", label=_("日期起"))
-    created_to = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label=_("日期止"))
-
-    class Meta:
-        model = OutboundSms
-        fields = ["status", "purpose", "needs_reconciliation"]
 
 
 class RatingFilter(django_filters.FilterSet):

@@ -39,24 +39,6 @@ class RectifyForm(forms.Form):
     note = forms.CharField(label=_("整改要求"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class ReplyForm(forms.Form):
-    """The simulator: answer as the citizen."""
-
-    phone_ref = forms.IntegerField(widget=forms.HiddenInput)
-    body = forms.CharField(label=_("回复内容"), max_length=500)
-
-
-class PhoneForm(forms.Form):
-    phone = forms.CharField(label=_("手机号"), max_length=32)
-    note = forms.CharField(label=_("备注"), required=False, max_length=200)
-
-    def clean_phone(self):
-        try:
-            return normalize_phone(self.cleaned_data["phone"])
-        except ValidationError as exc:
-            raise ValidationError(exc.messages) from exc
-
-
 class RecordImportForm(forms.Form):
     file = forms.FileField(label=_("业务记录文件（CSV或XLSX）"))
 

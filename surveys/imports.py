@@ -11,7 +11,7 @@ from typing import IO, Any
 
 from django.utils.translation import gettext as _
 
-from .services import RecordImportResult, take_in_service_records
+from .services.records import RecordImportResult, take_in_service_records
 
 RECORD_HEADER_ALIASES: dict[str, str] = {
     "external_id": "external_id",

@@ -1,6 +1,5 @@
 """Menu entries and home panels of the surveys app."""
 
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from units.choices import Role
@@ -35,10 +34,7 @@ NAV_ITEMS = [
         order=53,
     ),
     NavItem(_("民意调查"), "surveys:survey_list", roles=frozenset({Role.CENTER_STAFF, Role.SUPERVISOR}), order=54),
-    NavItem(_("退订名单"), "surveys:optouts", roles=frozenset({Role.ADMIN}), order=950),
 ]
-if settings.SMS_SIMULATOR_ENABLED:
-    NAV_ITEMS.append(NavItem(_("短信模拟器"), "surveys:simulator", roles=frozenset({Role.ADMIN}), order=960))
 
 HOME_PANELS = [
     HomePanel(

@@ -15,7 +15,6 @@ BEAT_SCHEDULE = {
         "task": "surveys.tasks.run_evaluation_task",
         "schedule": crontab(hour=_hour, minute=_minute),
     },
-    "surveys-sms-sweeper": {"task": "surveys.tasks.sweep_sms_task", "schedule": 60.0},
     "surveys-overdue-callbacks": {"task": "surveys.tasks.warn_overdue_callbacks_task", "schedule": 300.0},
     "surveys-qr-bad-reviews": {"task": "surveys.tasks.rectify_bad_reviews_task", "schedule": 300.0},
 }

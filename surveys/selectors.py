@@ -6,33 +6,16 @@ import datetime as dt
 from collections import Counter
 from typing import Any
 
-from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.utils import timezone
-from django.utils.functional import cached_property
 
 from intake.phones import phone_hash
+from sms.choices import SmsPurpose, SmsStatus
+from sms.models import InboundSms, OptOut, OutboundSms
+from units.pagination import LIST_COUNT_CAP, BoundedPaginator  # noqa: F401 - the lists of this app page with it
 
-from .choices import CallbackStatus, ReviewStatus, SmsPurpose, SmsStatus, Verdict
-from .models import Callback, EvaluationRun, InboundSms, OptOut, OutboundSms, Rating, ReviewItem
-
-# Lists of service records, SMS and callbacks grow by millions: their pages count at most this many
-# rows (a LIMITed subquery) and offer no page beyond; filters narrow the rest (rule 7).
-LIST_COUNT_CAP = 5000
-
-
-class BoundedPaginator(Paginator):
-    """A paginator whose count stops at ``LIST_COUNT_CAP + 1``: never an unbounded COUNT(*)."""
-
-    cap = LIST_COUNT_CAP
-
-    @cached_property
-    def count(self) -> int:
-        return self.object_list.order_by()[: self.cap + 1].count()
-
-    @property
-    def is_capped(self) -> bool:
-        return self.count > self.cap
+from .choices import CallbackStatus, ReviewStatus, Verdict
+from .models import Callback, EvaluationRun, Rating, ReviewItem
 
 
 def callbacks_for_desk(user):
@@ -110,28 +93,6 @@ def overview(user) -> dict[str, Any]:
         "open_reviews": ReviewItem.objects.filter(status=ReviewStatus.OPEN).count(),
         "flagged_sms": OutboundSms.objects.filter(status=SmsStatus.SENDING, needs_reconciliation=True).count(),
     }
-
-
-def simulator_threads(*, limit: int = 30) -> list[dict[str, Any]]:
-    """Recent conversations per phone: the SMS sent to it and what it answered, newest phone first."""
-    recent = list(OutboundSms.objects.order_by("-created_at", "-id")[:300])
-    threads: dict[str, dict[str, Any]] = {}
-    for sms in recent:
-        if sms.phone_hash not in threads:
-            if len(threads) >= limit:
-                continue
-            # Masked like on every other page: the simulator is no way round the reveal log.
-            threads[sms.phone_hash] = {"ref": sms.pk, "masked": sms.masked_phone, "items": []}
-        threads[sms.phone_hash]["items"].append({"kind": "out", "at": sms.created_at, "sms": sms})
-    hashes = list(threads)
-    for inbound in InboundSms.objects.filter(phone_hash__in=hashes).order_by("-received_at")[:500]:
-        threads[inbound.phone_hash]["items"].append({"kind": "in", "at": inbound.received_at, "inbound": inbound})
-    result = []
-    for key in hashes:
-        thread = threads[key]
-        thread["items"].sort(key=lambda item: item["at"])
-        result.append(thread)
-    return result
 
 
 def phone_history(raw_phone: str) -> dict[str, Any]:

@@ -1,9 +1,8 @@
-"""Staff pages, the SMS simulator and the SMS provider webhooks."""
+"""Staff pages of the surveys app and the public QR and survey forms."""
 
 from django.urls import path
 
 from . import exports, views
-from .providers import views as provider_views
 
 app_name = "surveys"
 
@@ -20,7 +19,6 @@ urlpatterns = [
     path("surveys/callbacks/<int:pk>/print/", exports.PrintCallbackView.as_view(), name="callback_print"),
     path("surveys/callbacks/<int:pk>/reveal-phone/", views.reveal_phone, name="callback_reveal_phone"),
     path("surveys/reviews/", views.ReviewListView.as_view(), name="reviews"),
-    path("surveys/opt-outs/", views.OptOutListView.as_view(), name="optouts"),
     path("surveys/phone-history/", views.PhoneHistoryView.as_view(), name="phone_history"),
     path("surveys/rating-points/", views.RatingPointListView.as_view(), name="rating_point_list"),
     path("surveys/rating-points/new/", views.RatingPointEditView.as_view(), name="rating_point_create"),
@@ -35,16 +33,4 @@ urlpatterns = [
     path("surveys/polls/<int:pk>/", views.SurveyDetailView.as_view(), name="survey_detail"),
     # A citizen's personal survey link (no login); the token is random and unique per invitation.
     path("s/<str:token>/", views.survey_form, name="survey_form"),
-    path("sms/outbox/", views.SmsListView.as_view(), name="sms_list"),
-    path("sms/outbox/export.xlsx", exports.SmsExportView.as_view(), name="sms_export"),
-    path("sms/outbox/<int:pk>/requeue/", views.requeue_sms, name="sms_requeue"),
-    path("sms/simulator/", views.SimulatorView.as_view(), name="simulator"),
-    path("sms/twilio/inbound/", views.twilio_inbound, name="twilio_inbound"),
-    path("sms/twilio/status/", views.twilio_status, name="twilio_status"),
-    # Aliyun and Tencent callbacks: the secret token in the path authenticates them (with the
-    # provider's source addresses); see surveys.providers.views.
-    path("sms/aliyun/<str:token>/report/", provider_views.aliyun_report, name="aliyun_report"),
-    path("sms/aliyun/<str:token>/reply/", provider_views.aliyun_reply, name="aliyun_reply"),
-    path("sms/tencent/<str:token>/report/", provider_views.tencent_report, name="tencent_report"),
-    path("sms/tencent/<str:token>/reply/", provider_views.tencent_reply, name="tencent_reply"),
 ]

@@ -1,4 +1,4 @@
-"""Staff pages of the surveys app, the SMS simulator and the Twilio webhooks.
+"""Staff pages of the surveys app and the public QR and survey forms.
 
 Views are thin: permission, form, one service call, a message and a redirect.
 """
@@ -6,142 +6,60 @@ Views are thin: permission, form, one service call, a message and a redirect.
 from __future__ import annotations
 
 import logging
-import uuid
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView, TemplateView
 
 from intake.phones import mask, national
+from sms.forms import PhoneForm
 from units.auth import client_address
 from units.choices import Role
 from units.models import Unit
 from units.unit_options import bound_unit_field
 from units.visibility import RoleRequiredMixin, VisibleMixin
 
-from . import qr, selectors, services
-from .backends import get_backend
+from . import qr, selectors
 from .choices import CallbackStatus, ReviewStatus, Verdict
-from .filters import CallbackFilter, OutboundSmsFilter, RatingFilter, RatingPointFilter, ServiceRecordFilter
+from .filters import CallbackFilter, RatingFilter, RatingPointFilter, ServiceRecordFilter
 from .forms import (
     CallForm,
     CloseForm,
-    PhoneForm,
     QrRatingForm,
     RatingPointForm,
     RecordImportForm,
     RectifyForm,
-    ReplyForm,
     ReviewForm,
 )
-from .models import Callback, OptOut, OutboundSms, Rating, RatingPoint, ReviewItem, ServiceRecord
+from .models import Callback, Rating, RatingPoint, ReviewItem, ServiceRecord
+from .services.callbacks import close_callback, open_rectification, record_call, reveal_callback_phone
+from .services.errors import RectificationUnavailable, TransitionNotAllowed
+from .services.polls import (
+    close_survey,
+    create_survey,
+    draw_sample,
+    open_survey,
+    sample_from_list,
+    submit_survey_response,
+)
+from .services.qr_ratings import RateLimited, save_rating_point, submit_qr_rating
+from .services.qr_ratings import rotate_rating_point as rotate_point
+from .services.replies import handle_review_item, rate_from_review
 
 logger = logging.getLogger(__name__)
 
 CENTER = (Role.CENTER_STAFF, Role.ADMIN)
 CENTER_AND_SUPERVISORS = (Role.CENTER_STAFF, Role.SUPERVISOR, Role.ADMIN)
-
-
-# --- Twilio webhooks -------------------------------------------------------------------------
-
-
-def _twilio_signature_ok(request: HttpRequest) -> bool:
-    """Twilio signs the public URL it called plus the POST parameters with the auth token."""
-    token = settings.TWILIO_AUTH_TOKEN
-    signature = request.META.get("HTTP_X_TWILIO_SIGNATURE", "")
-    if not token or not signature:
-        return False
-    from twilio.request_validator import RequestValidator
-
-    if settings.PUBLIC_BASE_URL:
-        url = settings.PUBLIC_BASE_URL.rstrip("/") + request.get_full_path()
-    else:
-        url = request.build_absolute_uri()
-    return RequestValidator(token).validate(url, request.POST, signature)
-
-
-EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
-
-
-@csrf_exempt
-@require_POST
-def twilio_inbound(request: HttpRequest) -> HttpResponse:
-    """A citizen's reply. Stored (once per MessageSid) and committed before we answer."""
-    if not _twilio_signature_ok(request):
-        return HttpResponseForbidden("invalid signature")
-    sid = request.POST.get("MessageSid") or request.POST.get("SmsSid") or ""
-    if not sid:
-        return HttpResponse("missing MessageSid", status=400)
-    services.receive_inbound(
-        provider="twilio", message_id=sid, phone=request.POST.get("From", ""), body=request.POST.get("Body", "")
-    )
-    return HttpResponse(EMPTY_TWIML, content_type="text/xml")
-
-
-@csrf_exempt
-@require_POST
-def twilio_status(request: HttpRequest) -> HttpResponse:
-    """A delivery status report: recorded once, applied only when it moves the SMS forward."""
-    if not _twilio_signature_ok(request):
-        return HttpResponseForbidden("invalid signature")
-    sid = request.POST.get("MessageSid") or request.POST.get("SmsSid") or ""
-    status = request.POST.get("MessageStatus") or request.POST.get("SmsStatus") or ""
-    if not sid or not status:
-        return HttpResponse("missing MessageSid or MessageStatus", status=400)
-    from .outbox import apply_delivery_status
-
-    apply_delivery_status(provider_sid=sid, provider_status=status, error_code=request.POST.get("ErrorCode", ""))
-    return HttpResponse(status=204)
-
-
-# --- the SMS simulator -----------------------------------------------------------------------
-
-
-def _simulator_allowed() -> bool:
-    # Never on by DEBUG alone: the page answers SMS as any citizen (ratings, callbacks).
-    return bool(settings.SMS_SIMULATOR_ENABLED) and get_backend().is_outbox
-
-
-class SimulatorView(RoleRequiredMixin, TemplateView):
-    """Demo and development only: what was "sent" to each phone, and a box to answer as the citizen.
-
-    Administrators only (GET and POST): a reply here is a rating of any unit. Numbers are masked
-    like on every other page; the reply form refers to an SMS by its id, never to the number.
-    """
-
-    template_name = "surveys/simulator.html"
-    allowed_roles = (Role.ADMIN,)
-
-    def dispatch(self, request, *args, **kwargs):
-        if not _simulator_allowed():
-            raise Http404
-        return super().dispatch(request, *args, **kwargs)
-
-    def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "threads": selectors.simulator_threads()}
-
-    def post(self, request, *args, **kwargs):
-        form = ReplyForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, _("请填写回复内容。"))
-            return redirect("surveys:simulator")
-        sms = get_object_or_404(OutboundSms, pk=form.cleaned_data["phone_ref"])
-        inbound, _created = services.receive_inbound(
-            provider="simulator", message_id=f"SIM{uuid.uuid4().hex}", phone=sms.phone, body=form.cleaned_data["body"]
-        )
-        messages.success(request, _("已模拟群众回复：%(r)s") % {"r": inbound.get_outcome_display()})
-        return redirect("surveys:simulator")
 
 
 # --- overview, lists -------------------------------------------------------------------------
@@ -194,13 +112,6 @@ class RecordListView(FilteredListView):
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "import_form": RecordImportForm()}
-
-
-class SmsListView(FilteredListView):
-    model = OutboundSms
-    filterset_class = OutboundSmsFilter
-    template_name = "surveys/sms_list.html"
-    allowed_roles = CENTER
 
 
 @require_POST
@@ -271,17 +182,17 @@ class CallbackDetailView(VisibleMixin, DetailView):
 
     # action -> (form class, context key of its form, the service call, success message)
     ACTIONS = {
-        "call": (CallForm, "call_form", lambda c, u, d: services.record_call(c, actor=u, **d), _l("已登记本次通话。")),
+        "call": (CallForm, "call_form", lambda c, u, d: record_call(c, actor=u, **d), _l("已登记本次通话。")),
         "rectify": (
             RectifyForm,
             "rectify_form",
-            lambda c, u, d: services.open_rectification(c, actor=u, note=d.get("note", "")),
+            lambda c, u, d: open_rectification(c, actor=u, note=d.get("note", "")),
             _l("已派发整改工单。"),
         ),
         "close": (
             CloseForm,
             "close_form",
-            lambda c, u, d: services.close_callback(c, actor=u, **d),
+            lambda c, u, d: close_callback(c, actor=u, **d),
             _l("回访已结案。"),
         ),
     }
@@ -301,7 +212,7 @@ class CallbackDetailView(VisibleMixin, DetailView):
         if form.is_valid():
             try:
                 call(callback, request.user, form.cleaned_data)
-            except (services.TransitionNotAllowed, services.RectificationUnavailable) as exc:
+            except (TransitionNotAllowed, RectificationUnavailable) as exc:
                 form.add_error(None, str(exc))
             except ValidationError as exc:
                 form.add_error(None, " ".join(exc.messages))
@@ -341,7 +252,7 @@ def reveal_phone(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     callback = get_object_or_404(Callback.objects.visible_to(request.user).select_related("rating__sms"), pk=pk)
     try:
-        phone = services.reveal_callback_phone(
+        phone = reveal_callback_phone(
             callback, actor=request.user, reason=request.POST.get("reason"), ip=client_address(request)
         )
     except ValidationError as exc:
@@ -381,45 +292,18 @@ class ReviewListView(RoleRequiredMixin, ListView):
         verdict = request.POST.get("verdict", "")
         if verdict:
             try:
-                services.rate_from_review(item, verdict=verdict, actor=request.user, note=note)
-            except (services.TransitionNotAllowed, ValidationError) as exc:
+                rate_from_review(item, verdict=verdict, actor=request.user, note=note)
+            except (TransitionNotAllowed, ValidationError) as exc:
                 messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
                 return redirect("surveys:reviews")
             messages.success(request, _("已记为评价。"))
         else:
-            services.handle_review_item(item, note=note, actor=request.user)
+            handle_review_item(item, note=note, actor=request.user)
             messages.success(request, _("已标记为已处理。"))
         return redirect("surveys:reviews")
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "verdicts": Verdict.choices}
-
-
-class OptOutListView(RoleRequiredMixin, ListView):
-    """退订名单 (administrators): list, add by hand, lift."""
-
-    template_name = "surveys/optout_list.html"
-    allowed_roles = (Role.ADMIN,)
-    paginate_by = 50
-    queryset = OptOut.objects.all()
-
-    def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "form": kwargs.get("form") or PhoneForm()}
-
-    def post(self, request, *args, **kwargs):
-        if request.POST.get("remove"):
-            services.remove_opt_out(get_object_or_404(OptOut, pk=request.POST["remove"]), actor=request.user)
-            messages.success(request, _("已解除退订。"))
-            return redirect("surveys:optouts")
-        form = PhoneForm(request.POST)
-        if not form.is_valid():
-            self.object_list = self.get_queryset()
-            return self.render_to_response(self.get_context_data(form=form))
-        services.add_opt_out(
-            phone=form.cleaned_data["phone"], source="staff", actor=request.user, note=form.cleaned_data["note"]
-        )
-        messages.success(request, _("已加入退订名单。"))
-        return redirect("surveys:optouts")
 
 
 class PhoneHistoryView(RoleRequiredMixin, TemplateView):
@@ -443,19 +327,6 @@ class PhoneHistoryView(RoleRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         kwargs.setdefault("form", PhoneForm())
         return super().get_context_data(**kwargs)
-
-
-@require_POST
-def requeue_sms(request: HttpRequest, pk: int) -> HttpResponse:
-    """Administrators: after checking with the provider, queue a flagged SMS again."""
-    if not request.user.is_authenticated or not request.user.has_role(Role.ADMIN):
-        raise PermissionDenied
-    sms = get_object_or_404(OutboundSms, pk=pk)
-    if services.requeue_sms(sms, actor=request.user):
-        messages.success(request, _("已重新排队发送。"))
-    else:
-        messages.error(request, _("该短信不是待核对状态，未重新排队。"))
-    return redirect(reverse("surveys:sms_list") + "?needs_reconciliation=true")
 
 
 # --- QR ratings: the public form --------------------------------------------------------------
@@ -497,13 +368,13 @@ def qr_form(request: HttpRequest, token: str) -> HttpResponse:
         return page(form, 400)
     data = form.cleaned_data
     try:
-        services.submit_qr_rating(
+        submit_qr_rating(
             point, verdict=data["verdict"], tags=data["tags"], text=data["text"], phone=data["phone"], device_id=device
         )
-    except services.RateLimited as exc:
+    except RateLimited as exc:
         form.add_error(None, str(exc))
         return page(form, 429)
-    except services.TransitionNotAllowed:
+    except TransitionNotAllowed:
         return _invalid_link(request)
     except ValidationError as exc:
         form.add_error(None, " ".join(exc.messages))
@@ -613,7 +484,7 @@ class RatingPointEditView(RoleRequiredMixin, TemplateView):
         form = RatingPointForm(request.POST, units=_point_form_units(request.user))
         if form.is_valid():
             try:
-                point = services.save_rating_point(point, actor=request.user, **form.cleaned_data)
+                point = save_rating_point(point, actor=request.user, **form.cleaned_data)
             except ValidationError as exc:
                 for field_name, errors in exc.message_dict.items():
                     form.add_error(field_name if field_name in form.fields else None, errors)
@@ -629,7 +500,7 @@ def rotate_rating_point(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.is_authenticated or not request.user.has_role(*CENTER):
         raise PermissionDenied
     point = get_object_or_404(RatingPoint.objects.visible_to(request.user), pk=pk)
-    services.rotate_rating_point(point, actor=request.user)
+    rotate_point(point, actor=request.user)
     messages.success(request, _("已更换二维码，原来打印的二维码已失效，请重新打印张贴。"))
     return redirect("surveys:rating_point_detail", pk=point.pk)
 
@@ -697,7 +568,7 @@ class SurveyListView(RoleRequiredMixin, ListView):
             raise PermissionDenied
         form = SurveyForm(request.POST)
         if form.is_valid():
-            survey = services.create_survey(actor=request.user, **form.cleaned_data)
+            survey = create_survey(actor=request.user, **form.cleaned_data)
             messages.success(request, _("调查已创建，已套用标准问卷；题目可在管理后台调整。"))
             return redirect("surveys:survey_detail", pk=survey.pk)
         self.object_list = self.get_queryset()
@@ -749,22 +620,22 @@ class SurveyDetailView(RoleRequiredMixin, DetailView):
                 form = SampleForm(request.POST)
                 if not form.is_valid():
                     return self.render_to_response(self.get_context_data(sample_form=form), status=400)
-                n = services.draw_sample(survey, actor=request.user, **form.cleaned_data)
+                n = draw_sample(survey, actor=request.user, **form.cleaned_data)
                 messages.success(request, _("已抽取%(n)d个号码。") % {"n": n})
             elif action == "upload":
                 form = SampleUploadForm(request.POST, request.FILES)
                 if not form.is_valid():
                     return self.render_to_response(self.get_context_data(upload_form=form), status=400)
-                result = services.sample_from_list(survey, lines=form.cleaned_data["file"], actor=request.user)
+                result = sample_from_list(survey, lines=form.cleaned_data["file"], actor=request.user)
                 self.object.refresh_from_db()
                 return self.render_to_response(self.get_context_data(upload_result=result))
             elif action == "open":
-                n = services.open_survey(survey, actor=request.user, base_url=request.build_absolute_uri("/"))
+                n = open_survey(survey, actor=request.user, base_url=request.build_absolute_uri("/"))
                 messages.success(request, _("已安排发送%(n)d条邀请短信。") % {"n": n})
             elif action == "close":
-                services.close_survey(survey, actor=request.user)
+                close_survey(survey, actor=request.user)
                 messages.success(request, _("调查已结束。"))
-        except services.TransitionNotAllowed as exc:
+        except TransitionNotAllowed as exc:
             messages.error(request, str(exc))
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
@@ -796,8 +667,8 @@ def survey_form(request: HttpRequest, token: str) -> HttpResponse:
         form = survey_answer_form(questions, request.POST)
         if form.is_valid():
             try:
-                services.submit_survey_response(invitation, answers=form.cleaned_data)
-            except services.TransitionNotAllowed:
+                submit_survey_response(invitation, answers=form.cleaned_data)
+            except TransitionNotAllowed:
                 return render(request, "surveys/survey_invalid.html", {"closed": True}, status=410)
             except ValidationError as exc:
                 for key, errors in exc.message_dict.items():

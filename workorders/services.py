@@ -867,7 +867,7 @@ def _queue_sms(**kwargs) -> bool:
     In a savepoint: a refused SMS (an invalid staff number, a template not yet configured) must not
     undo the reminder or the close it belongs to; for close notices the sweeper tries again.
     """
-    from surveys.sms import queue_sms  # the SMS layer, until it moves to its own app below this one
+    from sms.services import queue_sms
 
     try:
         with transaction.atomic():
@@ -894,7 +894,7 @@ def queue_close_notices(order: WorkOrder, *, actor: User | None = None) -> dict[
             WorkOrder.objects.filter(pk=order.pk).update(close_sms_queued_at=now)
         else:
             params = {"code": appeal.tracking_code}
-            from surveys.sms import template_text  # the SMS layer (see _queue_sms)
+            from sms.catalogue import template_text
 
             # A template edited to carry the answer gets the confirmed public reply, never the feedback.
             try:

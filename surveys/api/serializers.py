@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from sms.models import OutboundSms
 from units.api.fields import StrictCharField, StrictModelSerializer
 from units.models import Unit
 
 from ..choices import CallbackVerdict, CallOutcome
-from ..models import Callback, OutboundSms, Rating, RatingPoint, ServiceRecord
+from ..models import Callback, Rating, RatingPoint, ServiceRecord
 
 
 class SurveyDetailSerializer(serializers.Serializer):

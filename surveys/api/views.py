@@ -12,14 +12,19 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from sms.choices import SmsPurpose
+from sms.filters import OutboundSmsFilter
+from sms.models import OutboundSms
 from units.api.exceptions import Conflict
 from units.choices import Role
 from units.visibility import HasRole, VisibleViewSetMixin
 
-from .. import services
-from ..choices import SmsPurpose
-from ..filters import CallbackFilter, OutboundSmsFilter, RatingFilter, RatingPointFilter, ServiceRecordFilter
-from ..models import Callback, OutboundSms, Rating, RatingPoint, ServiceRecord
+from ..filters import CallbackFilter, RatingFilter, RatingPointFilter, ServiceRecordFilter
+from ..models import Callback, Rating, RatingPoint, ServiceRecord
+from ..services.callbacks import close_callback, open_rectification, record_call
+from ..services.errors import RectificationUnavailable, TransitionNotAllowed
+from ..services.qr_ratings import rotate_rating_point, save_rating_point
+from ..services.records import MAX_RECORDS_PER_PUSH, take_in_service_records
 from . import serializers as s
 
 CENTER = (Role.CENTER_STAFF, Role.ADMIN)
@@ -96,7 +101,7 @@ class CallbackViewSet(ReadOnly):
         callback = self.get_object()
         try:
             func(callback, actor=self.request.user, **kwargs)
-        except (services.TransitionNotAllowed, services.RectificationUnavailable) as exc:
+        except (TransitionNotAllowed, RectificationUnavailable) as exc:
             raise Conflict(str(exc)) from exc
         except DjangoValidationError as exc:
             raise ValidationError({"detail": " ".join(exc.messages)}) from exc
@@ -112,7 +117,7 @@ class CallbackViewSet(ReadOnly):
     def record_call(self, request, pk=None):
         payload = s.RecordCallSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        return self._run(services.record_call, **payload.validated_data)
+        return self._run(record_call, **payload.validated_data)
 
     @extend_schema(
         summary=_("派发整改工单"),
@@ -123,7 +128,7 @@ class CallbackViewSet(ReadOnly):
     def rectify(self, request, pk=None):
         payload = s.RectifySerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        return self._run(services.open_rectification, **payload.validated_data)
+        return self._run(open_rectification, **payload.validated_data)
 
     @extend_schema(
         summary=_("回访结案"),
@@ -134,7 +139,7 @@ class CallbackViewSet(ReadOnly):
     def close(self, request, pk=None):
         payload = s.CloseCallbackSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        return self._run(services.close_callback, **payload.validated_data)
+        return self._run(close_callback, **payload.validated_data)
 
 
 class RatingPointRole(HasRole):
@@ -182,7 +187,7 @@ class RatingPointViewSet(
             return data.get(name, getattr(instance, name, default) if instance else default)
 
         try:
-            point = services.save_rating_point(
+            point = save_rating_point(
                 instance,
                 actor=self.request.user,
                 unit=value("unit", None),
@@ -211,7 +216,7 @@ class RatingPointViewSet(
     )
     @action(detail=True, methods=["post"])
     def rotate(self, request, pk=None):
-        point = services.rotate_rating_point(self.get_object(), actor=request.user)
+        point = rotate_rating_point(self.get_object(), actor=request.user)
         return Response(self.get_serializer(point).data)
 
 
@@ -296,10 +301,10 @@ class ServiceRecordPushView(APIView):
         data = request.data
         if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
             raise ValidationError({"detail": _("请求体应为业务记录的JSON数组，每条记录是一个JSON对象。")})
-        if len(data) > services.MAX_RECORDS_PER_PUSH:
-            raise ValidationError({"detail": _("一次最多推送%(n)d条业务记录。") % {"n": services.MAX_RECORDS_PER_PUSH}})
+        if len(data) > MAX_RECORDS_PER_PUSH:
+            raise ValidationError({"detail": _("一次最多推送%(n)d条业务记录。") % {"n": MAX_RECORDS_PER_PUSH}})
         _refuse_values_that_are_not_text(data)
         rows = [(i, _without_nul(item)) for i, item in enumerate(data)]
         source = getattr(request.auth, "code", "") or "api"
-        result = services.take_in_service_records(rows=rows, source=source, actor=None)
+        result = take_in_service_records(rows=rows, source=source, actor=None)
         return Response(result.as_dict(), status=status.HTTP_200_OK)

@@ -14,7 +14,7 @@ BUSINESS_TYPES = [
 
 
 def seed(apps, schema_editor):
-    from surveys.sms import DEFAULT_TEMPLATES
+    from sms.texts import DEFAULT_TEMPLATES
 
     SmsTemplate = apps.get_model("surveys", "SmsTemplate")
     BusinessType = apps.get_model("surveys", "BusinessType")

@@ -221,7 +221,7 @@ def test_track_answers_every_string_without_a_500(client, city):
 
 @pytest.fixture
 def rating_point(station, center):
-    from surveys.services import save_rating_point
+    from surveys.services.qr_ratings import save_rating_point
 
     return save_rating_point(None, actor=center, unit=station, kind="window", name="户籍窗口")
 
@@ -259,7 +259,7 @@ def invitation(center):
     from surveys.catalogue import seed_defaults
     from surveys.choices import SurveyStatus
     from surveys.models import Survey, SurveyInvitation
-    from surveys.services import create_survey
+    from surveys.services.polls import create_survey
 
     seed_defaults()
     survey = create_survey(title="群众安全感调查", kind="public", actor=center)

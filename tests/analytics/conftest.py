@@ -12,7 +12,8 @@ from django.utils import timezone
 from analytics.periods import Period
 from intake.models import Appeal
 from intake.phones import phone_hash
-from surveys.models import BusinessType, Callback, InboundSms, OutboundSms, Rating, ServiceRecord
+from sms.models import InboundSms, OutboundSms
+from surveys.models import BusinessType, Callback, Rating, ServiceRecord
 from workorders.models import WorkOrder, WorkOrderEvent
 
 OCTOBER = Period(dt.date(2026, 10, 1), dt.date(2026, 11, 1))

@@ -16,7 +16,8 @@ from analytics.models import AggregateMark, TreeDayFigures
 from analytics.periods import Period, day, month_of, week_of
 from analytics.signals import mark
 from intake.models import Appeal, Category
-from surveys.models import InboundSms, OutboundSms, Rating
+from sms.models import InboundSms, OutboundSms
+from surveys.models import Rating
 from tests.feeds.conftest import sources  # noqa: F401 - the feed sources fixture
 from units.models import Unit
 
@@ -241,8 +242,8 @@ SOURCE_TABLES = (
     "workorders_workorder",
     "surveys_rating",
     "surveys_callback",
-    "surveys_outboundsms",
-    "surveys_inboundsms",
+    "sms_outboundsms",
+    "sms_inboundsms",
 )
 
 

@@ -29,7 +29,7 @@ INJECTED = (
 def hostile(city, station, center, handler):
     """Appeals, a work order, a callback and a closed appeal whose every text is hostile."""
     from surveys.models import Callback, Rating
-    from surveys.services import record_call
+    from surveys.services.callbacks import record_call
     from workorders.services import dispatch_appeal, return_for_rework, sign_for, start, submit_feedback
 
     appeals = []

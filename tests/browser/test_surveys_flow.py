@@ -9,10 +9,11 @@ import pytest
 from django.utils import timezone
 
 from intake.phones import phone_hash
+from sms.models import OutboundSms
+from sms.outbox import send_one
 from surveys.catalogue import seed_defaults
-from surveys.models import BusinessType, Callback, OutboundSms, ServiceRecord
-from surveys.outbox import send_one
-from surveys.services import run_evaluation
+from surveys.models import BusinessType, Callback, ServiceRecord
+from surveys.services.records import run_evaluation
 from units.models import Unit
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def evaluation_sent(city, settings):
     settings.SMS_SIMULATOR_ENABLED = True
-    settings.SMS_BACKEND = "surveys.backends.OutboxBackend"
+    settings.SMS_BACKEND = "sms.backends.OutboxBackend"
     settings.SMS_SEND_HOURS = "00:00-23:59:59"
     seed_defaults()
     record = ServiceRecord.objects.create(

@@ -8,7 +8,7 @@ import pytest
 from surveys.catalogue import seed_defaults
 from surveys.models import SurveyInvitation, SurveyResponse
 from surveys.selectors import survey_report
-from surveys.services import create_survey, open_survey, sample_from_list
+from surveys.services.polls import create_survey, open_survey, sample_from_list
 from units.models import User
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -8,7 +8,7 @@ from django.core.cache import cache
 
 from surveys import qr
 from surveys.models import Rating
-from surveys.services import save_rating_point
+from surveys.services.qr_ratings import save_rating_point
 from units.models import Notification, User
 
 pytestmark = pytest.mark.django_db(transaction=True)

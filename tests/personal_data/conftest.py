@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from opinion_center.celery import app as celery_app
-from tests.surveys.conftest import always_open, catalogue  # noqa: F401 - fixtures used here
+from tests.sms.conftest import always_open, catalogue  # noqa: F401 - fixtures used here
 
 # Obviously fake numbers, one per place they enter the product.
 PHONES = {
@@ -136,9 +136,15 @@ def flow(
     from intake import demo as intake_demo
     from intake import services as intake_services
     from intake.models import Appeal
-    from surveys import services as surveys
-    from surveys.models import Callback, OutboundSms, Rating
-    from surveys.outbox import send_one
+    from sms.inbound import receive_inbound
+    from sms.models import OutboundSms
+    from sms.outbox import send_one
+    from sms.services import opt_out
+    from surveys.models import Callback, Rating
+    from surveys.services.callbacks import record_call
+    from surveys.services.polls import create_survey, sample_from_list
+    from surveys.services.qr_ratings import save_rating_point, submit_qr_rating
+    from surveys.services.records import run_evaluation, take_in_service_records
     from workorders import services as workorders
 
     request.getfixturevalue("always_open")
@@ -191,7 +197,7 @@ def flow(
             if key == "hotline":
                 result.order = order
         # 5. a pushed service record, the evaluation run, the citizen's "3" and the callback
-        outcome = surveys.take_in_service_records(
+        outcome = take_in_service_records(
             rows=[
                 (
                     0,
@@ -211,21 +217,21 @@ def flow(
         from surveys.models import ServiceRecord
 
         result.record = ServiceRecord.objects.get(external_id="PD-REC-1")
-        surveys.run_evaluation(service_date=timezone.localdate(result.record.served_at))
+        run_evaluation(service_date=timezone.localdate(result.record.served_at))
         for sms in OutboundSms.objects.filter(status="queued"):
             send_one(sms.pk)
-        surveys.receive_inbound(provider="simulator", message_id="PD-IN-1", phone=PHONES["record"], body="3 民警没来")
+        receive_inbound(provider="simulator", message_id="PD-IN-1", phone=PHONES["record"], body="3 民警没来")
         result.callback = Callback.objects.get()
-        surveys.record_call(
+        record_call(
             result.callback, outcome="reached", actor=center, note="已沟通", reason="出警慢", is_reasonable=False
         )
         # 6. an opt-out, a QR rating with a phone, a survey sample
-        surveys.add_opt_out(phone=PHONES["optout"], source="staff", actor=center)
-        point = surveys.save_rating_point(None, actor=center, unit=station, kind="window", name="户籍窗口")
-        result.rating, _ = surveys.submit_qr_rating(
+        opt_out(phone=PHONES["optout"], source="staff", actor=center)
+        point = save_rating_point(None, actor=center, unit=station, kind="window", name="户籍窗口")
+        result.rating, _ = submit_qr_rating(
             point, verdict="satisfied", device_id="pd-device-1", phone=PHONES["qr"], text="办事快"
         )
-        result.survey = surveys.create_survey(title="个人信息测试调查", kind="public", actor=center)
-        surveys.sample_from_list(result.survey, lines=[PHONES["survey"]], actor=center)
+        result.survey = create_survey(title="个人信息测试调查", kind="public", actor=center)
+        sample_from_list(result.survey, lines=[PHONES["survey"]], actor=center)
     assert Rating.objects.filter(source="sms").exists()
     return result

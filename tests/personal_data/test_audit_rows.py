@@ -118,9 +118,9 @@ def test_the_reveal_log_api_refuses_writes(api, administrator, center, flow):
 
 def test_a_saved_timeline_row_refuses_save_and_delete(flow, center):
     from analytics import services as analytics
-    from surveys import services as surveys
+    from surveys.services.polls import open_survey
 
-    surveys.open_survey(flow.survey, actor=center)
+    open_survey(flow.survey, actor=center)
     analytics.compute_ranking(month=dt.date(2026, 10, 1), tier="station", actor=center)
     rows = [
         AppealEvent.objects.filter(appeal=flow.appeals["hotline"]).first(),

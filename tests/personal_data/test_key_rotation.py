@@ -13,7 +13,8 @@ from django.core.management import call_command
 from django.db import connection
 
 from intake.phones import phone_hash
-from surveys.models import OptOut, OutboundSms, Rating
+from sms.models import OptOut, OutboundSms
+from surveys.models import Rating
 
 from .test_at_rest_logs_tasks import phone_fields
 

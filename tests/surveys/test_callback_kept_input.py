@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import pytest
 
+from sms.inbound import receive_inbound
+from sms.models import OutboundSms
+from sms.outbox import send_one
 from surveys.choices import CallbackStatus
-from surveys.models import Callback, OutboundSms
-from surveys.outbox import send_one
-from surveys.services import close_callback, receive_inbound, run_evaluation
+from surveys.models import Callback
+from surveys.services.callbacks import close_callback
+from surveys.services.records import run_evaluation
 
 pytestmark = pytest.mark.django_db
 

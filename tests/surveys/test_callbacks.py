@@ -9,17 +9,14 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from sms.inbound import receive_inbound
+from sms.models import OutboundSms
+from sms.outbox import send_one
 from surveys.choices import CallbackStatus, CallbackVerdict, CallOutcome
-from surveys.models import Callback, CallbackEvent, OutboundSms
-from surveys.outbox import send_one
-from surveys.services import (
-    TransitionNotAllowed,
-    close_callback,
-    open_rectification,
-    receive_inbound,
-    record_call,
-    run_evaluation,
-)
+from surveys.models import Callback, CallbackEvent
+from surveys.services.callbacks import close_callback, open_rectification, record_call
+from surveys.services.errors import TransitionNotAllowed
+from surveys.services.records import run_evaluation
 
 pytestmark = pytest.mark.django_db
 
@@ -147,18 +144,18 @@ def test_it_renders_every_staff_page_for_its_roles(client, callback, center, sup
     assert "滨江派出所" in overview and "0.0%" in overview  # one dissatisfied rating of that station
     client.force_login(supervisor)
     assert "今日满意度" in client.get("/").content.decode()
-    assert client.get("/surveys/opt-outs/").status_code == 403
+    assert client.get("/sms/opt-outs/").status_code == 403
     client.force_login(administrator)
-    assert client.get("/surveys/opt-outs/").status_code == 200
-    client.post("/surveys/opt-outs/", {"phone": "13800007777", "note": "来电要求"})
-    assert "138****7777" in client.get("/surveys/opt-outs/").content.decode()
+    assert client.get("/sms/opt-outs/").status_code == 200
+    client.post("/sms/opt-outs/", {"phone": "13800007777", "note": "来电要求"})
+    assert "138****7777" in client.get("/sms/opt-outs/").content.decode()
     history = client.post("/surveys/phone-history/", {"phone": "13800001234"}).content.decode()
     assert "民警没来" in history
     for model in ("smstemplate", "businesstype", "evaluationrun", "outboundsms", "inboundsms", "optout", "callback"):
         page = client.get(f"/admin/surveys/{model}/")
         assert page.status_code == 200, model
         assert "13800001234" not in page.content.decode()
-    assert client.get(f"/admin/surveys/outboundsms/{callback.rating.sms_id}/change/").status_code == 200
+    assert client.get(f"/admin/sms/outboundsms/{callback.rating.sms_id}/change/").status_code == 200
     client.force_login(handler)
     assert client.get("/surveys/ratings/").status_code == 200
     assert client.get("/surveys/").status_code == 403
@@ -190,7 +187,7 @@ def test_it_reveals_the_phone_for_the_call_to_center_staff_and_records_it(client
 
 
 def test_it_tells_center_staff_once_about_an_overdue_callback(callback, center, settings):
-    from surveys.services import warn_overdue_callbacks
+    from surveys.services.callbacks import warn_overdue_callbacks
     from surveys.tasks import warn_overdue_callbacks_task
 
     assert warn_overdue_callbacks() == 0

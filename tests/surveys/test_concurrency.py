@@ -7,10 +7,10 @@ import threading
 import pytest
 from django.db import connection
 
-from surveys.choices import SmsPurpose, SmsStatus
-from surveys.models import OutboundSms
-from surveys.outbox import send_one
-from surveys.sms import queue_sms
+from sms.choices import SmsPurpose, SmsStatus
+from sms.models import OutboundSms
+from sms.outbox import send_one
+from sms.services import queue_sms
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -59,14 +59,14 @@ def test_it_keeps_the_sms_when_the_broker_is_down_and_sends_it_when_it_returns(a
     import time_machine
     from django.utils import timezone
 
-    from surveys.outbox import sweep
+    from sms.outbox import sweep
 
     db = connection.settings_dict
     url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     script = (
         "import django; django.setup()\n"
         "from django.db import transaction\n"
-        "from surveys.sms import queue_sms\n"
+        "from sms.services import queue_sms\n"
         "with transaction.atomic():\n"
         "    sms = queue_sms(phone='13800002223', template_code='urge_reminder',"
         " params={'order': 'GD20261122-00001', 'when': '11月22日18:00'}, purpose='urge_reminder')\n"
@@ -96,7 +96,7 @@ def test_two_taps_at_once_from_one_device_make_one_qr_rating_and_one_order(cente
     from django.core.cache import cache
 
     from surveys.models import Rating
-    from surveys.services import save_rating_point, submit_qr_rating
+    from surveys.services.qr_ratings import save_rating_point, submit_qr_rating
     from workorders.models import WorkOrder
 
     cache.clear()

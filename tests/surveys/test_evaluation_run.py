@@ -11,10 +11,12 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from intake.phones import phone_hash
-from surveys.choices import RecordState, SkipReason, SmsPurpose, SmsStatus
-from surveys.models import BusinessType, EvaluationRun, OptOut, OutboundSms
-from surveys.outbox import send_one
-from surveys.services import run_evaluation
+from sms.choices import SmsPurpose, SmsStatus
+from sms.models import OptOut, OutboundSms
+from sms.outbox import send_one
+from surveys.choices import RecordState, SkipReason
+from surveys.models import BusinessType, EvaluationRun
+from surveys.services.records import run_evaluation
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -12,11 +12,15 @@ from django.test import Client
 from django.utils import timezone
 
 from intake.phones import phone_hash
-from surveys.choices import SmsPurpose, SurveyStatus
-from surveys.models import OptOut, OutboundSms, Survey, SurveyInvitation, SurveyResponse
+from sms.catalogue import template_text
+from sms.choices import SmsPurpose
+from sms.models import OptOut, OutboundSms
+from sms.texts import render_text, segments_of
+from surveys.choices import SurveyStatus
+from surveys.models import Survey, SurveyInvitation, SurveyResponse
 from surveys.selectors import survey_report
-from surveys.services import (
-    TransitionNotAllowed,
+from surveys.services.errors import TransitionNotAllowed
+from surveys.services.polls import (
     close_survey,
     create_survey,
     draw_sample,
@@ -24,7 +28,6 @@ from surveys.services import (
     sample_from_list,
     submit_survey_response,
 )
-from surveys.sms import render_text, segments_of, template_text
 
 pytestmark = pytest.mark.django_db
 
@@ -214,7 +217,7 @@ def test_center_staff_run_a_survey_from_the_pages(center, records, client, alway
 
 
 def test_a_phone_that_opted_out_after_sampling_gets_no_invitation(survey, center, always_open):
-    from surveys.services import add_opt_out
+    from sms.services import opt_out as add_opt_out
 
     sample_from_list(survey, lines=["13800001111", "13800002222"], actor=center)
     add_opt_out(phone="13800002222", source="sms", actor=None)
@@ -224,8 +227,8 @@ def test_a_phone_that_opted_out_after_sampling_gets_no_invitation(survey, center
 
 
 def test_an_opt_out_stops_a_queued_invitation(survey, center, settings):
-    from surveys.choices import SmsStatus
-    from surveys.services import add_opt_out
+    from sms.choices import SmsStatus
+    from sms.services import opt_out as add_opt_out
 
     settings.SMS_SEND_HOURS = "00:00-00:00:01"  # nothing goes out now: the invitation waits queued
     sample_from_list(survey, lines=["13800001111"], actor=center)
@@ -249,10 +252,11 @@ def test_it_says_when_the_invitations_cannot_all_go_out_in_the_window(survey, ce
 
 
 def test_a_reply_to_a_survey_invitation_is_not_read_as_a_verdict(survey, center, make_record, always_open):
-    from surveys.choices import InboundOutcome
+    from sms.choices import InboundOutcome
+    from sms.inbound import receive_inbound
+    from sms.outbox import send_one
     from surveys.models import Rating, ReviewItem
-    from surveys.outbox import send_one
-    from surveys.services import receive_inbound, run_evaluation
+    from surveys.services.records import run_evaluation
 
     record = make_record(phone="13800001111")
     run_evaluation()

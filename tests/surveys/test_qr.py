@@ -15,7 +15,7 @@ from intake.phones import phone_hash
 from surveys import qr
 from surveys.choices import RatingSource, Verdict
 from surveys.models import Callback, Rating, RatingPoint
-from surveys.services import (
+from surveys.services.qr_ratings import (
     RateLimited,
     rectify_bad_review,
     rectify_pending_bad_reviews,
@@ -273,7 +273,7 @@ def test_it_warns_the_leader_and_opens_one_rectification_order_for_a_bad_review(
 
 
 def test_it_puts_a_bad_review_with_a_phone_on_the_callback_desk_already_rectified(point, center):
-    from surveys.services import open_rectification, record_call
+    from surveys.services.callbacks import open_rectification, record_call
     from workorders.models import WorkOrder
 
     rating, folded = submit_qr_rating(

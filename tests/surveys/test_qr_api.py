@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from surveys.models import Rating, RatingPoint
-from surveys.services import save_rating_point, submit_qr_rating
+from surveys.services.qr_ratings import save_rating_point, submit_qr_rating
 
 pytestmark = pytest.mark.django_db
 

@@ -189,12 +189,12 @@ def test_it_sends_with_twilio_only_when_sending_credentials_are_set():
         )
         return result.stdout.strip().splitlines()[-1]
 
-    assert backend(TWILIO_AUTH_TOKEN="t") == "surveys.backends.OutboxBackend"
-    assert backend(TWILIO_ACCOUNT_SID="AC1", TWILIO_AUTH_TOKEN="t") == "surveys.backends.OutboxBackend"
+    assert backend(TWILIO_AUTH_TOKEN="t") == "sms.backends.OutboxBackend"
+    assert backend(TWILIO_ACCOUNT_SID="AC1", TWILIO_AUTH_TOKEN="t") == "sms.backends.OutboxBackend"
     assert (
         backend(TWILIO_ACCOUNT_SID="AC1", TWILIO_AUTH_TOKEN="t", TWILIO_MESSAGING_SERVICE_SID="MG1")
-        == "surveys.backends.TwilioBackend"
+        == "sms.backends.TwilioBackend"
     )
     assert backend(TWILIO_ACCOUNT_SID="AC1", TWILIO_AUTH_TOKEN="t", TWILIO_FROM_NUMBER="+1500") == (
-        "surveys.backends.TwilioBackend"
+        "sms.backends.TwilioBackend"
     )

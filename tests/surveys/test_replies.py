@@ -8,10 +8,14 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from surveys.choices import Aspect, InboundOutcome, SkipReason, SmsPurpose, SmsStatus, Verdict
-from surveys.models import Callback, InboundSms, OptOut, OutboundSms, Rating, ReviewItem, ServiceRecord
-from surveys.outbox import send_one
-from surveys.services import parse_reply, receive_inbound, run_evaluation
+from sms.choices import InboundOutcome, SmsPurpose, SmsStatus
+from sms.inbound import receive_inbound
+from sms.models import InboundSms, OptOut, OutboundSms
+from sms.outbox import send_one
+from surveys.choices import Aspect, SkipReason, Verdict
+from surveys.models import Callback, Rating, ReviewItem, ServiceRecord
+from surveys.services.records import run_evaluation
+from surveys.services.replies import parse_reply
 from units.models import Notification
 
 pytestmark = pytest.mark.django_db
@@ -157,7 +161,7 @@ def test_it_sends_no_follow_up_when_disabled_or_satisfied(evaluation, settings):
 
 def test_it_rates_an_appeal_from_a_reply_to_the_closing_notice(always_open, station):
     from intake.models import Appeal
-    from surveys.sms import queue_sms
+    from sms.services import queue_sms
 
     appeal = Appeal.objects.create(channel="hotline", content="路灯坏了", unit=station)
     sms = queue_sms(
@@ -174,7 +178,7 @@ def test_it_rates_an_appeal_from_a_reply_to_the_closing_notice(always_open, stat
 
 
 def test_it_reads_a_stored_reply_left_unread_from_the_sweeper(evaluation):
-    from surveys.services import process_pending_inbound
+    from sms.inbound import read_pending_inbound as process_pending_inbound
 
     inbound = InboundSms.objects.create(
         provider="twilio",

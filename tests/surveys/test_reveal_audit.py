@@ -6,9 +6,11 @@ import pytest
 from django.urls import reverse
 
 from intake.models import PhoneReveal
-from surveys.models import Callback, CallbackEvent, OutboundSms
-from surveys.outbox import send_one
-from surveys.services import receive_inbound, run_evaluation
+from sms.inbound import receive_inbound
+from sms.models import OutboundSms
+from sms.outbox import send_one
+from surveys.models import Callback, CallbackEvent
+from surveys.services.records import run_evaluation
 
 pytestmark = pytest.mark.django_db
 

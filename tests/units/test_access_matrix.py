@@ -120,7 +120,7 @@ PAGES: dict[str, Page] = {
     "surveys:callback_print": Page(STAFF, "callback"),
     "surveys:callback_reveal_phone": Page(STAFF, "callback"),
     "surveys:reviews": Page(CENTER),
-    "surveys:optouts": Page(CENTER),
+    "sms:optouts": Page(CENTER),
     "surveys:phone_history": Page(CENTER),
     "surveys:rating_point_list": Page(STAFF),
     "surveys:rating_point_create": Page(STAFF),
@@ -133,17 +133,17 @@ PAGES: dict[str, Page] = {
     "surveys:survey_list": Page(CENTER),
     "surveys:survey_detail": Page(CENTER, "survey"),
     "surveys:survey_form": Page(PUBLIC),
-    "surveys:sms_list": Page(CENTER),
-    "surveys:sms_export": Page(CENTER),
-    "surveys:sms_requeue": Page(CENTER, "sms"),
-    "surveys:simulator": Page(ADMIN),
-    "surveys:twilio_inbound": Page(PUBLIC),
-    "surveys:twilio_status": Page(PUBLIC),
+    "sms:outbox": Page(CENTER),
+    "sms:outbox_export": Page(CENTER),
+    "sms:requeue": Page(CENTER, "sms"),
+    "sms:simulator": Page(ADMIN),
+    "sms:twilio_inbound": Page(PUBLIC),
+    "sms:twilio_status": Page(PUBLIC),
     # provider callbacks: a secret token in the path and the provider's source addresses
-    "surveys:aliyun_report": Page(PUBLIC),
-    "surveys:aliyun_reply": Page(PUBLIC),
-    "surveys:tencent_report": Page(PUBLIC),
-    "surveys:tencent_reply": Page(PUBLIC),
+    "sms:aliyun_report": Page(PUBLIC),
+    "sms:aliyun_reply": Page(PUBLIC),
+    "sms:tencent_report": Page(PUBLIC),
+    "sms:tencent_reply": Page(PUBLIC),
     "analytics:dashboard": Page(ANALYTICS),
     "analytics:rankings": Page(ANALYTICS),
     "analytics:ranking_compute": Page(CENTER),
@@ -319,7 +319,8 @@ def _objects(intruder: User) -> dict[str, int]:
     from analytics.models import Bulletin, Ranking
     from feeds.models import ImportBatch, ResultDelivery
     from intake.models import Appeal
-    from surveys.models import Callback, OutboundSms, Rating, RatingPoint, ServiceRecord, Survey
+    from sms.models import OutboundSms
+    from surveys.models import Callback, Rating, RatingPoint, ServiceRecord, Survey
     from workorders.models import WorkOrder
 
     appeal = _other_unit_object(Appeal, intruder)

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from intake.models import Appeal
 from intake.phones import phone_hash
-from surveys.models import Callback, OutboundSms, Rating, ServiceRecord
+from sms.models import OutboundSms
+from surveys.models import Callback, Rating, ServiceRecord
 from units.models import Unit
 from workorders.models import WorkOrder
 

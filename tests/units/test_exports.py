@@ -285,7 +285,7 @@ def test_rating_export_holds_only_the_handlers_unit(client, handler, station, ot
 
 def test_sms_export_is_center_only(client, center, handler):
     client.force_login(handler)
-    assert client.get(reverse("surveys:sms_export")).status_code == 403
+    assert client.get(reverse("sms:outbox_export")).status_code == 403
     client.force_login(center)
-    response = client.get(reverse("surveys:sms_export"))
+    response = client.get(reverse("sms:outbox_export"))
     assert _rows(response)[0][:3] == ("编号", "创建时间", "手机号")

@@ -200,7 +200,7 @@ def test_it_masks_the_handlers_a_celery_worker_installs(settings):
 
 def test_it_masks_the_handlers_the_aliyun_sdk_installs_when_imported():
     """The Aliyun SDK adds its own stderr handlers to its loggers on import (on the first send)."""
-    from surveys.providers import aliyun
+    from sms.providers import aliyun
 
     aliyun._client()
     for name in ("alibabacloud-tea", "credentials", "darabonba-core"):
@@ -214,7 +214,7 @@ def test_it_masks_the_handlers_the_aliyun_sdk_installs_when_imported():
 
 
 def test_it_masks_the_logger_of_the_tencent_sdk(settings):
-    from surveys.providers import tencent
+    from sms.providers import tencent
 
     settings.TENCENT_SMS_SECRET_ID, settings.TENCENT_SMS_SECRET_KEY = "AKIDtest", "not-a-secret"
     tencent._client()

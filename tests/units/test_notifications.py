@@ -128,7 +128,7 @@ def test_a_returned_order_is_a_notice_and_a_late_signature_a_reminder(station, c
 def test_a_qr_bad_review_is_urgent(station, center, leader):
     from surveys import qr
     from surveys.catalogue import seed_defaults
-    from surveys.services import save_rating_point
+    from surveys.services.qr_ratings import save_rating_point
 
     seed_defaults()
     point = save_rating_point(None, actor=center, unit=station, kind="window", name="户籍窗口")

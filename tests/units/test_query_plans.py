@@ -24,9 +24,10 @@ from intake import selectors as intake_selectors
 from intake.filters import AppealFilter
 from intake.models import Appeal, Category
 from intake.phones import phone_hash
+from sms.models import OutboundSms
 from surveys import selectors as surveys_selectors
 from surveys.filters import CallbackFilter, OutboundSmsFilter, ServiceRecordFilter
-from surveys.models import Callback, OutboundSms, ServiceRecord
+from surveys.models import Callback, ServiceRecord
 from units.models import Unit
 from workorders import selectors as wo_selectors
 
@@ -37,7 +38,7 @@ BIG = {
     "intake_appeal",
     "workorders_workorder",
     "surveys_servicerecord",
-    "surveys_outboundsms",
+    "sms_outboundsms",
     "surveys_rating",
     "surveys_callback",
 }
@@ -152,7 +153,7 @@ def _generate() -> None:
         )
         cur.execute(
             """
-            INSERT INTO surveys_outboundsms (phone, phone_hash, template_code, params, text, segments, purpose,
+            INSERT INTO sms_outboundsms (phone, phone_hash, template_code, params, text, segments, purpose,
                 status, send_after, next_attempt_at, attempts, backend, needs_reconciliation, last_error,
                 created_at, updated_at, reconcile_checks, reconcile_not_found, service_record_id, sent_at)
             SELECT '', r.citizen_phone_hash, 'evaluation', '{}', '请回复1满意2基本满意3不满意', 1, 'evaluation',
@@ -167,7 +168,7 @@ def _generate() -> None:
                 device_hash, folds, phone, tags, unit_id, sms_id, service_record_id)
             SELECT CASE WHEN s.id % 10 = 0 THEN 'dissatisfied' ELSE 'satisfied' END, '', '', '', 'sms',
                 s.phone_hash, s.sent_at + interval '1 hour', '', 0, '', '[]', r.unit_id, s.id, r.id
-            FROM surveys_outboundsms s JOIN surveys_servicerecord r ON r.id = s.service_record_id
+            FROM sms_outboundsms s JOIN surveys_servicerecord r ON r.id = s.service_record_id
             """
         )
         cur.execute(

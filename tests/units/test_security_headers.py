@@ -23,7 +23,7 @@ from django.test import Client, override_settings
 
 from intake import ratelimit
 from surveys import qr
-from surveys.services import save_rating_point
+from surveys.services.qr_ratings import save_rating_point
 from workorders import services as workorder_services
 
 BASE_DIR = Path(settings.BASE_DIR)

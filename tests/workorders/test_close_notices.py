@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from feeds.models import FeedSource, ResultDelivery
-from surveys.models import OutboundSms
+from sms.models import OutboundSms
 from workorders import services, tasks
 from workorders.choices import Action
 from workorders.models import WorkOrder

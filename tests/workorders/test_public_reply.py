@@ -6,7 +6,7 @@ import pytest
 
 from feeds.models import FeedSource, ResultDelivery
 from intake.models import Category
-from surveys.models import OutboundSms, SmsTemplate
+from sms.models import OutboundSms, SmsTemplate
 from workorders import services
 from workorders.models import ReplyTemplate
 

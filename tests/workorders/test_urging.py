@@ -45,7 +45,7 @@ def test_it_sends_nothing_before_half_time(monday_order, handler):
 
 
 def test_it_reminds_once_at_half_time_even_when_run_twice(monday_order, handler):
-    from surveys.models import OutboundSms
+    from sms.models import OutboundSms
 
     with time_machine.travel(at(2026, 11, 25, 9, 0), tick=False):
         assert tasks.urge_due_orders_task() == 1
@@ -157,7 +157,7 @@ def test_it_catches_every_passed_deadline_in_one_run_whatever_the_batch_size(
     make_appeal, station, center, handler, leader, settings
 ):
     """After an outage the first run drains the whole backlog, batch after batch, and reminds once."""
-    from surveys.models import OutboundSms
+    from sms.models import OutboundSms
 
     settings.WORKORDERS_URGE_BATCH = 5
     handler.mobile = "13800000102"

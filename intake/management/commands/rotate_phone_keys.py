@@ -75,7 +75,7 @@ class Command(BaseCommand):
         """Ratings by SMS carry the hash of their SMS's number (they keep no number themselves)."""
         try:
             rating = apps.get_model("surveys", "Rating")
-            sms = apps.get_model("surveys", "OutboundSms")
+            sms = apps.get_model("sms", "OutboundSms")
         except LookupError:
             return
         rating._base_manager.filter(phone="", sms__isnull=False).update(

@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
-from surveys.services import run_evaluation
+from surveys.services.records import run_evaluation
 
 
 class Command(BaseCommand):

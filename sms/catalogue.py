@@ -1,0 +1,53 @@
+"""Templates as stored: the admin-edited text of a code (else the built-in default), the provider a
+template goes through, and its parameters checked against that provider's rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+from .backends import BACKENDS, BaseBackend, backend_class, get_backend
+from .models import SmsTemplate
+from .texts import DEFAULT_TEMPLATES, TemplateMissing, render_text
+
+
+def seed_templates() -> None:
+    """Create the missing default templates (idempotent; never overwrites an administrator's text)."""
+    for code, (name, text, sample) in DEFAULT_TEMPLATES.items():
+        SmsTemplate.objects.get_or_create(code=code, defaults={"name": name, "text": text, "sample_params": sample})
+
+
+def template_text(code: str) -> str:
+    """The current text of a template: the admin-edited row, else the built-in default."""
+    row = SmsTemplate.objects.filter(code=code, is_active=True).values_list("text", flat=True).first()
+    if row:
+        return row
+    if code in DEFAULT_TEMPLATES:
+        return DEFAULT_TEMPLATES[code][1]
+    raise TemplateMissing(code)
+
+
+def render(code: str, params: dict[str, Any]) -> str:
+    return render_text(template_text(code), params)
+
+
+def template_provider(template_code: str) -> str:
+    """The provider a template is sent through: its own when set, else the deployment's."""
+    own = SmsTemplate.objects.filter(code=template_code).values_list("provider", flat=True).first()
+    return own or ""
+
+
+def backend_for_template(template_code: str) -> BaseBackend:
+    return get_backend(template_provider(template_code))
+
+
+def validate_params_for_provider(*, template_code: str, text: str, params: dict[str, Any]) -> None:
+    """Check the parameters against the rules of the provider the template goes through (Aliyun
+    and Tencent refuse values that are too long or malformed); raises ValidationError."""
+    cls = backend_class(
+        BACKENDS.get(template_provider(template_code)) or BACKENDS.get(settings.SMS_BACKEND) or settings.SMS_BACKEND
+    )
+    check = getattr(cls, "validate_params", None)
+    if check is not None:
+        check(text=text, params=params)

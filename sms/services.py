@@ -1,0 +1,100 @@
+"""The SMS layer's front door for other apps: queue a message for a purpose (and, for the
+evaluation, the service record it asks about), put a phone on the opt-out list or take it off,
+re-queue a message an administrator checked with the provider. See docs/sms.md.
+
+A message is a template code plus parameters. Providers that take text get the rendered text;
+template providers (Aliyun, Tencent) get the code and parameters. ``queue_sms`` writes the outbox
+row (the truth) and wakes a sender after commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from intake.phones import normalize_phone, phone_hash
+
+from .catalogue import template_text, validate_params_for_provider
+from .choices import SmsPurpose
+from .models import OptOut, OutboundSms
+from .optouts import opt_out
+from .outbox import requeue_after_check
+from .texts import render_text, segments_of
+from .wake import enqueue_after_commit
+
+__all__ = ["lift_opt_out", "opt_out", "queue_sms", "requeue_sms"]
+
+logger = logging.getLogger(__name__)
+
+
+def queue_sms(
+    *,
+    phone: str,
+    template_code: str,
+    params: dict[str, Any],
+    purpose: str,
+    dedupe_key: str | None = None,
+    send_after: dt.datetime | None = None,
+    service_record=None,
+):
+    """Create the outbox row for one SMS and have it sent after commit, within sending hours.
+
+    Idempotent on ``dedupe_key``: the same key returns the row made the first time and sends
+    nothing more. The phone is stored encrypted with its keyed hash; only the row id travels in
+    the task. Raises ``ValidationError`` for an invalid phone or for parameters the template's
+    provider would refuse, and ``TemplateMissing`` for an unknown template code.
+    """
+    if dedupe_key:
+        existing = OutboundSms.objects.filter(dedupe_key=dedupe_key).first()
+        if existing:
+            return existing
+    e164 = normalize_phone(phone)
+    template = template_text(template_code)
+    text = render_text(template, params)
+    # A template provider (Aliyun, Tencent) refuses values outside its rules: refuse them here,
+    # before a row exists, rather than have the provider fail the send later.
+    validate_params_for_provider(template_code=template_code, text=template, params=params or {})
+    now = timezone.now()
+    send_after = send_after or now
+    sms = OutboundSms(
+        phone=e164,
+        phone_hash=phone_hash(e164),
+        template_code=template_code,
+        params={k: str(v) for k, v in (params or {}).items()},
+        text=text,
+        segments=segments_of(text),
+        purpose=purpose if purpose in SmsPurpose.values else SmsPurpose.OTHER,
+        dedupe_key=dedupe_key,
+        send_after=send_after,
+        enqueued_at=now if send_after <= now + dt.timedelta(minutes=1) else None,
+        service_record=service_record,
+    )
+    try:
+        with transaction.atomic():
+            sms.save()
+    except IntegrityError:
+        if dedupe_key:
+            return OutboundSms.objects.get(dedupe_key=dedupe_key)
+        raise
+    enqueue_after_commit(sms)
+    return sms
+
+
+def lift_opt_out(opt: OptOut, *, actor) -> None:
+    """An administrator lifts an opt-out (the citizen asked to receive SMS again)."""
+    logger.info("opt-out %s lifted by user %s", opt.pk, actor.pk)
+    opt.delete()
+
+
+def requeue_sms(sms: OutboundSms, *, actor) -> bool:
+    """After checking with the provider that a flagged SMS was not sent, queue it again."""
+    done = requeue_after_check(sms)
+    if done:
+        sms.refresh_from_db()
+        enqueue_after_commit(sms)
+        logger.info("SMS %s re-queued after reconciliation by user %s", sms.pk, actor.pk)
+    return done
