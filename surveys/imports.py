@@ -3,13 +3,11 @@ import engine (kind "service_records") all end in ``take_in_service_records``.""
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
-from django.utils.translation import gettext as _
+from feeds.imports import ImportOutcome, RowError, read_rows
 
 from .services.records import RecordImportResult, take_in_service_records
 
@@ -35,16 +33,6 @@ CHUNK = 1000
 
 
 def _read(fileobj: IO, *, filename: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    try:
-        from feeds.imports import read_rows
-    except ImportError:  # the generic reader is not there: CSV only
-        if not filename.lower().endswith(".csv"):
-            raise ValueError(_("只支持CSV文件。")) from None
-        text = io.TextIOWrapper(fileobj, encoding="utf-8-sig")
-        reader = csv.DictReader(text)
-        for number, row in enumerate(reader, start=2):
-            yield number, {RECORD_HEADER_ALIASES.get((k or "").strip(), (k or "").strip()): v for k, v in row.items()}
-        return
     yield from read_rows(fileobj, filename=filename, aliases=RECORD_HEADER_ALIASES)
 
 
@@ -69,7 +57,6 @@ def import_file(fileobj: IO, *, filename: str, actor=None) -> RecordImportResult
 
 def import_record_rows(batch, rows, *, progress: Callable[[int], None], estimated_rows: int = 0, method=None):
     """Handler for the feeds import engine (ImportBatch kind "service_records")."""
-    from feeds.imports import ImportOutcome, RowError
 
     result = import_rows(
         rows, source=getattr(getattr(batch, "source", None), "code", "") or "import", import_batch_id=batch.pk

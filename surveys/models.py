@@ -110,7 +110,17 @@ class ServiceRecord(models.Model):
     citizen_phone = EncryptedPhoneField(_("群众电话"))
     citizen_phone_hash = models.CharField(max_length=64, db_index=True, editable=False)
     source = models.CharField(_("来源"), max_length=32, default="api")
-    import_batch_id = models.BigIntegerField(_("导入批次"), null=True, blank=True)
+    # Not indexed: nothing looks records up by batch, and millions of rows pay for an index on
+    # every insert (ARCHITECTURE rule 15).
+    import_batch = models.ForeignKey(
+        "feeds.ImportBatch",
+        verbose_name=_("导入批次"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
     state = models.CharField(_("回访状态"), max_length=16, choices=RecordState.choices, default=RecordState.PENDING)
     skip_reason = models.CharField(_("不发送原因"), max_length=24, choices=SkipReason.choices, blank=True)
     run = models.ForeignKey(
@@ -227,7 +237,14 @@ class Rating(models.Model):
     rectification_appeal = models.ForeignKey(
         "intake.Appeal", verbose_name=_("整改诉求"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    rectification_order_id = models.BigIntegerField(_("整改工单"), null=True, blank=True)
+    rectification_order = models.ForeignKey(
+        "workorders.WorkOrder",
+        verbose_name=_("整改工单"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     objects = RatingQuerySet.as_manager()
 
@@ -307,7 +324,14 @@ class Callback(models.Model):
     rectification_appeal = models.ForeignKey(
         "intake.Appeal", verbose_name=_("整改诉求"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    rectification_order_id = models.BigIntegerField(_("整改工单"), null=True, blank=True)
+    rectification_order = models.ForeignKey(
+        "workorders.WorkOrder",
+        verbose_name=_("整改工单"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -43,7 +43,7 @@ from .forms import (
 )
 from .models import Callback, Rating, RatingPoint, ReviewItem, ServiceRecord
 from .services.callbacks import close_callback, open_rectification, record_call, reveal_callback_phone
-from .services.errors import RectificationUnavailable, TransitionNotAllowed
+from .services.errors import TransitionNotAllowed
 from .services.polls import (
     close_survey,
     create_survey,
@@ -212,7 +212,7 @@ class CallbackDetailView(VisibleMixin, DetailView):
         if form.is_valid():
             try:
                 call(callback, request.user, form.cleaned_data)
-            except (TransitionNotAllowed, RectificationUnavailable) as exc:
+            except TransitionNotAllowed as exc:
                 form.add_error(None, str(exc))
             except ValidationError as exc:
                 form.add_error(None, " ".join(exc.messages))
@@ -263,13 +263,7 @@ def reveal_phone(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _work_order(callback: Callback):
-    if not callback.rectification_order_id:
-        return None
-    try:
-        from workorders.models import WorkOrder
-    except ImportError:
-        return None
-    return WorkOrder.objects.filter(pk=callback.rectification_order_id).first()
+    return callback.rectification_order
 
 
 # --- replies to read, opt-outs, a phone's history --------------------------------------------

@@ -77,6 +77,7 @@ class RatingSerializer(StrictModelSerializer):
     service_record = serializers.SlugRelatedField(slug_field="external_id", read_only=True, allow_null=True)
     evaluation = serializers.PrimaryKeyRelatedField(source="sms", read_only=True, allow_null=True)
     rating_point = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    rectification_order_id = serializers.IntegerField(read_only=True, allow_null=True)
 
     class Meta:
         model = Rating
@@ -102,6 +103,7 @@ class RatingSerializer(StrictModelSerializer):
 class CallbackSerializer(StrictModelSerializer):
     unit_code = StrictCharField(source="unit.code", read_only=True, default=None)
     rating = RatingSerializer(read_only=True)
+    rectification_order_id = serializers.IntegerField(read_only=True, allow_null=True)
 
     class Meta:
         model = Callback

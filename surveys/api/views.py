@@ -12,6 +12,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from feeds.auth import FeedKeyAuthentication, FeedSourcePermission, FeedSourceThrottle
+from feeds.choices import FeedKind
 from sms.choices import SmsPurpose
 from sms.filters import OutboundSmsFilter
 from sms.models import OutboundSms
@@ -22,7 +24,7 @@ from units.visibility import HasRole, VisibleViewSetMixin
 from ..filters import CallbackFilter, RatingFilter, RatingPointFilter, ServiceRecordFilter
 from ..models import Callback, Rating, RatingPoint, ServiceRecord
 from ..services.callbacks import close_callback, open_rectification, record_call
-from ..services.errors import RectificationUnavailable, TransitionNotAllowed
+from ..services.errors import TransitionNotAllowed
 from ..services.qr_ratings import rotate_rating_point, save_rating_point
 from ..services.records import MAX_RECORDS_PER_PUSH, take_in_service_records
 from . import serializers as s
@@ -101,7 +103,7 @@ class CallbackViewSet(ReadOnly):
         callback = self.get_object()
         try:
             func(callback, actor=self.request.user, **kwargs)
-        except (TransitionNotAllowed, RectificationUnavailable) as exc:
+        except TransitionNotAllowed as exc:
             raise Conflict(str(exc)) from exc
         except DjangoValidationError as exc:
             raise ValidationError({"detail": " ".join(exc.messages)}) from exc
@@ -268,28 +270,14 @@ def _without_nul(item: dict) -> dict:
     return {k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in item.items()}
 
 
-def _feed_classes():
-    try:
-        from feeds.auth import FeedKeyAuthentication, FeedSourcePermission, FeedSourceThrottle
-        from feeds.choices import FeedKind
-    except ImportError:  # without the feeds app nobody can push
-        from rest_framework.permissions import IsAdminUser
-
-        return [], [IsAdminUser], [], None
-    return [FeedKeyAuthentication], [FeedSourcePermission], [FeedSourceThrottle], FeedKind.SERVICE_RECORDS
-
-
-_AUTH, _PERM, _THROTTLE, _KIND = _feed_classes()
-
-
 class ServiceRecordPushView(APIView):
     """``POST /api/v1/feeds/service-records/``: a JSON list of up to 1,000 service records, with
     ``Authorization: Bearer <key>`` of the "service-records" source. Idempotent by external id."""
 
-    authentication_classes = _AUTH
-    permission_classes = _PERM
-    throttle_classes = _THROTTLE
-    feed_kind = _KIND
+    authentication_classes = [FeedKeyAuthentication]
+    permission_classes = [FeedSourcePermission]
+    throttle_classes = [FeedSourceThrottle]
+    feed_kind = FeedKind.SERVICE_RECORDS
     feed_source_code = "service-records"
 
     @extend_schema(

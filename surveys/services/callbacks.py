@@ -12,7 +12,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from intake.choices import Channel, Kind
+from intake.services import create_appeal
 from units.models import User
+from workorders.services import TransitionError as OrderRefused
+from workorders.services import dispatch_appeal
 
 from ..choices import (
     CallbackStatus,
@@ -24,7 +28,7 @@ from ..models import (
     CallbackAttempt,
     CallbackEvent,
 )
-from .errors import RectificationUnavailable, TransitionNotAllowed
+from .errors import TransitionNotAllowed
 
 logger = logging.getLogger(__name__)
 
@@ -169,13 +173,6 @@ def reveal_callback_phone(callback: Callback, *, actor: User, reason: str | None
 def open_rectification(callback: Callback, *, actor: User, note: str = "") -> Callback:
     """A reasonable complaint becomes a rectification work order to the rated unit, due in
     SURVEYS_RECTIFICATION_WORKING_DAYS working days. Opening it twice opens one order."""
-    try:
-        from intake.choices import Channel, Kind
-        from intake.services import create_appeal
-        from workorders.services import TransitionError as OrderRefused
-        from workorders.services import dispatch_appeal
-    except ImportError as exc:  # the work-order app is not installed here
-        raise RectificationUnavailable(_("工单模块不可用，无法派发整改工单。")) from exc
     with transaction.atomic():
         current = Callback.objects.select_for_update(of=("self",)).select_related("rating", "unit").get(pk=callback.pk)
         if current.rectification_appeal_id:

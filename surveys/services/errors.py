@@ -3,7 +3,3 @@
 
 class TransitionNotAllowed(Exception):
     """A move the state machine does not allow (answers 409 in the API)."""
-
-
-class RectificationUnavailable(Exception):
-    """The work-order app cannot take a rectification order now."""
