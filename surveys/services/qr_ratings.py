@@ -111,7 +111,7 @@ def submit_qr_rating(
     4. after commit, a bad review warns the unit's leaders and opens the rectification work order
        (``rectify_bad_review``; the sweeper re-drives it if that step fails).
     """
-    from .choices import QR_VERDICTS, QrTag
+    from ..choices import QR_VERDICTS, QrTag
 
     if verdict not in QR_VERDICTS:
         raise ValidationError({"verdict": _("请选择满意、基本满意或不满意。")})
