@@ -24,9 +24,10 @@ from intake import selectors as intake_selectors
 from intake.filters import AppealFilter
 from intake.models import Appeal, Category
 from intake.phones import phone_hash
+from sms.filters import OutboundSmsFilter
 from sms.models import OutboundSms
 from surveys import selectors as surveys_selectors
-from surveys.filters import CallbackFilter, OutboundSmsFilter, ServiceRecordFilter
+from surveys.filters import CallbackFilter, ServiceRecordFilter
 from surveys.models import Callback, ServiceRecord
 from units.models import Unit
 from workorders import selectors as wo_selectors
