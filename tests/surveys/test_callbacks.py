@@ -151,8 +151,16 @@ def test_it_renders_every_staff_page_for_its_roles(client, callback, center, sup
     assert "138****7777" in client.get("/sms/opt-outs/").content.decode()
     history = client.post("/surveys/phone-history/", {"phone": "13800001234"}).content.decode()
     assert "民警没来" in history
-    for model in ("smstemplate", "businesstype", "evaluationrun", "outboundsms", "inboundsms", "optout", "callback"):
-        page = client.get(f"/admin/surveys/{model}/")
+    for model in (
+        "sms/smstemplate",
+        "surveys/businesstype",
+        "surveys/evaluationrun",
+        "sms/outboundsms",
+        "sms/inboundsms",
+        "sms/optout",
+        "surveys/callback",
+    ):
+        page = client.get(f"/admin/{model}/")
         assert page.status_code == 200, model
         assert "13800001234" not in page.content.decode()
     assert client.get(f"/admin/sms/outboundsms/{callback.rating.sms_id}/change/").status_code == 200
