@@ -15,6 +15,8 @@ from celery import current_app
 from django.db import transaction
 from django.utils import timezone
 
+from units.enqueue import send_task, send_task_after_commit
+
 from .backends import BACKENDS, get_backend
 from .choices import SmsPurpose, SmsStatus
 from .models import OutboundSms, SmsTemplate
@@ -28,10 +30,7 @@ TASK_NAMES = (RUN_SENDER_TASK, SWEEP_TASK)
 
 def delay(task_name: str, *args) -> None:
     """Publish one task; a broker that is down must not break the caller (the sweeper re-drives)."""
-    try:
-        current_app.tasks[task_name].delay(*args)
-    except Exception:  # noqa: BLE001
-        logger.warning("broker unavailable; %s%s left for the sweeper", task_name, args)
+    send_task(current_app.tasks[task_name], *args)
 
 
 def start_senders() -> None:
@@ -71,4 +70,4 @@ def enqueue_after_commit(sms: OutboundSms) -> None:
 
 def sweep_after_commit() -> None:
     """Run the sweeper once the transaction commits (a batch queued for now, e.g. a daily run)."""
-    transaction.on_commit(lambda: delay(SWEEP_TASK))
+    send_task_after_commit(current_app.tasks[SWEEP_TASK])

@@ -3,7 +3,7 @@
 Every module of every app is parsed (``ast``); each ``import`` and ``from … import`` naming
 another app counts, at module level or inside a function alike. An app may import the apps on
 lower levels, never one on its own level or above. Tests, benches, chaos scenarios and migrations
-are not part of the apps and are not checked. The ``sms`` app is checked when it is there.
+are not part of the apps and are not checked.
 """
 
 from __future__ import annotations
@@ -26,12 +26,8 @@ LEVELS: dict[str, int] = {
     "routing": 6,
 }
 
-# Edges that run against the direction today and are being removed, each with its reason. The
-# SMS layer still lives in surveys (it is moving to its own ``sms`` app below work orders): until
-# then work orders reach it as ``surveys.sms`` and intake's phone helpers are its kernel.
-ALLOWED: dict[tuple[str, str], str] = {
-    ("workorders", "surveys.sms"): "the SMS layer, until it moves from surveys to the sms app",
-}
+# Edges that run against the direction today and are being removed, each with its reason.
+ALLOWED: dict[tuple[str, str], str] = {}
 
 EXCLUDED_PARTS = {"migrations", "tests", "__pycache__"}
 
@@ -60,8 +56,6 @@ def violations() -> list[str]:
     found = []
     for app, level in LEVELS.items():
         folder = ROOT / app
-        if not folder.is_dir():
-            continue  # sms: not yet split out of surveys
         for path in sorted(folder.rglob("*.py")):
             if EXCLUDED_PARTS & set(path.relative_to(ROOT).parts):
                 continue
