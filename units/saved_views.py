@@ -48,7 +48,7 @@ LISTS: dict[str, ListSpec] = {
     SavedList.DELIVERIES: ListSpec("feeds:deliveries", "feeds.filters.ResultDeliveryFilter"),
     SavedList.RATINGS: ListSpec("surveys:rating_list", "surveys.filters.RatingFilter"),
     SavedList.RECORDS: ListSpec("surveys:record_list", "surveys.filters.ServiceRecordFilter"),
-    SavedList.SMS: ListSpec("surveys:sms_list", "surveys.filters.OutboundSmsFilter"),
+    SavedList.SMS: ListSpec("sms:outbox", "sms.filters.OutboundSmsFilter"),
     SavedList.RATING_POINTS: ListSpec("surveys:rating_point_list", "surveys.filters.RatingPointFilter"),
 }
 

@@ -83,7 +83,7 @@ def test_it_keeps_the_sms_when_the_broker_is_down_and_sends_it_when_it_returns(a
     assert done.returncode == 0, done.stderr
     sms = OutboundSms.objects.get(pk=int(done.stdout.strip().splitlines()[-1]))
     assert sms.status == SmsStatus.QUEUED
-    assert "left for the sweeper" in done.stderr
+    assert "left for its sweeper" in done.stderr
     with time_machine.travel(timezone.now() + dt.timedelta(minutes=3), tick=False):
         assert sweep()["enqueued"] == 1
     sms.refresh_from_db()

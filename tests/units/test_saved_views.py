@@ -109,7 +109,7 @@ def test_every_list_with_filters_shows_its_views(client, center, handler):
     assert "被拒收" in client.get(reverse("feeds:deliveries")).content.decode()
     assert "视图甲" in client.get(reverse("surveys:rating_list")).content.decode()
     assert "视图乙" in client.get(reverse("surveys:record_list")).content.decode()
-    assert "视图丙" in client.get(reverse("surveys:sms_list")).content.decode()
+    assert "视图丙" in client.get(reverse("sms:outbox")).content.decode()
     assert "视图丁" in client.get(reverse("surveys:rating_point_list")).content.decode()
     mine = SavedView.objects.filter(user=center)
     assert mine.get(list_name="sms").query == "status=failed"
