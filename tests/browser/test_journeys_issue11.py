@@ -14,9 +14,9 @@ from playwright.sync_api import expect
 
 from intake.captcha import answer_for_tests
 from intake.models import Appeal
+from sms.models import OutboundSms
+from sms.outbox import send_one
 from surveys.catalogue import seed_defaults
-from surveys.models import OutboundSms
-from surveys.outbox import send_one
 from workorders import services
 from workorders.models import WorkOrder
 
@@ -30,7 +30,7 @@ PUBLIC = "您反映的南门街占道经营问题已核实处理，相关摊点�
 @pytest.fixture
 def sms_demo(settings):
     settings.SMS_SIMULATOR_ENABLED = True
-    settings.SMS_BACKEND = "surveys.backends.OutboxBackend"
+    settings.SMS_BACKEND = "sms.backends.OutboxBackend"
     settings.SMS_SEND_HOURS = "00:00-23:59:59"
     seed_defaults()
 

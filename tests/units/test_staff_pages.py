@@ -40,7 +40,7 @@ NOT_SCREENS = {
     "surveys:rating_export",
     "surveys:record_export",
     "surveys:callback_export",
-    "surveys:sms_export",
+    "sms:outbox_export",
     "feeds:import-template",
     "feeds:batch-errors",
     "analytics:bulletin_excel",
