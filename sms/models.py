@@ -140,6 +140,8 @@ class OutboundSms(models.Model):
             ),
             models.Index(fields=["claimed_at"], condition=Q(status="sending"), name="sms_sending_idx"),
             models.Index(fields=["phone_hash", "purpose", "created_at"], name="sms_phone_purpose_idx"),
+            # The daily figures read a day's evaluation SMS by the time they went out.
+            models.Index(fields=["sent_at"], name="sms_sent_at_idx"),
         ]
 
     def __str__(self) -> str:

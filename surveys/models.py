@@ -347,7 +347,11 @@ class Callback(models.Model):
         verbose_name = _("人工回访")
         verbose_name_plural = _("人工回访")
         ordering = ["due_at", "id"]
-        indexes = [models.Index(fields=["due_at", "id"], condition=~Q(status="closed"), name="callback_open_due_idx")]
+        indexes = [
+            models.Index(fields=["due_at", "id"], condition=~Q(status="closed"), name="callback_open_due_idx"),
+            # Lists of every status (the API without a status filter) page in this order too.
+            models.Index(fields=["due_at", "id"], name="callback_due_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk}"
