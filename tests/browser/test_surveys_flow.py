@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from intake.phones import phone_hash
 from sms.models import OutboundSms
@@ -66,10 +67,11 @@ def test_it_answers_3_in_the_simulator_and_opens_a_rectification_order_from_the_
     call.locator("textarea[name=reason]").fill("报警后四十分钟民警才到")
     call.locator("select[name=is_reasonable]").select_option("1")
     call.locator("button[type=submit]").click()
-    assert page.locator("[data-testid=callback-status]").inner_text() == "已联系"
+    # The form posts through htmx and the page is reloaded by HX-Redirect: wait for the new page.
+    expect(page.locator("[data-testid=callback-status]")).to_have_text("已联系")
 
     page.locator("[data-testid=rectify-form] button[type=submit]").click()
-    assert "已派发整改工单" in page.locator(".messages").inner_text()
+    expect(page.locator(".messages")).to_contain_text("已派发整改工单")
     assert page.locator("[data-testid=rectification]").is_visible()
 
     callback = Callback.objects.get()
