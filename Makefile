@@ -36,10 +36,11 @@ run: deps
 	$(PY) manage.py load_demo
 	@echo ""
 	@echo "  民意感知中心 is at http://127.0.0.1:$(PORT)/"
-	@echo "  demo logins (password demo12345): center, handler, leader, handler2, supervisor, admin"
+	@echo "  demo logins (password demo12345): center, handler, leader, handler2, room1, room2, supervisor, admin"
 	@echo "  SMS simulator (log in as admin): http://127.0.0.1:$(PORT)/sms/simulator/   API docs: http://127.0.0.1:$(PORT)/api/docs/"
 	@echo ""
-	PORT=$(PORT) $(VENV)/bin/honcho -f Procfile.dev start
+	@# The demo asks "which aspect" after a 2 or 3 reply (off by default in production).
+	PORT=$(PORT) SURVEYS_FOLLOW_UP=$${SURVEYS_FOLLOW_UP:-1} $(VENV)/bin/honcho -f Procfile.dev start
 
 test: deps
 	bash scripts/test.sh

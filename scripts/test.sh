@@ -22,7 +22,7 @@ $PY manage.py makemigrations --check --dry-run
 echo "== ruff"
 .venv/bin/ruff check .
 echo "== bandit (high severity fails)"
-.venv/bin/bandit -q -r units intake feeds workorders sms surveys analytics opinion_center scripts -x '*/migrations/*' --severity-level high
+.venv/bin/bandit -q -r units intake feeds workorders sms surveys analytics alerts routing opinion_center scripts -x '*/migrations/*' --severity-level high
 echo "== dependency advisories (offline list: security/advisories.json)"
 $PY scripts/check_advisories.py
 echo "== pytest"

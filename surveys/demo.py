@@ -30,6 +30,8 @@ from .services.records import run_evaluation
 
 DAYS = 30
 PER_DAY = 12
+# Yesterday's batch waits in the simulator for the demo user: enough to try every reply more than once.
+YESTERDAY = 24
 STATIONS = ["LJ101", "LJ102", "LJ103", "LJ201", "LJ202", "LJ203", "LJ301", "LJ302", "LJ401", "LJ402"]
 TYPE_WEIGHTS = [("110", 5), ("122", 2), ("household", 2), ("vehicle", 2), ("exit_entry", 1), ("case", 1), ("window", 2)]
 # Replies in every form the pipeline understands, with how often citizens send them.
@@ -66,8 +68,10 @@ def _local(day: dt.date, hour: int, minute: int) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=ZoneInfo(settings.TIME_ZONE))
 
 
-def _records_for(day: dt.date, rng: random.Random, units: dict[str, Unit], types: dict[str, BusinessType]) -> None:
-    for i in range(PER_DAY):
+def _records_for(
+    day: dt.date, rng: random.Random, units: dict[str, Unit], types: dict[str, BusinessType], count: int = PER_DAY
+) -> None:
+    for i in range(count):
         external_id = f"DEMO-{day:%Y%m%d}-{i:03d}"
         if ServiceRecord.objects.filter(external_id=external_id).exists():
             continue
@@ -272,7 +276,7 @@ def load(stdout=None) -> None:
     _work_the_callbacks(new, center, rng)
     # Yesterday: the real daily run, then straight into the simulator.
     yesterday = today - dt.timedelta(days=1)
-    _records_for(yesterday, rng, units, types)
+    _records_for(yesterday, rng, units, types, count=YESTERDAY)
     run = run_evaluation(service_date=yesterday)
     backend = get_backend()
     if backend.is_outbox:
