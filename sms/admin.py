@@ -11,7 +11,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from .choices import SmsProvider
-from .models import DeliveryStatusEvent, InboundSms, OptOut, OutboundSms, SmsAttempt, SmsTemplate
+from .models import DeliveryStatusEvent, InboundSms, OptOut, OutboundSms, SmsAttempt, SmsTemplate, StepNotice
 from .providers import provider_states, send_test_sms
 from .services import requeue_sms
 
@@ -158,3 +158,9 @@ class OptOutAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # added from the opt-out page, which normalises and hashes the number
+
+
+@admin.register(StepNotice)
+class StepNoticeAdmin(admin.ModelAdmin):
+    list_display = ("channel", "receipt", "dispatch", "extension", "closure", "platform_informs", "updated_at")
+    list_editable = ("receipt", "dispatch", "extension", "closure", "platform_informs")

@@ -33,6 +33,9 @@ class SmsStatus(models.TextChoices):
 class SmsPurpose(models.TextChoices):
     EVALUATION = "evaluation", _("回访评价")
     FOLLOW_UP = "follow_up", _("不满意原因追问")
+    APPEAL_RECEIVED = "appeal_received", _("受理告知")
+    APPEAL_DISPATCHED = "appeal_dispatched", _("转办告知")
+    APPEAL_EXTENDED = "appeal_extended", _("延期告知")
     APPEAL_CLOSED = "appeal_closed", _("办结告知")
     URGE_REMINDER = "urge_reminder", _("催办提醒")
     SURVEY = "survey", _("民意调查邀请")
@@ -72,3 +75,12 @@ class SmsProvider(models.TextChoices):
     TWILIO = "twilio", _("Twilio")
     ALIYUN = "aliyun", _("阿里云短信")
     TENCENT = "tencent", _("腾讯云短信")
+
+
+class NoticeStep(models.TextChoices):
+    """The steps of an appeal a citizen hears about by SMS (switchable per channel)."""
+
+    RECEIPT = "receipt", _("受理")
+    DISPATCH = "dispatch", _("转办")
+    EXTENSION = "extension", _("延期")
+    CLOSURE = "closure", _("办结")

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from intake.choices import Channel
 from intake.phones import EncryptedPhoneField, mask
 from units.visibility import VisibleQuerySet
 
@@ -265,3 +266,32 @@ class OptOut(models.Model):
     @property
     def masked_phone(self) -> str:
         return mask(self.phone)
+
+
+class StepNotice(models.Model):
+    """Which steps of an appeal its citizen hears about by SMS, for one channel (admin-edited).
+
+    ``platform_informs``: the source platform (12345, 12389) tells its citizens itself; no step
+    SMS goes out for appeals of that channel, whatever the step switches say.
+    """
+
+    channel = models.CharField(_("渠道"), max_length=32, choices=Channel.choices, unique=True)
+    receipt = models.BooleanField(_("受理短信（含查询码）"), default=False)
+    dispatch = models.BooleanField(_("转办短信"), default=True)
+    extension = models.BooleanField(_("延期短信（含新时限）"), default=True)
+    closure = models.BooleanField(_("办结短信"), default=True)
+    platform_informs = models.BooleanField(
+        _("由来源平台告知群众"), default=False, help_text=_("勾选后，本渠道的诉求不发送任何环节短信。")
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("环节告知短信设置")
+        verbose_name_plural = _("环节告知短信设置")
+        ordering = ["channel"]
+
+    def __str__(self) -> str:
+        return self.get_channel_display()
+
+    def sends(self, step: str) -> bool:
+        return not self.platform_informs and bool(getattr(self, step))

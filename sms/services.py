@@ -13,20 +13,30 @@ import datetime as dt
 import logging
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from intake.phones import normalize_phone, phone_hash
 
 from .catalogue import template_text, validate_params_for_provider
-from .choices import SmsPurpose
-from .models import OptOut, OutboundSms
-from .optouts import opt_out
+from .choices import NoticeStep, SmsPurpose
+from .models import OptOut, OutboundSms, StepNotice
+from .optouts import is_opted_out, opt_out
 from .outbox import requeue_after_check
 from .texts import render_text, segments_of
 from .wake import enqueue_after_commit
 
-__all__ = ["lift_opt_out", "opt_out", "queue_sms", "requeue_sms"]
+__all__ = ["lift_opt_out", "notify_step", "opt_out", "queue_sms", "requeue_sms", "step_notice_on", "track_link"]
+
+# Step → (template, purpose) of the SMS telling the citizen about that step of an appeal.
+STEP_TEMPLATES = {
+    NoticeStep.RECEIPT: ("appeal_received", SmsPurpose.APPEAL_RECEIVED),
+    NoticeStep.DISPATCH: ("appeal_dispatched", SmsPurpose.APPEAL_DISPATCHED),
+    NoticeStep.EXTENSION: ("appeal_extended", SmsPurpose.APPEAL_EXTENDED),
+    NoticeStep.CLOSURE: ("appeal_closed", SmsPurpose.APPEAL_CLOSED),
+}
 
 logger = logging.getLogger(__name__)
 
@@ -98,3 +108,50 @@ def requeue_sms(sms: OutboundSms, *, actor) -> bool:
         enqueue_after_commit(sms)
         logger.info("SMS %s re-queued after reconciliation by user %s", sms.pk, actor.pk)
     return done
+
+
+def step_notice_on(channel: str, step: str) -> bool:
+    """Whether appeals of ``channel`` get the SMS of ``step`` (a channel without a row: the
+    model's defaults — no receipt, the other steps on)."""
+    setting = StepNotice.objects.filter(channel=channel).first() or StepNotice(channel=channel)
+    return setting.sends(step)
+
+
+def track_link() -> str:
+    """The public tracking page: PUBLIC_BASE_URL + /track/, host-less when it is not set (the
+    simulator shows it with the host the page was opened on)."""
+    return (settings.PUBLIC_BASE_URL or "").rstrip("/") + "/track/"
+
+
+def notify_step(*, appeal, step: str, params: dict[str, Any], dedupe_key: str) -> OutboundSms | None:
+    """Queue the SMS telling the citizen of ``appeal`` about ``step``; None when nothing is queued.
+
+    Nothing when the channel's switch for the step is off or its platform informs the citizen,
+    when the appeal has no phone, or when the phone is on the opt-out list. Idempotent on
+    ``dedupe_key`` (the caller names the step's occurrence). In a savepoint: a refused SMS (a
+    template an administrator broke) never undoes the step it tells of.
+    """
+    phone = appeal.citizen_phone
+    if not phone or not step_notice_on(appeal.channel, step):
+        return None
+    if is_opted_out(appeal.citizen_phone_hash or phone_hash(normalize_phone(phone))):
+        return None
+    template_code, purpose = STEP_TEMPLATES[step]
+    try:
+        with transaction.atomic():
+            return queue_sms(
+                phone=phone, template_code=template_code, params=params, purpose=purpose, dedupe_key=dedupe_key
+            )
+    except (ValidationError, LookupError):
+        logger.warning("step SMS %s of appeal %s not queued", step, appeal.pk, exc_info=True)
+        return None
+
+
+def notify_receipt(appeal) -> OutboundSms | None:
+    """受理短信: the tracking code and where to follow the appeal."""
+    return notify_step(
+        appeal=appeal,
+        step=NoticeStep.RECEIPT,
+        params={"code": appeal.tracking_code, "link": track_link()},
+        dedupe_key=f"appeal-received:{appeal.pk}",
+    )

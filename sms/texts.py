@@ -58,6 +58,22 @@ DEFAULT_TEMPLATES: dict[str, tuple[str, str, dict[str, str]]] = {
         "请问您主要对哪方面不满意？回1响应速度，回2服务态度，回3办理结果，回4公正廉洁。",
         {},
     ),
+    # Step notices (docs/sms.md, "Citizens hear at each step"); the link is PUBLIC_BASE_URL + /track/.
+    "appeal_received": (
+        "诉求受理告知",
+        "您的诉求已受理，查询码{code}，可在{link}查询进度。",
+        {"code": "ABCDEFGHJKMN", "link": "https://mydc.ljga.gov.cn:8443/track/"},
+    ),
+    "appeal_dispatched": (
+        "诉求转办告知",
+        "您反映的问题(查询码{code})已转{unit}办理，请保持电话畅通。",
+        {"code": "ABCDEFGHJKMN", "unit": "临江市公安局交通警察支队直属三大队"},
+    ),
+    "appeal_extended": (
+        "诉求延期告知",
+        "您反映的问题(查询码{code})办理时限延至{date}，感谢您的耐心。",
+        {"code": "ABCDEFGHJKMN", "date": "12月31日"},
+    ),
     "appeal_closed": (
         "诉求办结告知",
         "您反映的问题(查询码{code})已办结，可凭查询码查询答复。如有意见请回复3。",
