@@ -38,6 +38,8 @@ from feeds.services import queue_result_delivery
 from intake import services as intake_services
 from intake.choices import Channel, Severity
 from intake.models import Appeal
+from sms import services as sms_services
+from sms.choices import NoticeStep
 from units import roles
 from units.errors import Refused
 from units.models import Unit, User
@@ -360,6 +362,14 @@ def dispatch_appeal(
             dedupe_key=f"wo-dispatch:{order.pk}:{unit.pk}",
         )
         apply_supervision_rules(orders=WorkOrder.objects.filter(pk=order.pk))
+        # 转办短信: once per work order (a repeated dispatch returns the same order; a new dispatch
+        # after a hand-back is a new order and tells the citizen of the new unit).
+        sms_services.notify_step(
+            appeal=appeal,
+            step=NoticeStep.DISPATCH,
+            params={"code": appeal.tracking_code, "unit": unit.name},
+            dedupe_key=f"appeal-dispatched:{order.pk}",
+        )
         if limits.provisional:
             warn_missing_calendar()
     return order
@@ -702,6 +712,13 @@ def approve_extension(order: WorkOrder, *, actor: User, days: int | None = None,
             url=order_url(o),
             dedupe_key=f"wo-ext-ok:{o.pk}:{o.deadline_version}",
         )
+        # 延期短信: once per approved extension (the deadline version names it).
+        sms_services.notify_step(
+            appeal=o.appeal,
+            step=NoticeStep.EXTENSION,
+            params={"code": o.appeal.tracking_code, "date": f"{timezone.localtime(o.due_at):%-m月%-d日}"},
+            dedupe_key=f"appeal-extended:{o.pk}:{o.deadline_version}",
+        )
 
     return _move(
         order,
@@ -889,7 +906,13 @@ def queue_close_notices(order: WorkOrder, *, actor: User | None = None) -> dict[
     done = {"sms": order.close_sms_queued_at is not None, "result": order.result_queued_at is not None}
     now = timezone.now()
     if not done["sms"]:
-        if not appeal.citizen_phone:
+        # No phone, the channel's closure SMS switched off (or its platform informs), an opted-out
+        # phone: nothing to send, the stamp says so.
+        if (
+            not appeal.citizen_phone
+            or not sms_services.step_notice_on(appeal.channel, NoticeStep.CLOSURE)
+            or sms_services.is_opted_out(appeal.citizen_phone_hash)
+        ):
             done["sms"] = True
             WorkOrder.objects.filter(pk=order.pk).update(close_sms_queued_at=now)
         else:
