@@ -51,7 +51,8 @@ def test_it_sends_a_12345_result_back_once_per_close(make_appeal, station, handl
     assert list(
         ResultDelivery.objects.filter(appeal=appeal).values_list("sequence", flat=True).order_by("sequence")
     ) == [1, 2]
-    assert OutboundSms.objects.filter(template_code="appeal_closed").count() == 2
+    # 12345 tells its citizens itself (the step switches, docs/sms.md): the result goes back, no SMS.
+    assert OutboundSms.objects.filter(template_code="appeal_closed").count() == 0
 
 
 def test_it_re_drives_missing_notices_once(order, handler, center):
