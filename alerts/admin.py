@@ -24,7 +24,7 @@ class WarningRuleAdmin(admin.ModelAdmin):
 class AlertEventInline(admin.TabularInline):
     model = AlertEvent
     extra = 0
-    readonly_fields = ["action", "from_state", "to_state", "note", "actor", "at"]
+    readonly_fields = ["action", "from_status", "to_status", "note", "actor", "created_at"]
     can_delete = False
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from units.models import TimelineEvent
 from units.visibility import VisibleQuerySet
 
 from .choices import OPEN_STATES, AlertState, Detector, EventAction
@@ -117,21 +117,15 @@ class AlertEvidence(models.Model):
         constraints = [models.UniqueConstraint(fields=["alert", "appeal"], name="alert_evidence_unique")]
 
 
-class AlertEvent(models.Model):
-    """One row of an alert's timeline: raised, more evidence, seen, handled, listed."""
+class AlertEvent(TimelineEvent):
+    """One row of an alert's timeline: raised, more evidence, seen, handled, listed (the alert's
+    state before and after a move in ``from_status``/``to_status``)."""
 
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
-    action = models.CharField(max_length=16, choices=EventAction.choices)
-    from_state = models.CharField(max_length=10, blank=True)
-    to_state = models.CharField(max_length=10, blank=True)
-    note = models.TextField(blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(_("操作"), max_length=32, choices=EventAction.choices)
 
-    class Meta:
-        ordering = ["at", "id"]
+    class Meta(TimelineEvent.Meta):
+        pass
 
 
 class PlaceDayCount(models.Model):

@@ -153,11 +153,11 @@ def raise_alert(finding: Finding, *, now: dt.datetime, rule: WarningRule) -> tup
         AlertEvent.objects.create(
             alert=alert,
             action="raised" if created else "evidence",
-            to_state=alert.state if created else "",
+            to_status=alert.state if created else "",
             note=finding.summary
             if created
             else _("新增证据 %(n)d 件：%(summary)s") % {"n": len(fresh), "summary": finding.summary},
-            at=now,
+            created_at=now,
         )
         if created:
             _tell(alert, rule=rule)
@@ -451,9 +451,6 @@ def _move(alert: Alert, *, to: str, actor: User, note: str = "") -> Alert:
             locked.handled_note = note
         locked.updated_at = timezone.now()
 
-    def write_event(locked: Alert, before: str) -> None:
-        AlertEvent.objects.create(alert=locked, action=to, from_state=before, to_state=to, note=note, actor=actor)
-
     return transition(
         alert,
         action=to,
@@ -464,7 +461,7 @@ def _move(alert: Alert, *, to: str, actor: User, note: str = "") -> Alert:
         refuse=lambda locked: Refused(_("预警当前状态不允许此操作。")),
         apply=apply,
         update_fields=["handled_note", "updated_at"],
-        write_event=write_event,
+        note=note,
     )
 
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from intake.phones import EncryptedPhoneField, mask
 from sms.choices import InboundOutcome
 from sms.models import InboundSms, OutboundSms, SmsTemplate
-from units.audit import AppendOnly
+from units.models import TimelineEvent
 from units.visibility import VisibleQuerySet
 
 from .choices import (
@@ -390,23 +390,14 @@ CALLBACK_ACTIONS = {
 }
 
 
-class CallbackEvent(AppendOnly, models.Model):
+class CallbackEvent(TimelineEvent):
     """One step of a callback's timeline: who, when, from which status to which, and why."""
 
     callback = models.ForeignKey(Callback, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    action = models.CharField(_("操作"), max_length=32)
-    from_status = models.CharField(max_length=16, blank=True)
-    to_status = models.CharField(max_length=16, blank=True)
-    note = models.TextField(_("说明"), blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
+    class Meta(TimelineEvent.Meta):
         verbose_name = _("回访记录")
         verbose_name_plural = _("回访记录")
-        ordering = ["created_at", "id"]
 
     @property
     def action_label(self) -> str:
@@ -530,23 +521,14 @@ class SurveyResponse(models.Model):
 SURVEY_ACTIONS = {"create": _("创建"), "sample": _("抽取样本"), "open": _("发送邀请短信"), "close": _("结束调查")}
 
 
-class SurveyEvent(AppendOnly, models.Model):
+class SurveyEvent(TimelineEvent):
     """One step of a survey's life: who, when, from which status to which, and what."""
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    action = models.CharField(_("操作"), max_length=32)
-    from_status = models.CharField(max_length=16, blank=True)
-    to_status = models.CharField(max_length=16, blank=True)
-    note = models.CharField(_("说明"), max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
+    class Meta(TimelineEvent.Meta):
         verbose_name = _("调查记录")
         verbose_name_plural = _("调查记录")
-        ordering = ["created_at", "id"]
 
     @property
     def action_label(self) -> str:

@@ -25,6 +25,7 @@ from intake.phones import mask, national
 from sms.forms import PhoneForm
 from units.auth import client_address
 from units.choices import Role
+from units.errors import Refused
 from units.models import Unit
 from units.unit_options import bound_unit_field
 from units.visibility import RoleRequiredMixin, VisibleMixin
@@ -43,7 +44,6 @@ from .forms import (
 )
 from .models import Callback, Rating, RatingPoint, ReviewItem, ServiceRecord
 from .services.callbacks import close_callback, open_rectification, record_call, reveal_callback_phone
-from .services.errors import TransitionNotAllowed
 from .services.polls import (
     close_survey,
     create_survey,
@@ -212,7 +212,7 @@ class CallbackDetailView(VisibleMixin, DetailView):
         if form.is_valid():
             try:
                 call(callback, request.user, form.cleaned_data)
-            except TransitionNotAllowed as exc:
+            except Refused as exc:
                 form.add_error(None, str(exc))
             except ValidationError as exc:
                 form.add_error(None, " ".join(exc.messages))
@@ -287,7 +287,7 @@ class ReviewListView(RoleRequiredMixin, ListView):
         if verdict:
             try:
                 rate_from_review(item, verdict=verdict, actor=request.user, note=note)
-            except (TransitionNotAllowed, ValidationError) as exc:
+            except (Refused, ValidationError) as exc:
                 messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
                 return redirect("surveys:reviews")
             messages.success(request, _("已记为评价。"))
@@ -368,7 +368,7 @@ def qr_form(request: HttpRequest, token: str) -> HttpResponse:
     except RateLimited as exc:
         form.add_error(None, str(exc))
         return page(form, 429)
-    except TransitionNotAllowed:
+    except Refused:
         return _invalid_link(request)
     except ValidationError as exc:
         form.add_error(None, " ".join(exc.messages))
@@ -629,7 +629,7 @@ class SurveyDetailView(RoleRequiredMixin, DetailView):
             elif action == "close":
                 close_survey(survey, actor=request.user)
                 messages.success(request, _("调查已结束。"))
-        except TransitionNotAllowed as exc:
+        except Refused as exc:
             messages.error(request, str(exc))
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
@@ -662,7 +662,7 @@ def survey_form(request: HttpRequest, token: str) -> HttpResponse:
         if form.is_valid():
             try:
                 submit_survey_response(invitation, answers=form.cleaned_data)
-            except TransitionNotAllowed:
+            except Refused:
                 return render(request, "surveys/survey_invalid.html", {"closed": True}, status=410)
             except ValidationError as exc:
                 for key, errors in exc.message_dict.items():

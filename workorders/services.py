@@ -76,10 +76,6 @@ log = logging.getLogger(__name__)
 S = WorkOrderStatus
 
 
-# The platform's one refusal, under the name surveys still imports (until it imports Refused).
-TransitionError = Refused
-
-
 # --- The table of allowed moves ------------------------------------------------------------
 
 

@@ -60,6 +60,10 @@ class EvidenceSerializer(serializers.Serializer):
 class AlertEventSerializer(serializers.ModelSerializer):
     action_display = StrictCharField(source="get_action_display", read_only=True)
     actor = serializers.SerializerMethodField()
+    # The API keeps its names for the timeline's columns.
+    from_state = StrictCharField(source="from_status", read_only=True)
+    to_state = StrictCharField(source="to_status", read_only=True)
+    at = serializers.DateTimeField(source="created_at", read_only=True)
 
     class Meta:
         model = AlertEvent

@@ -17,14 +17,12 @@ from feeds.choices import FeedKind
 from sms.choices import SmsPurpose
 from sms.filters import OutboundSmsFilter
 from sms.models import OutboundSms
-from units.api.exceptions import Conflict
 from units.choices import Role
 from units.visibility import HasRole, VisibleViewSetMixin
 
 from ..filters import CallbackFilter, RatingFilter, RatingPointFilter, ServiceRecordFilter
 from ..models import Callback, Rating, RatingPoint, ServiceRecord
 from ..services.callbacks import close_callback, open_rectification, record_call
-from ..services.errors import TransitionNotAllowed
 from ..services.qr_ratings import rotate_rating_point, save_rating_point
 from ..services.records import MAX_RECORDS_PER_PUSH, take_in_service_records
 from . import serializers as s
@@ -103,8 +101,6 @@ class CallbackViewSet(ReadOnly):
         callback = self.get_object()
         try:
             func(callback, actor=self.request.user, **kwargs)
-        except TransitionNotAllowed as exc:
-            raise Conflict(str(exc)) from exc
         except DjangoValidationError as exc:
             raise ValidationError({"detail": " ".join(exc.messages)}) from exc
         callback.refresh_from_db()

@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 
 from intake.choices import Channel, Kind
 from intake.services import create_appeal
+from units.errors import Refused
 from units.models import User
-from workorders.services import TransitionError as OrderRefused
+from units.transitions import transition
 from workorders.services import dispatch_appeal
 
 from ..choices import (
@@ -28,7 +29,6 @@ from ..models import (
     CallbackAttempt,
     CallbackEvent,
 )
-from .errors import TransitionNotAllowed
 
 logger = logging.getLogger(__name__)
 
@@ -45,20 +45,27 @@ CALLBACK_MOVES: dict[str, set[str]] = {
 def _callback_transition(
     callback: Callback, *, to: str, actor: User | None, action: str, note: str = "", **changes: Any
 ) -> Callback:
-    """Lock the callback, check the move, apply ``changes``, write the event row. Must run inside
-    a transaction (the caller's)."""
-    locked = Callback.objects.select_for_update().get(pk=callback.pk)
-    if to not in CALLBACK_MOVES[locked.status]:
-        raise TransitionNotAllowed(_("回访当前状态为“%(s)s”，不能执行此操作。") % {"s": locked.get_status_display()})
-    before = locked.status
-    locked.status = to
-    for name, value in changes.items():
-        setattr(locked, name, value)
-    locked.save()
-    CallbackEvent.objects.create(
-        callback=locked, actor=actor, action=action, from_status=before, to_status=to, note=note[:1000]
+    """One move of the callback through the platform's transition helper (lock, check the move,
+    apply ``changes``, timeline row). A callback may stay where it is (another call, still
+    pending): that is a move with its own timeline row, never a no-op."""
+
+    def apply(locked: Callback) -> None:
+        for name, value in changes.items():
+            setattr(locked, name, value)
+
+    return transition(
+        callback,
+        action=action,
+        actor=actor,
+        to=to,
+        sources={status for status, targets in CALLBACK_MOVES.items() if to in targets},
+        already=lambda locked: False,
+        refuse=lambda locked: Refused(
+            _("回访当前状态为“%(s)s”，不能执行此操作。") % {"s": locked.get_status_display()}
+        ),
+        apply=apply,
+        note=note[:1000],
     )
-    return locked
 
 
 def record_call(
@@ -79,7 +86,7 @@ def record_call(
     with transaction.atomic():
         current = Callback.objects.select_for_update().get(pk=callback.pk)
         if current.status == CallbackStatus.CLOSED:
-            raise TransitionNotAllowed(_("回访已结案，不能再登记通话。"))
+            raise Refused(_("回访已结案，不能再登记通话。"))
         CallbackAttempt.objects.create(callback=current, actor=actor, outcome=outcome, note=note[:500])
         changes: dict[str, Any] = {"attempts": current.attempts + 1, "assigned_to": actor}
         label = CallOutcome(outcome).label
@@ -178,9 +185,9 @@ def open_rectification(callback: Callback, *, actor: User, note: str = "") -> Ca
         if current.rectification_appeal_id:
             return current
         if current.status != CallbackStatus.REACHED:
-            raise TransitionNotAllowed(_("需先联系到群众并记录不满意原因，才能派发整改工单。"))
+            raise Refused(_("需先联系到群众并记录不满意原因，才能派发整改工单。"))
         if current.unit is None:
-            raise TransitionNotAllowed(_("该评价没有对应的办理单位，无法派发整改工单。"))
+            raise Refused(_("该评价没有对应的办理单位，无法派发整改工单。"))
         rating = current.rating
         phone = rating.phone or ""
         if rating.sms_id:
@@ -203,9 +210,7 @@ def open_rectification(callback: Callback, *, actor: User, note: str = "") -> Ca
                 working_days=settings.SURVEYS_RECTIFICATION_WORKING_DAYS,
             )
         except PermissionDenied as exc:
-            raise TransitionNotAllowed(str(exc) or _("无权派发整改工单。")) from exc
-        except OrderRefused as exc:
-            raise TransitionNotAllowed(str(exc)) from exc
+            raise Refused(str(exc) or _("无权派发整改工单。")) from exc
         return _callback_transition(
             current,
             to=current.status,
@@ -227,7 +232,7 @@ def close_callback(callback: Callback, *, verdict: str, actor: User, note: str =
         if current.status == CallbackStatus.CLOSED:
             if current.verdict == verdict:
                 return current
-            raise TransitionNotAllowed(_("回访已结案，不能修改结论。"))
+            raise Refused(_("回访已结案，不能修改结论。"))
         return _callback_transition(
             current,
             to=CallbackStatus.CLOSED,

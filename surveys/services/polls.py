@@ -20,7 +20,9 @@ from sms.choices import SmsPurpose
 from sms.models import OptOut
 from sms.services import queue_sms
 from sms.texts import next_sending_time, window_end
+from units.errors import Refused
 from units.models import User
+from units.transitions import transition
 
 from ..choices import (
     QuestionKind,
@@ -36,7 +38,6 @@ from ..models import (
     SurveyQuestion,
     SurveyResponse,
 )
-from .errors import TransitionNotAllowed
 
 logger = logging.getLogger(__name__)
 
@@ -104,19 +105,26 @@ def create_survey(
 def _survey_transition(
     survey: Survey, *, to: str, actor: User | None, action: str, note: str = "", **changes
 ) -> Survey:
-    """Lock the survey, check the move, apply ``changes``, write the event. Inside a transaction."""
-    locked = Survey.objects.select_for_update().get(pk=survey.pk)
-    if to not in SURVEY_MOVES[locked.status]:
-        raise TransitionNotAllowed(_("调查当前状态为“%(s)s”，不能执行此操作。") % {"s": locked.get_status_display()})
-    before = locked.status
-    locked.status = to
-    for name, value in changes.items():
-        setattr(locked, name, value)
-    locked.save()
-    SurveyEvent.objects.create(
-        survey=locked, actor=actor, action=action, from_status=before, to_status=to, note=note[:300]
+    """One move of the survey through the platform's transition helper (lock, check the move,
+    apply ``changes``, timeline row)."""
+
+    def apply(locked: Survey) -> None:
+        for name, value in changes.items():
+            setattr(locked, name, value)
+
+    return transition(
+        survey,
+        action=action,
+        actor=actor,
+        to=to,
+        sources={status for status, targets in SURVEY_MOVES.items() if to in targets},
+        already=lambda locked: False,
+        refuse=lambda locked: Refused(
+            _("调查当前状态为“%(s)s”，不能执行此操作。") % {"s": locked.get_status_display()}
+        ),
+        apply=apply,
+        note=note[:300],
     )
-    return locked
 
 
 def _new_token() -> str:
@@ -171,7 +179,7 @@ def draw_sample(
     with transaction.atomic():
         locked = Survey.objects.select_for_update().get(pk=survey.pk)
         if locked.status not in (SurveyStatus.DRAFT, SurveyStatus.SAMPLING):
-            raise TransitionNotAllowed(_("邀请短信已发出，不能再抽样。"))
+            raise Refused(_("邀请短信已发出，不能再抽样。"))
         # One row per distinct phone (by its hash), opted-out and already invited phones left out,
         # drawn in the database (ORDER BY random() LIMIT n) so a month of a province's records
         # never travels to Python.
@@ -232,7 +240,7 @@ def sample_from_list(survey: Survey, *, lines: Iterable[str], actor: User) -> Li
     with transaction.atomic():
         locked = Survey.objects.select_for_update().get(pk=survey.pk)
         if locked.status not in (SurveyStatus.DRAFT, SurveyStatus.SAMPLING):
-            raise TransitionNotAllowed(_("邀请短信已发出，不能再抽样。"))
+            raise Refused(_("邀请短信已发出，不能再抽样。"))
         present = set(
             SurveyInvitation.objects.filter(survey=locked, phone_hash__in=list(phones)).values_list(
                 "phone_hash", flat=True
@@ -267,7 +275,7 @@ def open_survey(survey: Survey, *, actor: User, base_url: str = "") -> int:
         if locked.status == SurveyStatus.OPEN:
             return 0
         if not SurveyInvitation.objects.filter(survey=locked).exists():
-            raise TransitionNotAllowed(_("请先抽取样本。"))
+            raise Refused(_("请先抽取样本。"))
         send_after = next_sending_time()
         queued = 0
         # A phone that opted out since the sample was drawn gets nothing.
@@ -318,13 +326,13 @@ def submit_survey_response(
 ) -> tuple[SurveyResponse, bool]:
     """Store the answers of one invitation (keys: question ids as text). One response per
     invitation: submitting again replaces the answers. Returns (response, created). Raises
-    ``ValidationError`` (per question id, Chinese) and ``TransitionNotAllowed`` when the survey is
+    ``ValidationError`` (per question id, Chinese) and ``Refused`` when the survey is
     not taking answers."""
     now = now or timezone.now()
     with transaction.atomic():
         inv = SurveyInvitation.objects.select_for_update().select_related("survey").get(pk=invitation.pk)
         if inv.survey.status != SurveyStatus.OPEN:
-            raise TransitionNotAllowed(_("本次调查已结束，感谢您的关注。"))
+            raise Refused(_("本次调查已结束，感谢您的关注。"))
         clean: dict[str, str] = {}
         errors: dict[str, str] = {}
         for question in inv.survey.questions.all():

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from intake.phones import normalize_phone, phone_hash
+from units.errors import Refused
 from units.models import Unit, User
 
 from .. import qr
@@ -26,7 +27,6 @@ from ..models import (
     Rating,
     RatingPoint,
 )
-from .errors import TransitionNotAllowed
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ def submit_qr_rating(
     with transaction.atomic():
         locked = RatingPoint.objects.select_for_update().get(pk=point.pk)
         if not locked.is_active:
-            raise TransitionNotAllowed(_("该评价点已停用。"))
+            raise Refused(_("该评价点已停用。"))
         rating = (
             Rating.objects.select_for_update()
             .filter(

@@ -19,6 +19,7 @@ from sms.inbound import is_opt_out
 from sms.models import InboundSms, OutboundSms
 from sms.services import queue_sms
 from sms.texts import next_sending_time
+from units.errors import Refused
 from units.models import User
 
 from ..choices import (
@@ -33,7 +34,6 @@ from ..models import (
     Rating,
     ReviewItem,
 )
-from .errors import TransitionNotAllowed
 
 logger = logging.getLogger(__name__)
 
@@ -250,12 +250,12 @@ def rate_from_review(item: ReviewItem, *, verdict: str, actor: User, note: str =
         inbound = item.inbound
         sms = OutboundSms.objects.select_for_update().filter(pk=inbound.matched_sms_id).first()
         if sms is None or sms.purpose not in (SmsPurpose.EVALUATION, SmsPurpose.APPEAL_CLOSED):
-            raise TransitionNotAllowed(_("这条回复没有对应的回访短信，不能记为评价。"))
+            raise Refused(_("这条回复没有对应的回访短信，不能记为评价。"))
         existing = Rating.objects.filter(sms=sms).first()
         if existing:
             if existing.inbound_id == inbound.pk:
                 return existing
-            raise TransitionNotAllowed(_("该短信已有评价，不能重复评价。"))
+            raise Refused(_("该短信已有评价，不能重复评价。"))
         rating = _record_sms_rating(sms, inbound, ParsedReply("rating", verdict, inbound.body[:500]))
         item.status, item.handled_by, item.handled_at = ReviewStatus.DONE, actor, timezone.now()
         item.note = (note or _("人工认定为“%(v)s”") % {"v": Verdict(verdict).label})[:300]

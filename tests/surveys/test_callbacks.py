@@ -15,8 +15,8 @@ from sms.outbox import send_one
 from surveys.choices import CallbackStatus, CallbackVerdict, CallOutcome
 from surveys.models import Callback, CallbackEvent
 from surveys.services.callbacks import close_callback, open_rectification, record_call
-from surveys.services.errors import TransitionNotAllowed
 from surveys.services.records import run_evaluation
+from units.errors import Refused
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +44,7 @@ def test_it_retries_an_unreached_citizen_and_closes_after_the_maximum(callback, 
     record_call(callback, outcome=CallOutcome.NO_ANSWER, actor=center)
     callback.refresh_from_db()
     assert (callback.status, callback.verdict) == (CallbackStatus.CLOSED, CallbackVerdict.UNRESOLVED)
-    with pytest.raises(TransitionNotAllowed):
+    with pytest.raises(Refused):
         record_call(callback, outcome=CallOutcome.NO_ANSWER, actor=center)
     assert callback.calls.count() == 3
 
@@ -52,7 +52,7 @@ def test_it_retries_an_unreached_citizen_and_closes_after_the_maximum(callback, 
 def test_it_opens_one_rectification_order_for_a_reasonable_complaint(callback, center, station):
     from workorders.models import WorkOrder
 
-    with pytest.raises(TransitionNotAllowed):
+    with pytest.raises(Refused):
         open_rectification(callback, actor=center)  # nobody reached yet
     record_call(callback, outcome=CallOutcome.REACHED, actor=center, reason="报警后40分钟民警才到", is_reasonable=True)
     open_rectification(callback, actor=center)
@@ -68,7 +68,7 @@ def test_it_opens_one_rectification_order_for_a_reasonable_complaint(callback, c
     assert callback.rectification_appeal.citizen_phone == "+8613800001234"
     close_callback(callback, verdict=CallbackVerdict.RESOLVED, actor=center, note="已道歉并整改")
     close_callback(callback, verdict=CallbackVerdict.RESOLVED, actor=center)
-    with pytest.raises(TransitionNotAllowed):
+    with pytest.raises(Refused):
         close_callback(callback, verdict=CallbackVerdict.UNRESOLVED, actor=center)
     assert CallbackEvent.objects.filter(callback=callback, action="close").count() == 1
 

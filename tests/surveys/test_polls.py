@@ -19,7 +19,6 @@ from sms.texts import render_text, segments_of
 from surveys.choices import SurveyStatus
 from surveys.models import Survey, SurveyInvitation, SurveyResponse
 from surveys.selectors import survey_report
-from surveys.services.errors import TransitionNotAllowed
 from surveys.services.polls import (
     close_survey,
     create_survey,
@@ -28,6 +27,7 @@ from surveys.services.polls import (
     sample_from_list,
     submit_survey_response,
 )
+from units.errors import Refused
 
 pytestmark = pytest.mark.django_db
 
@@ -115,7 +115,7 @@ def test_it_sends_one_invitation_per_phone_and_opening_twice_sends_nothing_more(
     invitation = SurveyInvitation.objects.filter(survey=survey).first()
     assert f"https://mydc.ljga.gov.cn/s/{invitation.token}/" in invitation.sms.text
     assert all(s.segments == 1 for s in sms)
-    with pytest.raises(TransitionNotAllowed):
+    with pytest.raises(Refused):
         draw_sample(survey, size=5, actor=center)
     survey.refresh_from_db()
     assert survey.status == SurveyStatus.OPEN
@@ -163,7 +163,7 @@ def test_it_refuses_incomplete_answers_and_answers_after_closing(survey, records
     close_survey(survey, actor=center)
     close_survey(survey, actor=center)
     assert survey.events.filter(action="close").count() == 1
-    with pytest.raises(TransitionNotAllowed):
+    with pytest.raises(Refused):
         submit_survey_response(invitation, answers=_answers(survey))
 
 
