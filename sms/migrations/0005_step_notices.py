@@ -47,10 +47,6 @@ def seed(apps, schema_editor):
         SmsTemplate.objects.get_or_create(code=code, defaults={"name": name, "text": text, "sample_params": sample})
 
 
-def unseed(apps, schema_editor):
-    apps.get_model("sms", "SmsTemplate").objects.filter(code__in=NEW_TEMPLATES).delete()
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("sms", "0004_sent_at_index"),
@@ -122,5 +118,6 @@ class Migration(migrations.Migration):
                 verbose_name="用途",
             ),
         ),
-        migrations.RunPython(seed, unseed),
+        # Going back keeps the templates (an administrator may have edited them); seed() only adds missing ones.
+        migrations.RunPython(seed, migrations.RunPython.noop),
     ]

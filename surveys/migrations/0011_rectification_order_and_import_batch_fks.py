@@ -13,22 +13,39 @@ LINKS = [
     ("surveys_servicerecord", "import_batch_id", "feeds_importbatch", False),
 ]
 
-FORWARD = []
-BACKWARD = []
-for table, column, target, indexed in LINKS:
-    name = f"{table}_{column}_fk"
-    FORWARD.append(
-        f"UPDATE {table} t SET {column} = NULL WHERE {column} IS NOT NULL "
-        f"AND NOT EXISTS (SELECT 1 FROM {target} x WHERE x.id = t.{column})"
-    )
-    FORWARD.append(
-        f"ALTER TABLE {table} ADD CONSTRAINT {name} FOREIGN KEY ({column}) REFERENCES {target} (id) "
-        "DEFERRABLE INITIALLY DEFERRED"
-    )
-    BACKWARD.append(f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {name}")
-    if indexed:
-        FORWARD.append(f"CREATE INDEX {table}_{column}_idx ON {table} ({column})")
-        BACKWARD.append(f"DROP INDEX IF EXISTS {table}_{column}_idx")
+
+def _statements(vendor: str, forward: bool) -> list[str]:
+    """PostgreSQL gets the constraints; SQLite (the embedded demo) cannot add a constraint to an
+    existing table and keeps the values and the indexes only."""
+    done = []
+    for table, column, target, indexed in LINKS:
+        name = f"{table}_{column}_fk"
+        if forward:
+            done.append(
+                f"UPDATE {table} SET {column} = NULL WHERE {column} IS NOT NULL "
+                f"AND NOT EXISTS (SELECT 1 FROM {target} x WHERE x.id = {table}.{column})"
+            )
+            if vendor == "postgresql":
+                done.append(
+                    f"ALTER TABLE {table} ADD CONSTRAINT {name} FOREIGN KEY ({column}) REFERENCES {target} (id) "
+                    "DEFERRABLE INITIALLY DEFERRED"
+                )
+            if indexed:
+                done.append(f"CREATE INDEX {table}_{column}_idx ON {table} ({column})")
+        else:
+            if indexed:
+                done.append(f"DROP INDEX IF EXISTS {table}_{column}_idx")
+            if vendor == "postgresql":
+                done.append(f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {name}")
+    return done
+
+
+def _run(forward: bool):
+    def run(apps, schema_editor):
+        for statement in _statements(schema_editor.connection.vendor, forward):
+            schema_editor.execute(statement)
+
+    return run
 
 
 def _fk(to: str, label: str, **extra):
@@ -52,7 +69,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.SeparateDatabaseAndState(
-            database_operations=[migrations.RunSQL(FORWARD, BACKWARD[::-1])],
+            database_operations=[migrations.RunPython(_run(True), _run(False))],
             state_operations=[
                 migrations.RemoveField(model_name="rating", name="rectification_order_id"),
                 migrations.AddField(
