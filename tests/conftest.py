@@ -37,7 +37,7 @@ def _hotspots_computed_on_each_read():
 
 @pytest.fixture(autouse=True)
 def _seeded_rows(request):
-    """The rows data migrations seed (working calendar, severity policies). A transactional test
+    """The rows data migrations seed (working calendar, severity policies, step notices). A transactional test
     ends by flushing every table, so a later test would otherwise run without them."""
     if "django_db" not in {m.name for m in request.node.iter_markers()}:
         if "transactional_db" in request.fixturenames:
@@ -53,6 +53,19 @@ def _seeded_rows(request):
     ensure_default_policies()
     if not CalendarDay.objects.filter(date__year=2020).exists():
         seed_known_years(first=2020)
+    _seed_step_notices()
+
+
+def _seed_step_notices() -> None:
+    """The step-notice switches and their templates, as migration sms 0005 seeds them."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from sms.models import StepNotice
+
+    if not StepNotice.objects.exists():
+        import_module("sms.migrations.0005_step_notices").seed(apps, None)
 
 
 @pytest.fixture

@@ -86,12 +86,18 @@ def test_a_closed_letter_tells_the_citizen_the_public_reply_never_the_internal_f
     assert phone_page.locator("[data-testid=track-reply]").inner_text().strip() == PUBLIC
     assert "张三" not in phone_page.content() and "内部反馈" not in phone_page.content()
 
-    # The closure SMS, sent through the outbox, as the simulator shows it on the citizen's phone.
-    sms = OutboundSms.objects.get(purpose="appeal_closed", phone_hash=appeal.citizen_phone_hash)
-    assert send_one(sms.pk)[0] == "sent"
+    # The step SMS (receipt, dispatch, closure), sent through the outbox, as the simulator shows
+    # them on the citizen's phone: in order, the last one without a word of the feedback.
+    steps = ["appeal_received", "appeal_dispatched", "appeal_closed"]
+    messages = OutboundSms.objects.filter(phone_hash=appeal.citizen_phone_hash).order_by("pk")
+    assert [m.purpose for m in messages] == steps
+    for message in messages:
+        assert send_one(message.pk)[0] == "sent"
     _admin_ctx, page = signed_in("admin")
     page.goto(f"{base}/sms/simulator/")
     thread = page.locator("[data-testid=sim-thread]").filter(has_text=code)
     expect(thread).to_have_count(1)
+    expect(thread.locator("[data-testid=sim-out]")).to_have_count(len(steps))
     text = thread.locator("[data-testid=sim-out]").last.inner_text()
     assert code in text and "张三" not in text and "内部反馈" not in text
+    assert station.name in thread.locator("[data-testid=sim-out]").nth(1).inner_text()
