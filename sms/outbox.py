@@ -47,8 +47,7 @@ logger = logging.getLogger(__name__)
 
 def alert_admins(*, text: str, dedupe_key: str) -> None:
     """Tell the administrators once about an SMS that needs a person (parked or unconfirmed)."""
-    from units.choices import Role
-    from units.models import User
+    from units.roles import admins
     from units.services import notify
 
     try:
@@ -58,7 +57,7 @@ def alert_admins(*, text: str, dedupe_key: str) -> None:
     except Exception:  # noqa: BLE001 - the URL is a convenience
         url = ""
     notify(
-        users=User.objects.filter(role=Role.ADMIN, is_active=True),
+        users=admins(),
         text=text,
         url=url,
         dedupe_key=dedupe_key,

@@ -123,14 +123,14 @@ def warn_overdue_callbacks(*, now: dt.datetime | None = None) -> int:
     unanswered citizen is not forgotten. Returns how many callbacks were overdue."""
     from django.urls import reverse
 
-    from units.choices import Role
+    from units.roles import center_staff
     from units.services import notify
 
     now = now or timezone.now()
     overdue = list(Callback.objects.open().filter(due_at__lt=now).select_related("unit")[:200])
     if not overdue:
         return 0
-    staff = list(User.objects.filter(role=Role.CENTER_STAFF, is_active=True))
+    staff = center_staff()
     for callback in overdue:
         notify(
             users=staff,
