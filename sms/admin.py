@@ -10,21 +10,12 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from units.admin_readonly import ReadOnlyAdminMixin
+
 from .choices import SmsProvider
 from .models import DeliveryStatusEvent, InboundSms, OptOut, OutboundSms, SmsAttempt, SmsTemplate, StepNotice
 from .providers import provider_states, send_test_sms
 from .services import requeue_sms
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class TestSmsForm(forms.Form):
@@ -111,7 +102,7 @@ class SmsAttemptInline(admin.TabularInline):
 
 
 @admin.register(OutboundSms)
-class OutboundSmsAdmin(ReadOnlyAdmin):
+class OutboundSmsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "masked_phone",
@@ -138,13 +129,13 @@ class OutboundSmsAdmin(ReadOnlyAdmin):
 
 
 @admin.register(DeliveryStatusEvent)
-class DeliveryStatusEventAdmin(ReadOnlyAdmin):
+class DeliveryStatusEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("provider_sid", "provider_status", "status", "applied", "received_at")
     list_filter = ("status", "applied")
 
 
 @admin.register(InboundSms)
-class InboundSmsAdmin(ReadOnlyAdmin):
+class InboundSmsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("id", "provider", "masked_phone", "body", "outcome", "received_at")
     list_filter = ("provider", "outcome")
     exclude = ("phone", "phone_hash")

@@ -3,7 +3,7 @@ Citizens' phones appear masked only."""
 
 from django.contrib import admin
 
-from sms.admin import ReadOnlyAdmin
+from units.admin_readonly import ReadOnlyAdminMixin
 
 from .models import BusinessType, Callback, EvaluationRun, RatingPoint, Survey, SurveyQuestion
 
@@ -22,7 +22,7 @@ class EvaluationRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(Callback)
-class CallbackAdmin(ReadOnlyAdmin):
+class CallbackAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("id", "unit", "status", "due_at", "attempts", "verdict", "rectification_order_id")
     list_filter = ("status", "verdict")
 
