@@ -7,7 +7,8 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
-from feeds.imports import ImportOutcome, RowError, read_rows
+from feeds.imports import ImportOutcome, RowError
+from units.tabular import read_rows
 
 from .services.records import RecordImportResult, take_in_service_records
 
