@@ -723,6 +723,41 @@ def record_phone_reveal(
     )
 
 
+def reveal_logged(
+    phone: str,
+    *,
+    actor: User,
+    reason: str | None,
+    ip: str | None,
+    object_type: str,
+    object_id: int,
+    object_label: str,
+    timeline: Callable[[str], Any],
+    appeal: Appeal | None = None,
+) -> str:
+    """Hand back ``phone`` once its reveal is on record: the one way every app shows a full number.
+
+    Refuses without a reason (ValidationError, nothing revealed); with no number there is nothing
+    to log. Otherwise writes the central reveal log row and the object's timeline step
+    (``timeline(reason)``, the caller's) in one transaction, and only then returns the number.
+    """
+    reason = clean_reveal_reason(reason)
+    if not phone:
+        return ""
+    with transaction.atomic():
+        record_phone_reveal(
+            actor=actor,
+            reason=reason,
+            ip=ip,
+            object_type=object_type,
+            object_id=object_id,
+            object_label=object_label,
+            appeal=appeal,
+        )
+        timeline(reason)
+    return phone
+
+
 def reveal_phone(appeal: Appeal, *, actor: User, reason: str | None, ip: str | None = None) -> str:
     """The citizen's full number, for a user who may see the appeal and says why; every call is
     logged.
@@ -733,18 +768,15 @@ def reveal_phone(appeal: Appeal, *, actor: User, reason: str | None, ip: str | N
     """
     if not may_reveal_phone(actor, appeal):
         raise PermissionError("appeal not visible to this user")
-    reason = clean_reveal_reason(reason)
-    if not appeal.citizen_phone:
-        return ""
-    with transaction.atomic():
-        record_phone_reveal(
-            actor=actor,
-            reason=reason,
-            ip=ip,
-            object_type=RevealedObject.APPEAL,
-            object_id=appeal.pk,
-            object_label=appeal.tracking_code,
-            appeal=appeal,
-        )
-        record_event(appeal, action=Action.PHONE_REVEALED, actor=actor, note=reason)
-    return national(appeal.citizen_phone)
+    phone = reveal_logged(
+        appeal.citizen_phone,
+        actor=actor,
+        reason=reason,
+        ip=ip,
+        object_type=RevealedObject.APPEAL,
+        object_id=appeal.pk,
+        object_label=appeal.tracking_code,
+        appeal=appeal,
+        timeline=lambda why: record_event(appeal, action=Action.PHONE_REVEALED, actor=actor, note=why),
+    )
+    return national(phone) if phone else ""

@@ -151,28 +151,26 @@ def reveal_callback_phone(callback: Callback, *, actor: User, reason: str | None
     raises ValidationError and reveals nothing.
     """
     from intake.choices import RevealedObject
-    from intake.services import clean_reveal_reason, record_phone_reveal
+    from intake.services import reveal_logged
 
-    reason = clean_reveal_reason(reason)
     rating = callback.rating
-    phone = rating.sms.phone if rating.sms_id else rating.phone
-    if not phone:
-        return ""
-    with transaction.atomic():
-        record_phone_reveal(
-            actor=actor,
-            reason=reason,
-            ip=ip,
-            object_type=RevealedObject.CALLBACK,
-            object_id=callback.pk,
-            object_label=_("回访#%(id)s") % {"id": callback.pk},
-        )
-        CallbackEvent.objects.create(
+    phone = reveal_logged(
+        rating.sms.phone if rating.sms_id else rating.phone,
+        actor=actor,
+        reason=reason,
+        ip=ip,
+        object_type=RevealedObject.CALLBACK,
+        object_id=callback.pk,
+        object_label=_("回访#%(id)s") % {"id": callback.pk},
+        timeline=lambda why: CallbackEvent.objects.create(
             callback=callback,
             actor=actor,
             action="reveal_phone",
-            note=_("查看了群众完整号码，事由：%(reason)s") % {"reason": reason},
-        )
+            note=_("查看了群众完整号码，事由：%(reason)s") % {"reason": why},
+        ),
+    )
+    if not phone:
+        return ""
     logger.info("callback %s: phone revealed to user %s", callback.pk, actor.pk)
     return phone
 
