@@ -89,11 +89,14 @@ def test_a_task_published_to_the_real_broker_carries_ids_only(
     from feeds.models import FeedSource
     from intake import services as intake
     from opinion_center.celery import app as celery_app
+    from sms.models import StepNotice
     from workorders import services as workorders
 
     FeedSource.objects.create(
         code="12345", name="12345政务服务热线", kind="appeals", channel="12345", result_url="http://127.0.0.1:9/results"
     )
+    # A bureau that tells 12345 callers itself: the close queues an SMS beside the result.
+    StepNotice.objects.update_or_create(channel="12345", defaults={"platform_informs": False, "closure": True})
     sent = []
 
     def on_publish(sender=None, body=None, headers=None, **kwargs):
