@@ -12,10 +12,10 @@ from intake.models import RiskWord
 from .conftest import KEYS
 from .test_push import payload, push
 
-# The source, the external-id check, the caller's repeat candidates, the insert, its event, and
-# the day marks of the two apps that keep figures from appeals (analytics' aggregates, the
-# surge baseline's counted days).
-PUSH_STATEMENTS = 7
+# The source, the external-id check, the caller's repeat candidates, the insert, its event, the
+# day marks of the two apps that keep figures from appeals (analytics' aggregates, the surge
+# baseline's counted days), and the channel's step-notice switch (off for 12345: no SMS).
+PUSH_STATEMENTS = 8
 
 
 def _push_statements(n: int) -> CaptureQueriesContext:
@@ -40,7 +40,10 @@ def test_a_feed_push_runs_a_bounded_number_of_statements(sources, city):
     assert not [s for s in statements if "intake_riskword" in s and "version" not in s], statements
 
 
-STAFF_STATEMENTS = 5  # force_authenticate: the token look-up of a real request is one more
+# force_authenticate: the token look-up of a real request is one more. A hotline appeal also
+# queues its receipt SMS (the switch, the opt-out list, the outbox's duplicate key, the template's
+# text and provider, the insert): six of the eleven.
+STAFF_STATEMENTS = 11
 
 
 def test_a_staff_create_runs_a_bounded_number_of_statements(api, center, city):
