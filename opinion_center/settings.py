@@ -479,6 +479,8 @@ SPECTACULAR_SETTINGS = {
         "RatingPointKindEnum": "surveys.choices.RatingPointKind",
         "SurveyKindEnum": "surveys.choices.SurveyKind",
         "SurveyStatusEnum": "surveys.choices.SurveyStatus",
+        "ServiceRecordStateEnum": "surveys.choices.RecordState",
+        "AlertStateEnum": "alerts.choices.AlertState",
         "RankingStatusEnum": "analytics.choices.RankingStatus",
         "BulletinKindEnum": "analytics.choices.BulletinKind",
         "UnitTierEnum": "units.choices.Tier",
