@@ -45,7 +45,8 @@ def test_the_people_lookups_keep_to_active_users_of_the_role(center, leader, han
 
 # --- enqueue ------------------------------------------------------------------------------------
 
-unreachable = Celery("unreachable", broker="redis://127.0.0.1:1/2")
+# Not the current app: tasks declared with shared_task must keep resolving to the project's app.
+unreachable = Celery("unreachable", broker="redis://127.0.0.1:1/2", set_as_current=False)
 unreachable.conf.broker_connection_retry = False
 unreachable.conf.broker_connection_max_retries = 0
 unreachable.conf.broker_transport_options = {"max_retries": 0}
