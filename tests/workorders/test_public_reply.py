@@ -18,6 +18,10 @@ PUBLIC = "您反映的夜市烧烤油烟问题已由属地派出所会同城管�
 
 @pytest.fixture
 def source_12345(db):
+    from sms.models import StepNotice
+
+    # A bureau that also tells 12345 callers itself: the close sends an SMS beside the result.
+    StepNotice.objects.update_or_create(channel="12345", defaults={"platform_informs": False, "closure": True})
     return FeedSource.objects.create(
         code="12345", name="12345政务服务热线", kind="appeals", channel="12345", result_url="http://127.0.0.1:9/results"
     )
