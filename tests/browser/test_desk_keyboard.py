@@ -28,7 +28,8 @@ def _appeal(n: int, **kwargs) -> Appeal:
 
 def test_a_desk_session_dispatches_ten_appeals_with_the_keyboard_keeping_the_filters(signed_in, live_server, station):
     JurisdictionRule.objects.create(kind="street", pattern="滨江路", unit=station)
-    queue = [_appeal(i) for i in range(10)]
+    # A search of words lists newest first: the desk's queue runs from the last appeal received.
+    queue = [_appeal(i) for i in range(10)][::-1]
     other = _appeal(50, content="别处的诉求：小区停车难", address="临江市江南区")
     ctx, page = signed_in("center")
     desk = f"{live_server.url}/appeals/?status=new&q=%E7%83%A7%E7%83%A4"  # q=烧烤
