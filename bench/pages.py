@@ -58,6 +58,13 @@ def page_list(ids: dict, today: dt.date) -> list[tuple[str, str, str, str, dict]
             "/analytics/",
             {"period": "custom", "start": f"{year_start}", "end": f"{today}"},
         ),
+        (
+            "dashboard, a past quarter",
+            "center",
+            "GET",
+            "/analytics/",
+            {"period": "custom", "start": f"{months_back(today, 3)}", "end": f"{last_month_end}"},
+        ),
         ("dashboard drill-down, a district", "center", "GET", "/analytics/", {**month, "unit": ids["district"]}),
         ("dashboard drill-down, a station", "center", "GET", "/analytics/", {**month, "unit": ids["station"]}),
         ("desk as a station's handler", "handler", "GET", "/appeals/", {}),
@@ -73,6 +80,7 @@ def page_list(ids: dict, today: dt.date) -> list[tuple[str, str, str, str, dict]
         ("center review list", "center", "GET", "/workorders/review/", {}),
         ("callback desk", "center", "GET", "/surveys/callbacks/", {}),
         ("API callbacks", "center", "GET", "/api/v1/callbacks/", {}),
+        ("API work orders as a station's handler", "handler", "GET", "/api/v1/work-orders/", {}),
         (
             "desk with a filter combination",
             "center",
@@ -117,6 +125,13 @@ def page_list(ids: dict, today: dt.date) -> list[tuple[str, str, str, str, dict]
             "POST",
             "/analytics/bulletins/generate/",
             lambda n: {"kind": "monthly", "on": f"{months_back(today, 1 + n)}"},
+        ),  # fmt: skip
+        (
+            "weekly bulletin",
+            "center",
+            "POST",
+            "/analytics/bulletins/generate/",
+            lambda n: {"kind": "weekly", "on": f"{today - dt.timedelta(days=7 * (1 + n))}"},
         ),  # fmt: skip
         (
             "daily bulletin",
