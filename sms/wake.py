@@ -9,19 +9,15 @@ tasks → outbox → wake. ``tests/sms/test_schedule.py`` checks that every name
 from __future__ import annotations
 
 import datetime as dt
-import logging
 
 from celery import current_app
-from django.db import transaction
 from django.utils import timezone
 
-from units.enqueue import send_task, send_task_after_commit
+from units.enqueue import call_once_after_commit, send_task, send_task_after_commit
 
 from .backends import BACKENDS, get_backend
 from .choices import SmsPurpose, SmsStatus
 from .models import OutboundSms, SmsTemplate
-
-logger = logging.getLogger(__name__)
 
 RUN_SENDER_TASK = "sms.tasks.run_sms_sender_task"
 SWEEP_TASK = "sms.tasks.sweep_sms_task"
@@ -48,26 +44,15 @@ def start_senders() -> None:
         delay(RUN_SENDER_TASK, name)
 
 
-def _start_senders() -> None:
-    try:
-        start_senders()
-    except Exception:  # noqa: BLE001
-        logger.warning("could not start the SMS sender; left for the sweeper", exc_info=True)
-
-
 def enqueue_after_commit(sms: OutboundSms) -> None:
     """Wake the sender loop once the transaction commits, so a due row goes out within a second
     rather than at the next sweep. Rows due later (or a lost message) are picked up by the
     sweeper: the row, not the broker, is the truth. A batch of thousands of rows in one
     transaction wakes the loop once, not once per row."""
-    if sms.send_after > timezone.now() + dt.timedelta(minutes=1):
-        return
-    connection = transaction.get_connection()
-    if connection.in_atomic_block and any(func is _start_senders for _sids, func, _robust in connection.run_on_commit):
-        return
-    transaction.on_commit(_start_senders)
+    if sms.send_after <= timezone.now() + dt.timedelta(minutes=1):
+        call_once_after_commit(start_senders)
 
 
 def sweep_after_commit() -> None:
     """Run the sweeper once the transaction commits (a batch queued for now, e.g. a daily run)."""
-    send_task_after_commit(current_app.tasks[SWEEP_TASK])
+    send_task_after_commit(current_app.tasks[SWEEP_TASK], once=True)

@@ -78,3 +78,17 @@ def test_it_refuses_a_bad_phone_or_an_unknown_template():
     with pytest.raises(KeyError):
         queue_sms(phone="13800001234", template_code="urge_reminder", params={}, purpose="urge_reminder")
     assert not OutboundSms.objects.exists()
+
+
+def test_a_batch_queued_in_one_transaction_wakes_the_sender_once(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        for n in range(300):
+            queue_sms(
+                phone=f"13800{n:06d}",
+                template_code="appeal_closed",
+                params={"code": f"AB{n:06d}"},
+                purpose=SmsPurpose.APPEAL_CLOSED,
+                dedupe_key=f"appeal-closed:{n}",
+            )
+    assert OutboundSms.objects.filter(status=SmsStatus.QUEUED).count() == 300
+    assert len(callbacks) == 1

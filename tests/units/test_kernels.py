@@ -18,7 +18,7 @@ from intake.choices import AppealStatus
 from intake.models import Appeal
 from units import roles
 from units.choices import Role
-from units.enqueue import send_task, send_task_after_commit
+from units.enqueue import call_once_after_commit, send_task, send_task_after_commit
 from units.errors import Refused
 from units.models import User
 from units.refusals import refusal_text, show_refusal
@@ -82,6 +82,66 @@ def test_nothing_is_sent_for_a_rolled_back_row(caplog):
                 send_task_after_commit(probe, 9)
                 raise RuntimeError("rolled back")
     assert "kernel_probe" not in caplog.text
+
+
+@pytest.mark.django_db
+def test_a_wake_up_asked_for_by_every_row_of_a_batch_runs_once_after_commit(django_capture_on_commit_callbacks):
+    calls = []
+
+    def wake():
+        calls.append(len(calls))
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        for _row in range(3000):
+            call_once_after_commit(wake)
+        assert calls == []  # nothing before the commit
+    assert len(callbacks) == 1
+    assert calls == [0]
+
+
+@pytest.mark.django_db
+def test_a_rolled_back_savepoint_takes_its_wake_up_with_it_and_the_next_ask_adds_it_again(
+    django_capture_on_commit_callbacks,
+):
+    calls = []
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError):
+            with transaction.atomic():
+                call_once_after_commit(lambda: calls.append("lost"))
+                raise RuntimeError("rolled back")
+        woken = calls.append
+        with transaction.atomic():
+            call_once_after_commit(lambda: woken("first"))
+        call_once_after_commit(lambda: woken("another function, another wake-up"))
+    assert len(callbacks) == 2
+    assert calls == ["first", "another function, another wake-up"]
+
+
+@pytest.mark.django_db
+def test_a_failing_wake_up_is_logged_and_the_commit_stands(caplog, django_capture_on_commit_callbacks, city):
+    def wake():
+        raise ConnectionRefusedError("redis away")
+
+    with caplog.at_level(logging.WARNING, logger="units.enqueue"):
+        with django_capture_on_commit_callbacks(execute=True):
+            call_once_after_commit(wake)
+            Appeal.objects.create(title="t", content="c", unit=city)
+    assert "wake" in caplog.text and "sweeper" in caplog.text
+    assert Appeal.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_sent_once_goes_once_per_arguments_after_commit(caplog):
+    with caplog.at_level(logging.WARNING, logger="units.enqueue"):
+        with transaction.atomic():
+            for _row in range(50):
+                send_task_after_commit(probe, 10, once=True)
+            send_task_after_commit(probe, 11, once=True)
+    sent = [r.getMessage() for r in caplog.records if "tests.kernel_probe" in r.getMessage()]
+    assert sorted(sent) == [
+        "broker unavailable: tests.kernel_probe(10,) left for its sweeper",
+        "broker unavailable: tests.kernel_probe(11,) left for its sweeper",
+    ]
 
 
 # --- tabular ------------------------------------------------------------------------------------
