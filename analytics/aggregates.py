@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import connection, connections, transaction
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, Value, When
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from units.models import Unit
@@ -38,7 +39,6 @@ from units.models import Unit
 from .metrics import UnitMetrics, basic_weight
 from .models import AggregateMark, TreeDayFigures, UnitDayFigures
 from .periods import Period
-from .periods import day as day_period
 
 INT_FIELDS = (
     "satisfied",
@@ -110,9 +110,19 @@ def _unit_q(lookup: str, unit_ids: set | None) -> Q:
     return q
 
 
-def compute_day(day: dt.date, unit_ids: set | None = None) -> dict[int | None, Bucket]:
-    """The buckets of one local day from the source tables, for the given owning units (all when
-    None). A fixed number of grouped queries, each bounded by the day on an indexed time column."""
+def _in_chunks(ids: list, size: int = 5000):
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
+
+
+def compute_range(
+    first: dt.date, until: dt.date, unit_ids: set | None = None
+) -> dict[dt.date, dict[int | None, Bucket]]:
+    """The buckets of every local day of [first, until) from the source tables, for the given
+    owning units (all when None): one grouped query per source table over the whole range
+    (``GROUP BY`` local day, unit, …), each bounded by the range on an indexed time column, plus
+    the escalation histories of the appeals escalated in the range. ``compute_day`` is the one-day
+    case, so the minute job and a rebuild count alike."""
     from intake.choices import Channel
     from intake.models import Appeal
     from sms.choices import SmsPurpose, SmsStatus
@@ -122,9 +132,14 @@ def compute_day(day: dt.date, unit_ids: set | None = None) -> dict[int | None, B
     from workorders.choices import Action, WorkOrderStatus
     from workorders.models import WorkOrder, WorkOrderEvent
 
-    period = day_period(day)
+    period = Period(first, until)
     start, end = period.start, period.end
-    out: dict[int | None, Bucket] = defaultdict(Bucket)
+    tz = timezone.get_default_timezone()
+
+    def local(name: str) -> TruncDate:
+        return TruncDate(name, tzinfo=tz)
+
+    out: dict[dt.date, dict[int | None, Bucket]] = defaultdict(lambda: defaultdict(Bucket))
     verdict_field = {
         Verdict.SATISFIED: "satisfied",
         Verdict.BASIC: "basic",
@@ -136,48 +151,56 @@ def compute_day(day: dt.date, unit_ids: set | None = None) -> dict[int | None, B
     for row in (
         Rating.objects.filter(_unit_q("unit_id", unit_ids), rated_at__gte=start, rated_at__lt=end)
         .annotate(
+            d=local("rated_at"),
             cv=Case(
                 When(callback__closed_at__isnull=False, then=F("callback__verdict")),
                 default=Value(""),
-            )
+            ),
         )
-        .values("unit_id", "verdict", "cv")
+        .values("d", "unit_id", "verdict", "cv")
         .annotate(n=Count("id"))
         .order_by()
     ):
-        b = out[row["unit_id"]]
+        b = out[row["d"]][row["unit_id"]]
         name = verdict_field.get(row["verdict"])
         if name:
             b.ints[name] += row["n"]
         if row["verdict"] == Verdict.DISSATISFIED and row["cv"]:
             b.maps["resolved_by"][row["cv"]] += row["n"]
 
-    due_q = Q(due_at__gte=start, due_at__lt=end)
-    closed_q = Q(status=WorkOrderStatus.CLOSED, closed_at__gte=start, closed_at__lt=end)
+    # Work orders count on the day they fall due and, once closed, on the day they were closed.
+    orders = WorkOrder.objects.filter(_unit_q("unit_id", unit_ids)).exclude(status=WorkOrderStatus.HANDED_BACK)
     for row in (
-        WorkOrder.objects.filter(_unit_q("unit_id", unit_ids), due_q | closed_q)
-        .exclude(status=WorkOrderStatus.HANDED_BACK)
-        .values("unit_id")
-        .annotate(
-            due=Count("id", filter=due_q),
-            due_closed=Count("id", filter=due_q & Q(status=WorkOrderStatus.CLOSED)),
-            closed=Count("id", filter=closed_q),
-            closed_on_time=Count("id", filter=closed_q & Q(closed_on_time=True)),
-        )
+        orders.filter(due_at__gte=start, due_at__lt=end)
+        .annotate(d=local("due_at"))
+        .values("d", "unit_id")
+        .annotate(due=Count("id"), due_closed=Count("id", filter=Q(status=WorkOrderStatus.CLOSED)))
         .order_by()
     ):
-        b = out[row.pop("unit_id")]
+        b = out[row.pop("d")][row.pop("unit_id")]
+        for name, n in row.items():
+            if n:
+                b.ints[name] += n
+    for row in (
+        orders.filter(status=WorkOrderStatus.CLOSED, closed_at__gte=start, closed_at__lt=end)
+        .annotate(d=local("closed_at"))
+        .values("d", "unit_id")
+        .annotate(closed=Count("id"), closed_on_time=Count("id", filter=Q(closed_on_time=True)))
+        .order_by()
+    ):
+        b = out[row.pop("d")][row.pop("unit_id")]
         for name, n in row.items():
             if n:
                 b.ints[name] += n
 
     for row in (
         Appeal.objects.filter(_unit_q("unit_id", unit_ids), received_at__gte=start, received_at__lt=end)
-        .values("unit_id", "channel", "severity", "category_id", "is_repeat")
+        .annotate(d=local("received_at"))
+        .values("d", "unit_id", "channel", "severity", "category_id", "is_repeat")
         .annotate(n=Count("id"))
         .order_by()
     ):
-        b = out[row["unit_id"]]
+        b = out[row["d"]][row["unit_id"]]
         b.ints["appeals"] += row["n"]
         if row["is_repeat"]:
             b.ints["repeat"] += row["n"]
@@ -185,14 +208,15 @@ def compute_day(day: dt.date, unit_ids: set | None = None) -> dict[int | None, B
         b.maps["severities"][row["severity"]] += row["n"]
         b.maps["categories"][str(row["category_id"] or "")] += row["n"]
 
-    # Escalations: appeals from the 12389 hotline received today, and appeals reopened today. Each
-    # counts on this day by the day of its previous escalation (none: its first), see DayFigures.
-    hotline = set(
+    # Escalations: appeals from the 12389 hotline received on a day, and appeals reopened on a day.
+    # Each counts once on that day by the day of its previous escalation (none: its first), see
+    # DayFigures; so the history of every appeal escalated in the range is read, up to its end.
+    escalated = set(
         Appeal.objects.filter(
             _unit_q("unit_id", unit_ids), channel=Channel.FEED_12389, received_at__gte=start, received_at__lt=end
         ).values_list("id", flat=True)
     )
-    reopened = set(
+    escalated |= set(
         WorkOrderEvent.objects.filter(
             _unit_q("order__appeal__unit_id", unit_ids),
             action=Action.REOPEN,
@@ -200,27 +224,29 @@ def compute_day(day: dt.date, unit_ids: set | None = None) -> dict[int | None, B
             created_at__lt=end,
         ).values_list("order__appeal_id", flat=True)
     )
-    escalated = hotline | reopened
-    if escalated:
-        days: dict[int, set[dt.date]] = defaultdict(set)
-        owner: dict[int, int | None] = {}
-        for pk, unit_id, channel, received_at in Appeal.objects.filter(pk__in=escalated).values_list(
+    days: dict[int, set[dt.date]] = defaultdict(set)
+    owner: dict[int, int | None] = {}
+    for ids in _in_chunks(sorted(escalated)):
+        for pk, unit_id, channel, received_at in Appeal.objects.filter(pk__in=ids).values_list(
             "id", "unit_id", "channel", "received_at"
         ):
             owner[pk] = unit_id
             if channel == Channel.FEED_12389 and received_at < end:
                 days[pk].add(local_day(received_at))
         for appeal_id, when in WorkOrderEvent.objects.filter(
-            order__appeal_id__in=escalated, action=Action.REOPEN, created_at__lt=end
+            order__appeal_id__in=ids, action=Action.REOPEN, created_at__lt=end
         ).values_list("order__appeal_id", "created_at"):
             days[appeal_id].add(local_day(when))
-        for pk, unit_id in owner.items():
-            before = [d for d in days[pk] if d < day]
-            b = out[unit_id]
-            if before:
-                b.maps["escalations_after"][max(before).isoformat()] += 1
-            else:
-                b.ints["escalations_first"] += 1
+    for pk, unit_id in owner.items():
+        previous = None
+        for d in sorted(days[pk]):
+            if d >= first:
+                b = out[d][unit_id]
+                if previous is None:
+                    b.ints["escalations_first"] += 1
+                else:
+                    b.maps["escalations_after"][previous.isoformat()] += 1
+            previous = d
 
     replied = Q(Exists(InboundSms.objects.filter(matched_sms=OuterRef("pk"))))
     for row in (
@@ -231,18 +257,29 @@ def compute_day(day: dt.date, unit_ids: set | None = None) -> dict[int | None, B
             sent_at__gte=start,
             sent_at__lt=end,
         )
-        .values(uid=F("service_record__unit_id"))
+        .annotate(d=local("sent_at"))
+        .values("d", uid=F("service_record__unit_id"))
         .annotate(
             sms_delivered=Count("id", filter=Q(status=SmsStatus.DELIVERED) | replied),
             sms_replied=Count("id", filter=replied),
         )
         .order_by()
     ):
-        b = out[row.pop("uid")]
+        b = out[row.pop("d")][row.pop("uid")]
         for name, n in row.items():
             if n:
                 b.ints[name] += n
-    return {uid: b for uid, b in out.items() if not b.is_empty()}
+    return {
+        d: kept
+        for d, buckets in sorted(out.items())
+        if (kept := {uid: b for uid, b in buckets.items() if not b.is_empty()})
+    }
+
+
+def compute_day(day: dt.date, unit_ids: set | None = None) -> dict[int | None, Bucket]:
+    """The buckets of one local day from the source tables, for the given owning units (all when
+    None): ``compute_range`` over that day."""
+    return compute_range(day, day + dt.timedelta(days=1), unit_ids).get(day, {})
 
 
 # --- Storing --------------------------------------------------------------------------------
@@ -373,6 +410,105 @@ def refresh_days(days: Iterable[dt.date]) -> int:
             _delete_marks(seen)
         n += 1
     return n
+
+
+def refresh_range(first: dt.date, until: dt.date) -> int:
+    """Recompute every day of [first, until) from the source tables in one pass per source table
+    (``compute_range``), in one transaction: lock the days, read their marks, replace the owned
+    rows of the range, rebuild the range's subtree rows, consume the marks read. Callers keep the
+    range to about a month (``rebuild_range``), so memory stays bounded. Returns the days done."""
+    if until <= first:
+        return 0
+    with transaction.atomic():
+        for d in Period(first, until).days:
+            _lock_day(d)
+        seen = list(AggregateMark.objects.filter(day__gte=first, day__lt=until).values_list("id", "version"))
+        by_day = compute_range(first, until)
+        units = {uid for buckets in by_day.values() for uid in buckets if uid is not None}
+        paths = {}
+        for ids in _in_chunks(sorted(units)):
+            paths.update(Unit.objects.filter(pk__in=ids).values_list("pk", "path"))
+        UnitDayFigures.objects.filter(day__gte=first, day__lt=until).delete()
+        UnitDayFigures.objects.bulk_create(
+            (
+                UnitDayFigures(day=d, unit_id=uid, path=paths.get(uid, "") if uid else "", **b.as_fields())
+                for d, buckets in by_day.items()
+                for uid, b in buckets.items()
+            ),
+            batch_size=2000,
+        )
+        del by_day
+        if connection.vendor == "postgresql":
+            _store_tree_range(first, until)
+        else:
+            for d in Period(first, until).days:
+                _store_tree(d)
+        _delete_marks(seen)
+    return (until - first).days
+
+
+def rebuild_range(first: dt.date, until: dt.date, *, progress=None) -> int:
+    """``refresh_range`` a calendar month at a time (the first and last chunks clipped to the
+    range); ``progress(first, until)`` is called after each chunk. Returns the days done."""
+    done = 0
+    chunk = first
+    while chunk < until:
+        end = min((chunk.replace(day=1) + dt.timedelta(days=32)).replace(day=1), until)
+        done += refresh_range(chunk, end)
+        if progress is not None:
+            progress(chunk, end)
+        chunk = end
+    return done
+
+
+def _store_tree_range(first: dt.date, until: dt.date) -> None:
+    """Rebuild the subtree rows of [first, until) from the owned rows in SQL (PostgreSQL): each
+    owned row counts for every unit on its path (a row whose path is empty, for its own unit) and
+    for the whole city (node NULL); the integer columns are summed, the maps summed key by key.
+    The same rows as ``_store_tree`` day by day, in a few set-wise statements."""
+    own, tree, units = UnitDayFigures._meta.db_table, TreeDayFigures._meta.db_table, Unit._meta.db_table
+    ints = ", ".join(INT_FIELDS)
+    sums = ", ".join(f"SUM(o.{name}) AS s_{name}" for name in INT_FIELDS)
+    picked = ", ".join(f"t.s_{name}" for name in INT_FIELDS)
+    maps = ", ".join(f"COALESCE(m_{name}.v, '{{}}'::jsonb)" for name in JSON_FIELDS)
+    map_joins = "\n".join(
+        f"""LEFT JOIN (
+                SELECT day, node, jsonb_object_agg(k, n) AS v FROM (
+                    SELECT o.day, o.node, e.key AS k, SUM(e.value::bigint) AS n
+                    FROM owned o, jsonb_each_text(o.{name}) AS e
+                    GROUP BY o.day, o.node, e.key
+                ) s WHERE n <> 0 GROUP BY day, node
+            ) m_{name} ON m_{name}.day = t.day AND COALESCE(m_{name}.node, 0) = COALESCE(t.node, 0)"""
+        for name in JSON_FIELDS
+    )
+    sql = f"""
+        WITH owned AS MATERIALIZED (
+            SELECT f.day, n.node, {", ".join(f"f.{c}" for c in ALL_FIELDS)}
+            FROM {own} f
+            CROSS JOIN LATERAL (
+                SELECT NULL::bigint AS node
+                UNION ALL
+                SELECT p::bigint FROM unnest(string_to_array(trim(BOTH '/' FROM f.path), '/')) AS p
+                WHERE f.unit_id IS NOT NULL AND p <> ''
+                UNION ALL
+                SELECT f.unit_id WHERE f.unit_id IS NOT NULL AND trim(BOTH '/' FROM f.path) = ''
+            ) n
+            WHERE f.day >= %s AND f.day < %s
+        ),
+        t AS (
+            SELECT o.day, o.node, {sums} FROM owned o
+            WHERE o.node IS NULL OR EXISTS (SELECT 1 FROM {units} u WHERE u.id = o.node)
+            GROUP BY o.day, o.node
+        )
+        INSERT INTO {tree} (day, node_id, path, {ints}, {", ".join(JSON_FIELDS)})
+        SELECT t.day, t.node, COALESCE(u.path, ''), {picked}, {maps}
+        FROM t
+        LEFT JOIN {units} u ON u.id = t.node
+        {map_joins}
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {tree} WHERE day >= %s AND day < %s", [first, until])
+        cursor.execute(sql, [first, until])
 
 
 def refresh_for(period: Period) -> int:

@@ -468,11 +468,13 @@ def recompute_recent_aggregates(*, today: dt.date | None = None) -> int:
     return n
 
 
-def rebuild_aggregates(*, first: dt.date, until: dt.date) -> int:
+def rebuild_aggregates(*, first: dt.date, until: dt.date, progress=None) -> int:
     """Recompute every day of [first, until) from the source tables: after a restore, a bulk load
-    that bypassed the models, or a change of a metric's definition. Returns the days done."""
-    from .aggregates import refresh_days
+    that bypassed the models, or a change of a metric's definition. Set-wise, a month per
+    transaction (``aggregates.rebuild_range``); ``progress(first, until)`` after each month.
+    Returns the days done."""
+    from .aggregates import rebuild_range
 
     if until <= first:
         raise ValidationError(_("结束日期须晚于开始日期。"))
-    return refresh_days(Period(first, until).days)
+    return rebuild_range(first, until, progress=progress)
