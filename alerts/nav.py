@@ -2,19 +2,18 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from units.choices import Role
 from units.navigation import HomePanel, NavCount, NavItem
 
-from . import selectors
+from . import permissions, selectors
 from .choices import AlertState
 from .models import Alert
 
-READERS = frozenset({Role.CENTER_STAFF, Role.SUPERVISOR, Role.ADMIN, Role.UNIT_LEADER})
+READERS = frozenset(permissions.READERS)
 
 
 def new_alerts(user):
     """新预警 beside 预警: alerts nobody has looked at yet, in the user's units."""
-    if not user.has_role(*READERS):
+    if not permissions.may_read(user):
         return None
     return Alert.objects.visible_to(user).filter(state=AlertState.NEW)
 

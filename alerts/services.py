@@ -24,14 +24,13 @@ from django.utils.translation import gettext as _
 from intake import similarity
 from intake.choices import Severity
 from intake.models import Appeal
-from units.choices import Role
 from units.errors import Refused
 from units.models import Notification, User
 from units.roles import center_staff, leaders_of
 from units.services import notify
 from units.transitions import transition
 
-from . import baseline
+from . import baseline, permissions
 from .choices import MOVES, OPEN_STATES, AlertState, Detector
 from .models import Alert, AlertEvent, AlertEvidence, WarningRule
 from .places import place_key
@@ -46,9 +45,8 @@ DEFAULTS: dict[str, dict] = {
 # floor any first appeal would be "infinitely" above a zero mean.
 EMPTY_BASELINE = 0.5
 
-HANDLERS = (Role.CENTER_STAFF, Role.ADMIN, Role.UNIT_LEADER)
-LISTERS = (Role.SUPERVISOR, Role.ADMIN)  # as for listing a work order
-READERS = (Role.CENTER_STAFF, Role.SUPERVISOR, Role.ADMIN, Role.UNIT_LEADER)
+# Who may make which move: ``alerts.permissions`` (the roles kept here for the callers of old).
+HANDLERS, LISTERS, READERS = permissions.HANDLERS, permissions.LISTERS, permissions.READERS
 
 
 def rule_for(detector: str) -> WarningRule:
@@ -437,8 +435,8 @@ def run_detectors(*, now: dt.datetime | None = None, only: Iterable[str] | None 
 # Moves of an alert
 
 
-def _require(alert: Alert, actor: User, roles: tuple[str, ...]) -> None:
-    if not actor.has_role(*roles) or not Alert.objects.visible_to(actor).filter(pk=alert.pk).exists():
+def _require(allowed: bool) -> None:
+    if not allowed:
         raise PermissionDenied
 
 
@@ -467,13 +465,13 @@ def _move(alert: Alert, *, to: str, actor: User, note: str = "") -> Alert:
 
 def mark_seen(alert: Alert, *, actor: User) -> Alert:
     """新预警 → 已查看 by anyone who may read it."""
-    _require(alert, actor, READERS)
+    _require(permissions.may_mark_seen(actor, alert))
     return _move(alert, to=AlertState.SEEN, actor=actor)
 
 
 def handle_alert(alert: Alert, *, actor: User, note: str) -> Alert:
     """→ 已处置, with the note saying what was done (required)."""
-    _require(alert, actor, HANDLERS)
+    _require(permissions.may_handle(actor, alert))
     if not note.strip():
         raise ValidationError(_("请填写处置说明。"))
     return _move(alert, to=AlertState.HANDLED, actor=actor, note=note.strip())
@@ -489,7 +487,7 @@ def list_for_supervision(alert: Alert, *, actor: User) -> int:
     from workorders.models import WorkOrder
     from workorders.services import list_order
 
-    _require(alert, actor, LISTERS)
+    _require(permissions.may_list(actor, alert))
     with transaction.atomic():
         locked = Alert.objects.select_for_update().get(pk=alert.pk)
         if locked.is_listed:

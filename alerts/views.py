@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from units.errors import Refused
 from units.refusals import show_refusal
 
-from . import selectors, services
+from . import permissions, selectors, services
 from .choices import Detector
 from .filters import AlertFilter
 from .forms import HandleForm
@@ -21,7 +21,7 @@ from .models import Alert
 
 
 def _reader(request: HttpRequest) -> None:
-    if not request.user.has_role(*services.READERS):
+    if not permissions.may_read(request.user):
         raise PermissionDenied
 
 
@@ -48,7 +48,6 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One alert: its figures, its evidence, the work orders behind it, its timeline and moves."""
     _reader(request)
     alert = get_object_or_404(Alert.objects.visible_to(request.user).select_related("unit", "category"), pk=pk)
-    user = request.user
     return render(
         request,
         "alerts/detail.html",
@@ -59,9 +58,7 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "orders": selectors.open_orders_of(alert),
             "events": alert.events.select_related("actor"),
             "handle_form": HandleForm(),
-            "can_handle": alert.is_open and user.has_role(*services.HANDLERS),
-            "can_see": alert.state == "new",
-            "can_list": not alert.is_listed and user.has_role(*services.LISTERS),
+            **permissions.offered_moves(request.user, alert),
         },
     )
 

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from units.visibility import VisibleViewSetMixin
 
-from .. import services
+from .. import permissions, services
 from ..filters import AlertFilter
 from ..models import Alert, AlertEvent
 from . import serializers as s
@@ -34,7 +34,7 @@ class AlertViewSet(VisibleViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
     queryset = Alert.objects.select_related("unit", "category")
     filterset_class = AlertFilter
     cursor_ordering = ("-raised_at", "-id")
-    allowed_roles = services.READERS
+    allowed_roles = permissions.READERS
 
     def get_serializer_class(self):
         return s.AlertSerializer if self.action == "list" else s.AlertDetailSerializer
