@@ -22,7 +22,8 @@ def _rate(figures: dict, key: str):
 
 def bulletin_xlsx(bulletin: Bulletin) -> bytes:
     """The bulletin as a workbook: 概况 (summary and city figures), 单位 (units), 每日 (days, with a
-    chart), 渠道, 一类事 (hotspots). Rates are numbers formatted as percentages."""
+    chart), 渠道, 一类事 (hotspots) and 预警 (the period's alerts, when the bulletin keeps them).
+    Rates are numbers formatted as percentages."""
     c = bulletin.content
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
@@ -128,5 +129,63 @@ def bulletin_xlsx(bulletin: Bulletin) -> bytes:
         ws.write_string(r, 4, mask(h.get("address") or ""))
         ws.write_string(r, 5, (h.get("first_at") or "")[:16].replace("T", " "))
         ws.write_string(r, 6, (h.get("last_at") or "")[:16].replace("T", " "))
+    for section in c.get("sections") or []:
+        if section.get("template") == ALERTS_SECTION:
+            _alerts_sheet(wb, section.get("data") or {}, bold)
     wb.close()
     return buf.getvalue()
+
+
+# The alerts app's contribution to a bulletin (its BULLETIN_SECTIONS): the period's alerts as
+# ``alerts.selectors.period_alerts`` keeps them.
+ALERTS_SECTION = "alerts/_bulletin.html"
+
+
+def _alerts_sheet(wb, data: dict, bold) -> None:
+    """预警: the counts (in all, not yet handled, per detector) and the alert rows kept with the
+    bulletin, as the page, the print view and the PDF show them."""
+    ws = wb.add_worksheet(_("预警"))
+    ws.set_column(0, 0, 17)
+    ws.set_column(2, 3, 30)
+    ws.set_column(4, 5, 16)
+    ws.write_string(
+        0, 0, _("共%(total)s条，未处置%(open)s条") % {"total": data.get("total", 0), "open": data.get("open", 0)}, bold
+    )
+    for j, d in enumerate(data.get("by_detector") or []):
+        ws.write_string(1, 2 * j, d.get("label", ""))
+        ws.write_number(1, 2 * j + 1, d.get("n") or 0)
+    header = [
+        _("预警时间"),
+        _("类型"),
+        _("预警"),
+        _("地点/来电人"),
+        _("分类"),
+        _("责任单位"),
+        _("观测数"),
+        _("基线期望"),
+        _("预警阈值"),
+        _("状态"),
+        _("挂牌督办"),
+    ]
+    ws.write_row(3, 0, header, bold)
+    rows = data.get("rows") or []
+    for r, a in enumerate(rows, start=4):
+        ws.write_string(r, 0, a.get("raised_at", ""))
+        ws.write_string(r, 1, a.get("detector_display", ""))
+        ws.write_string(r, 2, mask(a.get("title", "")))
+        ws.write_string(r, 3, mask(a.get("where", "")))
+        ws.write_string(r, 4, a.get("category", ""))
+        ws.write_string(r, 5, a.get("unit", ""))
+        ws.write_number(r, 6, a.get("observed") or 0)
+        if a.get("expected") is None:
+            ws.write_string(r, 7, _("—"))
+        else:
+            ws.write_number(r, 7, round(a["expected"], 2))
+        if a.get("threshold"):
+            ws.write_number(r, 8, a["threshold"])
+        else:
+            ws.write_string(r, 8, _("—"))
+        ws.write_string(r, 9, a.get("state_display", ""))
+        ws.write_string(r, 10, _("是") if a.get("is_listed") else "")
+    if len(rows) < (data.get("total") or 0):
+        ws.write_string(4 + len(rows) + 1, 0, _("仅列出最近%(n)s条。") % {"n": len(rows)})

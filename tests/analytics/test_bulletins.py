@@ -69,12 +69,49 @@ def test_it_exports_excel_without_turning_citizens_text_into_formulas(make, stat
     with time_machine.travel(at("2026-11-02"), tick=False):
         bulletin, _ = services.generate_bulletin(kind="monthly", on=dt.date(2026, 10, 1))
     book = load_workbook(io.BytesIO(bulletin_xlsx(bulletin)))
-    assert book.sheetnames == ["概况", "单位", "每日", "渠道", "一类事"]
+    assert book.sheetnames == ["概况", "单位", "每日", "渠道", "一类事", "预警"]
     assert book["概况"]["A1"].value == "2026年10月民意月通报"
     hot = book["一类事"]["A2"]
     assert hot.data_type == "s" and hot.value.startswith("=HYPERLINK")
     assert book["一类事"]["C2"].value == 3
     assert len(list(book["每日"].iter_rows(min_row=2))) == 31
+
+
+def test_the_excel_export_has_the_alerts_of_the_period(station):
+    """The page, the print view and the PDF show the period's alerts; so does the workbook."""
+    from alerts.models import Alert
+
+    Alert.objects.create(
+        detector="group",
+        key="滨江路",
+        title="滨江路夜间噪音集中反映",
+        place="滨江路 13800001234",
+        unit=station,
+        observed=7,
+        expected=1.25,
+        threshold=5,
+        is_listed=True,
+        raised_at=at("2026-10-20", "10:30"),
+    )
+    Alert.objects.create(detector="caller", key="k" * 64, title="九月的预警", raised_at=at("2026-09-30", "10:00"))
+    with time_machine.travel(at("2026-11-02"), tick=False):
+        bulletin, _ = services.generate_bulletin(kind="monthly", on=dt.date(2026, 10, 1))
+    sheet = load_workbook(io.BytesIO(bulletin_xlsx(bulletin)))["预警"]
+    assert sheet["A1"].value == "共1条，未处置1条"
+    rows = list(sheet.iter_rows(min_row=4, values_only=True))
+    assert rows[0][:4] == ("预警时间", "类型", "预警", "地点/来电人")
+    assert len(rows) == 2
+    raised, _kind, title, where, _category, unit, observed, expected, threshold, _state, listed = rows[1]
+    assert (raised, title, unit, observed, expected, threshold, listed) == (
+        "2026-10-20 10:30",
+        "滨江路夜间噪音集中反映",
+        station.name,
+        7,
+        1.25,
+        5,
+        "是",
+    )
+    assert "13800001234" not in where and where.startswith("滨江路")  # a phone in citizens' text is masked
 
 
 def test_it_generates_from_the_command(make, station):
