@@ -36,6 +36,8 @@ class PeriodKind(models.TextChoices):
     TODAY = "today", _("今日")
     WEEK = "week", _("本周")
     MONTH = "month", _("本月")
+    QUARTER = "quarter", _("本季度")
+    YEAR = "year", _("本年")
     CUSTOM = "custom", _("自定义")
 
 

@@ -10,10 +10,18 @@ from django.utils.translation import gettext_lazy as _
 
 from units.choices import Tier
 
-from .choices import BulletinKind, PeriodKind
-from .periods import Period, to_date
+from .choices import METRIC_LABELS, BulletinKind, PeriodKind
+from .periods import Period, presets
 
 MAX_CUSTOM_DAYS = 366
+UNIT_SORTS = [
+    ("", _("默认")),
+    ("name", _("单位")),
+    ("appeals", _("诉求")),
+    ("ratings", _("评价")),
+    *[(key, label) for key, label in METRIC_LABELS.items()],
+    ("escalations", _("升级投诉")),
+]
 
 
 class PeriodForm(forms.Form):
@@ -23,6 +31,10 @@ class PeriodForm(forms.Form):
     start = forms.DateField(label=_("开始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=_("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     unit = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # The unit table: sorted by a column (default: the tree's own order), a page at a time.
+    sort = forms.ChoiceField(label=_("排序"), choices=UNIT_SORTS, required=False)
+    desc = forms.BooleanField(required=False)
+    page = forms.IntegerField(label=_("页码"), min_value=1, required=False)
 
     def clean(self):
         data = super().clean()
@@ -40,13 +52,13 @@ class PeriodForm(forms.Form):
 
     def get_period(self) -> Period:
         """The chosen period (this month when the form is empty or invalid)."""
-        presets = to_date(timezone.localdate())
+        choices = presets(timezone.localdate())
         if not self.is_valid():
-            return presets["month"]
+            return choices["month"]
         kind = self.cleaned_data["period"]
         if kind == PeriodKind.CUSTOM:
             return Period(self.cleaned_data["start"], self.cleaned_data["end"] + dt.timedelta(days=1))
-        return presets[kind]
+        return choices[kind]
 
 
 class ComputeRankingForm(forms.Form):

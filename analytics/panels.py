@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from .aggregates import fresh_enough, stored_metrics
-from .choices import RankingStatus
-from .models import Bulletin, Ranking
+from .choices import ListFlag, RankingStatus
+from .models import Bulletin, Ranking, RankingEntry
 from .periods import to_date
 
 
@@ -16,15 +17,18 @@ def supervisor_panel(request) -> dict:
     month = latest.first()
     lists = []
     if month:
-        for ranking in Ranking.objects.filter(month=month, status=RankingStatus.PUBLISHED).prefetch_related(
-            "entries__unit"
-        ):
-            entries = list(ranking.entries.all())
+        # The flagged entries only: a tier of a province ranks thousands of units.
+        flagged = Prefetch(
+            "entries",
+            queryset=RankingEntry.objects.exclude(flag=ListFlag.NONE).select_related("unit").order_by("rank"),
+            to_attr="listed",
+        )
+        for ranking in Ranking.objects.filter(month=month, status=RankingStatus.PUBLISHED).prefetch_related(flagged):
             lists.append(
                 {
                     "ranking": ranking,
-                    "red": [e for e in entries if e.flag == "red"],
-                    "black": [e for e in entries if e.flag == "black"],
+                    "red": [e for e in ranking.listed if e.flag == ListFlag.RED],
+                    "black": [e for e in ranking.listed if e.flag == ListFlag.BLACK],
                 }
             )
     return {

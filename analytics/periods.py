@@ -82,3 +82,19 @@ def to_date(today: dt.date) -> dict[str, Period]:
         "week": Period(today - dt.timedelta(days=today.weekday()), tomorrow),
         "month": Period(today.replace(day=1), tomorrow),
     }
+
+
+def quarter_of(d: dt.date) -> Period:
+    """The calendar quarter containing ``d``."""
+    first = d.replace(month=(d.month - 1) // 3 * 3 + 1, day=1)
+    return Period(first, (first + dt.timedelta(days=95)).replace(day=1))
+
+
+def presets(today: dt.date) -> dict[str, Period]:
+    """The period picker's choices: those of ``to_date`` plus this quarter and this year so far."""
+    tomorrow = today + dt.timedelta(days=1)
+    return {
+        **to_date(today),
+        "quarter": Period(quarter_of(today).first, tomorrow),
+        "year": Period(today.replace(month=1, day=1), tomorrow),
+    }

@@ -25,11 +25,33 @@ from .periods import Period
 
 @dataclass
 class Scope:
-    """What a user looks at: ``root`` None means the whole city (only city-wide roles)."""
+    """What a user looks at: ``root`` None means everything (only city-wide roles): the city's
+    bureaus and departments, or, when the system holds several cities (a province), the cities.
+    ``rows`` are the units listed under the root (its direct children), each with drill-down when
+    it has children of its own (``parent_ids``)."""
 
     root: Unit | None
     rows: list[Unit]
     parent_ids: frozenset[int] = frozenset()
+    province: bool = False
+
+
+# The unit table shows this many rows a page (a city of a province has a few dozen bureaus and
+# departments; the province itself a hundred cities).
+UNIT_PAGE_SIZE = 50
+
+
+def _is_province() -> bool:
+    return Unit.objects.filter(parent__isnull=True, is_active=True)[:2].count() > 1
+
+
+def top_rows() -> tuple[list[Unit], bool]:
+    """The units listed for "everything": the city's bureaus and departments, or the cities when
+    the system holds several (a province). Returns them and whether it is a province."""
+    tops = list(Unit.objects.filter(parent__isnull=True, is_active=True))
+    if len(tops) > 1:
+        return tops, True
+    return list(Unit.objects.filter(parent__in=tops, is_active=True)), False
 
 
 def dashboard_scope(user, unit_id: int | None = None) -> Scope:
@@ -45,12 +67,12 @@ def dashboard_scope(user, unit_id: int | None = None) -> Scope:
     else:
         root = scope  # None for city-wide roles, else the user's own unit
     if root is None:
-        rows = list(Unit.objects.filter(parent__parent__isnull=True, parent__isnull=False, is_active=True))
+        rows, province = top_rows()
     else:
-        rows = list(root.children.filter(is_active=True)) or [root]
+        rows, province = list(root.children.filter(is_active=True)) or [root], _is_province()
     rows.sort(key=lambda u: (u.tier, u.sort_order, u.code))
-    parents = Unit.objects.filter(parent__in=rows, is_active=True).values_list("parent_id", flat=True)
-    return Scope(root, rows, frozenset(parents))
+    parents = Unit.objects.filter(parent__in=rows, is_active=True).values_list("parent_id", flat=True).distinct()
+    return Scope(root, rows, frozenset(parents), province)
 
 
 def _scope_days(period: Period, within: Unit | None, days: list[dict] | None) -> list[dict]:
@@ -132,23 +154,49 @@ def metric_row_dict(unit: Unit, m: UnitMetrics) -> dict:
     return {"unit_id": unit.pk, "code": unit.code, "name": unit.name, "tier": unit.tier, **m.as_dict()}
 
 
-def dashboard(user, period: Period, *, unit_id: int | None = None) -> dict:
-    """Everything the dashboard shows for this user, period and (optional) drill-down unit."""
+def _sort_key(key: str):
+    """Sort key of a (unit, metrics) row by a column of the unit table; empty rates sort last."""
+    if key == "name":
+        return lambda um: (0, um[0].code)
+    if key in ("appeals", "ratings", "escalations"):
+        return lambda um: (0, getattr(um[1], key))
+    return lambda um: (0, um[1].metric(key).rate) if um[1].metric(key).rate is not None else (1, 0)
+
+
+def sort_rows(rows: list[tuple[Unit, UnitMetrics]], sort: str = "", *, desc: bool = False) -> list:
+    """The unit table's rows sorted by a column (``forms.UNIT_SORTS``; empty: the tree's order),
+    ties by unit code; units with nothing to measure stay at the end either way."""
+    if not sort:
+        return rows
+    key = _sort_key(sort)
+    rows = sorted(rows, key=lambda um: um[0].code)
+    measured = [um for um in rows if key(um)[0] == 0]
+    empty = [um for um in rows if key(um)[0] == 1]
+    return sorted(measured, key=lambda um: key(um)[1], reverse=desc) + empty
+
+
+def dashboard(user, period: Period, *, unit_id: int | None = None, sort: str = "", desc: bool = False, page=1) -> dict:
+    """Everything the dashboard shows for this user, period and (optional) drill-down unit: the
+    unit table is the root's direct children, sorted as asked, one page of ``UNIT_PAGE_SIZE``."""
+    from django.core.paginator import Paginator
+
     scope = dashboard_scope(user, unit_id)
     within = scope.root
     totals, rows = figures(period, scope)
+    rows_page = Paginator(sort_rows(rows, sort, desc=desc), UNIT_PAGE_SIZE).get_page(page)
     days = aggregates.stored_days(period, within.pk if within else None)
     return {
         "scope": scope,
         "totals": totals,
-        "rows": rows,
+        "rows": list(rows_page),
+        "rows_page": rows_page,
         "charts": {
             "channels": channel_counts(period, days=days),
             "severities": severity_counts(period, days=days),
             "daily": daily_series(period, days=days),
             "units": [
                 {"name": u.short_name or u.name, "satisfaction": m.satisfaction.rate, "appeals": m.appeals}
-                for u, m in rows
+                for u, m in rows_page
             ],
             "labels": {k: str(v) for k, v in METRIC_LABELS.items()},
         },
@@ -169,9 +217,9 @@ def bulletin_content(period: Period, *, previous: Period | None = None) -> dict:
     from units.choices import Tier
 
     aggregates.refresh_for(period)
-    units = list(
-        Unit.objects.filter(tier__in=[Tier.DISTRICT, Tier.DEPARTMENT], is_active=True).order_by("tier", "sort_order")
-    )
+    # The rows of the city-wide dashboard: the bureaus and departments, or a province's cities.
+    units, _province = top_rows()
+    units.sort(key=lambda u: (u.tier, u.sort_order, u.code))
     stations = list(Unit.objects.filter(tier=Tier.STATION, is_active=True))
     metrics = aggregates.stored_metrics(period, [None, *(u.pk for u in units), *(u.pk for u in stations)])
     totals = metrics[None]

@@ -9,6 +9,8 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import F, Prefetch
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -23,9 +25,9 @@ from units.refusals import show_refusal
 from units.visibility import RoleRequiredMixin, VisibleMixin, unit_scope
 
 from . import exports, selectors, services
-from .choices import ANALYTICS_ROLES, METRIC_KEYS, METRIC_LABELS, BulletinKind
-from .forms import ComputeRankingForm, GenerateBulletinForm, PeriodForm
-from .models import Bulletin, Ranking
+from .choices import ANALYTICS_ROLES, METRIC_KEYS, METRIC_LABELS, BulletinKind, ListFlag
+from .forms import UNIT_SORTS, ComputeRankingForm, GenerateBulletinForm, PeriodForm
+from .models import Bulletin, Ranking, RankingEntry
 from .pdf import browser_path
 from .periods import previous_month
 
@@ -40,21 +42,37 @@ class DashboardView(RoleRequiredMixin, TemplateView):
         ctx = super().get_context_data(**kwargs)
         form = PeriodForm(self.request.GET or None)
         period = form.get_period()
-        unit_id = form.cleaned_data.get("unit") if form.is_bound and form.is_valid() else None
-        data = selectors.dashboard(self.request.user, period, unit_id=unit_id)
-        params = self.request.GET.copy()
-        params.pop("unit", None)
+        valid = form.is_bound and form.is_valid()
+        unit_id = form.cleaned_data.get("unit") if valid else None
+        sort = form.cleaned_data.get("sort") or "" if valid else ""
+        desc = bool(form.cleaned_data.get("desc")) if valid else False
+        data = selectors.dashboard(
+            self.request.user,
+            period,
+            unit_id=unit_id,
+            sort=sort,
+            desc=desc,
+            page=(form.cleaned_data.get("page") if valid else None) or 1,
+        )
         ctx.update(
             form=form,
             period=period,
-            query=params.urlencode(),
+            # Links keep the period and the table's order: a drill-down starts at its first page,
+            # a sort at the first page, a page turn keeps everything else.
+            query=_query(self.request.GET, "unit", "page"),
+            page_query=_query(self.request.GET, "page"),
+            sort_query=_query(self.request.GET, "sort", "desc", "page"),
+            sort=sort,
+            desc=desc,
+            unit_columns=[(key, label) for key, label in UNIT_SORTS if key],
             metric_keys=METRIC_KEYS,
             metric_labels=METRIC_LABELS,
             **data,
         )
         root = data["scope"].root
         own = unit_scope(self.request.user)  # None: the whole city
-        trail = [u for u in (root.ancestors + [root]) if u.tier != "city"] if root else []
+        # In a single city its 市局 is "全市"; in a province every city is a step of the trail.
+        trail = [u for u in (root.ancestors + [root]) if data["scope"].province or u.tier != "city"] if root else []
         # Only units the user may open: a leader's trail starts at his own unit.
         ctx["breadcrumbs"] = [u for u in trail if own is None or u.is_under(own)]
         ctx["sees_city"] = own is None
@@ -64,6 +82,14 @@ class DashboardView(RoleRequiredMixin, TemplateView):
             for p in panels_for("DASHBOARD_PANELS", self.request.user)
         ]
         return ctx
+
+
+def _query(params, *drop: str) -> str:
+    """The request's query string without the named parameters."""
+    kept = params.copy()
+    for name in drop:
+        kept.pop(name, None)
+    return kept.urlencode()
 
 
 class RankingListView(RoleRequiredMixin, ListView):
@@ -82,7 +108,15 @@ class RankingListView(RoleRequiredMixin, ListView):
         return (
             Ranking.objects.visible_to(self.request.user)
             .filter(month=self.month)
-            .prefetch_related("entries__unit")
+            # The red and black lists only (a tier of a province has thousands of entries; the
+            # full ranking is its own, paged, page).
+            .prefetch_related(
+                Prefetch(
+                    "entries",
+                    queryset=RankingEntry.objects.exclude(flag=ListFlag.NONE).select_related("unit"),
+                    to_attr="listed",
+                )
+            )
             .order_by("tier")
         )
 
@@ -101,28 +135,38 @@ class RankingListView(RoleRequiredMixin, ListView):
         return ctx
 
 
-def _lists(ranking: Ranking) -> dict:
-    entries = sorted(ranking.entries.all(), key=lambda e: (e.rank is None, e.rank or 0, e.unit.code))
+def _lists(ranking: Ranking, entries=None) -> dict:
+    """The red list best first and the black list worst last, from the flagged entries."""
+    listed = ranking.listed if entries is None else entries
+    listed = sorted(listed, key=lambda e: (e.rank is None, e.rank or 0, e.unit.code))
     return {
         "ranking": ranking,
-        "red": [e for e in entries if e.flag == "red"],
-        "black": [e for e in entries if e.flag == "black"],
-        "entries": entries,
+        "red": [e for e in listed if e.flag == ListFlag.RED],
+        "black": [e for e in listed if e.flag == ListFlag.BLACK],
     }
+
+
+# The full ranking lists this many units a page (a tier of a province has thousands).
+RANKING_PAGE_SIZE = 100
 
 
 class RankingDetailView(VisibleMixin, DetailView):
     template_name = "analytics/ranking_detail.html"
     allowed_roles = ANALYTICS_ROLES
     context_object_name = "ranking"
-    queryset = Ranking.objects.prefetch_related("entries__unit", "events__actor")
+    queryset = Ranking.objects.prefetch_related("events__actor")
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         user = self.request.user
+        entries = self.object.entries.select_related("unit")
+        # Ranked units by place, then the units not ranked (样本不足), a page at a time.
+        ordered = entries.order_by(F("rank").asc(nulls_last=True), "unit__code")
+        page = Paginator(ordered, RANKING_PAGE_SIZE).get_page(self.request.GET.get("page"))
         ctx.update(
             weights=[(METRIC_LABELS[k], self.object.weights[k]) for k in METRIC_LABELS if k in self.object.weights],
-            lists=_lists(self.object),
+            lists=_lists(self.object, entries.exclude(flag=ListFlag.NONE)),
+            entries_page=page,
             metric_keys=METRIC_KEYS,
             metric_labels=METRIC_LABELS,
             can_compute=user.has_role(*services.COMPUTER_ROLES) and not self.object.is_published,

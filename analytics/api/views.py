@@ -19,7 +19,7 @@ from ..choices import ANALYTICS_ROLES, PeriodKind
 from ..filters import BulletinFilter, RankingFilter
 from ..metrics import basic_weight
 from ..models import Bulletin, Ranking
-from ..periods import Period, to_date
+from ..periods import Period, presets
 from ..selectors import dashboard_scope, figures, metric_row_dict
 from . import serializers as s
 
@@ -59,7 +59,7 @@ class MetricsViewSet(viewsets.ViewSet):
         if q.get("period") == PeriodKind.CUSTOM:
             period = Period(q["start"], q["end"] + dt.timedelta(days=1))
         else:
-            period = to_date(timezone.localdate())[q.get("period") or PeriodKind.MONTH]
+            period = presets(timezone.localdate())[q.get("period") or PeriodKind.MONTH]
         try:
             scope = dashboard_scope(request.user, q.get("unit"))
         except Http404 as exc:

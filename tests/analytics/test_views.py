@@ -187,3 +187,83 @@ def test_it_lets_administrators_edit_the_ranking_rules(client, administrator):
     assert RankingPolicy.objects.get().weights == {"satisfaction": 1}
     assert c.get(reverse("admin:analytics_ranking_changelist")).status_code == 200
     assert c.get(reverse("admin:analytics_bulletin_changelist")).status_code == 200
+
+
+def _province(city):
+    """A second city beside the demo city 临江市, with two bureaus of its own."""
+    other = Unit.objects.create(code="QY000", name="青阳市公安局", tier="city")
+    bureaus = [
+        Unit.objects.create(code=f"QY10{i}", name=f"青阳{i}分局", tier="district", parent=other, sort_order=i)
+        for i in range(2)
+    ]
+    return other, bureaus
+
+
+def test_a_province_dashboard_lists_its_cities_and_drills_down_a_city(client, supervisor, make, station, city):
+    other, bureaus = _province(city)
+    make.appeal(unit=station, received_at=at("2026-11-10"))
+    make.appeal(unit=bureaus[1], received_at=at("2026-11-10"))
+    make.appeal(unit=bureaus[1], received_at=at("2026-11-11"))
+    with time_machine.travel(at("2026-11-15"), tick=False):
+        c = _client(client, supervisor)
+        page = c.get(reverse("analytics:dashboard"))
+        html = page.content.decode()
+        assert [u.code for u, _m in page.context["rows"]] == ["LJ000", "QY000"]  # the cities, not their bureaus
+        assert page.context["totals"].appeals == 3
+        assert f"unit={other.pk}" in html and f"unit={city.pk}" in html
+        down = c.get(reverse("analytics:dashboard"), {"unit": other.pk, "period": "year"})
+        assert [u.code for u, _m in down.context["rows"]] == ["QY100", "QY101"]
+        assert down.context["totals"].appeals == 2
+        crumbs = down.content.decode().split('data-testid="crumbs"')[1].split("</p>")[0]
+        assert "全省" in crumbs and "青阳市公安局" in crumbs
+
+
+def test_the_unit_table_sorts_by_a_column_and_pages(client, supervisor, make, station, other_station, monkeypatch):
+    from analytics import selectors
+
+    for _ in range(3):
+        make.appeal(unit=other_station, received_at=at("2026-11-10"))
+    make.appeal(unit=station, received_at=at("2026-11-10"))
+    make.rating(unit=station, verdict="dissatisfied", rated_at=at("2026-11-10"))
+    make.rating(unit=other_station, verdict="satisfied", rated_at=at("2026-11-10"))
+    with time_machine.travel(at("2026-11-15"), tick=False):
+        c = _client(client, supervisor)
+        url = reverse("analytics:dashboard")
+        by_appeals = [m.appeals for _u, m in c.get(url, {"sort": "appeals", "desc": "on"}).context["rows"]]
+        assert by_appeals == sorted(by_appeals, reverse=True) and by_appeals[0] >= 3
+        worst_first = c.get(url, {"sort": "satisfaction"}).context["rows"]
+        rates = [m.satisfaction.rate for _u, m in worst_first]
+        measured = [r for r in rates if r is not None]
+        assert measured == sorted(measured) and rates[: len(measured)] == measured  # empty rates last
+        monkeypatch.setattr(selectors, "UNIT_PAGE_SIZE", 2)
+        first = c.get(url, {"sort": "name"})
+        second = c.get(url, {"sort": "name", "page": 2})
+        bad = c.get(url, {"sort": "nonsense"})
+    codes = [u.code for u, _m in first.context["rows"]] + [u.code for u, _m in second.context["rows"]]
+    assert len(first.context["rows"]) == 2 and codes == sorted(codes)
+    assert first.context["rows_page"].paginator.count > 2
+    assert "page=2" in first.content.decode() and 'data-testid="unit-pager"' in first.content.decode()
+    assert bad.status_code == 200 and "排序" in bad.content.decode() and bad.context["sort"] == ""
+
+
+def test_the_full_ranking_pages_and_the_lists_page_reads_only_the_listed(client, supervisor, make, monkeypatch):
+    from analytics import services, views
+
+    for i, unit in enumerate(Unit.objects.filter(tier="station").order_by("code")):
+        for _ in range(3):
+            make.rating(unit=unit, verdict="satisfied" if i % 2 else "dissatisfied", rated_at=at("2026-10-10"))
+    with time_machine.travel(at("2026-11-15"), tick=False):
+        ranking = services.compute_ranking(month=dt.date(2026, 10, 1), tier="station", min_sample=1)
+        monkeypatch.setattr(views, "RANKING_PAGE_SIZE", 2)
+        c = _client(client, supervisor)
+        detail = c.get(reverse("analytics:ranking", args=[ranking.pk]))
+        last = c.get(reverse("analytics:ranking", args=[ranking.pk]), {"page": 99})
+        lists = c.get(reverse("analytics:rankings"), {"month": "2026-10"})
+    stations = Unit.objects.filter(tier="station").count()
+    assert [e.rank for e in detail.context["entries_page"]] == [1, 1]
+    assert detail.context["entries_page"].paginator.count == stations
+    assert last.context["entries_page"].number == detail.context["entries_page"].paginator.num_pages
+    flagged = {e.unit_id for e in ranking.entries.exclude(flag="")}
+    shown = lists.context["lists"][0]
+    assert {e.unit_id for e in shown["red"] + shown["black"]} == flagged and flagged
+    assert "entries" not in shown
