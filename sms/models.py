@@ -209,6 +209,10 @@ class SenderBucket(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     # The lease of the one sender loop of this sender: another loop started meanwhile exits at once.
     loop_until = models.DateTimeField(null=True, blank=True)
+    # The provider calls that still count in the provider's one-second window when a loop ends:
+    # [[end of their count as a database-clock Unix time, segments], …], so the next loop (on
+    # any host) goes on from the same window instead of an empty one.
+    recent_sends = models.JSONField(default=list, blank=True)
 
 
 class InboundSms(models.Model):

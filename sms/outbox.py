@@ -17,7 +17,7 @@ import math
 import queue
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -171,10 +171,13 @@ def send_one(
     return send_claimed(sms_id, claimed_at=now, backend=backend), 0.0
 
 
-def send_claimed(sms_id: int, *, claimed_at: dt.datetime, backend: BaseBackend, before_send=None) -> str:
+def send_claimed(
+    sms_id: int, *, claimed_at: dt.datetime, backend: BaseBackend, window: ProviderWindow | None = None
+) -> str:
     """Steps 5–7 of ``send_one`` for a row this worker claimed at ``claimed_at``: commit the
-    attempt row, call the provider outside any transaction, record the result. ``before_send``
-    (the sender loop's pacing gate) is called just before the provider is."""
+    attempt row, call the provider outside any transaction, record the result. ``window`` (the
+    sender loop's pacing gate) lets the call through and is told the moment it has returned,
+    before anything is recorded, whether it succeeded or raised."""
     with transaction.atomic():
         # Still ours? (The sweeper may have put back a claim that stalled for minutes.) The attempt
         # row is written under the row lock the sweeper also takes, so the two never cross.
@@ -186,10 +189,14 @@ def send_claimed(sms_id: int, *, claimed_at: dt.datetime, backend: BaseBackend, 
         if sms is None:
             return "claimed_elsewhere"
         attempt = SmsAttempt.objects.create(sms=sms, number=sms.attempts, backend=backend.name)
-    if before_send is not None:
-        before_send(sms.segments)
+    if window is not None:
+        window.acquire(sms.segments)
     try:
-        result = backend.send(_message(sms))
+        try:
+            result = backend.send(_message(sms))
+        finally:
+            if window is not None:
+                window.release(sms.segments)
     except TransientError as exc:
         return _record_transient(sms, attempt, exc)
     except PermanentError as exc:
@@ -565,17 +572,101 @@ def paced_countdown(wait: float) -> int | None:
 #
 # One loop per sender claims as many due rows as the bucket allows within the next second
 # (SELECT … FOR UPDATE SKIP LOCKED LIMIT n), gives each the moment its segments are paid for, and
-# hands each to a sending thread at that moment. The bucket never holds more than one message's
-# segments: a burst would put more than the provider's rate into one second.
+# hands each to a sending thread at that moment: that schedule spreads the sends evenly over each
+# second. What keeps every second at the provider within its rate is the ProviderWindow that each
+# provider call passes, whatever the schedule, the threads or the network do.
 
 CLAIM_HORIZON_SECONDS = 1.0
+# A call counts against the provider's second until one second and this much after it returned
+# (clock resolution, and the provider's clock and ours ticking a hair apart).
+WINDOW_MARGIN_SECONDS = 0.005
 
 
 def _pacing_rate() -> float:
-    """Segments per second the loop sends: the provider's rate less a small headroom that absorbs
-    clock and network jitter, so that no second at the provider holds more than its rate."""
+    """Segments per second the loop's schedule hands out: the provider's rate less a small
+    headroom, so that the window below rarely has to hold a call back."""
     rate = settings.SMS_SEGMENTS_PER_SECOND * (1 - settings.SMS_PACING_HEADROOM)
     return max(rate, 0.001)
+
+
+class ProviderWindow:
+    """The gate of the provider calls: no one-second window at the provider holds more than
+    ``limit`` segments (the provider's allowed rate, rounded down; a batch of n messages would
+    count n), whatever the scheduler does to the sending threads.
+
+    A call counts from the moment the gate lets it through until one second (plus
+    WINDOW_MARGIN_SECONDS) after it has returned, successful or not; a call is let through only
+    while the calls that count, itself included, hold at most ``limit`` segments (a message
+    longer than ``limit`` goes alone).
+
+    Why this holds by construction: the provider receives a call at some moment between the gate
+    letting it through and the call returning. Suppose it received more than ``limit`` segments
+    within one second [a, a + 1), and let Y be the one among them let through last, at g: Y arrived
+    before a + 1, so g < a + 1. Every other call Z among them was let through before g, and
+    returned after it arrived, so after a > g − 1: at g, Z was still in flight or had returned less
+    than one second earlier — it counted. So at g they all counted, more than ``limit``, and the
+    gate would not have let Y through. A thread descheduled between the gate and the socket only
+    makes its call arrive later, while it still counts; a slow answer only holds its place longer.
+
+    The calls still counting when a loop ends are stored on the sender's bucket row
+    (``recent_sends``, in the database's clock) and the next loop, on any host, starts from them.
+    """
+
+    def __init__(self, limit: float, *, calls: list | None = None) -> None:
+        self.limit = max(math.floor(limit + 1e-9), 1)
+        self.span = 1.0 + WINDOW_MARGIN_SECONDS
+        self.condition = threading.Condition()
+        self.in_flight = 0
+        self.counted = 0
+        self.returned: deque[tuple[float, int]] = deque()  # (monotonic end of its count, segments)
+        self.calls = calls
+
+    def _expire(self, now: float) -> None:
+        while self.returned and self.returned[0][0] <= now:
+            self.counted -= self.returned.popleft()[1]
+
+    def acquire(self, segments: int) -> None:
+        """Wait until a call of ``segments`` fits in the window, then count it as in flight."""
+        with self.condition:
+            while True:
+                now = time.monotonic()
+                self._expire(now)
+                busy = self.in_flight + self.counted
+                if busy + segments <= self.limit or busy == 0:
+                    self.in_flight += segments
+                    if self.calls is not None:
+                        self.calls.append(now)
+                    return
+                # Woken by a call that returns (it may free room later) or when the oldest expires.
+                self.condition.wait(self.returned[0][0] - now if self.returned else None)
+
+    def release(self, segments: int) -> None:
+        """The call has returned (or raised): it counts one more second from now."""
+        with self.condition:
+            self.in_flight -= segments
+            self.returned.append((time.monotonic() + self.span, segments))
+            self.counted += segments
+            self.condition.notify_all()
+
+    def restore(self, entries: list, *, db_time: float, mono: float) -> None:
+        """Take over the counting calls a previous loop stored: ``[[database Unix time, segments]]``,
+        read against a database clock reading ``db_time`` taken no later than monotonic ``mono``."""
+        with self.condition:
+            for end, segments in sorted((float(e), int(n)) for e, n in entries):
+                at = mono + (end - db_time)
+                if at > time.monotonic():
+                    self.returned.append((at, segments))
+                    self.counted += segments
+
+    def still_counting(self, *, db_time: float, mono: float) -> list[list[float]]:
+        """What to store for the next loop, against a database clock reading ``db_time`` taken no
+        earlier than monotonic ``mono`` (so every end is stored late rather than early)."""
+        with self.condition:
+            self._expire(time.monotonic())
+            entries = [[db_time + (end - mono), segments] for end, segments in self.returned]
+            if self.in_flight:  # only if a thread could not be joined: counted a full second on
+                entries.append([db_time + (time.monotonic() + self.span - mono), self.in_flight])
+            return entries
 
 
 def _db_now() -> dt.datetime:
@@ -583,6 +674,14 @@ def _db_now() -> dt.datetime:
     with connection.cursor() as cursor:
         cursor.execute("SELECT clock_timestamp()")
         return cursor.fetchone()[0]
+
+
+def _db_clock() -> tuple[float, float, float]:
+    """(monotonic time before, the database clock as a Unix time, monotonic time after) of one
+    reading of the database clock, the one clock that every host sharing a sender agrees on."""
+    before = time.monotonic()
+    db_time = _db_now().timestamp()
+    return before, db_time, time.monotonic()
 
 
 def sender_rows(*, backend_name: str, default_name: str, now: dt.datetime):
@@ -656,35 +755,23 @@ def claim_batch(
 
 
 class _Senders:
-    """Threads that call the provider, so that its latency does not slow the pace. Each thread has
-    its own database connection, closed when the loop ends. With ``threads=0`` (inside a
-    transaction, as in tests) the calls are made inline.
+    """Threads that call the provider, so that its latency does not slow the pace (several calls
+    may be in flight, as many as the window allows). Each thread has its own database connection,
+    closed when the loop ends. With ``threads=0`` (inside a transaction, as in tests) the calls are
+    made inline. Every call passes the provider window."""
 
-    A gate spaces the provider calls themselves by segments / rate: a thread that fell behind
-    (a slow answer, a slow commit) must not catch up in a burst."""
-
-    def __init__(self, make_backend, threads: int, rate: float, calls: list | None = None) -> None:
+    def __init__(self, make_backend, threads: int, window: ProviderWindow) -> None:
         self.make_backend, self.outcomes, self.lock = make_backend, Counter(), threading.Lock()
-        self.rate, self.next_call, self.calls = rate, 0.0, calls
+        self.window = window
         self.queue: queue.Queue = queue.Queue()
         self.inline = make_backend() if threads == 0 else None
         self.threads = [threading.Thread(target=self._work, daemon=True) for _ in range(threads)]
         for thread in self.threads:
             thread.start()
 
-    def _gate(self, segments: int) -> None:
-        with self.lock:
-            at = max(time.monotonic(), self.next_call)
-            self.next_call = at + segments / self.rate
-        delay = at - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        if self.calls is not None:
-            self.calls.append(time.monotonic())
-
     def _send(self, backend, sms_id: int, claimed_at: dt.datetime) -> None:
         try:
-            outcome = send_claimed(sms_id, claimed_at=claimed_at, backend=backend, before_send=self._gate)
+            outcome = send_claimed(sms_id, claimed_at=claimed_at, backend=backend, window=self.window)
         except Exception:
             logger.exception("SMS %s: the sending thread failed; the sweeper will put it back", sms_id)
             outcome = "error"
@@ -704,6 +791,10 @@ class _Senders:
             self._send(self.inline, sms_id, claimed_at)
         else:
             self.queue.put((sms_id, claimed_at))
+
+    def backlog(self) -> int:
+        """Rows handed over that no thread has taken yet (all threads waiting at the window)."""
+        return self.queue.qsize()
 
     def close(self) -> Counter:
         for _thread in self.threads:
@@ -739,7 +830,8 @@ def run_sender(
 
     Only one loop runs per sender (a lease on its bucket row); another started meanwhile returns
     at once with {"lease_held": 1}. Returns the outcome counts ("sent", "retry", …); ``calls``,
-    when given, receives the monotonic time of every provider call (for the benchmark and tests).
+    when given, receives the monotonic time at which the window let each provider call through
+    (for the benchmark and tests).
     """
     backend = backend or get_backend(backend_name)
     name, sender = backend.name, backend.sender()
@@ -755,9 +847,18 @@ def run_sender(
     def clock() -> dt.datetime:
         return db_start + dt.timedelta(seconds=time.monotonic() - mono_start)
 
-    senders = _Senders((lambda: backend) if threads == 0 else (lambda: get_backend(name)), threads, rate, calls)
+    window = ProviderWindow(settings.SMS_SEGMENTS_PER_SECOND, calls=calls)
+    stored = SenderBucket.objects.filter(sender=sender).values_list("recent_sends", flat=True).first()
+    if stored:
+        before, db_time, after = _db_clock()
+        window.restore(stored, db_time=db_time, mono=after)
+    senders = _Senders((lambda: backend) if threads == 0 else (lambda: get_backend(name)), threads, window)
     try:
         while time.monotonic() - mono_start < max_seconds and in_sending_hours(timezone.now()):
+            if senders.backlog() > max(rate, 1):
+                # The window holds the calls back (slow answers): claim no further ahead of them.
+                time.sleep(0.05)
+                continue
             now = clock()
             batch, wait = claim_batch(
                 sender=sender,
@@ -780,5 +881,8 @@ def run_sender(
                 senders.put(sms_id, now)
     finally:
         outcomes = senders.close()
-        SenderBucket.objects.filter(sender=sender).update(loop_until=None)
+        before, db_time, _after = _db_clock()
+        SenderBucket.objects.filter(sender=sender).update(
+            loop_until=None, recent_sends=window.still_counting(db_time=db_time, mono=before)
+        )
     return dict(outcomes)
