@@ -285,6 +285,12 @@ CHUNK_ROWS = 10_000
 # Distinct numbers remembered per file (normalised, and encrypted): the callers who come back
 # within a file, not the file's every number, so memory stays small for a million rows.
 PHONE_CACHE_SIZE = 20_000
+# Repeat detection streams the candidate rows (REPEAT_FETCH_ROWS a fetch) and writes the links it
+# finds REPEAT_FLUSH_ROWS at a time; the inserted ids reach the signals' receivers and the risk
+# alerts SIGNAL_IDS at a time. None of the three grows with the file.
+REPEAT_FETCH_ROWS = 2_000
+REPEAT_FLUSH_ROWS = 5_000
+SIGNAL_IDS = 10_000
 
 
 # Eleven digits matching the metadata's mainland mobile pattern (and the general one) are a valid
@@ -494,13 +500,13 @@ def _import_by_copy(
         _find_repeats(cursor, stage, channel=source.channel)
         lap("repeats")
         progress(90)
-        created, risky = _insert_appeals(cursor, stage, batch=batch, channel=source.channel, categories=categories)
+        created, inserted = _insert_appeals(cursor, stage, batch=batch, channel=source.channel, categories=categories)
         cursor.execute(f"SELECT count(*) FROM {stage} WHERE ok")
         good = cursor.fetchone()[0]
         cursor.execute(f"DROP TABLE {stage}")
         lap("insert")
-    if risky:
-        _alert_later(risky)
+    if inserted:
+        _alert_later(inserted)
     logger.info("import batch %s by COPY: %s rows, phases %s", batch.pk, total, phases)
     outcome = ImportOutcome(total_rows=total, created=created, duplicates=good - created, method="copy", phases=phases)
     # outcome.errors stays empty: the rejected rows were written set-wise into feeds_importrowerror.
@@ -615,98 +621,124 @@ def _find_repeats(cursor, stage: str, *, channel: str) -> None:
     SQL fetches, for the rows to be created, the caller's appeals in the repeat window (indexed by
     phone hash); earlier rows of the same caller in this file count too, as they would if the rows
     were received one by one. Only the similarity itself is computed in Python.
+
+    Memory stays bounded whatever the file's size: the rows that may be repeats are streamed
+    through a server-side cursor ordered by caller, each caller's rows are settled together (a
+    repeat only ever points at an earlier appeal of the same caller), and the links found are
+    written back ``REPEAT_FLUSH_ROWS`` at a time.
     """
     from intake.similarity import cosine
 
-    window = settings.INTAKE_REPEAT_WINDOW_DAYS
+    window = dt.timedelta(days=settings.INTAKE_REPEAT_WINDOW_DAYS)
     threshold = settings.INTAKE_SIMILARITY_THRESHOLD
     # Rows to be created: good, and not received before (checked by external id while reading).
     fresh = "s.ok AND NOT s.known AND s.phone_hash <> ''"
-    cursor.execute(
-        f"""SELECT s.row_number, c.id, c.content, c.repeat_of_id, c.received_at
-            FROM {stage} s CROSS JOIN LATERAL (
-                SELECT a.id, a.content, a.repeat_of_id, a.received_at FROM intake_appeal a
+    # Per row: its stored candidates (the newest 50 of the caller in the window), as parallel
+    # arrays newest first, with the appeal a link would point at (the candidate's own original
+    # when it is itself a repeat) and that appeal's tracking code for the note.
+    sql = f"""
+        SELECT s.row_number, s.phone_hash, s.received_at, s.content, s.tracking_code,
+               c.times, c.ids, c.contents, c.targets, c.codes
+        FROM {stage} s CROSS JOIN LATERAL (
+            SELECT array_agg(a.received_at ORDER BY a.received_at DESC, a.id DESC) AS times,
+                   array_agg(a.id ORDER BY a.received_at DESC, a.id DESC) AS ids,
+                   array_agg(a.content ORDER BY a.received_at DESC, a.id DESC) AS contents,
+                   array_agg(coalesce(a.repeat_of_id, a.id) ORDER BY a.received_at DESC, a.id DESC) AS targets,
+                   array_agg(coalesce(o.tracking_code, a.tracking_code) ORDER BY a.received_at DESC, a.id DESC)
+                   AS codes
+            FROM (
+                SELECT a.id, a.content, a.repeat_of_id, a.received_at, a.tracking_code FROM intake_appeal a
                 WHERE a.citizen_phone_hash = s.phone_hash AND a.status <> %(merged)s
                   AND a.received_at >= s.received_at - make_interval(days => %(window)s)
                   AND a.received_at <= s.received_at
-                ORDER BY a.received_at DESC, a.id DESC LIMIT 50) c
-            WHERE {fresh}""",
-        {"channel": channel, "merged": AppealStatus.MERGED, "window": window},
-    )
-    candidates: dict[int, list[tuple]] = {}
-    for row_number, pk, content, repeat_of_id, received_at in cursor.fetchall():
-        # (received_at, ordering key, kind, reference, content, original)
-        candidates.setdefault(row_number, []).append((received_at, pk, "db", pk, content, repeat_of_id))
-    cursor.execute(
-        f"""SELECT s.row_number, s.phone_hash, s.received_at, s.content, s.tracking_code FROM {stage} s
-            WHERE {fresh} AND s.phone_hash IN (
-                SELECT phone_hash FROM {stage} WHERE ok AND phone_hash <> '' GROUP BY 1 HAVING count(*) > 1)
-            ORDER BY s.row_number""",
-        {"channel": channel},
-    )
-    by_caller: dict[str, list[tuple]] = {}
-    for row in cursor.fetchall():
-        by_caller.setdefault(row[1], []).append(row)
-    for rows in by_caller.values():
-        for i, (row_number, _hash, received_at, _content, _code) in enumerate(rows):
-            for earlier in rows[:i]:
-                if received_at - dt.timedelta(days=window) <= earlier[2] <= received_at:
+                ORDER BY a.received_at DESC, a.id DESC LIMIT 50
+            ) a LEFT JOIN intake_appeal o ON o.id = a.repeat_of_id
+        ) c
+        WHERE {fresh} AND (c.ids IS NOT NULL OR s.phone_hash IN (
+            SELECT phone_hash FROM {stage} WHERE ok AND phone_hash <> '' GROUP BY 1 HAVING count(*) > 1))
+        ORDER BY s.phone_hash, s.row_number"""
+    params = {"merged": AppealStatus.MERGED, "window": settings.INTAKE_REPEAT_WINDOW_DAYS}
+    links: list[tuple[int, int | None, int | None, float, str]] = []
+
+    def flush() -> None:
+        if not links:
+            return
+        numbers, db_refs, row_refs, scores, notes = zip(*links, strict=True)
+        cursor.execute(
+            f"""UPDATE {stage} s SET repeat_of_id = m.db_ref, repeat_of_row = m.row_ref, similarity = m.score,
+                    repeat_note = m.note
+                FROM unnest(%s::int[], %s::bigint[], %s::int[], %s::float8[], %s::text[])
+                     AS m(n, db_ref, row_ref, score, note)
+                WHERE s.row_number = m.n""",
+            [list(numbers), list(db_refs), list(row_refs), list(scores), list(notes)],
+        )
+        links.clear()
+
+    def settle(caller_rows: list[tuple]) -> None:
+        """One caller's rows in file order: each is linked to its most similar candidate."""
+        chosen: dict[int, tuple[str, int, float, str]] = {}
+        codes = {r[0]: r[4] for r in caller_rows}
+        for i, (row_number, _hash, received_at, content, _code, times, ids, contents, targets, db_codes) in enumerate(
+            caller_rows
+        ):
+            # (received_at, ordering key, kind, reference, content, tracking code of the reference)
+            candidates = [(times[k], ids[k], "db", targets[k], contents[k], db_codes[k]) for k in range(len(ids or ()))]
+            for earlier in caller_rows[:i]:
+                if received_at - window <= earlier[2] <= received_at:
                     # Rows of this file get ids after every stored appeal, in file order.
-                    candidates.setdefault(row_number, []).append(
-                        (earlier[2], 10**18 + earlier[0], "row", earlier[0], earlier[3], None)
-                    )
-    if not candidates:
-        return
-    cursor.execute(f"SELECT row_number, content FROM {stage} WHERE row_number = ANY(%s)", [list(candidates)])
-    contents = dict(cursor.fetchall())
-    chosen: dict[int, tuple[str, int, float]] = {}
-    for row_number in sorted(candidates):
-        best = None
-        for cand in sorted(candidates[row_number], key=lambda c: (c[0], c[1]), reverse=True)[:50]:
-            score = cosine(contents[row_number], cand[4])
-            if score >= threshold and (best is None or score > best[1]):
-                best = (cand, score)
-        if best is None:
-            continue
-        cand, score = best
-        if cand[2] == "db":
-            chosen[row_number] = ("db", cand[5] or cand[3], score)
-        else:
-            # An earlier row that is itself a repeat points at its original: follow the chain.
-            earlier = chosen.get(cand[3])
-            chosen[row_number] = earlier[:2] + (score,) if earlier else ("row", cand[3], score)
-    db_ids = [ref for kind, ref, _s in chosen.values() if kind == "db"]
-    cursor.execute("SELECT id, tracking_code FROM intake_appeal WHERE id = ANY(%s)", [db_ids])
-    codes = dict(cursor.fetchall())
-    cursor.execute(f"SELECT row_number, tracking_code FROM {stage} WHERE row_number = ANY(%s)", [list(chosen)])
-    row_codes = dict(cursor.fetchall())
-    cursor.execute(
-        f"SELECT row_number, tracking_code FROM {stage} WHERE row_number = ANY(%s)",
-        [[ref for kind, ref, _s in chosen.values() if kind == "row"]],
-    )
-    row_codes.update(cursor.fetchall())
-    numbers, db_refs, row_refs, scores, notes = [], [], [], [], []
-    for row_number, (kind, ref, score) in chosen.items():
-        code = codes.get(ref) if kind == "db" else row_codes.get(ref)
-        numbers.append(row_number)
-        db_refs.append(ref if kind == "db" else None)
-        row_refs.append(ref if kind == "row" else None)
-        scores.append(round(score, 3))
-        notes.append(_("与 %(code)s 相似度 %(score).0f%%") % {"code": code, "score": score * 100})
-    cursor.execute(
-        f"""UPDATE {stage} s SET repeat_of_id = m.db_ref, repeat_of_row = m.row_ref, similarity = m.score,
-                repeat_note = m.note
-            FROM unnest(%s::int[], %s::bigint[], %s::int[], %s::float8[], %s::text[])
-                 AS m(n, db_ref, row_ref, score, note)
-            WHERE s.row_number = m.n""",
-        [numbers, db_refs, row_refs, scores, notes],
-    )
+                    candidates.append((earlier[2], 10**18 + earlier[0], "row", earlier[0], earlier[3], earlier[4]))
+            best = None
+            for cand in sorted(candidates, key=lambda c: (c[0], c[1]), reverse=True)[:50]:
+                score = cosine(content, cand[4])
+                if score >= threshold and (best is None or score > best[1]):
+                    best = (cand, score)
+            if best is None:
+                continue
+            cand, score = best
+            if cand[2] == "db":
+                chosen[row_number] = ("db", cand[3], score, cand[5])
+            else:
+                # An earlier row that is itself a repeat points at its original: follow the chain.
+                earlier = chosen.get(cand[3])
+                chosen[row_number] = (
+                    earlier[:2] + (score, earlier[3]) if earlier else ("row", cand[3], score, codes[cand[3]])
+                )
+        for row_number, (kind, ref, score, code) in chosen.items():
+            note = _("与 %(code)s 相似度 %(score).0f%%") % {"code": code, "score": score * 100}
+            links.append(
+                (row_number, ref if kind == "db" else None, ref if kind == "row" else None, round(score, 3), note)
+            )
+        if len(links) >= REPEAT_FLUSH_ROWS:
+            flush()
+
+    # A server-side cursor (inside the import's transaction) hands the rows over a few thousand
+    # at a time; the other statements share the connection meanwhile.
+    with connection.connection.cursor(name=f"{stage}_repeats") as stream:
+        stream.itersize = REPEAT_FETCH_ROWS
+        stream.execute(sql, params)
+        caller_rows: list[tuple] = []
+        for record in stream:
+            if caller_rows and record[1] != caller_rows[0][1]:
+                settle(caller_rows)
+                caller_rows = []
+            caller_rows.append(record)
+        if caller_rows:
+            settle(caller_rows)
+    flush()
 
 
 def _insert_appeals(
     cursor, stage: str, *, batch: ImportBatch, channel: str, categories: dict[str, int]
-) -> tuple[int, list[int]]:
-    """Insert the good rows and their timeline rows (received, then repeat, then risk, as intake does)."""
+) -> tuple[int, tuple | None]:
+    """Insert the good rows and their timeline rows (received, then repeat, then risk, as intake does).
+
+    Returns the number created and, when some were, the span that finds the inserted rows with
+    risk words after commit (``_alert_later``). The inserted ids are kept in a table of their
+    own (``<stage>_ids``, dropped with the stage), never in a Python list: the later statements
+    join it, and the signal's receivers get them ``SIGNAL_IDS`` at a time.
+    """
+    ids = f"{stage}_ids"
+    cursor.execute(f"CREATE UNLOGGED TABLE {ids} (id bigint NOT NULL) WITH (autovacuum_enabled = false)")
     severity_rank = "CASE s.severity " + " ".join(f"WHEN '{s.value}' THEN {s.rank}" for s in Severity) + " END"
     params = {
         "channel": channel,
@@ -756,19 +788,25 @@ def _insert_appeals(
                                       'proposed_severity', ins.severity, 'import_batch', %(batch)s::bigint),
                    now()
             FROM ins ORDER BY ins.id RETURNING appeal_id
+        ), kept AS (
+            INSERT INTO {ids} (id) SELECT id FROM ins
         )
-        SELECT (SELECT count(*) FROM received), coalesce((SELECT array_agg(id) FROM ins), '{{}}')
+        SELECT (SELECT count(*) FROM received)
         """,
         params,
     )
-    created, inserted = cursor.fetchone()
-    inserted = list(inserted)
-    if not inserted:
-        return 0, []
-    # These rows bypassed Appeal.save(): tell the apps that count appeals, in this transaction.
-    appeals_written.send(sender=Appeal, appeal_ids=inserted, using=connection.alias)
-    params["inserted"] = inserted
-    mine = "a.id = ANY(%(inserted)s) AND a.channel = %(channel)s"
+    (created,) = cursor.fetchone()
+    if not created:
+        cursor.execute(f"DROP TABLE {ids}")
+        return 0, None
+    cursor.execute(f"ANALYZE {ids}")
+    # These rows bypassed Appeal.save(): tell the apps that count appeals, in this transaction, a
+    # chunk of ids at a time (each receiver marks the chunk's days in one statement).
+    with connection.connection.cursor(name=f"{ids}_signal") as stream:
+        stream.execute(f"SELECT id FROM {ids} ORDER BY id")
+        while chunk := [r[0] for r in stream.fetchmany(SIGNAL_IDS)]:
+            appeals_written.send(sender=Appeal, appeal_ids=chunk, using=connection.alias)
+    mine = f"a.id IN (SELECT id FROM {ids}) AND a.channel = %(channel)s"
     # The stage keeps the rejected rows too, and a rejected row may carry the external id of an
     # inserted one (a repeat within the file): every join back to the stage takes good rows only.
     # Repeats of an earlier row of this file: that row's id is known only now.
@@ -791,20 +829,41 @@ def _insert_appeals(
         f"""INSERT INTO intake_appealevent (appeal_id, actor_id, action, from_status, to_status, note, data, created_at)
             SELECT a.id, NULL, 'risk_alert', '', '', a.risk_words,
                    jsonb_build_object('words', to_jsonb(string_to_array(a.risk_words, '、'))), now()
-            FROM intake_appeal a WHERE {mine} AND a.risk_words <> '' ORDER BY a.id
-            RETURNING appeal_id""",
+            FROM intake_appeal a WHERE {mine} AND a.risk_words <> '' ORDER BY a.id""",
         params,
     )
-    risky = [r[0] for r in cursor.fetchall()]
-    return int(created), risky
+    # Every row of this insert has the transaction's now() as created_at.
+    cursor.execute(f"SELECT min(id), max(id), now() FROM {ids}")
+    first, last, created_at = cursor.fetchone()
+    cursor.execute(f"DROP TABLE {ids}")
+    return int(created), (channel, first, last, created_at)
 
 
-def _alert_later(appeal_ids: list[int]) -> None:
-    """Imported appeals with risk words alert the center exactly as pushed ones do."""
+def _alert_later(span: tuple) -> None:
+    """Imported appeals with risk words alert the center exactly as pushed ones do.
+
+    After commit, the risky appeals of the import are read back a page at a time by what they
+    share (their channel, their id range, the import's created_at), so no list of ids waits in
+    memory for the commit. ``alert_center`` tells each person once per appeal (its dedupe key):
+    an appeal of another writer caught by the same span is told about once all the same.
+    """
     from intake.services import alert_center
 
+    channel, first, last, created_at = span
+
     def run() -> None:
-        for pk in appeal_ids:
-            alert_center(pk)
+        after = first - 1
+        while True:
+            page = list(
+                Appeal.objects.filter(channel=channel, pk__gt=after, pk__lte=last, created_at=created_at)
+                .exclude(risk_words="")
+                .order_by("pk")
+                .values_list("pk", flat=True)[:SIGNAL_IDS]
+            )
+            for pk in page:
+                alert_center(pk)
+            if len(page) < SIGNAL_IDS:
+                return
+            after = page[-1]
 
     transaction.on_commit(run)

@@ -12,7 +12,8 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import ValidationError
 
 import feeds.appeal_import as appeal_import
-from feeds.appeal_import import _fast_mobile, _tracking_codes
+from feeds.appeal_import import _fast_mobile, _tracking_codes, parse_received_at
+from feeds.models import ImportBatch
 from intake.models import TRACKING_ALPHABET, Appeal
 from intake.phones import decrypt, encrypt_many, normalize_phone
 
@@ -168,3 +169,87 @@ def test_a_batch_lock_held_in_another_database_is_not_this_batchs(db, settings):
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [RUNNING_BATCH_LOCK, 424242])
+
+
+def test_repeats_signals_and_alerts_go_in_chunks_with_the_outcome_of_the_row_by_row_path(
+    sources, city, center, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Repeat candidates streamed one row a fetch, links written one at a time, ids handed to the
+    signal's receivers and risk alerts two at a time: the same appeals, links, notes and timeline
+    as row by row, every inserted id told once, every risky appeal alerted. Callers interleave in
+    the file, and a link follows the chain to the original (a stored repeat, an earlier row)."""
+    from analytics.models import AggregateMark
+    from intake.models import RiskWord
+    from intake.services import create_appeal
+    from intake.signals import appeals_written
+    from units.models import Notification
+
+    from .test_imports import shape
+
+    monkeypatch.setattr(appeal_import, "REPEAT_FETCH_ROWS", 1)
+    monkeypatch.setattr(appeal_import, "REPEAT_FLUSH_ROWS", 1)
+    monkeypatch.setattr(appeal_import, "SIGNAL_IDS", 2)
+    RiskWord.objects.create(word="同归于尽")
+    bbq = "楼下烧烤店每天营业到凌晨两点，油烟和噪音扰民严重"
+    original, _ = create_appeal(
+        channel="hotline", citizen_phone="13800001403", content=bbq, received_at=parse_received_at("2026-11-17 22:00")
+    )
+    stored_repeat, _ = create_appeal(
+        channel="hotline",
+        citizen_phone="13800001403",
+        content=bbq + "。",
+        received_at=parse_received_at("2026-11-18 22:00"),
+    )
+    assert stored_repeat.repeat_of_id == original.pk
+    bike = "小区电动车充电桩旁边经常有人偷电瓶"
+    body = [
+        ["K-1", "2026-11-18 09:00", "钱七", "13800001404", bike, "", "", ""],
+        ["K-2", "2026-11-20 08:00", "赵六", "13800001403", bbq + "了", "", "", ""],  # → the stored original
+        ["K-3", "2026-11-19 10:00", "钱七", "13800001404", bike + "了", "", "", ""],  # → K-1
+        ["K-4", "2026-11-20 08:30", "孙八", "13800001405", "再不处理就同归于尽。", "", "", ""],
+        ["K-5", "2026-11-20 11:00", "钱七", "13800001404", bike + "啊", "", "", ""],  # → K-3 → K-1
+        ["K-6", "2026-11-20 12:00", "赵六", "13800001403", bbq + "啊", "", "", ""],  # → the original again
+        ["K-7", "2026-11-20 12:30", "孙八", "13800001405", "我真的要同归于尽。", "", "", ""],
+        ["K-8", "2026-11-19 12:40", "周一", "13800001406", "同归于尽的话不是说说。", "", "", ""],
+    ]
+    told: list[list[int]] = []
+
+    def listen(sender, appeal_ids, **kwargs):
+        told.append(list(appeal_ids))
+
+    appeals_written.connect(listen, dispatch_uid="test-told-in-chunks")
+    outcomes = {}
+    try:
+        for method in ("copy", "orm"):
+            told.clear()
+            AggregateMark.objects.all().delete()
+            with django_capture_on_commit_callbacks(execute=True):
+                batch = do_import(sources["12345"], csv_bytes(body), method=method, actor=center, name=f"{method}.csv")
+            assert (batch.method, batch.created, batch.rejected) == (method, 8, 0)
+            imported = {a.external_id: a for a in Appeal.objects.filter(channel="12345").select_related("repeat_of")}
+            risky = [a.pk for a in imported.values() if a.risk_words]
+            assert len(risky) == 3
+            assert (
+                Notification.objects.filter(user=center, dedupe_key__in=[f"intake-risk-{pk}" for pk in risky]).count()
+                == 3
+            )
+            for appeal in imported.values():  # a note names the appeal the link points at
+                note = appeal.events.filter(action="repeat_detected").values_list("note", flat=True).first()
+                assert (note is None) == (appeal.repeat_of is None)
+                if appeal.repeat_of is not None:
+                    assert note.startswith(f"与 {appeal.repeat_of.tracking_code} 相似度")
+            assert imported["K-2"].repeat_of_id == imported["K-6"].repeat_of_id == original.pk
+            if method == "copy":
+                assert all(len(chunk) <= 2 for chunk in told) and len(told) == 4
+                assert sorted(pk for chunk in told for pk in chunk) == sorted(a.pk for a in imported.values())
+                days = set(AggregateMark.objects.filter(unit=None).values_list("day", flat=True))
+                assert {str(d) for d in days} >= {"2026-11-18", "2026-11-19", "2026-11-20"}
+            outcomes[method] = {k: shape(a) for k, a in imported.items()}
+            Appeal.objects.filter(channel="12345").delete()
+            ImportBatch.objects.all().delete()
+    finally:
+        appeals_written.disconnect(dispatch_uid="test-told-in-chunks")
+    assert outcomes["copy"] == outcomes["orm"]
+    links = {k: v["repeat_of"] for k, v in outcomes["copy"].items()}
+    assert links["K-3"] == links["K-5"] == "K-1"
+    assert outcomes["copy"]["K-2"]["is_repeat"] and outcomes["copy"]["K-6"]["is_repeat"]
