@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from units.admin_readonly import ReadOnlyAdminMixin
 
+from . import permissions
 from .choices import SmsProvider
 from .models import DeliveryStatusEvent, InboundSms, OptOut, OutboundSms, SmsAttempt, SmsTemplate, StepNotice
 from .providers import provider_states, send_test_sms
@@ -125,7 +126,8 @@ class OutboundSmsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         self.message_user(request, _("已重新排队 %(n)d 条。") % {"n": done}, messages.SUCCESS)
 
     def has_change_permission(self, request, obj=None):
-        return obj is None and request.user.is_superuser  # lets the action run; the fields stay read-only
+        # Lets the re-queue action run for whom the outbox's 重新发送 is offered; fields stay read-only.
+        return obj is None and permissions.may_requeue(request.user)
 
 
 @admin.register(DeliveryStatusEvent)

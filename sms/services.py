@@ -14,12 +14,14 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from intake.phones import normalize_phone, phone_hash
+from units.memo import ProcessCache
 
+from . import permissions
 from .catalogue import template_text, validate_params_for_provider
 from .choices import NoticeStep, SmsPurpose
 from .models import OptOut, OutboundSms, StepNotice
@@ -50,15 +52,17 @@ def queue_sms(
     dedupe_key: str | None = None,
     send_after: dt.datetime | None = None,
     service_record=None,
+    new_key: bool = False,
 ):
     """Create the outbox row for one SMS and have it sent after commit, within sending hours.
 
     Idempotent on ``dedupe_key``: the same key returns the row made the first time and sends
-    nothing more. The phone is stored encrypted with its keyed hash; only the row id travels in
+    nothing more. ``new_key``: the caller knows no row can hold the key yet (it names something
+    created in this transaction), so it is not looked up first; the unique key still guards. The phone is stored encrypted with its keyed hash; only the row id travels in
     the task. Raises ``ValidationError`` for an invalid phone or for parameters the template's
     provider would refuse, and ``TemplateMissing`` for an unknown template code.
     """
-    if dedupe_key:
+    if dedupe_key and not new_key:
         existing = OutboundSms.objects.filter(dedupe_key=dedupe_key).first()
         if existing:
             return existing
@@ -96,12 +100,17 @@ def queue_sms(
 
 def lift_opt_out(opt: OptOut, *, actor) -> None:
     """An administrator lifts an opt-out (the citizen asked to receive SMS again)."""
+    if not permissions.may_manage_opt_outs(actor):
+        raise PermissionDenied
     logger.info("opt-out %s lifted by user %s", opt.pk, actor.pk)
     opt.delete()
 
 
 def requeue_sms(sms: OutboundSms, *, actor) -> bool:
-    """After checking with the provider that a flagged SMS was not sent, queue it again."""
+    """After checking with the provider that a flagged SMS was not sent, queue it again
+    (administrators; False when the message is not waiting for that check)."""
+    if not permissions.may_requeue(actor):
+        raise PermissionDenied
     done = requeue_after_check(sms)
     if done:
         sms.refresh_from_db()
@@ -110,11 +119,22 @@ def requeue_sms(sms: OutboundSms, *, actor) -> bool:
     return done
 
 
+def _step_switches() -> dict[str, dict[str, bool]]:
+    return {
+        notice.channel: {step: notice.sends(step) for step in NoticeStep.values} for notice in StepNotice.objects.all()
+    }
+
+
+# The switches of every channel, kept per process (every appeal received asks): a switch changed
+# in the admin takes effect at once in that process and within seconds in every other one.
+step_switches = ProcessCache("sms-step-notices", _step_switches).watch(StepNotice)
+_DEFAULT_SWITCHES = {step: StepNotice(channel="").sends(step) for step in NoticeStep.values}
+
+
 def step_notice_on(channel: str, step: str) -> bool:
     """Whether appeals of ``channel`` get the SMS of ``step`` (a channel without a row: the
     model's defaults — no receipt, the other steps on)."""
-    setting = StepNotice.objects.filter(channel=channel).first() or StepNotice(channel=channel)
-    return setting.sends(step)
+    return step_switches.get().get(channel, _DEFAULT_SWITCHES)[step]
 
 
 def track_link() -> str:
@@ -123,13 +143,16 @@ def track_link() -> str:
     return (settings.PUBLIC_BASE_URL or "").rstrip("/") + "/track/"
 
 
-def notify_step(*, appeal, step: str, params: dict[str, Any], dedupe_key: str) -> OutboundSms | None:
+def notify_step(
+    *, appeal, step: str, params: dict[str, Any], dedupe_key: str, new_key: bool = False
+) -> OutboundSms | None:
     """Queue the SMS telling the citizen of ``appeal`` about ``step``; None when nothing is queued.
 
     Nothing when the channel's switch for the step is off or its platform informs the citizen,
     when the appeal has no phone, or when the phone is on the opt-out list. Idempotent on
-    ``dedupe_key`` (the caller names the step's occurrence). In a savepoint: a refused SMS (a
-    template an administrator broke) never undoes the step it tells of.
+    ``dedupe_key`` (the caller names the step's occurrence; ``new_key`` as in ``queue_sms``). A
+    refused SMS (a template an administrator broke) never undoes the step it tells of: the
+    refusals come before any write, and the insert has its own savepoint.
     """
     phone = appeal.citizen_phone
     if not phone or not step_notice_on(appeal.channel, step):
@@ -138,10 +161,14 @@ def notify_step(*, appeal, step: str, params: dict[str, Any], dedupe_key: str) -
         return None
     template_code, purpose = STEP_TEMPLATES[step]
     try:
-        with transaction.atomic():
-            return queue_sms(
-                phone=phone, template_code=template_code, params=params, purpose=purpose, dedupe_key=dedupe_key
-            )
+        return queue_sms(
+            phone=phone,
+            template_code=template_code,
+            params=params,
+            purpose=purpose,
+            dedupe_key=dedupe_key,
+            new_key=new_key,
+        )
     except (ValidationError, LookupError):
         logger.warning("step SMS %s of appeal %s not queued", step, appeal.pk, exc_info=True)
         return None
@@ -154,4 +181,5 @@ def notify_receipt(appeal) -> OutboundSms | None:
         step=NoticeStep.RECEIPT,
         params={"code": appeal.tracking_code, "link": track_link()},
         dedupe_key=f"appeal-received:{appeal.pk}",
+        new_key=True,  # the appeal was inserted just now
     )

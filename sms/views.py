@@ -20,12 +20,11 @@ from django.views.decorators.http import require_POST
 from django.views.generic import ListView, TemplateView
 
 from intake.phones import phone_hash
-from units.choices import Role
 from units.exports import back_to, xlsx_response
 from units.pagination import BoundedPaginator
 from units.visibility import RoleRequiredMixin, VisibleMixin
 
-from . import selectors, services
+from . import permissions, selectors, services
 from .backends import OutboxBackend, get_backend
 from .exports import SMS_COLUMNS
 from .filters import OutboundSmsFilter
@@ -35,8 +34,6 @@ from .models import OptOut, OutboundSms
 from .outbox import apply_delivery_status, send_one
 
 logger = logging.getLogger(__name__)
-
-CENTER = (Role.CENTER_STAFF, Role.ADMIN)
 
 
 # --- Twilio webhooks -------------------------------------------------------------------------
@@ -97,7 +94,7 @@ class OutboxView(VisibleMixin, ListView):
 
     model = OutboundSms
     template_name = "sms/outbox.html"
-    allowed_roles = CENTER
+    allowed_roles = permissions.OUTBOX_ROLES
     paginate_by = 50
     paginator_class = BoundedPaginator
 
@@ -106,7 +103,12 @@ class OutboxView(VisibleMixin, ListView):
         return self.filterset.qs
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "filter": self.filterset}
+        # 重新发送 on a row: ``permissions.may_requeue(user, sms)`` (the role here, the flag per row).
+        return {
+            **super().get_context_data(**kwargs),
+            "filter": self.filterset,
+            "can_requeue": permissions.may_requeue(self.request.user),
+        }
 
 
 class OutboxExportView(OutboxView):
@@ -126,7 +128,7 @@ class OutboxExportView(OutboxView):
 @require_POST
 def requeue_sms(request: HttpRequest, pk: int) -> HttpResponse:
     """Administrators: after checking with the provider, queue a flagged SMS again."""
-    if not request.user.is_authenticated or not request.user.has_role(Role.ADMIN):
+    if not permissions.may_requeue(request.user):
         raise PermissionDenied
     sms = get_object_or_404(OutboundSms, pk=pk)
     if services.requeue_sms(sms, actor=request.user):
@@ -143,7 +145,7 @@ class OptOutListView(RoleRequiredMixin, ListView):
     """退订名单 (administrators): list, add by hand, lift."""
 
     template_name = "sms/optout_list.html"
-    allowed_roles = (Role.ADMIN,)
+    allowed_roles = permissions.ADMIN_ROLES
     paginate_by = 50
     queryset = OptOut.objects.all()
 
@@ -183,7 +185,7 @@ class SimulatorView(RoleRequiredMixin, TemplateView):
     """
 
     template_name = "sms/simulator.html"
-    allowed_roles = (Role.ADMIN,)
+    allowed_roles = permissions.ADMIN_ROLES
 
     def dispatch(self, request, *args, **kwargs):
         if not simulator_allowed():
