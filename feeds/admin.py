@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from units.admin_readonly import ReadOnlyAdminMixin
 
+from . import permissions
 from .models import DeliveryAttempt, FeedSource, ImportBatch, ImportRowError, Open311Request, ResultDelivery
 from .services import generate_source_key
 
@@ -44,6 +45,16 @@ class FeedSourceAdmin(admin.ModelAdmin):
     @admin.display(description=_("签名"), boolean=True)
     def signed(self, obj: FeedSource) -> bool:
         return bool(obj.hmac_secret)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not permissions.may_manage_source_keys(request.user):
+            actions.pop("generate_new_key", None)
+        return actions
+
+    def has_add_permission(self, request):
+        # A new source is issued its key on saving: who may not issue keys adds none.
+        return super().has_add_permission(request) and permissions.may_manage_source_keys(request.user)
 
     @admin.action(description=_("生成新密钥（旧密钥立即失效）"))
     def generate_new_key(self, request, queryset):

@@ -2,12 +2,11 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from units.choices import Role
 from units.navigation import HomePanel, NavItem
 
-from . import panels
+from . import panels, permissions
 
-FEED_ROLES = frozenset({Role.CENTER_STAFF, Role.ADMIN})
+FEED_ROLES = frozenset(permissions.FEED_ROLES)
 
 NAV_ITEMS = [
     NavItem(_("数据导入"), "feeds:imports", roles=FEED_ROLES, order=60),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import permissions
 from .choices import DeliveryStatus
 from .selectors import deliveries_of_appeal, delivery_counts, import_batches
 
@@ -18,4 +19,8 @@ def home_panel(request) -> dict:
 
 def appeal_panel(request, appeal) -> dict:
     """The results sent back to the platform this appeal came from (empty for other channels)."""
-    return {"deliveries": list(deliveries_of_appeal(appeal)), "appeal": appeal}
+    return {
+        "deliveries": list(deliveries_of_appeal(appeal)),
+        "appeal": appeal,
+        "can_open": permissions.may_read_deliveries(request.user),
+    }

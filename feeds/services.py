@@ -19,7 +19,7 @@ from datetime import timedelta
 
 import requests
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, connection, transaction
 from django.db.models import BooleanField, F, Q
@@ -37,7 +37,7 @@ from units.services import notify
 from units.tabular import EXTENSIONS as IMPORT_EXTENSIONS
 from units.tabular import ImportFileError, estimate_rows, read_rows
 
-from . import signing
+from . import permissions, signing
 from .choices import BatchStatus, DeliveryStatus, FeedKind
 from .imports import aliases_for, handler_for
 from .models import DeliveryAttempt, FeedSource, ImportBatch, ImportRowError, ResultDelivery
@@ -49,7 +49,11 @@ logger = logging.getLogger(__name__)
 
 
 def generate_source_key(source: FeedSource, *, actor: User | None = None) -> str:
-    """Give ``source`` a fresh key and return it; only its hash is kept, so show it once."""
+    """Give ``source`` a fresh key and return it; only its hash is kept, so show it once.
+
+    ``actor``: the administrator issuing it (None for a command run on the server)."""
+    if actor is not None and not permissions.may_manage_source_keys(actor):
+        raise PermissionDenied
     with transaction.atomic():
         locked = FeedSource.objects.select_for_update().get(pk=source.pk)
         key = locked.new_key()
@@ -231,8 +235,11 @@ def start_import(
     * a file whose batch failed runs again in that batch (attempts start over).
 
     ``batch.earlier`` says which case it was: "" (new file) or the earlier status of the batch.
-    With ``run_now`` (the management command) the import runs in this process.
+    With ``run_now`` (the management command) the import runs in this process. ``actor``: the
+    member of staff uploading (None for a command run on the server).
     """
+    if actor is not None and not permissions.may_import(actor):
+        raise PermissionDenied
     validate_import_file(upload)
     if kind == FeedKind.APPEALS and (source is None or source.kind != FeedKind.APPEALS or not source.channel):
         raise ValidationError(_("请选择一个诉求类数据来源。"))
@@ -696,12 +703,15 @@ def sweep_result_deliveries() -> dict[str, int]:
 
 
 def retry_delivery(delivery: ResultDelivery, *, actor: User) -> ResultDelivery:
-    """An administrator sends a failed or parked delivery again (attempts start over)."""
+    """Center staff or an administrator send a failed or parked delivery again (attempts start
+    over); a delivery in another state is returned as it is."""
     from .tasks import send_result_delivery_task
 
+    if not permissions.may_retry_delivery(actor):
+        raise PermissionDenied
     with transaction.atomic():
         locked = ResultDelivery.objects.select_for_update().get(pk=delivery.pk)
-        if locked.status not in (DeliveryStatus.FAILED, DeliveryStatus.PARKED):
+        if not permissions.may_retry_delivery(actor, locked):
             return locked
         locked.status = DeliveryStatus.PENDING
         locked.attempts = 0

@@ -15,12 +15,11 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import APIException
 
-from units.choices import Role
 from units.logging import mask
 from units.parsers import loads_limited
 from units.visibility import RoleRequiredMixin
 
-from . import signing
+from . import permissions, signing
 from .choices import BatchStatus, FeedKind
 from .filters import ResultDeliveryFilter
 from .forms import AppealImportForm
@@ -29,7 +28,7 @@ from .models import FeedSource
 from .selectors import batch_errors, delivery_counts, import_batches, result_deliveries
 from .services import current_progress, retry_delivery, start_import
 
-FEED_ROLES = (Role.CENTER_STAFF, Role.ADMIN)
+FEED_ROLES = permissions.FEED_ROLES
 REPORT_ROWS_ON_PAGE = 1000
 
 
@@ -174,7 +173,11 @@ class DeliveryListView(FeedStaffView):
 class DeliveryDetailView(FeedStaffView):
     def get(self, request, pk: int):
         delivery = get_object_or_404(result_deliveries(request.user).prefetch_related("attempt_rows"), pk=pk)
-        return render(request, "feeds/delivery_detail.html", {"delivery": delivery})
+        return render(
+            request,
+            "feeds/delivery_detail.html",
+            {"delivery": delivery, "can_retry": permissions.may_retry_delivery(request.user, delivery)},
+        )
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -206,6 +209,9 @@ class DemoPlatformView(View):
 class DeliveryRetryView(FeedStaffView):
     def post(self, request, pk: int):
         delivery = get_object_or_404(result_deliveries(request.user), pk=pk)
+        if not permissions.may_retry_delivery(request.user, delivery):
+            messages.error(request, _("该回传不是失败或暂停状态，未重新发送。"))
+            return redirect("feeds:delivery", pk=pk)
         retry_delivery(delivery, actor=request.user)
         messages.success(request, _("已重新排队发送。"))
         return redirect("feeds:delivery", pk=pk)

@@ -10,10 +10,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from units.api.exceptions import from_django_validation_error
-from units.choices import Role
 from units.parsers import LimitedJSONParser
 from units.visibility import HasRole
 
+from .. import permissions
 from ..auth import FeedKeyAuthentication, FeedSourcePermission, FeedSourceThrottle
 from ..choices import FeedKind
 from ..filters import ImportBatchFilter, ResultDeliveryFilter
@@ -75,7 +75,7 @@ class ResultDeliveryViewSet(viewsets.ReadOnlyModelViewSet):
     """Results sent back to 12345/12389, with every attempt (center staff and administrators)."""
 
     permission_classes = [HasRole]
-    allowed_roles = (Role.CENTER_STAFF, Role.ADMIN)
+    allowed_roles = permissions.FEED_ROLES
     serializer_class = ResultDeliverySerializer
     filterset_class = ResultDeliveryFilter
     cursor_ordering = ("-created_at", "-id")
@@ -88,7 +88,7 @@ class ImportBatchViewSet(viewsets.ReadOnlyModelViewSet):
     """Import batches and their counts (center staff and administrators)."""
 
     permission_classes = [HasRole]
-    allowed_roles = (Role.CENTER_STAFF, Role.ADMIN)
+    allowed_roles = permissions.FEED_ROLES
     serializer_class = ImportBatchSerializer
     filterset_class = ImportBatchFilter
     cursor_ordering = ("-created_at", "-id")
