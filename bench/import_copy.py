@@ -14,7 +14,9 @@ DATABASE_URL:
    this process as the Celery worker runs it (the COPY path), committed;
 
 and prints both times, their ratio and this process's resident memory (VmRSS sampled every
-20 ms during each step: the peak, and how much it grew over the step).
+20 ms during each step: the peak, and how much it grew over the step; for the import also the
+peak within each of its phases, read from the phases the import logs). ``--import-only`` skips
+the raw COPY, to compare the import's memory at several sizes without loading the machine twice.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/oc_h5 REDIS_URL=redis://127.0.0.1:6379/5 \\
         .venv/bin/python bench/import_copy.py --rows 100000
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import random
 import resource
@@ -119,13 +122,16 @@ def vm_rss_mb() -> float:
 
 @contextlib.contextmanager
 def rss_sampler():
-    """The peak VmRSS of this process while the block runs (sampled every 20 ms), in MB."""
-    figures = {"start": vm_rss_mb(), "peak": vm_rss_mb()}
+    """The peak VmRSS of this process while the block runs (sampled every 20 ms), in MB; the
+    samples themselves, as (wall clock, MB), under "samples"."""
+    figures = {"start": vm_rss_mb(), "peak": vm_rss_mb(), "samples": []}
     done = threading.Event()
 
     def sample():
         while not done.wait(0.02):
-            figures["peak"] = max(figures["peak"], vm_rss_mb())
+            rss = vm_rss_mb()
+            figures["peak"] = max(figures["peak"], rss)
+            figures["samples"].append((time.time(), rss))
 
     thread = threading.Thread(target=sample, daemon=True)
     thread.start()
@@ -135,6 +141,36 @@ def rss_sampler():
         done.set()
         thread.join()
         figures["peak"] = max(figures["peak"], vm_rss_mb())
+
+
+class PhaseLog(logging.Handler):
+    """Keeps the import's log line that names its phases (``feeds.appeal_import``)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.args and isinstance(record.args[-1], dict):
+            self.records.append(record)
+
+
+def phase_peaks(record: logging.LogRecord | None, samples: list[tuple[float, float]]) -> str:
+    """Each phase's seconds and peak VmRSS: the phases end when the import logs them, each lasting
+    what it logged, so walking back from that moment places every sample in its phase."""
+    if record is None:
+        return ""
+    phases: dict[str, float] = record.args[-1]
+    end = record.created
+    spans = []
+    for name, seconds in reversed(list(phases.items())):
+        spans.append((name, seconds, end - seconds, end))
+        end -= seconds
+    parts = []
+    for name, seconds, start, stop in reversed(spans):
+        inside = [rss for at, rss in samples if start <= at <= stop]
+        parts.append(f"{name} {seconds:.1f} s / {max(inside):.0f} MB" if inside else f"{name} {seconds:.1f} s")
+    return "; ".join(parts)
 
 
 def raw_copy(connection, path: Path) -> float:
@@ -177,6 +213,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=int(time.time()))
+    parser.add_argument("--import-only", action="store_true", help="skip the raw COPY (memory at several sizes)")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
@@ -228,32 +265,43 @@ def main() -> None:
             f"{time.perf_counter() - started:.1f} s; load average {load}; {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
             flush=True,
         )
-        try:
-            with rss_sampler() as copy_rss:
-                copy_seconds = raw_copy(connection, path)
-            print(
-                f"  raw COPY into a bare LIKE intake_appeal INCLUDING ALL  {copy_seconds:8.2f} s   "
-                f"RSS peak {copy_rss['peak']:6.0f} MB (+{copy_rss['peak'] - copy_rss['start']:.0f})",
-                flush=True,
-            )
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute(f"DROP SCHEMA IF EXISTS {SCRATCH} CASCADE")
-                cursor.execute("CHECKPOINT")
+        copy_seconds = None
+        if not args.import_only:
+            try:
+                with rss_sampler() as copy_rss:
+                    copy_seconds = raw_copy(connection, path)
+                print(
+                    f"  raw COPY into a bare LIKE intake_appeal INCLUDING ALL  {copy_seconds:8.2f} s   "
+                    f"RSS peak {copy_rss['peak']:6.0f} MB (+{copy_rss['peak'] - copy_rss['start']:.0f})",
+                    flush=True,
+                )
+            finally:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"DROP SCHEMA IF EXISTS {SCRATCH} CASCADE")
+                    cursor.execute("CHECKPOINT")
+        phase_log = PhaseLog()
+        import_logger = logging.getLogger("feeds.appeal_import")
+        import_logger.addHandler(phase_log)
+        import_logger.setLevel(logging.INFO)
         with rss_sampler() as import_rss, path.open("rb") as fh:
             started = time.perf_counter()
             batch = start_import(
                 kind=FeedKind.APPEALS, source=source, upload=File(fh, name=path.name), actor=None, run_now=True
             )
             import_seconds = time.perf_counter() - started
+        import_logger.removeHandler(phase_log)
         print(
             f"  product import ({batch.method}), {batch.created:,} created, {batch.rejected:,} rejected "
             f"{import_seconds:8.2f} s   RSS peak {import_rss['peak']:6.0f} MB "
             f"(+{import_rss['peak'] - import_rss['start']:.0f})",
             flush=True,
         )
+        phases = phase_peaks(phase_log.records[-1] if phase_log.records else None, import_rss["samples"])
+        if phases:
+            print(f"  import phases (time / peak RSS): {phases}", flush=True)
+        ratio = f"{import_seconds / copy_seconds:.2f}×" if copy_seconds else "(raw COPY skipped)"
         print(
-            f"  ratio import / raw COPY: {import_seconds / copy_seconds:.2f}×   "
+            f"  ratio import / raw COPY: {ratio}   "
             f"(max RSS of the process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)",
             flush=True,
         )
