@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from .choices import SmsStatus
 from .inbound import read_pending_inbound
-from .outbox import run_sender, send_one, sweep
+from .models import OutboundSms
+from .outbox import run_sender, sweep
 from .wake import start_senders
 
 
@@ -22,12 +24,13 @@ def run_sms_sender_task(backend_name: str = "") -> dict:
 
 @shared_task(ignore_result=True)
 def send_sms_task(sms_id: int) -> str:
-    """Send one outbox row if it is still queued and due (a duplicate message does nothing).
-    Kept for messages published before the sender loop; a paced row is left to the loop."""
-    outcome, _wait = send_one(sms_id)
-    if outcome == "paced":
-        start_senders()
-    return outcome
+    """Kept for messages published before the sender loop: the row is not sent from here but by
+    its provider's loop, whose window keeps every second at the provider within its rate; this
+    only wakes the loops (a row no longer queued is left alone)."""
+    if not OutboundSms.objects.filter(pk=sms_id, status=SmsStatus.QUEUED).exists():
+        return "not_queued"
+    start_senders()
+    return "handed_to_sender_loop"
 
 
 @shared_task(ignore_result=True)

@@ -18,6 +18,7 @@ from sms.models import OutboundSms, SenderBucket, SmsAttempt
 from sms.outbox import ProviderWindow, claim_batch, run_sender
 from sms.providers.aliyun import AliyunBackend
 from sms.providers.tencent import TencentBackend
+from sms.tasks import send_sms_task
 
 TEXT = "请您对12月31日110接处警工作进行评价：满意回1，基本满意回2，不满意回3，不评价回0。"
 
@@ -165,6 +166,19 @@ def test_the_next_loop_goes_on_from_the_window_the_last_one_left(fake_twilio, al
     assert run_sender(max_seconds=30, threads=2) == {"sent": 5}
     assert len(arrivals) == 10
     assert _busiest_second(arrivals) <= rate
+
+
+@pytest.mark.django_db
+def test_a_send_task_published_before_the_loop_leaves_the_row_to_the_loop_and_its_window(
+    fake_twilio, always_open, celery_eager
+):
+    (sms,) = _rows(1)
+    assert send_sms_task(sms.pk) == "handed_to_sender_loop"
+    # The loop it woke (run at once in tests) sent the row, through the window.
+    sms.refresh_from_db()
+    assert sms.status == SmsStatus.SENT and len(fake_twilio.messages) == 1
+    assert len(SenderBucket.objects.get().recent_sends) == 1
+    assert send_sms_task(sms.pk) == "not_queued" and len(fake_twilio.messages) == 1
 
 
 def test_the_window_counts_a_call_until_a_second_after_it_returned_and_a_long_message_alone():
