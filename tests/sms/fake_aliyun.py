@@ -15,16 +15,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, quote, urlparse
+
+from .fake_server import Answer, FakeServer, Request
 
 ACCESS_KEY_ID = "LTAI5tFakeAccessKeyId01"
 ACCESS_KEY_SECRET = "fake-aliyun-secret-0123456789abcdef"
 SIGN_NAME = "临江公安"
 APPROVED_TEMPLATES = {"SMS_480000110", "SMS_480000901"}
+
+
+def _json(status: int, document: dict) -> Answer:
+    return Answer(status, document, content_type="application/json;charset=utf-8")
 
 
 def _canonical_query(query: dict[str, str]) -> str:
@@ -41,160 +45,119 @@ def expected_authorization(*, method: str, path: str, query: dict[str, str], hea
     return f"ACS3-HMAC-SHA256 Credential={ACCESS_KEY_ID},SignedHeaders={signed},Signature={signature}"
 
 
-class FakeAliyun:
+class FakeAliyun(FakeServer):
     def __init__(self) -> None:
-        self.messages: list[dict] = []
+        super().__init__()
         self.calls: list[str] = []
         self.bad_signatures = 0
         self.fail_codes: list[str] = []
-        self.hang_seconds = 0.0
-        self.lock = threading.Lock()
-        fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
+    def answer(self, request: Request) -> Answer:
+        url = urlparse(request.path)
+        query = dict(parse_qsl(url.query, keep_blank_values=True))
+        headers = request.headers
+        request_id = str(uuid.uuid4()).upper()
+        auth = headers.get("authorization", "")
+        signed = auth.split("SignedHeaders=")[-1].split(",")[0] if "SignedHeaders=" in auth else ""
+        payload_ok = headers.get("x-acs-content-sha256") == hashlib.sha256(request.body).hexdigest()
+        required = {"host", "x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce"}
+        if (
+            not payload_ok
+            or not required <= set(signed.split(";"))
+            or not hmac.compare_digest(
+                auth,
+                expected_authorization(
+                    method=request.method, path=url.path, query=query, headers=headers, signed=signed
+                ),
+            )
+        ):
+            self.bad_signatures += 1
+            return _json(
+                400,
+                {
+                    "RequestId": request_id,
+                    "Code": "SignatureDoesNotMatch",
+                    "Message": "Specified signature is not matched with our calculation.",
+                },
+            )
+        action = headers.get("x-acs-action")
+        self.calls.append(action)
+        if headers.get("x-acs-version") != "2017-05-25":
+            return _json(400, {"RequestId": request_id, "Code": "InvalidVersion", "Message": "version"})
+        if action == "SendSms":
+            return self._send(query, request_id)
+        if action == "QuerySendDetails":
+            return self._query(query, request_id)
+        return _json(404, {"RequestId": request_id, "Code": "InvalidAction.NotFound", "Message": "?"})
 
-            def _json(self, status: int, body: dict) -> None:
-                data = json.dumps(body, ensure_ascii=False).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json;charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+    def _send(self, query: dict[str, str], request_id: str) -> Answer:
+        def refuse(code: str, message: str) -> Answer:
+            return _json(200, {"RequestId": request_id, "Code": code, "Message": message})
 
-            def do_POST(self):
-                url = urlparse(self.path)
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                query = dict(parse_qsl(url.query, keep_blank_values=True))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                request_id = str(uuid.uuid4()).upper()
-                auth = headers.get("authorization", "")
-                signed = auth.split("SignedHeaders=")[-1].split(",")[0] if "SignedHeaders=" in auth else ""
-                payload_ok = headers.get("x-acs-content-sha256") == hashlib.sha256(body).hexdigest()
-                required = {"host", "x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce"}
-                if (
-                    not payload_ok
-                    or not required <= set(signed.split(";"))
-                    or not hmac.compare_digest(
-                        auth,
-                        expected_authorization(
-                            method=self.command, path=url.path, query=query, headers=headers, signed=signed
-                        ),
-                    )
-                ):
-                    fake.bad_signatures += 1
-                    return self._json(
-                        400,
-                        {
-                            "RequestId": request_id,
-                            "Code": "SignatureDoesNotMatch",
-                            "Message": "Specified signature is not matched with our calculation.",
-                        },
-                    )
-                action = headers.get("x-acs-action")
-                fake.calls.append(action)
-                if headers.get("x-acs-version") != "2017-05-25":
-                    return self._json(400, {"RequestId": request_id, "Code": "InvalidVersion", "Message": "version"})
-                if action == "SendSms":
-                    return self._send(query, request_id)
-                if action == "QuerySendDetails":
-                    return self._query(query, request_id)
-                return self._json(404, {"RequestId": request_id, "Code": "InvalidAction.NotFound", "Message": "?"})
+        if self.fail_codes:
+            code = self.fail_codes.pop(0)
+            return refuse(code, f"fake {code}")
+        if query.get("SignName") != SIGN_NAME:
+            return refuse("isv.SMS_SIGNATURE_ILLEGAL", "签名不合法")
+        if query.get("TemplateCode") not in APPROVED_TEMPLATES:
+            return refuse("isv.SMS_TEMPLATE_ILLEGAL", "模板不合法")
+        try:
+            params = json.loads(query.get("TemplateParam") or "{}")
+        except ValueError:
+            return refuse("isv.INVALID_JSON_PARAM", "JSON")
+        if not isinstance(params, dict) or any(len(str(v)) > 35 for v in params.values()):
+            return refuse("isv.PARAM_LENGTH_LIMIT", "长度")
+        phone = query.get("PhoneNumbers", "")
+        if not (len(phone) == 11 and phone.isdigit() and phone.startswith("1")):
+            return refuse("isv.MOBILE_NUMBER_ILLEGAL", "非法手机号")
+        message = {
+            "biz_id": f"{int(time.time() * 1000) % 10**12:012d}^{uuid.uuid4().int % 10**8:08d}",
+            "phone": phone,
+            "sign": query["SignName"],
+            "template": query["TemplateCode"],
+            "params": params,
+            "out_id": query.get("OutId", ""),
+            "send_date": time.strftime("%Y%m%d"),
+            "send_time": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "status": 1,
+        }
+        with self.lock:
+            self.messages.append(message)
+        answer = _json(200, {"RequestId": request_id, "Code": "OK", "Message": "OK", "BizId": message["biz_id"]})
+        answer.hang = self.hang_seconds
+        return answer
 
-            def _send(self, query, request_id):
-                if fake.fail_codes:
-                    code = fake.fail_codes.pop(0)
-                    return self._json(200, {"RequestId": request_id, "Code": code, "Message": f"fake {code}"})
-                if query.get("SignName") != SIGN_NAME:
-                    return self._json(
-                        200, {"RequestId": request_id, "Code": "isv.SMS_SIGNATURE_ILLEGAL", "Message": "签名不合法"}
-                    )
-                if query.get("TemplateCode") not in APPROVED_TEMPLATES:
-                    return self._json(
-                        200, {"RequestId": request_id, "Code": "isv.SMS_TEMPLATE_ILLEGAL", "Message": "模板不合法"}
-                    )
-                try:
-                    params = json.loads(query.get("TemplateParam") or "{}")
-                except ValueError:
-                    return self._json(
-                        200, {"RequestId": request_id, "Code": "isv.INVALID_JSON_PARAM", "Message": "JSON"}
-                    )
-                if not isinstance(params, dict) or any(len(str(v)) > 35 for v in params.values()):
-                    return self._json(
-                        200, {"RequestId": request_id, "Code": "isv.PARAM_LENGTH_LIMIT", "Message": "长度"}
-                    )
-                phone = query.get("PhoneNumbers", "")
-                if not (len(phone) == 11 and phone.isdigit() and phone.startswith("1")):
-                    return self._json(
-                        200, {"RequestId": request_id, "Code": "isv.MOBILE_NUMBER_ILLEGAL", "Message": "非法手机号"}
-                    )
-                message = {
-                    "biz_id": f"{int(time.time() * 1000) % 10**12:012d}^{uuid.uuid4().int % 10**8:08d}",
-                    "phone": phone,
-                    "sign": query["SignName"],
-                    "template": query["TemplateCode"],
-                    "params": params,
-                    "out_id": query.get("OutId", ""),
-                    "send_date": time.strftime("%Y%m%d"),
-                    "send_time": time.strftime("%Y-%m-%d %H:%M:%S"),
-                    "status": 1,
-                }
-                with fake.lock:
-                    fake.messages.append(message)
-                if fake.hang_seconds:
-                    time.sleep(fake.hang_seconds)
-                try:
-                    self._json(
-                        200, {"RequestId": request_id, "Code": "OK", "Message": "OK", "BizId": message["biz_id"]}
-                    )
-                except OSError:
-                    pass
-
-            def _query(self, query, request_id):
-                items = [
-                    m
-                    for m in fake.messages
-                    if m["phone"] == query.get("PhoneNumber")
-                    and m["send_date"] == query.get("SendDate")
-                    and (not query.get("BizId") or m["biz_id"] == query["BizId"])
-                ]
-                dtos = [
-                    {
-                        "PhoneNum": m["phone"],
-                        "SendStatus": m["status"],
-                        "ErrCode": "DELIVERED" if m["status"] == 3 else "",
-                        "TemplateCode": m["template"],
-                        "Content": f"【{m['sign']}】…",
-                        "SendDate": m["send_time"],
-                        "ReceiveDate": m["send_time"] if m["status"] == 3 else "",
-                        "OutId": m["out_id"],
-                    }
-                    for m in items
-                ]
-                return self._json(
-                    200,
-                    {
-                        "RequestId": request_id,
-                        "Code": "OK",
-                        "Message": "OK",
-                        "TotalCount": len(dtos),
-                        "SmsSendDetailDTOs": {"SmsSendDetailDTO": dtos},
-                    },
-                )
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.endpoint = f"127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def start(self) -> FakeAliyun:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def _query(self, query: dict[str, str], request_id: str) -> Answer:
+        items = [
+            m
+            for m in self.messages
+            if m["phone"] == query.get("PhoneNumber")
+            and m["send_date"] == query.get("SendDate")
+            and (not query.get("BizId") or m["biz_id"] == query["BizId"])
+        ]
+        dtos = [
+            {
+                "PhoneNum": m["phone"],
+                "SendStatus": m["status"],
+                "ErrCode": "DELIVERED" if m["status"] == 3 else "",
+                "TemplateCode": m["template"],
+                "Content": f"【{m['sign']}】…",
+                "SendDate": m["send_time"],
+                "ReceiveDate": m["send_time"] if m["status"] == 3 else "",
+                "OutId": m["out_id"],
+            }
+            for m in items
+        ]
+        return _json(
+            200,
+            {
+                "RequestId": request_id,
+                "Code": "OK",
+                "Message": "OK",
+                "TotalCount": len(dtos),
+                "SmsSendDetailDTOs": {"SmsSendDetailDTO": dtos},
+            },
+        )
 
     def set_status(self, biz_id: str, status: int) -> None:
         for message in self.messages:

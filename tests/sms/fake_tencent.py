@@ -16,10 +16,10 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from .fake_server import Answer, FakeServer, Request
 
 SECRET_ID = "AKIDfakeTencentSecretId0123456789"
 SECRET_KEY = "fake-tencent-secret-key-0123456789"
@@ -52,136 +52,107 @@ def expected_authorization(*, method: str, path: str, headers: dict[str, str], b
     return f"TC3-HMAC-SHA256 Credential={SECRET_ID}/{scope}, SignedHeaders=content-type;host, Signature={signature}"
 
 
-class FakeTencent:
+def _answer(response: dict, *, hang: float = 0.0) -> Answer:
+    return Answer(200, {"Response": response}, hang=hang)
+
+
+def _error(code: str, message: str) -> Answer:
+    return _answer({"Error": {"Code": code, "Message": message}, "RequestId": str(uuid.uuid4())})
+
+
+class FakeTencent(FakeServer):
     def __init__(self) -> None:
-        self.messages: list[dict] = []
+        super().__init__()
         self.calls: list[str] = []
         self.bad_signatures = 0
         self.fail_codes: list[str] = []
         self.request_errors: list[str] = []
-        self.hang_seconds = 0.0
-        self.lock = threading.Lock()
-        fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
+    def answer(self, request: Request) -> Answer:
+        headers = request.headers
+        try:
+            expected = expected_authorization(
+                method=request.method, path=request.path, headers=headers, body=request.body
+            )
+        except (KeyError, ValueError):
+            expected = None
+        if expected is None or not hmac.compare_digest(headers.get("authorization", ""), expected):
+            self.bad_signatures += 1
+            return _error("AuthFailure.SignatureFailure", "The provided credentials could not be validated.")
+        if abs(time.time() - int(headers["x-tc-timestamp"])) > 300:
+            return _error("AuthFailure.SignatureExpire", "Signature expired.")
+        action = headers.get("x-tc-action")
+        self.calls.append(action)
+        if headers.get("x-tc-version") != "2021-01-11":
+            return _error("InvalidParameter", "version")
+        params = json.loads(request.body or b"{}")
+        if action == "SendSms":
+            return self._send(params)
+        if action == "PullSmsSendStatusByPhoneNumber":
+            return self._pull(params)
+        return _error("InvalidAction", f"{action} not found")
 
-            def _answer(self, response: dict) -> None:
-                data = json.dumps({"Response": response}, ensure_ascii=False).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _error(self, code: str, message: str) -> None:
-                self._answer({"Error": {"Code": code, "Message": message}, "RequestId": str(uuid.uuid4())})
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                try:
-                    expected = expected_authorization(method="POST", path=self.path, headers=headers, body=body)
-                except (KeyError, ValueError):
-                    expected = None
-                if expected is None or not hmac.compare_digest(headers.get("authorization", ""), expected):
-                    fake.bad_signatures += 1
-                    return self._error(
-                        "AuthFailure.SignatureFailure", "The provided credentials could not be validated."
-                    )
-                if abs(time.time() - int(headers["x-tc-timestamp"])) > 300:
-                    return self._error("AuthFailure.SignatureExpire", "Signature expired.")
-                action = headers.get("x-tc-action")
-                fake.calls.append(action)
-                if headers.get("x-tc-version") != "2021-01-11":
-                    return self._error("InvalidParameter", "version")
-                params = json.loads(body or b"{}")
-                if action == "SendSms":
-                    return self._send(params)
-                if action == "PullSmsSendStatusByPhoneNumber":
-                    return self._pull(params)
-                return self._error("InvalidAction", f"{action} not found")
-
-            def _send(self, params):
-                if fake.request_errors:
-                    code = fake.request_errors.pop(0)
-                    return self._error(code, f"fake {code}")
-                if params.get("SmsSdkAppId") != SDK_APP_ID:
-                    return self._error("FailedOperation.SmsSdkAppIdVerifyFail", "app id")
-                if params.get("SignName") != SIGN_NAME:
-                    return self._error("FailedOperation.SignatureIncorrectOrUnapproved", "签名未审批")
-                if params.get("TemplateId") not in APPROVED_TEMPLATES:
-                    return self._error("FailedOperation.TemplateIncorrectOrUnapproved", "模板未审批")
-                values = params.get("TemplateParamSet") or []
-                if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-                    return self._error("InvalidParameterValue.TemplateParameterFormatError", "format")
-                statuses = []
-                for phone in params.get("PhoneNumberSet") or []:
-                    serial = f"2433:{uuid.uuid4().int % 10**20:020d}"
-                    code = fake.fail_codes.pop(0) if fake.fail_codes else "Ok"
-                    if code == "Ok":
-                        with fake.lock:
-                            fake.messages.append(
-                                {
-                                    "serial": serial,
-                                    "phone": phone,
-                                    "sign": params["SignName"],
-                                    "template": params["TemplateId"],
-                                    "params": values,
-                                    "session": params.get("SessionContext", ""),
-                                    "time": int(time.time()),
-                                    "report": None,
-                                }
-                            )
-                    statuses.append(
+    def _send(self, params: dict) -> Answer:
+        if self.request_errors:
+            code = self.request_errors.pop(0)
+            return _error(code, f"fake {code}")
+        if params.get("SmsSdkAppId") != SDK_APP_ID:
+            return _error("FailedOperation.SmsSdkAppIdVerifyFail", "app id")
+        if params.get("SignName") != SIGN_NAME:
+            return _error("FailedOperation.SignatureIncorrectOrUnapproved", "签名未审批")
+        if params.get("TemplateId") not in APPROVED_TEMPLATES:
+            return _error("FailedOperation.TemplateIncorrectOrUnapproved", "模板未审批")
+        values = params.get("TemplateParamSet") or []
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            return _error("InvalidParameterValue.TemplateParameterFormatError", "format")
+        statuses = []
+        for phone in params.get("PhoneNumberSet") or []:
+            serial = f"2433:{uuid.uuid4().int % 10**20:020d}"
+            code = self.fail_codes.pop(0) if self.fail_codes else "Ok"
+            if code == "Ok":
+                with self.lock:
+                    self.messages.append(
                         {
-                            "SerialNo": serial if code == "Ok" else "",
-                            "PhoneNumber": phone,
-                            "Fee": 1 if code == "Ok" else 0,
-                            "SessionContext": params.get("SessionContext", ""),
-                            "Code": code,
-                            "Message": "send success" if code == "Ok" else f"fake {code}",
-                            "IsoCode": "CN",
+                            "serial": serial,
+                            "phone": phone,
+                            "sign": params["SignName"],
+                            "template": params["TemplateId"],
+                            "params": values,
+                            "session": params.get("SessionContext", ""),
+                            "time": int(time.time()),
+                            "report": None,
                         }
                     )
-                if fake.hang_seconds:
-                    time.sleep(fake.hang_seconds)
-                try:
-                    self._answer({"SendStatusSet": statuses, "RequestId": str(uuid.uuid4())})
-                except OSError:
-                    pass
+            statuses.append(
+                {
+                    "SerialNo": serial if code == "Ok" else "",
+                    "PhoneNumber": phone,
+                    "Fee": 1 if code == "Ok" else 0,
+                    "SessionContext": params.get("SessionContext", ""),
+                    "Code": code,
+                    "Message": "send success" if code == "Ok" else f"fake {code}",
+                    "IsoCode": "CN",
+                }
+            )
+        return _answer({"SendStatusSet": statuses, "RequestId": str(uuid.uuid4())}, hang=self.hang_seconds)
 
-            def _pull(self, params):
-                begin, end = params.get("BeginTime", 0), params.get("EndTime", 2**31)
-                items = [
-                    {
-                        "UserReceiveTime": m["time"],
-                        "CountryCode": "86",
-                        "SubscriberNumber": m["phone"][3:],
-                        "PhoneNumber": m["phone"],
-                        "SerialNo": m["serial"],
-                        "ReportStatus": m["report"],
-                        "Description": "DELIVRD" if m["report"] == "SUCCESS" else "UNDELIV",
-                        "SessionContext": m["session"],
-                    }
-                    for m in fake.messages
-                    if m["phone"] == params.get("PhoneNumber") and m["report"] and begin <= m["time"] <= end
-                ]
-                self._answer({"PullSmsSendStatusSet": items, "RequestId": str(uuid.uuid4())})
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.endpoint = f"127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def start(self) -> FakeTencent:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def _pull(self, params: dict) -> Answer:
+        begin, end = params.get("BeginTime", 0), params.get("EndTime", 2**31)
+        items = [
+            {
+                "UserReceiveTime": m["time"],
+                "CountryCode": "86",
+                "SubscriberNumber": m["phone"][3:],
+                "PhoneNumber": m["phone"],
+                "SerialNo": m["serial"],
+                "ReportStatus": m["report"],
+                "Description": "DELIVRD" if m["report"] == "SUCCESS" else "UNDELIV",
+                "SessionContext": m["session"],
+            }
+            for m in self.messages
+            if m["phone"] == params.get("PhoneNumber") and m["report"] and begin <= m["time"] <= end
+        ]
+        return _answer({"PullSmsSendStatusSet": items, "RequestId": str(uuid.uuid4())})
 
     def report(self, message: dict, *, success: bool = True) -> dict:
         """Mark the carrier's report and return the callback item Tencent would push."""

@@ -16,150 +16,125 @@ with code 21211 (an invalid number: a permanent failure) or store the message an
 
 from __future__ import annotations
 
-import json
 import random
 import re
-import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
+
+from .fake_server import Answer, FakeServer, Request
 
 ACCOUNT_SID = "AC" + "0" * 32
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 MESSAGING_SERVICE_SID = "MG" + "1" * 32
 
 
-class FakeTwilio:
+MESSAGES = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+ONE_MESSAGE = re.compile(rf"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/(SM\w+)\.json")
+
+
+def _error(status: int, code: int, message: str) -> Answer:
+    return Answer(status, {"code": code, "message": message, "status": status})
+
+
+class FakeTwilio(FakeServer):
     def __init__(self) -> None:
-        self.messages: list[dict] = []
-        self.requests: list[tuple[str, str]] = []
+        super().__init__()
         self.fail_with: list[tuple[int, int]] = []
-        self.hang_seconds = 0.0
         self.fail_reads = False
         self.error_rate = self.permanent_rate = self.timeout_rate = 0.0
         self.timeout_seconds = 0.0
         self.injected: dict[str, int] = {"error": 0, "permanent": 0, "timeout": 0}
         self.rng = random.Random(0)
-        self.lock = threading.Lock()
         self.rate_limit = 0
         self.arrivals: list[float] = []
         self.refused = 0
         self._window: tuple[int, int] = (0, 0)
-        fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # keep test output clean
-                pass
+    def answer(self, request: Request) -> Answer:
+        if request.method == "POST":
+            return self._create(request)
+        return self._read(request)
 
-            def _json(self, status: int, body: dict) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+    def _create(self, request: Request) -> Answer:
+        form = {k: v[0] for k, v in parse_qs(request.body.decode()).items()}
+        if request.path != MESSAGES:
+            return _error(404, 20404, "not found")
+        if self.fail_with:
+            status, code = self.fail_with.pop(0)
+            return _error(status, code, f"fake error {code}")
+        if self.rate_limit:
+            with self.lock:
+                second = int(time.time())
+                start, count = self._window
+                count = count + 1 if start == second else 1
+                self._window = (second, count)
+                if count > self.rate_limit:
+                    self.refused += 1
+                    return _error(429, 20429, "Too Many Requests")
+                self.arrivals.append(time.monotonic())
+        hang = self.hang_seconds
+        if self.error_rate or self.permanent_rate or self.timeout_rate:
+            with self.lock:
+                draw = self.rng.random()
+            if draw < self.error_rate:
+                self.injected["error"] += 1
+                return _error(500, 20500, "fake internal error")
+            draw -= self.error_rate
+            if draw < self.permanent_rate:
+                self.injected["permanent"] += 1
+                return _error(400, 21211, "fake invalid 'To'")
+            draw -= self.permanent_rate
+            if draw < self.timeout_rate:
+                self.injected["timeout"] += 1
+                hang = self.timeout_seconds
+        message = {
+            "sid": "SM" + uuid.uuid4().hex,
+            "account_sid": ACCOUNT_SID,
+            "to": form.get("To"),
+            "from": form.get("From"),
+            "messaging_service_sid": form.get("MessagingServiceSid"),
+            "body": form.get("Body"),
+            "status": "accepted" if form.get("MessagingServiceSid") else "queued",
+            "num_segments": "1",
+            "status_callback": form.get("StatusCallback"),
+            "date_created": time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime()),
+            "date_sent": None,
+            "direction": "outbound-api",
+            "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/SM.json",
+        }
+        with self.lock:
+            self.messages.append(message)
+        return Answer(201, message, hang=hang)
 
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
-                fake.requests.append(("POST", self.path))
-                if not re.fullmatch(rf"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages\.json", self.path):
-                    return self._json(404, {"code": 20404, "message": "not found", "status": 404})
-                if fake.fail_with:
-                    status, code = fake.fail_with.pop(0)
-                    return self._json(status, {"code": code, "message": f"fake error {code}", "status": status})
-                if fake.rate_limit:
-                    with fake.lock:
-                        second = int(time.time())
-                        start, count = fake._window
-                        count = count + 1 if start == second else 1
-                        fake._window = (second, count)
-                        if count > fake.rate_limit:
-                            fake.refused += 1
-                            return self._json(429, {"code": 20429, "message": "Too Many Requests", "status": 429})
-                        fake.arrivals.append(time.monotonic())
-                hang = fake.hang_seconds
-                if fake.error_rate or fake.permanent_rate or fake.timeout_rate:
-                    with fake.lock:
-                        draw = fake.rng.random()
-                    if draw < fake.error_rate:
-                        fake.injected["error"] += 1
-                        return self._json(500, {"code": 20500, "message": "fake internal error", "status": 500})
-                    draw -= fake.error_rate
-                    if draw < fake.permanent_rate:
-                        fake.injected["permanent"] += 1
-                        return self._json(400, {"code": 21211, "message": "fake invalid 'To'", "status": 400})
-                    draw -= fake.permanent_rate
-                    if draw < fake.timeout_rate:
-                        fake.injected["timeout"] += 1
-                        hang = fake.timeout_seconds
-                message = {
-                    "sid": "SM" + uuid.uuid4().hex,
-                    "account_sid": ACCOUNT_SID,
-                    "to": form.get("To"),
-                    "from": form.get("From"),
-                    "messaging_service_sid": form.get("MessagingServiceSid"),
-                    "body": form.get("Body"),
-                    "status": "accepted" if form.get("MessagingServiceSid") else "queued",
-                    "num_segments": "1",
-                    "status_callback": form.get("StatusCallback"),
-                    "date_created": time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime()),
-                    "date_sent": None,
-                    "direction": "outbound-api",
-                    "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/SM.json",
-                }
-                with fake.lock:
-                    fake.messages.append(message)
-                if hang:
-                    time.sleep(hang)
-                try:
-                    self._json(201, message)
-                except OSError:
-                    pass  # the client gave up waiting: it has to ask us whether we took it
-
-            def do_GET(self):
-                url = urlparse(self.path)
-                fake.requests.append(("GET", self.path))
-                if fake.fail_reads:
-                    return self._json(500, {"code": 20500, "message": "internal error", "status": 500})
-                one = re.fullmatch(rf"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/(SM\w+)\.json", url.path)
-                if one:
-                    found = [m for m in fake.messages if m["sid"] == one.group(1)]
-                    if not found:
-                        return self._json(404, {"code": 20404, "message": "not found", "status": 404})
-                    return self._json(200, found[0])
-                if url.path == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json":
-                    query = {k: v[0] for k, v in parse_qs(url.query).items()}
-                    items = [m for m in fake.messages if not query.get("To") or m["to"] == query["To"]]
-                    return self._json(
-                        200,
-                        {
-                            "messages": items,
-                            "next_page_uri": None,
-                            "previous_page_uri": None,
-                            "first_page_uri": url.path,
-                            "page": 0,
-                            "page_size": 50,
-                            "start": 0,
-                            "end": len(items),
-                            "uri": self.path,
-                        },
-                    )
-                return self._json(404, {"code": 20404, "message": "not found", "status": 404})
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def start(self) -> FakeTwilio:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def _read(self, request: Request) -> Answer:
+        url = urlparse(request.path)
+        if self.fail_reads:
+            return _error(500, 20500, "internal error")
+        one = ONE_MESSAGE.fullmatch(url.path)
+        if one:
+            found = [m for m in self.messages if m["sid"] == one.group(1)]
+            if not found:
+                return _error(404, 20404, "not found")
+            return Answer(200, found[0])
+        if url.path == MESSAGES:
+            query = {k: v[0] for k, v in parse_qs(url.query).items()}
+            items = [m for m in self.messages if not query.get("To") or m["to"] == query["To"]]
+            return Answer(
+                200,
+                {
+                    "messages": items,
+                    "next_page_uri": None,
+                    "previous_page_uri": None,
+                    "first_page_uri": url.path,
+                    "page": 0,
+                    "page_size": 50,
+                    "start": 0,
+                    "end": len(items),
+                    "uri": request.path,
+                },
+            )
+        return _error(404, 20404, "not found")
 
     def inject(
         self,
