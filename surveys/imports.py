@@ -7,9 +7,12 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
+from django.core.exceptions import PermissionDenied
+
 from feeds.imports import ImportOutcome, RowError
 from units.tabular import read_rows
 
+from . import permissions
 from .services.records import RecordImportResult, take_in_service_records
 
 RECORD_HEADER_ALIASES: dict[str, str] = {
@@ -53,6 +56,8 @@ def import_rows(
 
 def import_file(fileobj: IO, *, filename: str, actor=None) -> RecordImportResult:
     """A whole file; raises ValueError (Chinese message) when the file cannot be read."""
+    if actor is not None and not permissions.may_import_records(actor):
+        raise PermissionDenied
     return import_rows(_read(fileobj, filename=filename), source="import", actor=actor)
 
 

@@ -24,14 +24,13 @@ from django.views.generic import DetailView, ListView, TemplateView
 from intake.phones import mask, national
 from sms.forms import PhoneForm
 from units.auth import client_address
-from units.choices import Role
 from units.errors import Refused
 from units.models import Unit
 from units.unit_options import bound_unit_field
 from units.visibility import RoleRequiredMixin, VisibleMixin
 
-from . import qr, selectors
-from .choices import CallbackStatus, ReviewStatus, Verdict
+from . import permissions, qr, selectors
+from .choices import ReviewStatus, Verdict
 from .filters import CallbackFilter, RatingFilter, RatingPointFilter, ServiceRecordFilter
 from .forms import (
     CallForm,
@@ -58,8 +57,9 @@ from .services.replies import handle_review_item, rate_from_review
 
 logger = logging.getLogger(__name__)
 
-CENTER = (Role.CENTER_STAFF, Role.ADMIN)
-CENTER_AND_SUPERVISORS = (Role.CENTER_STAFF, Role.SUPERVISOR, Role.ADMIN)
+# Who may do what: ``surveys.permissions`` (the role groups below are its).
+CENTER = permissions.WORK_ROLES
+CENTER_AND_SUPERVISORS = permissions.READ_ROLES
 
 
 # --- overview, lists -------------------------------------------------------------------------
@@ -95,7 +95,7 @@ class RatingListView(FilteredListView):
     model = Rating
     filterset_class = RatingFilter
     template_name = "surveys/rating_list.html"
-    allowed_roles = (Role.CENTER_STAFF, Role.SUPERVISOR, Role.ADMIN, Role.UNIT_LEADER, Role.UNIT_HANDLER)
+    allowed_roles = permissions.STAFF_ROLES
 
     def get_queryset(self):
         return super().get_queryset().select_related("unit", "business_type", "callback", "rating_point")
@@ -111,13 +111,17 @@ class RecordListView(FilteredListView):
         return super().get_queryset().select_related("unit", "business_type")
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "import_form": RecordImportForm()}
+        return {
+            **super().get_context_data(**kwargs),
+            "import_form": RecordImportForm(),
+            "can_import": permissions.may_import_records(self.request.user),
+        }
 
 
 @require_POST
 def import_records(request: HttpRequest) -> HttpResponse:
     """CSV/XLSX upload of service records, answered with a row-by-row report."""
-    if not request.user.is_authenticated or not request.user.has_role(*CENTER):
+    if not permissions.may_import_records(request.user):
         raise PermissionDenied
     form = RecordImportForm(request.POST, request.FILES)
     report = None
@@ -172,7 +176,7 @@ class CallbackDetailView(VisibleMixin, DetailView):
             failed=kwargs.get("failed", ""),
             events=callback.events.select_related("actor"),
             calls=callback.calls.select_related("actor"),
-            can_act=self.request.user.has_role(*CENTER) and callback.status != CallbackStatus.CLOSED,
+            **permissions.callback_actions(self.request.user, callback),
             work_order=_work_order(callback),
             # The callback desk the user came from, with its filters and page (a local path only).
             back=_local_path(self.request.GET.get("back") or self.request.POST.get("back")),
@@ -201,7 +205,7 @@ class CallbackDetailView(VisibleMixin, DetailView):
         """登记通话, 派发整改工单, 结案. A refusal never loses what was typed: the page comes back
         with the form bound, its errors beside the fields and a refusal of the service above it
         (422; for htmx 200 and the form alone is swapped in, as the work-order moves do)."""
-        if not request.user.has_role(*CENTER):
+        if not permissions.may_work_callback(request.user):
             raise PermissionDenied
         self.object = callback = self.get_object()
         action = request.POST.get("action")
@@ -248,7 +252,7 @@ def _local_path(value: str | None) -> str:
 def reveal_phone(request: HttpRequest, pk: int) -> HttpResponse:
     """htmx: the citizen's full number on the callback page, for a reason; recorded in the central
     reveal log and on the timeline. 400 with the message, and nothing revealed, without a reason."""
-    if not request.user.is_authenticated or not request.user.has_role(*CENTER):
+    if not permissions.may_reveal_callback_phone(request.user):
         raise PermissionDenied
     callback = get_object_or_404(Callback.objects.visible_to(request.user).select_related("rating__sms"), pk=pk)
     try:
@@ -304,7 +308,7 @@ class PhoneHistoryView(RoleRequiredMixin, TemplateView):
     """Everything sent to and received from one phone. The look-up is logged (personal data)."""
 
     template_name = "surveys/phone_history.html"
-    allowed_roles = (Role.ADMIN,)
+    allowed_roles = permissions.PHONE_HISTORY_ROLES
 
     def post(self, request, *args, **kwargs):
         form = PhoneForm(request.POST)
@@ -397,7 +401,7 @@ def qr_thanks(request: HttpRequest, token: str) -> HttpResponse:
 
 # --- QR ratings: rating points for staff -------------------------------------------------------
 
-ALL_STAFF = (Role.CENTER_STAFF, Role.SUPERVISOR, Role.ADMIN, Role.UNIT_LEADER, Role.UNIT_HANDLER)
+ALL_STAFF = permissions.STAFF_ROLES
 
 
 class RatingPointListView(FilteredListView):
@@ -416,7 +420,7 @@ class RatingPointListView(FilteredListView):
         for point in ctx["object_list"]:
             point.qr = qr.qr_svg(qr.rating_url(point, self.request), scale=2)
         unit = self.filterset.form.cleaned_data.get("unit") if self.filterset.is_bound else None
-        ctx.update(can_edit=self.request.user.has_role(*CENTER), sheet_unit=unit)
+        ctx.update(can_edit=permissions.may_edit_rating_points(self.request.user), sheet_unit=unit)
         return ctx
 
 
@@ -439,7 +443,7 @@ class RatingPointDetailView(VisibleMixin, DetailView):
             "qr": qr.qr_svg(url, scale=6),
             "ratings": ratings[:20],
             "figures": selectors.point_figures(point),
-            "can_edit": self.request.user.has_role(*CENTER),
+            "can_edit": permissions.may_edit_rating_points(self.request.user),
         }
 
 
@@ -491,7 +495,7 @@ class RatingPointEditView(RoleRequiredMixin, TemplateView):
 @require_POST
 def rotate_rating_point(request: HttpRequest, pk: int) -> HttpResponse:
     """Replace a point's QR code; stickers printed before stop working."""
-    if not request.user.is_authenticated or not request.user.has_role(*CENTER):
+    if not permissions.may_edit_rating_points(request.user):
         raise PermissionDenied
     point = get_object_or_404(RatingPoint.objects.visible_to(request.user), pk=pk)
     rotate_point(point, actor=request.user)
@@ -552,13 +556,13 @@ class SurveyListView(RoleRequiredMixin, ListView):
         return {
             **super().get_context_data(**kwargs),
             "form": kwargs.get("form") or SurveyForm(),
-            "can_edit": self.request.user.has_role(*CENTER),
+            "can_edit": permissions.may_run_surveys(self.request.user),
         }
 
     def post(self, request, *args, **kwargs):
         from .forms import SurveyForm
 
-        if not request.user.has_role(*CENTER):
+        if not permissions.may_run_surveys(request.user):
             raise PermissionDenied
         form = SurveyForm(request.POST)
         if form.is_valid():
@@ -599,13 +603,13 @@ class SurveyDetailView(RoleRequiredMixin, DetailView):
             or SampleForm(initial={"source": "enterprises" if survey.kind == "enterprise" else "records"}),
             "upload_form": kwargs.get("upload_form") or SampleUploadForm(),
             "upload_result": kwargs.get("upload_result"),
-            "can_edit": self.request.user.has_role(*CENTER),
+            "can_edit": permissions.may_run_surveys(self.request.user),
         }
 
     def post(self, request, *args, **kwargs):
         from .forms import SampleForm, SampleUploadForm
 
-        if not request.user.has_role(*CENTER):
+        if not permissions.may_run_surveys(request.user):
             raise PermissionDenied
         self.object = survey = self.get_object()
         action = request.POST.get("action")

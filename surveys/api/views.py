@@ -17,9 +17,9 @@ from feeds.choices import FeedKind
 from sms.choices import SmsPurpose
 from sms.filters import OutboundSmsFilter
 from sms.models import OutboundSms
-from units.choices import Role
 from units.visibility import HasRole, VisibleViewSetMixin
 
+from .. import permissions
 from ..filters import CallbackFilter, RatingFilter, RatingPointFilter, ServiceRecordFilter
 from ..models import Callback, Rating, RatingPoint, ServiceRecord
 from ..services.callbacks import close_callback, open_rectification, record_call
@@ -27,8 +27,7 @@ from ..services.qr_ratings import rotate_rating_point, save_rating_point
 from ..services.records import MAX_RECORDS_PER_PUSH, take_in_service_records
 from . import serializers as s
 
-CENTER = (Role.CENTER_STAFF, Role.ADMIN)
-CENTER_AND_SUPERVISORS = (Role.CENTER_STAFF, Role.SUPERVISOR, Role.ADMIN)
+CENTER_AND_SUPERVISORS = permissions.READ_ROLES
 
 _400 = OpenApiResponse(description=_("输入有误（字段错误）"))
 _404 = OpenApiResponse(s.SurveyDetailSerializer, description=_("不存在或无权查看"))
@@ -80,7 +79,7 @@ class CallbackRole(HasRole):
             return False
         if view.action in ("list", "retrieve"):
             return True
-        return request.user.has_role(*CENTER)
+        return permissions.may_work_callback(request.user)
 
 
 @extend_schema_view(
@@ -148,7 +147,7 @@ class RatingPointRole(HasRole):
             return False
         if view.action in ("list", "retrieve"):
             return True
-        return request.user.has_role(*CENTER)
+        return permissions.may_edit_rating_points(request.user)
 
 
 @extend_schema_view(

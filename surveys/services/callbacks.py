@@ -19,6 +19,7 @@ from units.models import User
 from units.transitions import transition
 from workorders.services import dispatch_appeal
 
+from .. import permissions
 from ..choices import (
     CallbackStatus,
     CallbackVerdict,
@@ -80,6 +81,8 @@ def record_call(
     """Record one call to the citizen. Reached: the reason and whether the complaint is reasonable
     are kept. No answer: the callback is due again later, and after
     SURVEYS_CALLBACK_MAX_UNREACHED unanswered calls it closes as unresolved."""
+    if not permissions.may_work_callback(actor):
+        raise PermissionDenied
     if outcome not in CallOutcome.values:
         raise ValidationError(_("请选择拨打结果。"))
     now = timezone.now()
@@ -150,6 +153,8 @@ def reveal_callback_phone(callback: Callback, *, actor: User, reason: str | None
     address) and a step on the callback's timeline, in one transaction. Without a reason it
     raises ValidationError and reveals nothing.
     """
+    if not permissions.may_reveal_callback_phone(actor):
+        raise PermissionDenied
     from intake.choices import RevealedObject
     from intake.services import reveal_logged
 
@@ -178,6 +183,8 @@ def reveal_callback_phone(callback: Callback, *, actor: User, reason: str | None
 def open_rectification(callback: Callback, *, actor: User, note: str = "") -> Callback:
     """A reasonable complaint becomes a rectification work order to the rated unit, due in
     SURVEYS_RECTIFICATION_WORKING_DAYS working days. Opening it twice opens one order."""
+    if not permissions.may_work_callback(actor):
+        raise PermissionDenied
     with transaction.atomic():
         current = Callback.objects.select_for_update(of=("self",)).select_related("rating", "unit").get(pk=callback.pk)
         if current.rectification_appeal_id:
@@ -223,6 +230,8 @@ def open_rectification(callback: Callback, *, actor: User, note: str = "") -> Ca
 
 def close_callback(callback: Callback, *, verdict: str, actor: User, note: str = "") -> Callback:
     """End a callback with its final verdict. Closing a closed callback again changes nothing."""
+    if not permissions.may_work_callback(actor):
+        raise PermissionDenied
     if verdict not in CallbackVerdict.values:
         raise ValidationError(_("请选择回访结论。"))
     with transaction.atomic():

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
@@ -24,6 +24,7 @@ from units.errors import Refused
 from units.models import User
 from units.transitions import transition
 
+from .. import permissions
 from ..choices import (
     QuestionKind,
     SampleSource,
@@ -79,6 +80,8 @@ def create_survey(
     *, title: str, kind: str, actor: User, intro: str = "", questions: list[dict[str, Any]] | None = None
 ) -> Survey:
     """A draft survey with its questions (the standard questionnaire when none are given)."""
+    if not permissions.may_run_surveys(actor):
+        raise PermissionDenied
     if kind not in SurveyKind.values:
         raise ValidationError({"kind": _("未知的调查类型。")})
     if not (title or "").strip():
@@ -158,6 +161,8 @@ def draw_sample(
     (public surveys) or from the enterprise appeals of the period (便企 contacts), leaving out
     opted-out phones and phones already in the sample. Drawing again adds to the sample.
     Returns how many phones were added."""
+    if not permissions.may_run_surveys(actor):
+        raise PermissionDenied
     from intake.models import Appeal
 
     if size < 1 or size > 10000:
@@ -217,6 +222,8 @@ class ListSampleResult:
 def sample_from_list(survey: Survey, *, lines: Iterable[str], actor: User) -> ListSampleResult:
     """An uploaded list of phones (one a line, or the first column of a CSV): each valid number
     is invited once; opted-out phones are left out; a bad line is reported with its number."""
+    if not permissions.may_run_surveys(actor):
+        raise PermissionDenied
     result = ListSampleResult()
     phones: dict[str, str] = {}
     for number, line in enumerate(lines, start=1):
@@ -270,6 +277,8 @@ def open_survey(survey: Survey, *, actor: User, base_url: str = "") -> int:
     """Send every invitation its personal link by SMS (within sending hours) and start taking
     answers. Each invitation gets one SMS (dedupe key), so opening twice sends nothing more.
     Returns how many SMS were queued."""
+    if not permissions.may_run_surveys(actor):
+        raise PermissionDenied
     with transaction.atomic():
         locked = Survey.objects.select_for_update().get(pk=survey.pk)
         if locked.status == SurveyStatus.OPEN:
@@ -314,6 +323,8 @@ def open_survey(survey: Survey, *, actor: User, base_url: str = "") -> int:
 
 def close_survey(survey: Survey, *, actor: User) -> Survey:
     """Stop taking answers. Closing a closed survey changes nothing."""
+    if not permissions.may_run_surveys(actor):
+        raise PermissionDenied
     with transaction.atomic():
         locked = Survey.objects.select_for_update().get(pk=survey.pk)
         if locked.status == SurveyStatus.CLOSED:

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +16,7 @@ from intake.phones import normalize_phone, phone_hash
 from units.errors import Refused
 from units.models import Unit, User
 
-from .. import qr
+from .. import permissions, qr
 from ..choices import (
     RatingSource,
     Verdict,
@@ -51,6 +51,8 @@ def save_rating_point(
 ) -> RatingPoint:
     """Create (``point`` None) or edit a rating point. An officer's badge is matched to the user
     with that police number when there is one."""
+    if not permissions.may_edit_rating_points(actor):
+        raise PermissionDenied
     officer_code = (officer_code or "").strip()[:20]
     if officer is None and officer_code:
         officer = User.objects.filter(police_number=officer_code).first()
@@ -71,6 +73,8 @@ def save_rating_point(
 def rotate_rating_point(point: RatingPoint, *, actor: User) -> RatingPoint:
     """Replace the point's QR code: the version goes up, so every sticker printed before now
     opens the "invalid link" page. Use it when a sticker was copied or misused."""
+    if not permissions.may_edit_rating_points(actor):
+        raise PermissionDenied
     with transaction.atomic():
         locked = RatingPoint.objects.select_for_update().get(pk=point.pk)
         locked.token_version += 1

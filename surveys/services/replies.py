@@ -9,7 +9,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +22,7 @@ from sms.texts import next_sending_time
 from units.errors import Refused
 from units.models import User
 
+from .. import permissions
 from ..choices import (
     Aspect,
     RatingSource,
@@ -230,6 +231,8 @@ def after_rating(rating: Rating, *, phone: str) -> None:
 
 def handle_review_item(item: ReviewItem, *, note: str, actor: User) -> ReviewItem:
     """Staff have read an unclear or unmatched reply. Doing it twice changes nothing."""
+    if not permissions.may_handle_replies(actor):
+        raise PermissionDenied
     with transaction.atomic():
         item = ReviewItem.objects.select_for_update().get(pk=item.pk)
         if item.status == ReviewStatus.DONE:
@@ -243,6 +246,8 @@ def rate_from_review(item: ReviewItem, *, verdict: str, actor: User, note: str =
     """Staff read an unclear reply ("三", "还行吧") as a verdict: the rating the pipeline could not
     make, with the same consequences (callback, follow-up). Only for a reply matched to an SMS that
     has no rating yet; doing it twice makes one rating."""
+    if not permissions.may_handle_replies(actor):
+        raise PermissionDenied
     if verdict not in Verdict.values:
         raise ValidationError(_("请选择评价。"))
     with transaction.atomic():
