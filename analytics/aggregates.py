@@ -467,23 +467,16 @@ def _store_tree_range(first: dt.date, until: dt.date) -> None:
     for the whole city (node NULL); the integer columns are summed, the maps summed key by key.
     The same rows as ``_store_tree`` day by day, in a few set-wise statements."""
     own, tree, units = UnitDayFigures._meta.db_table, TreeDayFigures._meta.db_table, Unit._meta.db_table
-    ints = ", ".join(INT_FIELDS)
-    sums = ", ".join(f"SUM(o.{name}) AS s_{name}" for name in INT_FIELDS)
-    picked = ", ".join(f"t.s_{name}" for name in INT_FIELDS)
-    maps = ", ".join(f"COALESCE(m_{name}.v, '{{}}'::jsonb)" for name in JSON_FIELDS)
-    map_joins = "\n".join(
-        f"""LEFT JOIN (
-                SELECT day, node, jsonb_object_agg(k, n) AS v FROM (
-                    SELECT o.day, o.node, e.key AS k, SUM(e.value::bigint) AS n
-                    FROM owned o, jsonb_each_text(o.{name}) AS e
-                    GROUP BY o.day, o.node, e.key
-                ) s WHERE n <> 0 GROUP BY day, node
-            ) m_{name} ON m_{name}.day = t.day AND COALESCE(m_{name}.node, 0) = COALESCE(t.node, 0)"""
+    sums = ", ".join(f"SUM({name}) AS {name}" for name in INT_FIELDS)
+    entries = " UNION ALL ".join(
+        f"SELECT '{name}' AS f, key, value FROM jsonb_each_text(o.{name}) WHERE o.{name} <> '{{}}'::jsonb"
         for name in JSON_FIELDS
     )
+    maps = ", ".join(f"COALESCE(m.maps -> '{name}', '{{}}'::jsonb)" for name in JSON_FIELDS)
+    # ``nk`` is the node with the whole city as 0 (no unit has id 0), so every join is on equal keys.
     sql = f"""
         WITH owned AS MATERIALIZED (
-            SELECT f.day, n.node, {", ".join(f"f.{c}" for c in ALL_FIELDS)}
+            SELECT f.day, n.node, COALESCE(n.node, 0) AS nk, {", ".join(f"f.{c}" for c in ALL_FIELDS)}
             FROM {own} f
             CROSS JOIN LATERAL (
                 SELECT NULL::bigint AS node
@@ -494,17 +487,27 @@ def _store_tree_range(first: dt.date, until: dt.date) -> None:
                 SELECT f.unit_id WHERE f.unit_id IS NOT NULL AND trim(BOTH '/' FROM f.path) = ''
             ) n
             WHERE f.day >= %s AND f.day < %s
+              AND (n.node IS NULL OR EXISTS (SELECT 1 FROM {units} u WHERE u.id = n.node))
         ),
         t AS (
-            SELECT o.day, o.node, {sums} FROM owned o
-            WHERE o.node IS NULL OR EXISTS (SELECT 1 FROM {units} u WHERE u.id = o.node)
-            GROUP BY o.day, o.node
+            SELECT day, nk, MAX(node) AS node, {sums} FROM owned GROUP BY day, nk
+        ),
+        e AS (
+            SELECT o.day, o.nk, x.f, x.key, SUM(x.value::bigint) AS n
+            FROM owned o CROSS JOIN LATERAL ({entries}) x
+            GROUP BY o.day, o.nk, x.f, x.key
+            HAVING SUM(x.value::bigint) <> 0
+        ),
+        m AS (
+            SELECT day, nk, jsonb_object_agg(f, v) AS maps
+            FROM (SELECT day, nk, f, jsonb_object_agg(key, n) AS v FROM e GROUP BY day, nk, f) y
+            GROUP BY day, nk
         )
-        INSERT INTO {tree} (day, node_id, path, {ints}, {", ".join(JSON_FIELDS)})
-        SELECT t.day, t.node, COALESCE(u.path, ''), {picked}, {maps}
+        INSERT INTO {tree} (day, node_id, path, {", ".join(ALL_FIELDS)})
+        SELECT t.day, t.node, COALESCE(u.path, ''), {", ".join(f"t.{name}" for name in INT_FIELDS)}, {maps}
         FROM t
+        LEFT JOIN m ON m.day = t.day AND m.nk = t.nk
         LEFT JOIN {units} u ON u.id = t.node
-        {map_joins}
     """
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {tree} WHERE day >= %s AND day < %s", [first, until])
