@@ -213,10 +213,31 @@ def send_claimed(
     return "sent"
 
 
+# What accepting a message changes on its row (a full save would also rewrite, and encrypt again,
+# the phone and every other column).
+_ACCEPTED_FIELDS = [
+    "provider_sid",
+    "sent_at",
+    "delivered_at",
+    "failed_at",
+    "status",
+    "needs_reconciliation",
+    "last_error",
+    "updated_at",
+]
+
+
 def record_accepted(*, sms_id: int, attempt_id: int | None, result: ProviderResult) -> None:
-    """The provider has the message: store its id, move the row forward, apply early callbacks."""
+    """The provider has the message: store its id, move the row forward, apply early callbacks.
+
+    Committed without waiting for the disk (``synchronous_commit`` off for this transaction): the
+    attempt row was committed durably before the call, so if the database lost this commit in a
+    crash the row would be back in ``sending`` with a started attempt, and reconciliation would
+    find the message at the provider — never send it again. One disk flush less per SMS."""
     now = timezone.now()
     with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
         sms = OutboundSms.objects.select_for_update().get(pk=sms_id)
         sms.provider_sid = result.sid
         sms.sent_at = sms.sent_at or now
@@ -225,7 +246,7 @@ def record_accepted(*, sms_id: int, attempt_id: int | None, result: ProviderResu
         _move_forward(sms, SmsStatus.SENT, now)
         if result.status != SmsStatus.SENT:
             _move_forward(sms, SmsStatus(result.status), now)
-        sms.save()
+        sms.save(update_fields=_ACCEPTED_FIELDS)
         if attempt_id:
             SmsAttempt.objects.filter(pk=attempt_id).update(
                 outcome=AttemptOutcome.ACCEPTED, provider_sid=result.sid, finished_at=now
@@ -235,7 +256,7 @@ def record_accepted(*, sms_id: int, attempt_id: int | None, result: ProviderResu
             event.sms = sms
             if event.status and _move_forward(sms, SmsStatus(event.status), event.received_at):
                 event.applied = True
-                sms.save()
+                sms.save(update_fields=_ACCEPTED_FIELDS)
             event.save(update_fields=["sms", "applied"])
 
 
