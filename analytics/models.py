@@ -160,10 +160,6 @@ class RankingEvent(TimelineEvent):
     class Meta(TimelineEvent.Meta):
         pass
 
-    @property
-    def action_label(self) -> str:
-        return str(self.ACTION_LABELS.get(self.action, self.action))
-
 
 class BulletinQuerySet(VisibleQuerySet):
     def visible_to(self, user) -> BulletinQuerySet:

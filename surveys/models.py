@@ -395,13 +395,11 @@ class CallbackEvent(TimelineEvent):
 
     callback = models.ForeignKey(Callback, on_delete=models.CASCADE, related_name="events")
 
+    ACTION_LABELS = CALLBACK_ACTIONS
+
     class Meta(TimelineEvent.Meta):
         verbose_name = _("回访记录")
         verbose_name_plural = _("回访记录")
-
-    @property
-    def action_label(self) -> str:
-        return str(CALLBACK_ACTIONS.get(self.action, self.action))
 
 
 # --- sampling surveys (民调) -----------------------------------------------------------------
@@ -526,10 +524,8 @@ class SurveyEvent(TimelineEvent):
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="events")
 
+    ACTION_LABELS = SURVEY_ACTIONS
+
     class Meta(TimelineEvent.Meta):
         verbose_name = _("调查记录")
         verbose_name_plural = _("调查记录")
-
-    @property
-    def action_label(self) -> str:
-        return str(SURVEY_ACTIONS.get(self.action, self.action))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
@@ -314,9 +316,16 @@ class TimelineEvent(AppendOnly, models.Model):
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
+    # The label of each action code, set by the concrete event; a code without one reads as itself.
+    ACTION_LABELS: ClassVar[dict[str, str]] = {}
+
     class Meta:
         abstract = True
         ordering = ["created_at", "id"]
+
+    @property
+    def action_label(self) -> str:
+        return str(self.ACTION_LABELS.get(self.action, self.action))
 
 
 class SavedView(models.Model):

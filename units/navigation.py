@@ -12,12 +12,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import import_module
 
-from django.apps import apps
 from django.core.exceptions import EmptyResultSet
 from django.db import DatabaseError, connections, transaction
 from django.urls import NoReverseMatch, reverse
+
+from .app_modules import app_modules
 
 logger = logging.getLogger(__name__)
 
@@ -69,15 +69,7 @@ class HomePanel:
 
 @cache
 def _collect(attr: str) -> tuple:
-    found = []
-    for config in apps.get_app_configs():
-        try:
-            module = import_module(f"{config.name}.nav")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.nav":
-                raise
-            continue
-        found.extend(getattr(module, attr, ()))
+    found = [item for module in app_modules("nav") for item in getattr(module, attr, ())]
     return tuple(sorted(found, key=lambda item: item.order))
 
 

@@ -14,9 +14,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.test import RequestFactory
 
+from analytics.models import RankingEvent
 from intake.choices import AppealStatus
-from intake.models import Appeal
+from intake.models import Appeal, AppealEvent
+from surveys.models import CallbackEvent, SurveyEvent
 from units import roles
+from units.app_modules import app_modules
 from units.choices import Role
 from units.enqueue import call_once_after_commit, send_task, send_task_after_commit
 from units.errors import Refused
@@ -222,3 +225,29 @@ def test_apply_changes_fields_and_its_details_go_to_the_timeline(appeal, center)
     assert Appeal.objects.get(pk=appeal.pk).public_reply == appeal.public_reply == "已修复"
     [event] = appeal.events.all()
     assert (event.note, event.data) == ("完", {"reply": True})
+
+
+# --- timelines ----------------------------------------------------------------------------------
+
+
+def test_every_timeline_row_reads_its_action_label_from_its_own_table_and_an_unknown_code_as_itself():
+    assert CallbackEvent(action="rectify").action_label == "派发整改工单"
+    assert SurveyEvent(action="open").action_label == "发送邀请短信"
+    assert RankingEvent(action="publish").action_label == "发布"
+    assert SurveyEvent(action="rectify").action_label == "rectify"  # another table's code
+    assert AppealEvent(action="dispatch").action_label == "dispatch"  # the appeal's labels are intake's filter
+
+
+# --- discovery by name --------------------------------------------------------------------------
+
+
+def test_each_apps_module_of_a_name_is_found_in_installed_apps_order_and_an_app_without_it_passed_over():
+    from django.apps import apps
+
+    order = [c.name for c in apps.get_app_configs()]
+    nav = [m.__name__ for m in app_modules("nav")]
+    demo = [m.__name__ for m in app_modules("demo")]
+    assert {"units.nav", "intake.nav", "sms.nav", "workorders.nav"} <= set(nav)
+    assert nav == sorted(nav, key=lambda n: order.index(n.rsplit(".", 1)[0]))
+    assert "units.demo" in demo and "sms.demo" not in demo  # the SMS layer has no demo data of its own
+    assert app_modules("no_such_module") == []

@@ -1,11 +1,10 @@
 """Load the demo city: units and users, then each app's own demo data, in app order."""
 
-from importlib import import_module
-
-from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+
+from units.app_modules import app_modules
 
 
 class Command(BaseCommand):
@@ -28,13 +27,7 @@ class Command(BaseCommand):
                 "demo12345 and the published demo feed keys. Use DJANGO_DEBUG=1 for development, "
                 "or --allow-production if this database really is a throw-away demo."
             )
-        for config in apps.get_app_configs():
-            try:
-                module = import_module(f"{config.name}.demo")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{config.name}.demo":
-                    raise
-                continue
+        for module in app_modules("demo"):
             with transaction.atomic():
                 module.load(stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS("demo data loaded"))
