@@ -7,6 +7,17 @@ from .admin_readonly import ReadOnlyAdminMixin
 from .models import ApiToken, LoginLockout, Unit, User
 
 
+def _apply_to_each(model_admin, request, queryset, service, *, logged, done) -> None:
+    """An admin action: ``service(row, actor=…)`` on each selected row; each row it changed is
+    logged in the admin's history (``logged``), and the count is reported (``done`` with ``%(n)d``)."""
+    changed = 0
+    for row in queryset:
+        if service(row, actor=request.user):
+            changed += 1
+            model_admin.log_change(request, row, logged)
+    model_admin.message_user(request, done % {"n": changed}, messages.SUCCESS)
+
+
 @admin.register(Unit)
 class UnitAdmin(admin.ModelAdmin):
     list_display = ("name", "code", "tier", "parent", "is_active")
@@ -45,12 +56,9 @@ class LoginLockoutAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("解除所选锁定"), permissions=["unlock"])
     def unlock(self, request, queryset):
-        released = 0
-        for lockout in queryset:
-            if services.unlock_lockout(lockout, actor=request.user):
-                released += 1
-                self.log_change(request, lockout, _("解除登录锁定"))
-        self.message_user(request, _("已解除 %(n)d 项锁定。") % {"n": released}, messages.SUCCESS)
+        _apply_to_each(
+            self, request, queryset, services.unlock_lockout, logged=_("解除登录锁定"), done=_("已解除 %(n)d 项锁定。")
+        )
 
 
 @admin.register(ApiToken)
@@ -69,12 +77,14 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("撤销所选令牌"), permissions=["change"])
     def revoke(self, request, queryset):
-        revoked = 0
-        for token in queryset:
-            if services.revoke_api_token(token, actor=request.user):
-                revoked += 1
-                self.log_change(request, token, _("撤销 API 令牌"))
-        self.message_user(request, _("已撤销 %(n)d 个令牌。") % {"n": revoked}, messages.SUCCESS)
+        _apply_to_each(
+            self,
+            request,
+            queryset,
+            services.revoke_api_token,
+            logged=_("撤销 API 令牌"),
+            done=_("已撤销 %(n)d 个令牌。"),
+        )
 
 
 admin.site.site_header = _("民意感知中心 · 系统管理")
