@@ -12,6 +12,16 @@ of request.
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/oc_bench1m REDIS_URL=redis://127.0.0.1:6379/13 \\
         .venv/bin/python bench/intake.py --connections 8 --seconds 20
 
+``--profile RUNS`` measures instead, in this one process and without any server, the CPU each
+kind of request costs: the same WSGI application called directly with the same requests (DEBUG
+off, the development keys the demo and the generator encrypt phones with), ``RUNS`` of each after
+one untimed request, printing CPU (process time) and wall time per request, the statements run and
+the time spent waiting on them; ``--top N`` adds the N functions that cost the most CPU in the
+push and in the staff create (cProfile on a process-time clock):
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/oc_h3 REDIS_URL=redis://127.0.0.1:6379/3 \\
+        nice -n 19 .venv/bin/python bench/intake.py --profile 300 --top 25
+
 gunicorn runs with as many sync workers as the product ships (``opinion_center/gunicorn.conf.py``:
 two per core) unless ``--workers`` says otherwise.
 
@@ -148,6 +158,142 @@ def worker_rss(port: int):
         peaks["cpu"] = sum(cpu_seconds(pid) - before for pid, before in cpu_before.items())
 
 
+# The keys the development settings derive from their fixed secret: the demo and bench/generate.py
+# encrypt and hash phones with them, and DEBUG off refuses to start without keys.
+_DEV_SECRET = "dev-only-insecure-secret-key-change-me"
+
+
+def production_settings() -> None:
+    """DEBUG off (no query log, as gunicorn runs) with the development keys, before Django starts."""
+    import base64
+    import hashlib
+
+    os.environ.update(
+        DJANGO_DEBUG="0",
+        DJANGO_SSL_REDIRECT="0",
+        DJANGO_SECURE_COOKIES="0",
+        DJANGO_STATIC_MANIFEST="0",
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+    )
+    os.environ.setdefault("DJANGO_SECRET_KEY", _DEV_SECRET)
+    os.environ.setdefault(
+        "PHONE_ENCRYPTION_KEYS",
+        base64.urlsafe_b64encode(hashlib.sha256(("enc" + _DEV_SECRET).encode()).digest()).decode(),
+    )
+    os.environ.setdefault("PHONE_HASH_KEY", hashlib.sha256(("hash" + _DEV_SECRET).encode()).hexdigest())
+
+
+def wsgi_call(application, method: str, path: str, *, body: dict | None = None, headers: dict | None = None):
+    """Call a WSGI application as gunicorn would: (status code, response bytes)."""
+    import io
+    import json
+
+    raw = json.dumps(body).encode() if body is not None else b""
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8714",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": "127.0.0.1:8714",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(raw),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+    if body is not None:
+        environ["CONTENT_TYPE"] = "application/json"
+        environ["CONTENT_LENGTH"] = str(len(raw))
+    for name, value in (headers or {}).items():
+        environ["HTTP_" + name.upper().replace("-", "_")] = value
+    answered = {}
+
+    def start_response(status, response_headers, exc_info=None):
+        answered["status"] = int(status.split()[0])
+
+    chunks = application(environ, start_response)
+    try:
+        content = b"".join(chunks)
+    finally:
+        if hasattr(chunks, "close"):
+            chunks.close()
+    return answered["status"], content
+
+
+class QueryClock:
+    """Counts the statements of a request and the wall time spent waiting on them."""
+
+    def __init__(self):
+        self.count = 0
+        self.seconds = 0.0
+
+    def __call__(self, execute, sql, params, many, context):
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - start
+            self.count += 1
+
+
+def profile_in_process(
+    kinds: dict, *, runs: int, top: int, show_sql: bool = False, sort: str = "tottime", restrict: str = ""
+) -> None:
+    """Each kind of request ``runs`` times in this process: CPU and wall per request, statements."""
+    import cProfile
+    import io
+    import pstats
+
+    from django.db import connection
+
+    for label, call in kinds.items():
+        status, content = call()  # untimed: imports, connection, per-process caches
+        if status >= 300:
+            raise SystemExit(f"{label}: answered {status}: {content[:300]!r}")
+        cpus, walls, statements, waits = [], [], [], []
+        for _ in range(runs):
+            clock = QueryClock()
+            with connection.execute_wrapper(clock):
+                wall, cpu = time.perf_counter(), time.process_time()
+                status, content = call()
+                cpus.append((time.process_time() - cpu) * 1000)
+                walls.append((time.perf_counter() - wall) * 1000)
+            if status >= 300:
+                raise SystemExit(f"{label}: answered {status}: {content[:300]!r}")
+            statements.append(clock.count)
+            waits.append(clock.seconds * 1000)
+        print(
+            f"  {label:<48} CPU p50 {percentile(cpus, 50):6.2f} ms  mean {sum(cpus) / runs:6.2f} ms   "
+            f"wall p50 {percentile(walls, 50):6.2f} ms   statements {max(statements)}  "
+            f"waiting on them {sum(waits) / runs:5.2f} ms   body {len(content)} bytes",
+            flush=True,
+        )
+        if show_sql:
+
+            def shown(execute, sql, params, many, context):
+                print("    ", sql[:240])
+                return execute(sql, params, many, context)
+
+            with connection.execute_wrapper(shown):
+                call()
+        if top and "bare" not in label:
+            # A second pass under the profiler: its own cost would inflate the figures above.
+            profiler = cProfile.Profile(time.process_time)
+            for _ in range(runs):
+                profiler.enable()
+                call()
+                profiler.disable()
+            out = io.StringIO()
+            stats = pstats.Stats(profiler, stream=out)
+            stats.sort_stats(sort).print_stats(*([restrict] if restrict else []), top)
+            print(out.getvalue(), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--connections", type=int, default=8)
@@ -157,10 +303,20 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=2 * multiprocessing.cpu_count(), help="gunicorn workers (shipped: 2 per core)"
     )
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="RUNS", help="CPU per request in this process, no server"
+    )
+    parser.add_argument("--top", type=int, default=0, help="with --profile: the N costliest functions")
+    parser.add_argument("--sort", default="tottime", help="with --top: the pstats order (tottime, cumulative)")
+    parser.add_argument("--only", default="", help="with --top: only functions whose file or name matches this")
+    parser.add_argument("--sql", action="store_true", help="with --profile: print the statements of one more request")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise SystemExit("Set DATABASE_URL to the benchmark database (filled by bench/generate.py).")
     db_name = os.environ["DATABASE_URL"].rsplit("/", 1)[-1]
+    if args.profile:
+        production_settings()
+        os.environ["BENCH_FEED_RATE"] = "10000000/min"
 
     import django
 
@@ -189,6 +345,39 @@ def main() -> None:
             "received_at": dt.datetime.now(dt.UTC).isoformat(),
         }
 
+    if args.profile:
+        from bench.bare_wsgi import application
+
+        print(
+            f"{db_name}: {total:,} appeals; in process, {args.profile} requests of each kind; {machine_load()}; "
+            f"{dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
+            flush=True,
+        )
+        profile_in_process(
+            {
+                "bare JSON view (GET /bare/)": lambda: wsgi_call(application, "GET", "/bare/"),
+                "feed push (POST /api/v1/feeds/12345/appeals/)": lambda: wsgi_call(
+                    application,
+                    "POST",
+                    "/api/v1/feeds/12345/appeals/",
+                    body=body("PUSH"),
+                    headers={"Authorization": "Bearer demo-12345-key"},
+                ),
+                "staff create (POST /api/v1/appeals/)": lambda: wsgi_call(
+                    application,
+                    "POST",
+                    "/api/v1/appeals/",
+                    body={**body("STAFF"), "channel": "hotline"},
+                    headers={"Authorization": f"Token {token}"},
+                ),
+            },
+            runs=args.profile,
+            top=args.top,
+            show_sql=args.sql,
+            sort=args.sort,
+            restrict=args.only,
+        )
+        return
     print(
         f"{db_name}: {total:,} appeals; {args.workers} gunicorn workers, {args.connections} connections, "
         f"{args.seconds:.0f} s each; "

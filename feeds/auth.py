@@ -15,6 +15,7 @@ After authentication ``request.auth`` is the ``FeedSource`` and ``request.user``
 
 from __future__ import annotations
 
+import copy
 import time
 
 from django.conf import settings
@@ -27,17 +28,29 @@ from rest_framework.permissions import BasePermission
 from rest_framework.throttling import SimpleRateThrottle
 
 from units.cache import FailOpenThrottleMixin
+from units.memo import ProcessCache
 from units.parsers import RequestTooLarge
 
 from . import signing
 from .models import FeedSource, hash_key
 
 
+def _active_sources() -> dict[str, FeedSource]:
+    return {source.key_hash: source for source in FeedSource.objects.filter(is_active=True).exclude(key_hash="")}
+
+
+# The active sources by their key's hash (a handful of rows), kept per process: every push asks.
+# A key replaced or a source switched off stops working at once in the process that saved it and
+# within seconds (units.memo.MAX_AGE_SECONDS) in every other one.
+active_sources = ProcessCache("feed-sources", _active_sources).watch(FeedSource)
+
+
 def source_for_key(key: str) -> FeedSource | None:
-    """The active source whose key this is, or None."""
+    """The active source whose key this is, or None (a copy: callers may change what they got)."""
     if not key:
         return None
-    return FeedSource.objects.filter(key_hash=hash_key(key), is_active=True).first()
+    source = active_sources.get().get(hash_key(key))
+    return copy.copy(source) if source is not None else None
 
 
 def check_signature(source: FeedSource, request) -> None:

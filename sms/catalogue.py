@@ -7,6 +7,8 @@ from typing import Any
 
 from django.conf import settings
 
+from units.memo import ProcessCache
+
 from .backends import BACKENDS, BaseBackend, backend_class, get_backend
 from .models import SmsTemplate
 from .texts import DEFAULT_TEMPLATES, TemplateMissing, render_text
@@ -18,11 +20,23 @@ def seed_templates() -> None:
         SmsTemplate.objects.get_or_create(code=code, defaults={"name": name, "text": text, "sample_params": sample})
 
 
+def _stored_templates() -> dict[str, tuple[str, bool, str]]:
+    return {
+        code: (text, is_active, provider)
+        for code, text, is_active, provider in SmsTemplate.objects.values_list("code", "text", "is_active", "provider")
+    }
+
+
+# Every template row (a few dozen), kept per process: each SMS queued reads its text and provider.
+# An administrator's edit is seen at once here and within seconds by every other process.
+stored_templates = ProcessCache("sms-templates", _stored_templates).watch(SmsTemplate)
+
+
 def template_text(code: str) -> str:
     """The current text of a template: the admin-edited row, else the built-in default."""
-    row = SmsTemplate.objects.filter(code=code, is_active=True).values_list("text", flat=True).first()
-    if row:
-        return row
+    text, is_active, _provider = stored_templates.get().get(code, ("", False, ""))
+    if is_active and text:
+        return text
     if code in DEFAULT_TEMPLATES:
         return DEFAULT_TEMPLATES[code][1]
     raise TemplateMissing(code)
@@ -34,7 +48,7 @@ def render(code: str, params: dict[str, Any]) -> str:
 
 def template_provider(template_code: str) -> str:
     """The provider a template is sent through: its own when set, else the deployment's."""
-    own = SmsTemplate.objects.filter(code=template_code).values_list("provider", flat=True).first()
+    _text, _is_active, own = stored_templates.get().get(template_code, ("", False, ""))
     return own or ""
 
 
