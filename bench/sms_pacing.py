@@ -161,7 +161,14 @@ def main() -> None:
         f"outcomes: {dict(outcomes)}; wall time {elapsed:.1f} s; "
         f"CPU of the sending process {cpu / args.count * 1000:.1f} ms per SMS ({cpu / elapsed:.2f} cores)"
     )
-    print(f"achieved {achieved:.2f}/s = {achieved / args.rate:.3f} R (first to last accepted message)")
+    # First to last overstates a short run a little: the first second may go out in a burst (the
+    # window allows R at once). The middle 80 % of the messages is the steady rate.
+    low, high = len(arrivals) // 10, len(arrivals) * 9 // 10
+    steady = (high - low) / (arrivals[high] - arrivals[low]) if high > low else 0.0
+    print(
+        f"achieved {achieved:.2f}/s = {achieved / args.rate:.3f} R (first to last accepted message); "
+        f"steady {steady:.2f}/s = {steady / args.rate:.3f} R (the middle 80 %)"
+    )
     print(
         f"busiest 1-second window at the provider: sliding {busiest(received)} (every request), "
         f"{busiest(arrivals)} (accepted); aligned {max(per_second.values())} (R = {args.rate})"

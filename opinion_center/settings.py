@@ -637,8 +637,9 @@ TENCENT_SMS_PARAM_MAX_LENGTH = env.int("TENCENT_SMS_PARAM_MAX_LENGTH", default=2
 SMS_SEND_HOURS = env.str("SMS_SEND_HOURS", default="09:00-20:00")  # local time; no SMS outside it
 SMS_SEGMENTS_PER_SECOND = env.float("SMS_SEGMENTS_PER_SECOND", default=10.0)  # per sender (Twilio to +86)
 SMS_BUCKET_SEGMENTS = env.int("SMS_BUCKET_SEGMENTS", default=20)
-# The sender loop (sms.outbox.run_sender) sends this fraction below the provider's rate, so
-# jitter never puts more than SMS_SEGMENTS_PER_SECOND into one second; threads call the provider.
+# The sender loop (sms.outbox.run_sender) schedules its sends this fraction below the provider's
+# rate; its provider window (not this headroom) keeps every second at the provider within
+# SMS_SEGMENTS_PER_SECOND. Threads call the provider (at least R / 8 for a fast provider).
 SMS_PACING_HEADROOM = env.float("SMS_PACING_HEADROOM", default=0.02)
 SMS_SENDER_THREADS = env.int("SMS_SENDER_THREADS", default=4)
 SMS_SENDER_LOOP_SECONDS = env.int("SMS_SENDER_LOOP_SECONDS", default=55)  # the sweeper starts the next
