@@ -633,13 +633,25 @@ def _find_repeats(cursor, stage: str, *, channel: str) -> None:
     threshold = settings.INTAKE_SIMILARITY_THRESHOLD
     # Rows to be created: good, and not received before (checked by external id while reading).
     fresh = "s.ok AND NOT s.known AND s.phone_hash <> ''"
-    # Per row: its stored candidates (the newest 50 of the caller in the window), as parallel
-    # arrays newest first, with the appeal a link would point at (the candidate's own original
-    # when it is itself a repeat) and that appeal's tracking code for the note.
+    # The callers to look at: those who come back within the file, and those with stored appeals
+    # (a semi-join, so a small table of appeals is read once rather than once per row). Per row of
+    # theirs: its stored candidates (the newest 50 of the caller in the window), as parallel arrays
+    # newest first, with the appeal a link would point at (the candidate's own original when it is
+    # itself a repeat) and that appeal's tracking code for the note; the look-up is skipped for a
+    # caller without stored appeals (``k.stored`` gates it).
     sql = f"""
+        WITH callers AS MATERIALIZED (
+            SELECT phone_hash, bool_or(stored) AS stored FROM (
+                SELECT phone_hash, false AS stored FROM {stage} WHERE ok AND phone_hash <> ''
+                GROUP BY 1 HAVING count(*) > 1
+                UNION ALL
+                SELECT DISTINCT s.phone_hash, true FROM {stage} s
+                WHERE {fresh} AND EXISTS (SELECT 1 FROM intake_appeal a WHERE a.citizen_phone_hash = s.phone_hash)
+            ) x GROUP BY phone_hash
+        )
         SELECT s.row_number, s.phone_hash, s.received_at, s.content, s.tracking_code,
                c.times, c.ids, c.contents, c.targets, c.codes
-        FROM {stage} s CROSS JOIN LATERAL (
+        FROM callers k JOIN {stage} s ON s.phone_hash = k.phone_hash CROSS JOIN LATERAL (
             SELECT array_agg(a.received_at ORDER BY a.received_at DESC, a.id DESC) AS times,
                    array_agg(a.id ORDER BY a.received_at DESC, a.id DESC) AS ids,
                    array_agg(a.content ORDER BY a.received_at DESC, a.id DESC) AS contents,
@@ -648,14 +660,13 @@ def _find_repeats(cursor, stage: str, *, channel: str) -> None:
                    AS codes
             FROM (
                 SELECT a.id, a.content, a.repeat_of_id, a.received_at, a.tracking_code FROM intake_appeal a
-                WHERE a.citizen_phone_hash = s.phone_hash AND a.status <> %(merged)s
+                WHERE k.stored AND a.citizen_phone_hash = s.phone_hash AND a.status <> %(merged)s
                   AND a.received_at >= s.received_at - make_interval(days => %(window)s)
                   AND a.received_at <= s.received_at
                 ORDER BY a.received_at DESC, a.id DESC LIMIT 50
             ) a LEFT JOIN intake_appeal o ON o.id = a.repeat_of_id
         ) c
-        WHERE {fresh} AND (c.ids IS NOT NULL OR s.phone_hash IN (
-            SELECT phone_hash FROM {stage} WHERE ok AND phone_hash <> '' GROUP BY 1 HAVING count(*) > 1))
+        WHERE {fresh}
         ORDER BY s.phone_hash, s.row_number"""
     params = {"merged": AppealStatus.MERGED, "window": settings.INTAKE_REPEAT_WINDOW_DAYS}
     links: list[tuple[int, int | None, int | None, float, str]] = []
