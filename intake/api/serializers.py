@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from units.api.fields import StrictCharField, StrictModelSerializer
+from units.api.fields import ChoiceLabelField, StrictCharField, StrictModelSerializer
 from units.models import Unit
 
 from ..choices import Channel, Kind, Severity
@@ -14,11 +14,11 @@ from .fields import CitizenPhoneField
 class AppealSerializer(StrictModelSerializer):
     """An appeal as staff see it: the citizen's phone only masked (reveal it with ``reveal-phone/``)."""
 
-    channel_display = StrictCharField(source="get_channel_display", read_only=True)
-    kind_display = StrictCharField(source="get_kind_display", read_only=True)
-    severity_display = StrictCharField(source="get_severity_display", read_only=True)
+    channel_display = ChoiceLabelField(source="channel")
+    kind_display = ChoiceLabelField(source="kind")
+    severity_display = ChoiceLabelField(source="severity")
     severity_colour = serializers.SerializerMethodField()
-    status_display = StrictCharField(source="get_status_display", read_only=True)
+    status_display = ChoiceLabelField(source="status")
     category_name = serializers.SerializerMethodField()
     unit_name = StrictCharField(source="unit.name", read_only=True, default="")
     citizen_phone_masked = StrictCharField(source="masked_phone", read_only=True)

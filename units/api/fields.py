@@ -12,6 +12,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from ..choice_labels import choice_label
+
 
 class StrictCharField(serializers.CharField):
     """A ``CharField`` that refuses a number, a boolean, a list or an object (400)."""
@@ -32,3 +34,17 @@ class StrictModelSerializer(serializers.ModelSerializer):
         models.CharField: StrictCharField,
         models.TextField: StrictCharField,
     }
+
+
+class ChoiceLabelField(serializers.CharField):
+    """The label of a model's choice field, read-only: ``ChoiceLabelField(source="status")`` gives
+    what ``source="get_status_display"`` gave, from a table kept per language (``units.choice_labels``)
+    instead of Django rebuilding the choices for every row, and without DRF inspecting the bound
+    method's signature per row."""
+
+    def __init__(self, **kwargs):
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return choice_label(self.parent.Meta.model, self.source, value)

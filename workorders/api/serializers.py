@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from intake.phones import mask
-from units.api.fields import StrictCharField, StrictModelSerializer
+from units.api.fields import ChoiceLabelField, StrictCharField, StrictModelSerializer
 from units.models import Unit
 
 from ..choices import ContactMethod, FeedbackResult
@@ -11,7 +11,7 @@ from ..models import Consultation, WorkOrder, WorkOrderEvent
 
 
 class WorkOrderEventSerializer(StrictModelSerializer):
-    action_display = StrictCharField(source="get_action_display", read_only=True)
+    action_display = ChoiceLabelField(source="action")
     actor = StrictCharField(source="actor.display_name", default=None, read_only=True, allow_null=True)
 
     class Meta:
@@ -20,7 +20,7 @@ class WorkOrderEventSerializer(StrictModelSerializer):
 
 
 class WorkOrderSerializer(StrictModelSerializer):
-    status_display = StrictCharField(source="get_status_display", read_only=True)
+    status_display = ChoiceLabelField(source="status")
     unit_name = StrictCharField(source="unit.name", read_only=True)
     appeal_tracking_code = StrictCharField(source="appeal.tracking_code", read_only=True)
     appeal_content = StrictCharField(source="appeal.content", read_only=True)
