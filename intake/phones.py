@@ -152,10 +152,17 @@ def decrypt(token: str) -> str:
         raise ValueError("phone number cannot be decrypted with the configured keys") from exc
 
 
+# A Chinese mobile in E.164: its national form is the 11 digits after +86 (what phonenumbers'
+# NATIONAL format gives without its spaces), read without parsing: lists mask one per row.
+_CN_MOBILE = re.compile(r"\+861[3-9][0-9]{9}")
+
+
 def national(e164: str) -> str:
     """The number as a Chinese user writes it: 13800001234, 02412345678."""
     if not e164:
         return ""
+    if _CN_MOBILE.fullmatch(e164):
+        return e164[3:]
     try:
         number = phonenumbers.parse(e164, DEFAULT_REGION)
     except phonenumbers.NumberParseException:
