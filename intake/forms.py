@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from units.models import Unit
+from units.widgets import quicken
 
 from .choices import Channel, Kind, Severity
 from .limits import MAILBOX_CONTENT_MAX_CHARS
@@ -135,6 +136,7 @@ class BulkForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = _categories()
+        quicken(self)  # on every desk page: its two selects written without a template per option
 
 
 class CloseForm(forms.Form):

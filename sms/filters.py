@@ -1,11 +1,13 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from units.widgets import QuickFilterSet
+
 from .choices import SmsPurpose, SmsStatus
 from .models import OutboundSms
 
 
-class OutboundSmsFilter(django_filters.FilterSet):
+class OutboundSmsFilter(QuickFilterSet):
     status = django_filters.ChoiceFilter(choices=SmsStatus.choices, label=_("状态"))
     purpose = django_filters.ChoiceFilter(choices=SmsPurpose.choices, label=_("用途"))
     needs_reconciliation = django_filters.BooleanFilter(label=_("待核对"))

@@ -10,12 +10,13 @@ from django.utils.translation import gettext_lazy as _
 
 from intake.phones import hash_of
 from units.models import Unit
+from units.widgets import QuickFilterSet
 
 from .choices import CallbackStatus, RatingPointKind, RatingSource, RecordState, Verdict
 from .models import BusinessType, Callback, Rating, RatingPoint, ServiceRecord
 
 
-class ServiceRecordFilter(django_filters.FilterSet):
+class ServiceRecordFilter(QuickFilterSet):
     business_type = django_filters.ModelChoiceFilter(queryset=BusinessType.objects.all(), label=_("业务类型"))
     state = django_filters.ChoiceFilter(choices=RecordState.choices, label=_("回访状态"))
     unit = django_filters.ModelChoiceFilter(queryset=Unit.objects.all(), label=_("办理单位"))
@@ -27,7 +28,7 @@ class ServiceRecordFilter(django_filters.FilterSet):
         fields = ["business_type", "state", "unit", "external_id"]
 
 
-class RatingFilter(django_filters.FilterSet):
+class RatingFilter(QuickFilterSet):
     verdict = django_filters.ChoiceFilter(choices=Verdict.choices, label=_("评价"))
     unit = django_filters.ModelChoiceFilter(queryset=Unit.objects.all(), label=_("被评价单位"))
     business_type = django_filters.ModelChoiceFilter(queryset=BusinessType.objects.all(), label=_("业务类型"))
@@ -41,7 +42,7 @@ class RatingFilter(django_filters.FilterSet):
         fields = ["verdict", "unit", "business_type", "source", "rating_point"]
 
 
-class CallbackFilter(django_filters.FilterSet):
+class CallbackFilter(QuickFilterSet):
     status = django_filters.ChoiceFilter(choices=CallbackStatus.choices, label=_("状态"))
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("已超时"))
     unit = django_filters.ModelChoiceFilter(queryset=Unit.objects.all(), label=_("被评价单位"))
@@ -81,7 +82,7 @@ class CallbackFilter(django_filters.FilterSet):
         return queryset.exclude(due_at__lt=now, status__in=[CallbackStatus.PENDING, CallbackStatus.REACHED])
 
 
-class RatingPointFilter(django_filters.FilterSet):
+class RatingPointFilter(QuickFilterSet):
     unit = django_filters.ModelChoiceFilter(
         queryset=Unit.objects.all(), method="filter_unit", label=_("单位（含下级）")
     )

@@ -8,12 +8,13 @@ from django.utils.translation import gettext_lazy as _
 from intake.choices import Severity
 from intake.filters import search_condition
 from units.models import Unit
+from units.widgets import QuickFilterSet
 
 from .choices import WorkOrderStatus
 from .models import WorkOrder
 
 
-class WorkOrderFilter(django_filters.FilterSet):
+class WorkOrderFilter(QuickFilterSet):
     status = django_filters.MultipleChoiceFilter(label=_("状态"), choices=WorkOrderStatus.choices)
     severity = django_filters.ChoiceFilter(label=_("分级"), choices=Severity.choices)
     unit = django_filters.ModelChoiceFilter(
