@@ -869,12 +869,13 @@ def run_sender(
         return db_start + dt.timedelta(seconds=time.monotonic() - mono_start)
 
     window = ProviderWindow(settings.SMS_SEGMENTS_PER_SECOND, calls=calls)
-    stored = SenderBucket.objects.filter(sender=sender).values_list("recent_sends", flat=True).first()
-    if stored:
-        before, db_time, after = _db_clock()
-        window.restore(stored, db_time=db_time, mono=after)
     senders = _Senders((lambda: backend) if threads == 0 else (lambda: get_backend(name)), threads, window)
     try:
+        # The previous loop's calls that still count in the provider's second.
+        stored = SenderBucket.objects.filter(sender=sender).values_list("recent_sends", flat=True).first()
+        if stored:
+            _before, db_time, after = _db_clock()
+            window.restore(stored, db_time=db_time, mono=after)
         while time.monotonic() - mono_start < max_seconds and in_sending_hours(timezone.now()):
             if senders.backlog() > max(rate, 1):
                 # The window holds the calls back (slow answers): claim no further ahead of them.
