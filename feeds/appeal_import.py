@@ -498,6 +498,9 @@ def _import_by_copy(
         _unique_tracking_codes(cursor, stage)
         lap("propose")
         _find_repeats(cursor, stage, channel=source.channel)
+        # The links were written after the stage was analysed: without fresh figures the planner
+        # takes the rows with a link for none, and joins them back row by row.
+        cursor.execute(f"ANALYZE {stage}")
         lap("repeats")
         progress(90)
         created, inserted = _insert_appeals(cursor, stage, batch=batch, channel=source.channel, categories=categories)
@@ -749,7 +752,9 @@ def _insert_appeals(
     join it, and the signal's receivers get them ``SIGNAL_IDS`` at a time.
     """
     ids = f"{stage}_ids"
-    cursor.execute(f"CREATE UNLOGGED TABLE {ids} (id bigint NOT NULL) WITH (autovacuum_enabled = false)")
+    # Keyed: the statements below test each row they touch against it (without the key, a plan
+    # that expects few rows scans the whole table once per row).
+    cursor.execute(f"CREATE UNLOGGED TABLE {ids} (id bigint PRIMARY KEY) WITH (autovacuum_enabled = false)")
     severity_rank = "CASE s.severity " + " ".join(f"WHEN '{s.value}' THEN {s.rank}" for s in Severity) + " END"
     params = {
         "channel": channel,
