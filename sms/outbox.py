@@ -633,14 +633,13 @@ class ProviderWindow:
     (``recent_sends``, in the database's clock) and the next loop, on any host, starts from them.
     """
 
-    def __init__(self, limit: float, *, calls: list | None = None) -> None:
+    def __init__(self, limit: float) -> None:
         self.limit = max(math.floor(limit + 1e-9), 1)
         self.span = 1.0 + WINDOW_MARGIN_SECONDS
         self.condition = threading.Condition()
         self.in_flight = 0
         self.counted = 0
         self.returned: deque[tuple[float, int]] = deque()  # (monotonic end of its count, segments)
-        self.calls = calls
 
     def _expire(self, now: float) -> None:
         while self.returned and self.returned[0][0] <= now:
@@ -655,8 +654,6 @@ class ProviderWindow:
                 busy = self.in_flight + self.counted
                 if busy + segments <= self.limit or busy == 0:
                     self.in_flight += segments
-                    if self.calls is not None:
-                        self.calls.append(now)
                     return
                 # Woken by a call that returns (it may free room later) or when the oldest expires.
                 self.condition.wait(self.returned[0][0] - now if self.returned else None)
@@ -844,15 +841,12 @@ def run_sender(
     backend: BaseBackend | None = None,
     max_seconds: float | None = None,
     threads: int | None = None,
-    calls: list | None = None,
 ) -> dict[str, int]:
     """Send the due rows of one provider at its pace until none is due, the sending hours end or
     ``max_seconds`` (SMS_SENDER_LOOP_SECONDS) pass; the sweeper starts the next loop.
 
     Only one loop runs per sender (a lease on its bucket row); another started meanwhile returns
-    at once with {"lease_held": 1}. Returns the outcome counts ("sent", "retry", …); ``calls``,
-    when given, receives the monotonic time at which the window let each provider call through
-    (for the benchmark and tests).
+    at once with {"lease_held": 1}. Returns the outcome counts ("sent", "retry", …).
     """
     backend = backend or get_backend(backend_name)
     name, sender = backend.name, backend.sender()
@@ -868,7 +862,7 @@ def run_sender(
     def clock() -> dt.datetime:
         return db_start + dt.timedelta(seconds=time.monotonic() - mono_start)
 
-    window = ProviderWindow(settings.SMS_SEGMENTS_PER_SECOND, calls=calls)
+    window = ProviderWindow(settings.SMS_SEGMENTS_PER_SECOND)
     senders = _Senders((lambda: backend) if threads == 0 else (lambda: get_backend(name)), threads, window)
     try:
         # The previous loop's calls that still count in the provider's second.
