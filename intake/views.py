@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import DetailView, ListView
 
 from units.auth import client_address
+from units.bulk import BULK_LIMIT, act_on_each, selected_ids
 from units.choices import Role
 from units.errors import Refused
 from units.navigation import panels_for
@@ -271,7 +272,7 @@ class DeskBulkView(RoleRequiredMixin, View):
     """
 
     allowed_roles = TRIAGE_ROLES
-    limit = 100
+    limit = BULK_LIMIT
     actions = ("mark_for_dispatch", "set_category", "set_severity")
 
     def action_of(self, request) -> str:
@@ -287,24 +288,15 @@ class DeskBulkView(RoleRequiredMixin, View):
             return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
         if action == "set_severity" and not form.cleaned_data["severity"]:
             return HttpResponse(_("请选择分级。"), status=400, content_type="text/plain; charset=utf-8")
-        ids = []
-        for raw in request.POST.getlist("ids")[: self.limit]:
-            if raw.isdigit() and len(raw) <= 12 and int(raw) not in ids:
-                ids.append(int(raw))
-        appeals = selectors.visible_appeals(request.user).select_related("proposed_unit").in_bulk(ids)
-        results = []
-        for pk in ids:
-            appeal = appeals.get(pk)
-            if appeal is None:
-                results.append({"pk": pk, "code": f"#{pk}", "ok": False, "text": _("诉求不存在或不在您的范围内。")})
-                continue
-            try:
-                text = self.perform(request, appeal, action, form.cleaned_data)
-            except REFUSALS as exc:
-                messages_ = getattr(exc, "messages", None) or [str(exc)]
-                results.append({"pk": pk, "code": appeal.tracking_code, "ok": False, "text": " ".join(messages_)})
-            else:
-                results.append({"pk": pk, "code": appeal.tracking_code, "ok": True, "text": text})
+        ids = selected_ids(request, limit=self.limit)
+        results = act_on_each(
+            ids,
+            selectors.visible_appeals(request.user).select_related("proposed_unit").in_bulk(ids),
+            lambda appeal: self.perform(request, appeal, action, form.cleaned_data),
+            key="code",
+            label=lambda appeal: appeal.tracking_code,
+            missing=_("诉求不存在或不在您的范围内。"),
+        )
         queue = request.POST.get("queue", "")[:2000]
         if request.headers.get("HX-Request") != "true":
             for r in results:

@@ -31,6 +31,7 @@ from intake.selectors import visible_appeals
 from intake.views import DeskBulkView, desk_url, next_in_queue, panel_context
 from intake.views import _errors_text as desk_errors_text
 from intake.views import _row as desk_row
+from units.bulk import act_on_each, selected_ids
 from units.choices import Role
 from units.errors import Refused
 from units.models import Unit
@@ -439,36 +440,21 @@ BULK_MOVES = {
     "start": (lambda o, u: services.start(o, actor=u), _l("已开始办理")),
     "approve": (lambda o, u: services.approve(o, actor=u), _l("已审核通过")),
 }
-BULK_LIMIT = 100
-
-
-def _selected_ids(request: HttpRequest) -> list[int]:
-    ids = []
-    for raw in request.POST.getlist("ids")[:BULK_LIMIT]:
-        if raw.isdigit() and len(raw) <= 12 and int(raw) not in ids:
-            ids.append(int(raw))
-    return ids
 
 
 def run_bulk(request: HttpRequest, name: str) -> list[dict]:
     """One result per selected id, in the order selected: {"pk", "number", "ok", "text"}."""
     call, ok_text = BULK_MOVES[name]
-    ids = _selected_ids(request)
+    ids = selected_ids(request)
     orders = WorkOrder.objects.visible_to(request.user).select_related("unit", "appeal").in_bulk(ids)
-    results = []
-    for pk in ids:
-        order = orders.get(pk)
-        if order is None:
-            results.append({"pk": pk, "number": f"#{pk}", "ok": False, "text": _("工单不存在或不在您的范围内。")})
-            continue
-        try:
-            call(order, request.user)
-        except REFUSALS as exc:
-            text = refusal_text(exc)
-            results.append({"pk": pk, "number": order.number, "ok": False, "text": text})
-        else:
-            results.append({"pk": pk, "number": order.number, "ok": True, "text": str(ok_text)})
-    return results
+
+    def act(order: WorkOrder) -> str:
+        call(order, request.user)
+        return ok_text
+
+    return act_on_each(
+        ids, orders, act, key="number", label=lambda order: order.number, missing=_("工单不存在或不在您的范围内。")
+    )
 
 
 @login_required

@@ -20,6 +20,7 @@ from intake.models import Appeal, AppealEvent
 from surveys.models import CallbackEvent, SurveyEvent
 from units import roles
 from units.app_modules import app_modules
+from units.bulk import act_on_each, selected_ids
 from units.choices import Role
 from units.enqueue import call_once_after_commit, send_task, send_task_after_commit
 from units.errors import Refused
@@ -251,3 +252,30 @@ def test_each_apps_module_of_a_name_is_found_in_installed_apps_order_and_an_app_
     assert nav == sorted(nav, key=lambda n: order.index(n.rsplit(".", 1)[0]))
     assert "units.demo" in demo and "sms.demo" not in demo  # the SMS layer has no demo data of its own
     assert app_modules("no_such_module") == []
+
+
+# --- bulk actions -------------------------------------------------------------------------------
+
+
+def test_the_ticked_ids_are_read_in_order_each_once_and_anything_else_passed_over():
+    request = RequestFactory().post("/", {"ids": ["7", "x", "3", "7", "-1", "1" * 13, "5"]})
+    assert selected_ids(request) == [7, 3, 5]
+    assert selected_ids(request, limit=3) == [7, 3]
+
+
+def test_each_row_is_acted_on_and_a_refusal_or_a_missing_row_is_reported_on_its_own_row():
+    def act(row):
+        if row == "frozen":
+            raise ValidationError(["已冻结。", "请先解冻。"])
+        if row == "forbidden":
+            raise PermissionDenied
+        return "已完成"
+
+    rows = {1: "ok", 2: "frozen", 4: "forbidden"}
+    results = act_on_each([1, 2, 3, 4], rows, act, key="number", label=str.upper, missing="不在您的范围内。")
+    assert results == [
+        {"pk": 1, "number": "OK", "ok": True, "text": "已完成"},
+        {"pk": 2, "number": "FROZEN", "ok": False, "text": "已冻结。；请先解冻。"},
+        {"pk": 3, "number": "#3", "ok": False, "text": "不在您的范围内。"},
+        {"pk": 4, "number": "FORBIDDEN", "ok": False, "text": "您无权执行该操作。"},
+    ]
