@@ -8,6 +8,7 @@ environment; development defaults exist only when ``DJANGO_DEBUG`` is on.
 from __future__ import annotations
 
 import hashlib
+import math
 import sys
 from pathlib import Path
 
@@ -639,9 +640,10 @@ SMS_SEGMENTS_PER_SECOND = env.float("SMS_SEGMENTS_PER_SECOND", default=10.0)  # 
 SMS_BUCKET_SEGMENTS = env.int("SMS_BUCKET_SEGMENTS", default=20)
 # The sender loop (sms.outbox.run_sender) schedules its sends this fraction below the provider's
 # rate; its provider window (not this headroom) keeps every second at the provider within
-# SMS_SEGMENTS_PER_SECOND. Threads call the provider (at least R / 8 for a fast provider).
+# SMS_SEGMENTS_PER_SECOND. Threads call the provider: one SMS keeps a thread ~90 ms, so by default
+# a sender gets R / 8 of them (at least 4), enough to reach the rate; set a number to fix it.
 SMS_PACING_HEADROOM = env.float("SMS_PACING_HEADROOM", default=0.02)
-SMS_SENDER_THREADS = env.int("SMS_SENDER_THREADS", default=4)
+SMS_SENDER_THREADS = env.int("SMS_SENDER_THREADS", default=max(4, math.ceil(SMS_SEGMENTS_PER_SECOND / 8)))
 SMS_SENDER_LOOP_SECONDS = env.int("SMS_SENDER_LOOP_SECONDS", default=55)  # the sweeper starts the next
 SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=5)
 SMS_RETRY_BASE_SECONDS = env.int("SMS_RETRY_BASE_SECONDS", default=30)
