@@ -76,6 +76,12 @@ log = logging.getLogger(__name__)
 S = WorkOrderStatus
 
 
+def handlers_of_order(order: WorkOrder) -> list[User]:
+    """Who hears about an order's deadline, return or extension: its handler, or, while nobody has
+    signed for it, every handler of its unit."""
+    return [order.handler] if order.handler else roles.handlers_of(order.unit)
+
+
 # --- The table of allowed moves ------------------------------------------------------------
 
 
@@ -504,7 +510,7 @@ def return_for_rework(order: WorkOrder, *, actor: User, reason: str, working_day
 
     def after(o: WorkOrder):
         notify(
-            users=[o.handler] if o.handler else roles.handlers_of(o.unit),
+            users=handlers_of_order(o),
             text=_("工单 %(number)s 被退回重办：%(reason)s") % {"number": o.number, "reason": reason},
             url=order_url(o),
             dedupe_key=f"wo-return:{o.pk}:{o.return_count}",
@@ -702,7 +708,7 @@ def approve_extension(order: WorkOrder, *, actor: User, days: int | None = None,
 
     def after(o: WorkOrder):
         notify(
-            users=[o.handler] if o.handler else roles.handlers_of(o.unit),
+            users=handlers_of_order(o),
             text=_("工单 %(number)s 延期已同意，新时限 %(due)s。")
             % {"number": o.number, "due": timezone.localtime(o.due_at).strftime("%Y-%m-%d %H:%M")},
             url=order_url(o),
@@ -738,7 +744,7 @@ def refuse_extension(order: WorkOrder, *, actor: User, reason: str) -> WorkOrder
 
     def after(o: WorkOrder):
         notify(
-            users=[o.handler] if o.handler else roles.handlers_of(o.unit),
+            users=handlers_of_order(o),
             text=_("工单 %(number)s 延期申请未同意：%(reason)s") % {"number": o.number, "reason": reason},
             url=order_url(o),
             dedupe_key=f"wo-ext-no:{o.pk}:{o.deadline_version}",
@@ -1117,7 +1123,7 @@ def _remind(order: WorkOrder, *, stage: int) -> None:
     due_text = timezone.localtime(order.due_at).strftime("%m月%d日%H:%M")
     text = str(URGE_TEXT[stage]) % {"number": order.number, "due": due_text}
     key = f"wo-urge:{order.pk}:{order.deadline_version}:{stage}"
-    handlers = [order.handler] if order.handler else roles.handlers_of(order.unit)
+    handlers = handlers_of_order(order)
     # A deadline reminder is 提醒; only an overdue order under listed supervision is 紧急.
     level = "alert" if stage == UrgeStage.DUE and order.is_listed else "warning"
     _event(
