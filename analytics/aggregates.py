@@ -465,7 +465,9 @@ def _store_tree_range(first: dt.date, until: dt.date) -> None:
     """Rebuild the subtree rows of [first, until) from the owned rows in SQL (PostgreSQL): each
     owned row counts for every unit on its path (a row whose path is empty, for its own unit) and
     for the whole city (node NULL); the integer columns are summed, the maps summed key by key.
-    The same rows as ``_store_tree`` day by day, in a few set-wise statements."""
+    The same rows as ``_store_tree`` day by day, in a few set-wise statements. Rows are written
+    node by node, so a node's month lies on a page or two: a year of a province's hundred cities
+    reads a few thousand pages, not every page of the year."""
     own, tree, units = UnitDayFigures._meta.db_table, TreeDayFigures._meta.db_table, Unit._meta.db_table
     sums = ", ".join(f"SUM({name}) AS {name}" for name in INT_FIELDS)
     entries = " UNION ALL ".join(
@@ -508,6 +510,7 @@ def _store_tree_range(first: dt.date, until: dt.date) -> None:
         FROM t
         LEFT JOIN m ON m.day = t.day AND m.nk = t.nk
         LEFT JOIN {units} u ON u.id = t.node
+        ORDER BY t.nk, t.day
     """
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {tree} WHERE day >= %s AND day < %s", [first, until])
@@ -548,14 +551,16 @@ def stored_counts(period: Period, nodes: Iterable[int | None]) -> dict[int | Non
                             (SELECT COALESCE(SUM(v::int), 0) FROM jsonb_each_text(escalations_after) AS e(k, v)
                              WHERE k < %s) END), 0)
         FROM {table}
-        WHERE (node_id = ANY(%s) {"OR node_id IS NULL" if None in nodes else ""})
-          AND day >= %s AND day < %s
+        WHERE (node_id = ANY(%s) AND day >= %s AND day < %s)
+          {"OR (node_id IS NULL AND day >= %s AND day < %s)" if None in nodes else ""}
         GROUP BY node_id
     """
     out: dict[int | None, Counter] = {n: Counter() for n in nodes}
     # The database the router reads from (a replica serves analytics when one is configured).
     with connections[alias].cursor() as cursor:
-        cursor.execute(sql, [verdicts, period.first.isoformat(), ids, period.first, period.until])
+        # Each arm of the WHERE is one range of the (node, day) index: a node's days, not its history.
+        days = [period.first, period.until]
+        cursor.execute(sql, [verdicts, period.first.isoformat(), ids, *days, *(days if None in nodes else [])])
         for row in cursor.fetchall():
             node, values = row[0], row[1:]
             values = [int(v) for v in values]  # SUM of a bigint is numeric in PostgreSQL
