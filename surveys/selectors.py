@@ -28,22 +28,28 @@ def callbacks_for_desk(user):
     )
 
 
+def _verdict_counts() -> dict[str, Count]:
+    """The ratings and each verdict's count, for ``aggregate`` or ``annotate``."""
+    return {
+        "total": Count("id"),
+        "satisfied": Count("id", filter=Q(verdict=Verdict.SATISFIED)),
+        "basic": Count("id", filter=Q(verdict=Verdict.BASIC)),
+        "dissatisfied": Count("id", filter=Q(verdict=Verdict.DISSATISFIED)),
+        "declined": Count("id", filter=Q(verdict=Verdict.DECLINED)),
+    }
+
+
+def _with_rate(counts: dict[str, Any]) -> dict[str, Any]:
+    """The counts with the satisfaction rate in per cent (basic counts as satisfied; a declined
+    answer is no verdict); None without any verdict."""
+    with_verdict = counts["total"] - counts["declined"]
+    rate = round(100 * (counts["satisfied"] + counts["basic"]) / with_verdict, 1) if with_verdict else None
+    return {**counts, "rate": rate}
+
+
 def rating_figures(user, *, since: dt.datetime) -> dict[str, Any]:
     """Counts of verdicts since a moment, and the satisfaction rate (basic counts as satisfied)."""
-    counts = (
-        Rating.objects.visible_to(user)
-        .filter(rated_at__gte=since)
-        .aggregate(
-            total=Count("id"),
-            satisfied=Count("id", filter=Q(verdict=Verdict.SATISFIED)),
-            basic=Count("id", filter=Q(verdict=Verdict.BASIC)),
-            dissatisfied=Count("id", filter=Q(verdict=Verdict.DISSATISFIED)),
-            declined=Count("id", filter=Q(verdict=Verdict.DECLINED)),
-        )
-    )
-    with_verdict = counts["total"] - counts["declined"]
-    counts["rate"] = round(100 * (counts["satisfied"] + counts["basic"]) / with_verdict, 1) if with_verdict else None
-    return counts
+    return _with_rate(Rating.objects.visible_to(user).filter(rated_at__gte=since).aggregate(**_verdict_counts()))
 
 
 def sms_figures(user, *, since: dt.datetime) -> dict[str, int]:
@@ -63,19 +69,9 @@ def unit_figures(user, *, since: dt.datetime, limit: int = 30) -> list[dict[str,
         Rating.objects.visible_to(user)
         .filter(rated_at__gte=since, unit__isnull=False)
         .values("unit__name")
-        .annotate(
-            total=Count("id"),
-            satisfied=Count("id", filter=Q(verdict=Verdict.SATISFIED)),
-            basic=Count("id", filter=Q(verdict=Verdict.BASIC)),
-            dissatisfied=Count("id", filter=Q(verdict=Verdict.DISSATISFIED)),
-            declined=Count("id", filter=Q(verdict=Verdict.DECLINED)),
-        )
+        .annotate(**_verdict_counts())
     )
-    result = []
-    for row in rows:
-        with_verdict = row["total"] - row["declined"]
-        rate = round(100 * (row["satisfied"] + row["basic"]) / with_verdict, 1) if with_verdict else None
-        result.append({**row, "rate": rate})
+    result = [_with_rate(row) for row in rows]
     result.sort(key=lambda r: (r["rate"] is None, r["rate"] if r["rate"] is not None else 0, -r["total"]))
     return result[:limit]
 
