@@ -23,11 +23,18 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from intake.phones import mask
 
 from ..backends import AmbiguousError, BaseBackend, OutgoingMessage, PermanentError, ProviderResult, TransientError
-from .common import check_template_params, network_failure, next_window_tomorrow, placeholders, provider_template_id
+from .common import (
+    ErrorCodes,
+    check_template_params,
+    network_failure,
+    placeholders,
+    provider_template_id,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -75,26 +82,16 @@ ALERT_WHILE_RETRYING = {"isv.OUT_OF_SERVICE", "isv.AMOUNT_NOT_ENOUGH"}
 QUERY_STATUS = {1: "sent", 2: "undelivered", 3: "delivered"}
 
 
-def error_for(code: str, message: str) -> Exception:
-    """The outbox error for a SendSms answer code (see the table in docs/surveys.md)."""
-    text = f"{code}: {message}"[:300]
-    if code in RETRY_TOMORROW:
-        return TransientError(text, code=code, retry_at=next_window_tomorrow())
-    if code in RETRY_LATER:
-        delay = RETRY_LATER[code]
-        if code in ALERT_WHILE_RETRYING:
-            from ..outbox import alert_admins
-
-            alert_admins(
-                text=_("阿里云短信账户无法发送（%(code)s），短信将稍后重试，请检查账户余额与状态。") % {"code": code},
-                dedupe_key=f"surveys:aliyun-account:{code}:{timezone.localdate()}",
-            )
-        return TransientError(text, code=code, retry_at=timezone.now() + delay if delay else None)
-    if code in OPT_OUT:
-        return PermanentError(text, code=code, opt_out=True)
-    if code in GIVE_UP:
-        return PermanentError(text, code=code)
-    return PermanentError(text, code=code, alert=True)
+# What the outbox does with each SendSms answer code (the table in docs/sms.md).
+error_for = ErrorCodes(
+    retry_tomorrow=frozenset(RETRY_TOMORROW),
+    retry_later=RETRY_LATER,
+    opt_out=frozenset(OPT_OUT),
+    give_up=frozenset(GIVE_UP),
+    alert_while_retrying=frozenset(ALERT_WHILE_RETRYING),
+    account_alert=gettext_lazy("阿里云短信账户无法发送（%(code)s），短信将稍后重试，请检查账户余额与状态。"),
+    alert_key="surveys:aliyun-account",
+).error_for
 
 
 # Loggers to which the Aliyun SDK adds its own stderr handlers when imported (outside LOGGING).

@@ -1,16 +1,21 @@
 """Helpers shared by the template providers: template ids and placeholders, the start of
-tomorrow's sending window, and telling "never connected" from "no answer" in a network error."""
+tomorrow's sending window, what an answer code makes the outbox do (``ErrorCodes``), and telling
+"never connected" from "no answer" in a network error."""
 
 from __future__ import annotations
 
 import datetime as dt
 import string
+from collections.abc import Mapping
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from ..backends import AmbiguousError, PermanentError, TransientError
 
 
 def provider_template_id(template_code: str) -> str:
@@ -36,6 +41,48 @@ def next_window_tomorrow(now: dt.datetime | None = None) -> dt.datetime:
     local = (now or timezone.now()).astimezone(ZoneInfo(settings.TIME_ZONE))
     midnight = (local + dt.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     return next_sending_time(midnight)
+
+
+@dataclass(frozen=True)
+class ErrorCodes:
+    """A provider's answer codes and what the outbox does with each (docs/sms.md, "Error codes"):
+    retry at tomorrow's window, retry later (after the given delay, or with the usual back-off when
+    None), reconcile, put the number on the opt-out list, give up on this message. A code not
+    listed gives up and tells the administrators: our configuration is wrong (never a retry loop).
+    A code in ``alert_while_retrying`` is retried and the administrators are told, once a day, with
+    ``account_alert`` (it names the code as ``%(code)s``)."""
+
+    retry_tomorrow: frozenset[str]
+    retry_later: Mapping[str, dt.timedelta | None]
+    opt_out: frozenset[str]
+    give_up: frozenset[str]
+    alert_while_retrying: frozenset[str]
+    account_alert: str
+    alert_key: str  # the prefix of the alert's dedupe key
+    ambiguous: frozenset[str] = frozenset()
+
+    def error_for(self, code: str, message: str) -> Exception:
+        """The outbox error for an answer code."""
+        text = f"{code}: {message}"[:300]
+        if code in self.alert_while_retrying and (code in self.retry_tomorrow or code in self.retry_later):
+            from ..outbox import alert_admins
+
+            alert_admins(
+                text=str(self.account_alert) % {"code": code},
+                dedupe_key=f"{self.alert_key}:{code}:{timezone.localdate()}",
+            )
+        if code in self.retry_tomorrow:
+            return TransientError(text, code=code, retry_at=next_window_tomorrow())
+        if code in self.retry_later:
+            delay = self.retry_later[code]
+            return TransientError(text, code=code, retry_at=timezone.now() + delay if delay else None)
+        if code in self.ambiguous:
+            return AmbiguousError(text, code=code)
+        if code in self.opt_out:
+            return PermanentError(text, code=code, opt_out=True)
+        if code in self.give_up:
+            return PermanentError(text, code=code)
+        return PermanentError(text, code=code, alert=True)
 
 
 def _chain(exc: BaseException):

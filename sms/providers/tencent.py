@@ -22,11 +22,18 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from intake.phones import mask
 
 from ..backends import AmbiguousError, BaseBackend, OutgoingMessage, PermanentError, ProviderResult, TransientError
-from .common import check_template_params, network_failure, next_window_tomorrow, placeholders, provider_template_id
+from .common import (
+    ErrorCodes,
+    check_template_params,
+    network_failure,
+    placeholders,
+    provider_template_id,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -64,34 +71,17 @@ GIVE_UP = {
 REPORT_STATUS = {"SUCCESS": "delivered", "FAIL": "undelivered"}
 
 
-def error_for(code: str, message: str) -> Exception:
-    """The outbox error for a Tencent error code (see the table in docs/surveys.md)."""
-    text = f"{code}: {message}"[:300]
-    if code in RETRY_TOMORROW:
-        if code in ALERT_WHILE_RETRYING:
-            _alert_account(code)
-        return TransientError(text, code=code, retry_at=next_window_tomorrow())
-    if code in RETRY_LATER:
-        if code in ALERT_WHILE_RETRYING:
-            _alert_account(code)
-        delay = RETRY_LATER[code]
-        return TransientError(text, code=code, retry_at=timezone.now() + delay if delay else None)
-    if code in AMBIGUOUS:
-        return AmbiguousError(text, code=code)
-    if code in OPT_OUT:
-        return PermanentError(text, code=code, opt_out=True)
-    if code in GIVE_UP:
-        return PermanentError(text, code=code)
-    return PermanentError(text, code=code, alert=True)
-
-
-def _alert_account(code: str) -> None:
-    from ..outbox import alert_admins
-
-    alert_admins(
-        text=_("腾讯云短信应用无法发送（%(code)s），短信将稍后重试，请检查套餐余量与发送限额。") % {"code": code},
-        dedupe_key=f"surveys:tencent-account:{code}:{timezone.localdate()}",
-    )
+# What the outbox does with each error code (the table in docs/sms.md).
+error_for = ErrorCodes(
+    retry_tomorrow=frozenset(RETRY_TOMORROW),
+    retry_later=RETRY_LATER,
+    opt_out=frozenset(OPT_OUT),
+    give_up=frozenset(GIVE_UP),
+    alert_while_retrying=frozenset(ALERT_WHILE_RETRYING),
+    account_alert=gettext_lazy("腾讯云短信应用无法发送（%(code)s），短信将稍后重试，请检查套餐余量与发送限额。"),
+    alert_key="surveys:tencent-account",
+    ambiguous=frozenset(AMBIGUOUS),
+).error_for
 
 
 def _client():

@@ -48,6 +48,8 @@ class Provider:
     retry_in_an_hour: str
     retry_tomorrow: str
     template_not_approved: str
+    account_problem: str  # the account cannot send for now: retried, administrators told
+    account_alert: str  # what they read
     phone: Callable[[str], str]  # how the provider receives a mainland number
     params: Callable[[dict], object]  # how it receives the template parameters
     reply: Callable[[str, str], object]  # the push of a citizen's reply
@@ -96,6 +98,8 @@ ALIYUN = Provider(
     retry_in_an_hour="isv.BUSINESS_LIMIT_CONTROL",
     retry_tomorrow="isv.DAY_LIMIT_CONTROL",
     template_not_approved="isv.SMS_TEMPLATE_ILLEGAL",
+    account_problem="isv.AMOUNT_NOT_ENOUGH",
+    account_alert="阿里云短信账户无法发送（isv.AMOUNT_NOT_ENOUGH）",
     phone=lambda local: local,
     params=lambda params: params,
     reply=_aliyun_reply,
@@ -124,6 +128,8 @@ TENCENT = Provider(
     retry_in_an_hour="LimitExceeded.PhoneNumberOneHourLimit",
     retry_tomorrow="LimitExceeded.PhoneNumberDailyLimit",
     template_not_approved="FailedOperation.TemplateIncorrectOrUnapproved",
+    account_problem="FailedOperation.InsufficientBalanceInSmsPackage",
+    account_alert="腾讯云短信应用无法发送（FailedOperation.InsufficientBalanceInSmsPackage）",
     phone=lambda local: "+86" + local,
     params=lambda params: list(params.values()),
     reply=lambda text, phone: {**_tencent_reply(text, phone), "time": int(time.time())},
@@ -288,6 +294,17 @@ def test_a_template_not_approved_gives_up_and_tells_the_administrators(provider,
     assert spec.template_not_approved in sms.last_error
     assert Notification.objects.filter(user=administrator, text__contains=spec.template_not_approved).exists()
     assert not OptOut.objects.exists()
+
+
+def test_an_account_that_cannot_send_is_retried_and_the_administrators_are_told_once_a_day(provider, administrator):
+    spec, fake = provider
+    first, second = _closed("13800000210"), _closed("13800000211")
+    fake.fail_codes = [spec.account_problem, spec.account_problem]
+    assert send_one(first.pk)[0] == send_one(second.pk)[0] == "retry"
+    first.refresh_from_db()
+    assert first.status == SmsStatus.QUEUED and not OptOut.objects.exists()
+    (alert,) = Notification.objects.filter(user=administrator, text__contains=spec.account_problem)
+    assert spec.account_alert in alert.text
 
 
 def test_a_template_can_go_through_the_provider_while_the_deployment_uses_another_backend(provider, settings):

@@ -54,3 +54,11 @@ def test_parameters_over_the_length_limit_are_refused_before_queueing(fake_tence
             purpose="other",
         )
     assert not OutboundSms.objects.exists()
+
+
+def test_a_timeout_towards_the_carrier_is_ambiguous_and_left_to_reconciliation(fake_tencent):
+    sms = queue_sms(phone="13800000309", template_code="appeal_closed", params={"code": "Q"}, purpose="appeal_closed")
+    fake_tencent.fail_codes = ["InternalError.Timeout"]
+    assert send_one(sms.pk)[0] == "ambiguous"
+    sms.refresh_from_db()
+    assert sms.needs_reconciliation
