@@ -32,7 +32,7 @@ from .common import (
     ErrorCodes,
     check_template_params,
     network_failure,
-    placeholders,
+    placeholder_values,
     provider_template_id,
 )
 
@@ -141,8 +141,7 @@ class AliyunBackend(BaseBackend):
     def validate_params(*, text: str, params: dict[str, Any]) -> None:
         """TemplateParam is a JSON object; every variable of a notification template takes 1–35
         characters and no link (isv.PARAM_NOT_SUPPORT_URL): a link belongs in the template."""
-        values = [(name, str((params or {}).get(name, ""))) for name in placeholders(text)]
-        check_template_params(values, limit=PARAM_MAX_LENGTH, provider=_("阿里云"))
+        check_template_params(placeholder_values(text, params), limit=PARAM_MAX_LENGTH, provider=_("阿里云"))
 
     def send(self, message: OutgoingMessage) -> ProviderResult:
         from alibabacloud_dysmsapi20170525 import models as sms_models

@@ -34,6 +34,11 @@ def placeholders(text: str) -> list[str]:
     return names
 
 
+def placeholder_values(text: str, params: dict | None) -> list[tuple[str, str]]:
+    """(name, value as text) of each placeholder of the template, in order ("" when not given)."""
+    return [(name, str((params or {}).get(name, ""))) for name in placeholders(text)]
+
+
 def next_window_tomorrow(now: dt.datetime | None = None) -> dt.datetime:
     """The start of tomorrow's sending window (a daily limit is over by then)."""
     from ..texts import next_sending_time

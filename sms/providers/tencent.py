@@ -31,7 +31,7 @@ from .common import (
     ErrorCodes,
     check_template_params,
     network_failure,
-    placeholders,
+    placeholder_values,
     provider_template_id,
 )
 
@@ -109,7 +109,7 @@ def _client():
 def ordered_params(text: str, params: dict[str, Any]) -> list[str]:
     """TemplateParamSet: the values in the order their placeholders appear in the text (the
     approved Tencent template numbers them {1}, {2}, … in that same order)."""
-    return [str((params or {}).get(name, "")) for name in placeholders(text)]
+    return [value for _name, value in placeholder_values(text, params)]
 
 
 class TencentBackend(BaseBackend):
@@ -127,8 +127,9 @@ class TencentBackend(BaseBackend):
     def validate_params(*, text: str, params: dict[str, Any]) -> None:
         """Every variable a non-empty string of at most TENCENT_SMS_PARAM_MAX_LENGTH characters
         (the length the templates were approved with), without a link."""
-        values = list(zip(placeholders(text), ordered_params(text, params), strict=True))
-        check_template_params(values, limit=settings.TENCENT_SMS_PARAM_MAX_LENGTH, provider=_("腾讯云"))
+        check_template_params(
+            placeholder_values(text, params), limit=settings.TENCENT_SMS_PARAM_MAX_LENGTH, provider=_("腾讯云")
+        )
 
     def send(self, message: OutgoingMessage) -> ProviderResult:
         from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
