@@ -9,12 +9,12 @@ of seconds at a province's size). Instead every figure is a sum over small rows:
 
 Maintenance (ARCHITECTURE rule 7, PostgreSQL holds the intent):
 
-1. a fact changes → the analytics signal handlers (``analytics.signals``) upsert an
+1. a fact changes → the analytics signal handlers (``analytics.signals``) insert an
    ``AggregateMark`` for each (day, unit) bucket it touches, old and new, in the fact's
-   transaction;
-2. ``refresh_marked`` (beat job every minute) recomputes each marked bucket from its source rows
-   (bounded by one day and a few units), rebuilds the subtree rows of the days touched, and
-   deletes a mark only if its version is still the one it read;
+   transaction (append-only rows: no fact waits on another's mark);
+2. ``refresh_marked`` (beat job every minute) reads the marks, recomputes each marked bucket from
+   its source rows (bounded by one day and a few units) after that read, rebuilds the subtree rows
+   of the days touched, and deletes exactly the mark rows it read;
 3. ``refresh_days`` (nightly for the last days, and ``manage.py rebuild_aggregates``) recomputes
    whole days, whatever was marked.
 
@@ -355,9 +355,11 @@ def _store_tree(day: dt.date) -> None:
 def refresh_marked(*, days: Iterable[dt.date] | None = None, limit: int = 20000) -> int:
     """Recompute the marked buckets (only those of ``days`` when given), a day per transaction.
 
-    Steps per day: lock the day; recompute the marked units' buckets from the source rows; rebuild
-    the day's subtree rows; delete each mark whose version is still the one read (a fact committed
-    meanwhile bumped it, so its bucket is recomputed by the next run). Returns the buckets done.
+    Steps per day: lock the day; recompute the marked units' buckets from the source rows (read
+    after the marks, so every fact whose mark was read is counted); rebuild the day's subtree rows;
+    delete exactly the mark rows read. A mark committed after the read is another row: it stays,
+    and the next run recomputes its bucket. Returns the buckets done (a bucket marked many times
+    counts once).
     """
     marks = AggregateMark.objects.order_by("day", "id")
     if days is not None:
@@ -365,36 +367,30 @@ def refresh_marked(*, days: Iterable[dt.date] | None = None, limit: int = 20000)
         if not days:
             return 0
         marks = marks.filter(day__in=days)
-    by_day: dict[dt.date, list[tuple[int, int | None, int]]] = defaultdict(list)
-    for pk, day, unit_id, version in marks.values_list("id", "day", "unit_id", "version")[:limit]:
-        by_day[day].append((pk, unit_id, version))
+    by_day: dict[dt.date, list[tuple[int, int | None]]] = defaultdict(list)
+    for pk, day, unit_id in marks.values_list("id", "day", "unit_id")[:limit]:
+        by_day[day].append((pk, unit_id))
     done = 0
     for day, rows in by_day.items():
         with transaction.atomic():
             _lock_day(day)
-            unit_ids = {unit_id for _pk, unit_id, _v in rows}
+            unit_ids = {unit_id for _pk, unit_id in rows}
             _store_units(day, compute_day(day, unit_ids), unit_ids)
             _store_tree(day)
-            _delete_marks([(pk, version) for pk, _u, version in rows])
-        done += len(rows)
+            _delete_marks([pk for pk, _u in rows])
+        done += len(unit_ids)
     return done
 
 
-def _delete_marks(seen: list[tuple[int, int]]) -> None:
-    """Delete marks still at the version read. Under READ COMMITTED the DELETE waits for a fact
-    transaction holding the row and re-checks the version after it commits."""
-    if connection.vendor != "postgresql":
-        for pk, version in seen:
-            AggregateMark.objects.filter(pk=pk, version=version).delete()
-        return
-    for i in range(0, len(seen), 1000):
-        chunk = seen[i : i + 1000]
+def _delete_marks(seen: list[int]) -> None:
+    """Delete exactly the mark rows read (by id): marks written since are other rows and stay."""
+    for i in range(0, len(seen), 5000):
+        chunk = seen[i : i + 5000]
+        if connection.vendor != "postgresql":
+            AggregateMark.objects.filter(pk__in=chunk).delete()
+            continue
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"DELETE FROM {AggregateMark._meta.db_table} WHERE (id, version) IN "
-                f"(SELECT * FROM unnest(%s::bigint[], %s::integer[]))",
-                [[pk for pk, _v in chunk], [v for _pk, v in chunk]],
-            )
+            cursor.execute(f"DELETE FROM {AggregateMark._meta.db_table} WHERE id = ANY(%s)", [chunk])
 
 
 def refresh_days(days: Iterable[dt.date]) -> int:
@@ -404,7 +400,7 @@ def refresh_days(days: Iterable[dt.date]) -> int:
     for day in sorted(set(days)):
         with transaction.atomic():
             _lock_day(day)
-            seen = list(AggregateMark.objects.filter(day=day).values_list("id", "version"))
+            seen = list(AggregateMark.objects.filter(day=day).values_list("id", flat=True))
             _store_units(day, compute_day(day), None)
             _store_tree(day)
             _delete_marks(seen)
@@ -422,7 +418,7 @@ def refresh_range(first: dt.date, until: dt.date) -> int:
     with transaction.atomic():
         for d in Period(first, until).days:
             _lock_day(d)
-        seen = list(AggregateMark.objects.filter(day__gte=first, day__lt=until).values_list("id", "version"))
+        seen = list(AggregateMark.objects.filter(day__gte=first, day__lt=until).values_list("id", flat=True))
         by_day = compute_range(first, until)
         units = {uid for buckets in by_day.values() for uid in buckets if uid is not None}
         paths = {}
@@ -545,8 +541,9 @@ def stored_counts(period: Period, nodes: Iterable[int | None]) -> dict[int | Non
     ints = ", ".join(f"COALESCE(SUM({name}), 0)" for name in INT_FIELDS)
     sql = f"""
         SELECT node_id, {ints},
-               COALESCE(SUM((SELECT COALESCE(SUM(v::int), 0) FROM jsonb_each_text(resolved_by) AS r(k, v)
-                             WHERE k = ANY(%s))), 0),
+               COALESCE(SUM(CASE WHEN resolved_by = '{{}}'::jsonb THEN 0 ELSE
+                            (SELECT COALESCE(SUM(v::int), 0) FROM jsonb_each_text(resolved_by) AS r(k, v)
+                             WHERE k = ANY(%s)) END), 0),
                COALESCE(SUM(CASE WHEN escalations_after = '{{}}'::jsonb THEN 0 ELSE
                             (SELECT COALESCE(SUM(v::int), 0) FROM jsonb_each_text(escalations_after) AS e(k, v)
                              WHERE k < %s) END), 0)
