@@ -222,26 +222,24 @@ class Bulletin(models.Model):
 class AggregateMark(models.Model):
     """A (local day, unit) bucket whose stored figures may be stale.
 
-    Written by the analytics signal handlers in the same transaction as the fact that changed (an
-    upsert that bumps ``version``), so the row, not a broker message, is the intent: the minute job
-    recomputes the bucket and deletes the mark only if its version is still the one it read, so a
-    change committed meanwhile is never lost. ``unit`` None: appeals not yet dispatched. No index of
-    its own on ``unit``: the unique (day, unit) constraint serves every look-up.
+    Written by the analytics signal handlers in the same transaction as the fact that changed, so
+    the row, not a broker message, is the intent. Append-only: each change inserts its own row (a
+    bucket may have many), never updating another's, so two facts of the same day and unit never
+    wait for each other's commit. The minute job recomputes the buckets of the marks it read and
+    deletes exactly those rows; a mark committed after its read keeps its bucket for the next run.
+    ``unit`` None: appeals not yet dispatched.
     """
 
     day = models.DateField()
     unit = models.ForeignKey(
         "units.Unit", null=True, blank=True, on_delete=models.CASCADE, db_index=False, related_name="+"
     )
-    version = models.PositiveIntegerField(default=1)
     marked_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = _("待重算统计")
         verbose_name_plural = _("待重算统计")
-        constraints = [
-            models.UniqueConstraint(fields=["day", "unit"], nulls_distinct=False, name="aggregate_mark_once")
-        ]
+        indexes = [models.Index(fields=["day", "unit"], name="aggregate_mark_bucket")]
 
 
 class DayFigures(models.Model):

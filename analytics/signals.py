@@ -7,7 +7,8 @@ a save that changes none of them marks nothing, so the frequent saves of the oth
 moves, claims, counters) cost one tuple comparison. A save that moves a fact (another unit,
 another day, another verdict) marks the old bucket and the new one.
 
-A mark is one upsert into ``AggregateMark`` that bumps the row's version; the minute job
+A mark is one plain insert into ``AggregateMark`` (append-only: a row per change, no unique key), so
+two transactions marking the same bucket never wait for each other's commit; the minute job
 (``analytics.aggregates.refresh_marked``) does the rest.
 """
 
@@ -28,39 +29,23 @@ Bucket = tuple[dt.date, "int | None"]
 
 
 def mark(buckets: Iterable[Bucket], *, using: str = "default") -> None:
-    """Upsert a mark for each bucket (in sorted order, so two transactions marking the same buckets
-    lock them in the same order)."""
+    """Insert a mark for each bucket, in one statement. Nothing is updated or locked: a mark of the
+    same bucket by another open transaction does not make this one wait."""
     from .models import AggregateMark
 
     rows = sorted(set(buckets), key=lambda b: (b[0], -1 if b[1] is None else b[1]))
     if not rows:
         return
     if connections[using].vendor != "postgresql":
-        _mark_portable(rows, using=using)
+        # SQLite (``make run``'s development database) lacks unnest.
+        AggregateMark.objects.using(using).bulk_create(AggregateMark(day=d, unit_id=u) for d, u in rows)
         return
-    table = AggregateMark._meta.db_table
     with connections[using].cursor() as cursor:
         cursor.execute(
-            f"""INSERT INTO {table} (day, unit_id, version, marked_at)
-                SELECT d, u, 1, now() FROM unnest(%s::date[], %s::bigint[]) AS t(d, u)
-                ON CONFLICT (day, unit_id) DO UPDATE SET version = {table}.version + 1, marked_at = now()""",
+            f"""INSERT INTO {AggregateMark._meta.db_table} (day, unit_id, marked_at)
+                SELECT d, u, now() FROM unnest(%s::date[], %s::bigint[]) AS t(d, u)""",
             [[d for d, _u in rows], [u for _d, u in rows]],
         )
-
-
-def _mark_portable(rows: Iterable[Bucket], *, using: str) -> None:
-    """The same upsert through the ORM, for SQLite (``make run``'s development database), whose
-    SQL lacks unnest and whose unique constraints do not cover a NULL unit."""
-    from django.db.models import F
-    from django.utils import timezone
-
-    from .models import AggregateMark
-
-    now = timezone.now()
-    marks = AggregateMark.objects.using(using)
-    for day, unit_id in rows:
-        if not marks.filter(day=day, unit_id=unit_id).update(version=F("version") + 1, marked_at=now):
-            marks.create(day=day, unit_id=unit_id, version=1, marked_at=now)
 
 
 # --- What each watched model counts ----------------------------------------------------------
@@ -300,11 +285,9 @@ def _unit_moved(sender, instance, created=False, raw=False, using="default", **k
         return
     with connections[using].cursor() as cursor:
         cursor.execute(
-            f"""INSERT INTO {AggregateMark._meta.db_table} (day, unit_id, version, marked_at)
-                SELECT DISTINCT day, unit_id, 1, now() FROM {UnitDayFigures._meta.db_table}
-                WHERE path LIKE %s ORDER BY day, unit_id
-                ON CONFLICT (day, unit_id) DO UPDATE
-                SET version = {AggregateMark._meta.db_table}.version + 1, marked_at = now()""",
+            f"""INSERT INTO {AggregateMark._meta.db_table} (day, unit_id, marked_at)
+                SELECT DISTINCT day, unit_id, now() FROM {UnitDayFigures._meta.db_table}
+                WHERE path LIKE %s""",
             [old + "%"],  # a path is digits and slashes
         )
 
@@ -321,13 +304,11 @@ def _appeals_written(sender, appeal_ids, using="default", **kwargs) -> None:
         rows = Appeal.objects.using(using).filter(pk__in=list(appeal_ids)).values_list("received_at", "unit_id")
         mark({(local_day(received), unit_id) for received, unit_id in rows if received}, using=using)
         return
-    table = AggregateMark._meta.db_table
     with connections[using].cursor() as cursor:
         cursor.execute(
-            f"""INSERT INTO {table} (day, unit_id, version, marked_at)
-                SELECT DISTINCT (received_at AT TIME ZONE %s)::date, unit_id, 1, now()
-                FROM {Appeal._meta.db_table} WHERE id = ANY(%s) ORDER BY 1, 2
-                ON CONFLICT (day, unit_id) DO UPDATE SET version = {table}.version + 1, marked_at = now()""",
+            f"""INSERT INTO {AggregateMark._meta.db_table} (day, unit_id, marked_at)
+                SELECT DISTINCT (received_at AT TIME ZONE %s)::date, unit_id, now()
+                FROM {Appeal._meta.db_table} WHERE id = ANY(%s)""",
             [settings.TIME_ZONE, list(appeal_ids)],
         )
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import threading
 from collections import Counter
 
 import pytest
+from django.db import connection, transaction
 
 from analytics import aggregates
 from analytics.metrics import COUNTERS, total_metrics
@@ -262,15 +264,58 @@ def test_the_rebuild_command_checks_its_dates_and_reports_each_month(month):
         call_command("rebuild_aggregates", "--from", "2026/10/02", stdout=out)
 
 
-def test_a_mark_bumped_while_its_bucket_was_recomputed_survives(station):
+@pytest.mark.django_db(transaction=True)
+def test_marks_of_one_bucket_never_wait_for_each_other_and_a_later_mark_survives_the_job(station):
+    """Two open transactions mark the same (day, unit): neither waits for the other's commit (the
+    upsert of one row per bucket made every create of a day commit one after the other). The job
+    deletes only the marks it read: one committed after its read stays for the next run."""
     when = dt.date(2026, 10, 10)
     mark([(when, station.pk)])
-    seen = list(AggregateMark.objects.values_list("id", "version"))
-    mark([(when, station.pk)])  # a fact committed after the job read the mark
-    aggregates._delete_marks(seen)
-    assert AggregateMark.objects.get().version == 2
-    aggregates._delete_marks(list(AggregateMark.objects.values_list("id", "version")))
+    holding, release, failed = threading.Event(), threading.Event(), []
+
+    def other_fact():
+        try:
+            with transaction.atomic():
+                mark([(when, station.pk)])
+                holding.set()
+                release.wait(20)
+        except Exception as exc:  # noqa: BLE001 - reported by the main thread
+            failed.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other_fact)
+    thread.start()
+    try:
+        assert holding.wait(20)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '1s'")
+            mark([(when, station.pk)])  # would wait for the other transaction's commit
+        assert AggregateMark.objects.filter(day=when, unit=station).count() == 2
+        assert aggregates.refresh_marked() == 1  # two marks, one bucket
+        assert not AggregateMark.objects.exists()
+    finally:
+        release.set()
+        thread.join()
+    assert not failed
+    assert list(AggregateMark.objects.values_list("day", "unit_id")) == [(when, station.pk)]
+    assert aggregates.refresh_marked() == 1
     assert not AggregateMark.objects.exists()
+
+
+def test_a_fact_marked_after_the_job_read_the_marks_is_counted_by_the_next_run(make, station):
+    """The job reads the marks, then the source rows: an appeal committed between is either counted
+    now or (its mark not read) by the next run; no run deletes a mark it did not read."""
+    make.appeal(unit=station, received_at=at("2026-10-10"))
+    seen = list(AggregateMark.objects.values_list("id", flat=True))
+    make.appeal(unit=station, received_at=at("2026-10-10"))  # committed after the read
+    aggregates._delete_marks(seen)
+    assert AggregateMark.objects.count() == 1
+    aggregates.refresh_marked()
+    assert not AggregateMark.objects.exists()
+    stored = UnitDayFigures.objects.get(day=dt.date(2026, 10, 10), unit=station)
+    assert stored.appeals == Appeal.objects.filter(unit=station).count() == 2
 
 
 def test_a_save_that_changes_nothing_counted_marks_nothing(make, station):
