@@ -40,25 +40,32 @@ logger = logging.getLogger(__name__)
 
 PARAM_MAX_LENGTH = 35  # notification templates: each variable 1–35 characters
 
-# SendSms answer codes: what to do with the message. Anything not listed: a code we do not know
-# is treated as permanent (never a loop of retries) and administrators are told.
-RETRY_LATER = {
-    "isv.BUSINESS_LIMIT_CONTROL": dt.timedelta(hours=1),  # flow control per number (minute/hour/day)
-    "isp.SYSTEM_ERROR": None,  # back off as for any transient error
-    "isv.OUT_OF_SERVICE": None,  # account suspended (no balance): retry, administrators told
-    "isv.AMOUNT_NOT_ENOUGH": None,
-}
-RETRY_TOMORROW = {"isv.DAY_LIMIT_CONTROL"}
-OPT_OUT = {"isv.BLACK_KEY_CONTROL_LIMIT"}  # the number is on the provider's blacklist (黑名单管控)
-GIVE_UP = {
-    "isv.MOBILE_NUMBER_ILLEGAL",
-    "isv.MOBILE_COUNT_OVER_LIMIT",
-    "isv.DOMESTIC_NUMBER_NOT_SUPPORTED",
-    "isv.PARAM_LENGTH_LIMIT",
-    "isv.PARAM_NOT_SUPPORT_URL",
-    "isv.INVALID_PARAMETERS",
-}
-# Our configuration is wrong: every message of the template (or all of them) will fail alike.
+# SendSms answer codes: what the outbox does with the message (the table in docs/sms.md). A code
+# not listed is treated as permanent (never a loop of retries) and administrators are told.
+error_for = ErrorCodes(
+    retry_later={
+        "isv.BUSINESS_LIMIT_CONTROL": dt.timedelta(hours=1),  # flow control per number (minute/hour/day)
+        "isp.SYSTEM_ERROR": None,  # back off as for any transient error
+        "isv.OUT_OF_SERVICE": None,  # account suspended (no balance): retry, administrators told
+        "isv.AMOUNT_NOT_ENOUGH": None,
+    },
+    retry_tomorrow={"isv.DAY_LIMIT_CONTROL"},
+    opt_out={"isv.BLACK_KEY_CONTROL_LIMIT"},  # the number is on the provider's blacklist (黑名单管控)
+    give_up={
+        "isv.MOBILE_NUMBER_ILLEGAL",
+        "isv.MOBILE_COUNT_OVER_LIMIT",
+        "isv.DOMESTIC_NUMBER_NOT_SUPPORTED",
+        "isv.PARAM_LENGTH_LIMIT",
+        "isv.PARAM_NOT_SUPPORT_URL",
+        "isv.INVALID_PARAMETERS",
+    },
+    alert_while_retrying={"isv.OUT_OF_SERVICE", "isv.AMOUNT_NOT_ENOUGH"},
+    account_alert=gettext_lazy("阿里云短信账户无法发送（%(code)s），短信将稍后重试，请检查账户余额与状态。"),
+    alert_key="surveys:aliyun-account",
+).error_for
+
+# Codes known to mean our configuration is wrong (every message of the template, or all of them,
+# will fail alike): not listed above, so they give up and tell the administrators.
 GIVE_UP_AND_ALERT = {
     "isv.SMS_TEMPLATE_ILLEGAL",
     "isv.SMS_SIGNATURE_ILLEGAL",
@@ -76,22 +83,9 @@ GIVE_UP_AND_ALERT = {
     "isp.RAM_PERMISSION_DENY",
     "isv.DENY_IP_RANGE",
 }
-ALERT_WHILE_RETRYING = {"isv.OUT_OF_SERVICE", "isv.AMOUNT_NOT_ENOUGH"}
 
 # QuerySendDetails SendStatus: 1 waiting for the carrier's report, 2 failed, 3 delivered.
 QUERY_STATUS = {1: "sent", 2: "undelivered", 3: "delivered"}
-
-
-# What the outbox does with each SendSms answer code (the table in docs/sms.md).
-error_for = ErrorCodes(
-    retry_tomorrow=frozenset(RETRY_TOMORROW),
-    retry_later=RETRY_LATER,
-    opt_out=frozenset(OPT_OUT),
-    give_up=frozenset(GIVE_UP),
-    alert_while_retrying=frozenset(ALERT_WHILE_RETRYING),
-    account_alert=gettext_lazy("阿里云短信账户无法发送（%(code)s），短信将稍后重试，请检查账户余额与状态。"),
-    alert_key="surveys:aliyun-account",
-).error_for
 
 
 # Loggers to which the Aliyun SDK adds its own stderr handlers when imported (outside LOGGING).

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -57,14 +57,14 @@ class ErrorCodes:
     A code in ``alert_while_retrying`` is retried and the administrators are told, once a day, with
     ``account_alert`` (it names the code as ``%(code)s``)."""
 
-    retry_tomorrow: frozenset[str]
     retry_later: Mapping[str, dt.timedelta | None]
-    opt_out: frozenset[str]
-    give_up: frozenset[str]
-    alert_while_retrying: frozenset[str]
+    retry_tomorrow: Set[str]
+    opt_out: Set[str]
+    give_up: Set[str]
+    alert_while_retrying: Set[str]
     account_alert: str
     alert_key: str  # the prefix of the alert's dedupe key
-    ambiguous: frozenset[str] = frozenset()
+    ambiguous: Set[str] = frozenset()
 
     def error_for(self, code: str, message: str) -> Exception:
         """The outbox error for an answer code."""

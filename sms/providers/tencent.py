@@ -37,51 +37,43 @@ from .common import (
 
 logger = logging.getLogger(__name__)
 
-RETRY_TOMORROW = {
-    "LimitExceeded.PhoneNumberDailyLimit",
-    "LimitExceeded.PhoneNumberSameContentDailyLimit",
-    "LimitExceeded.DailyLimit",
-}
-RETRY_LATER = {
-    "LimitExceeded.PhoneNumberOneHourLimit": dt.timedelta(hours=1),
-    "LimitExceeded.DeliveryFrequencyLimit": dt.timedelta(hours=1),
-    "LimitExceeded.PhoneNumberThirtySecondLimit": None,
-    "RequestLimitExceeded": None,
-    "InternalError.RequestTimeException": None,
-    "InternalError.SendAndRecvFail": None,
-    "InternalError.OtherError": None,
-    "FailedOperation.InsufficientBalanceInSmsPackage": None,
-}
-ALERT_WHILE_RETRYING = {"LimitExceeded.DailyLimit", "FailedOperation.InsufficientBalanceInSmsPackage"}
-AMBIGUOUS = {"InternalError.Timeout"}  # Tencent timed out towards the carrier: it may have gone
-OPT_OUT = {"FailedOperation.PhoneNumberInBlacklist"}  # 免打扰名单: the citizen unsubscribed
-GIVE_UP = {
-    "InvalidParameterValue.IncorrectPhoneNumber",
-    "InvalidParameterValue.TemplateParameterFormatError",
-    "InvalidParameterValue.TemplateParameterLengthLimit",
-    "InvalidParameterValue.ProhibitedUseUrlInTemplateParameter",
-    "UnsupportedOperation.ContainDomesticAndInternationalPhoneNumber",
-    "UnsupportedOperation.UnsupportedRegion",
-    "FailedOperation.PhoneNumberParseFail",
-    "FailedOperation.FailResolvePacket",
-}
-# Everything else (template or signature not approved, app id, credentials, sensitive words):
-# our configuration is wrong and all later messages will fail alike → give up, tell the admins.
-
-REPORT_STATUS = {"SUCCESS": "delivered", "FAIL": "undelivered"}
-
-
-# What the outbox does with each error code (the table in docs/sms.md).
+# Error codes: what the outbox does with the message (the table in docs/sms.md). Everything else
+# (template or signature not approved, app id, credentials, sensitive words): our configuration
+# is wrong and all later messages will fail alike → give up, tell the admins.
 error_for = ErrorCodes(
-    retry_tomorrow=frozenset(RETRY_TOMORROW),
-    retry_later=RETRY_LATER,
-    opt_out=frozenset(OPT_OUT),
-    give_up=frozenset(GIVE_UP),
-    alert_while_retrying=frozenset(ALERT_WHILE_RETRYING),
+    retry_later={
+        "LimitExceeded.PhoneNumberOneHourLimit": dt.timedelta(hours=1),
+        "LimitExceeded.DeliveryFrequencyLimit": dt.timedelta(hours=1),
+        "LimitExceeded.PhoneNumberThirtySecondLimit": None,
+        "RequestLimitExceeded": None,
+        "InternalError.RequestTimeException": None,
+        "InternalError.SendAndRecvFail": None,
+        "InternalError.OtherError": None,
+        "FailedOperation.InsufficientBalanceInSmsPackage": None,
+    },
+    retry_tomorrow={
+        "LimitExceeded.PhoneNumberDailyLimit",
+        "LimitExceeded.PhoneNumberSameContentDailyLimit",
+        "LimitExceeded.DailyLimit",
+    },
+    ambiguous={"InternalError.Timeout"},  # Tencent timed out towards the carrier: it may have gone
+    opt_out={"FailedOperation.PhoneNumberInBlacklist"},  # 免打扰名单: the citizen unsubscribed
+    give_up={
+        "InvalidParameterValue.IncorrectPhoneNumber",
+        "InvalidParameterValue.TemplateParameterFormatError",
+        "InvalidParameterValue.TemplateParameterLengthLimit",
+        "InvalidParameterValue.ProhibitedUseUrlInTemplateParameter",
+        "UnsupportedOperation.ContainDomesticAndInternationalPhoneNumber",
+        "UnsupportedOperation.UnsupportedRegion",
+        "FailedOperation.PhoneNumberParseFail",
+        "FailedOperation.FailResolvePacket",
+    },
+    alert_while_retrying={"LimitExceeded.DailyLimit", "FailedOperation.InsufficientBalanceInSmsPackage"},
     account_alert=gettext_lazy("腾讯云短信应用无法发送（%(code)s），短信将稍后重试，请检查套餐余量与发送限额。"),
     alert_key="surveys:tencent-account",
-    ambiguous=frozenset(AMBIGUOUS),
 ).error_for
+
+REPORT_STATUS = {"SUCCESS": "delivered", "FAIL": "undelivered"}
 
 
 def _client():
