@@ -92,3 +92,87 @@ def test_a_batch_queued_in_one_transaction_wakes_the_sender_once(django_capture_
             )
     assert OutboundSms.objects.filter(status=SmsStatus.QUEUED).count() == 300
     assert len(callbacks) == 1
+
+
+@pytest.fixture
+def woken(monkeypatch):
+    """The sender loops asked to start (the broker message itself is not sent)."""
+    from sms import wake
+
+    started = []
+    monkeypatch.setattr(wake, "delay", lambda task, *args: started.append((task, args)))
+    return started
+
+
+def _queue_receipts(*numbers: int) -> None:
+    for n in numbers:
+        queue_sms(
+            phone=f"13800{n:06d}",
+            template_code="appeal_closed",
+            params={"code": f"AB{n:06d}"},
+            purpose=SmsPurpose.APPEAL_CLOSED,
+            dedupe_key=f"wake:{n}",
+        )
+
+
+def _lease(seconds: float) -> None:
+    """The default provider's loop holds its lease for ``seconds`` more (negative: lapsed)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from sms.backends import get_backend
+    from sms.models import SenderBucket
+
+    SenderBucket.objects.update_or_create(
+        sender=get_backend("").sender(), defaults={"loop_until": timezone.now() + dt.timedelta(seconds=seconds)}
+    )
+
+
+def test_with_no_loop_running_the_rows_provider_is_woken_once_per_transaction(
+    django_capture_on_commit_callbacks, woken
+):
+    from sms.backends import get_backend
+    from sms.wake import RUN_SENDER_TASK
+
+    _lease(-1)  # a lease left by a dead loop has lapsed
+    with django_capture_on_commit_callbacks(execute=True):
+        _queue_receipts(1, 2, 3)
+    assert woken == [(RUN_SENDER_TASK, (get_backend("").name,))]
+
+
+def test_a_running_loop_is_not_asked_again_for_each_queued_sms(django_capture_on_commit_callbacks, woken):
+    """The loop holding its lease claims the new row: no read of templates, no broker message."""
+    _lease(60)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        _queue_receipts(1)
+    assert len(callbacks) == 1 and woken == []
+
+
+def test_a_row_of_a_template_routed_to_another_provider_wakes_that_providers_loop(
+    django_capture_on_commit_callbacks, woken, settings
+):
+    from sms.wake import RUN_SENDER_TASK
+
+    settings.TENCENT_SMS_SECRET_ID, settings.TENCENT_SMS_SECRET_KEY = "AKIDtest", "test-secret"
+    _lease(60)  # the default provider's loop is running; the other provider's is not
+    template = SmsTemplate.objects.get(code="appeal_closed")
+    template.provider = "tencent"
+    template.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        _queue_receipts(1)
+    assert woken == [(RUN_SENDER_TASK, ("tencent",))]
+
+
+def test_a_provider_not_configured_here_is_still_woken(django_capture_on_commit_callbacks, woken, settings):
+    """Its sender key cannot be built without its credentials: the loop is asked to start, as
+    before, and reports the configuration itself."""
+    from sms.wake import RUN_SENDER_TASK
+
+    settings.TENCENT_SMS_SECRET_ID = ""
+    SmsTemplate.objects.filter(code="appeal_closed").update(provider="tencent")
+    template = SmsTemplate.objects.get(code="appeal_closed")
+    template.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        _queue_receipts(1)
+    assert woken == [(RUN_SENDER_TASK, ("tencent",))]
