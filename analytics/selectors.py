@@ -211,7 +211,8 @@ def _previous_totals(previous: Period) -> UnitMetrics:
 
 def bulletin_content(period: Period, *, previous: Period | None = None) -> dict:
     """The figures a bulletin keeps: city totals (and the previous period's, for comparison),
-    channels, severities, categories, days, bureaus and departments, the stations below the city's
+    channels, severities, categories, days, the rows of the city-wide dashboard (bureaus and
+    departments; in a province the cities), the five stations furthest below the total
     satisfaction rate, hotspots. Read from the stored daily rows once the period's marked buckets
     (and the previous period's) are folded in, so a kept bulletin is exact."""
     from units.choices import Tier
