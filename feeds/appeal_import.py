@@ -503,11 +503,13 @@ def _import_by_copy(
         cursor.execute(f"ANALYZE {stage}")
         lap("repeats")
         progress(90)
-        created, inserted = _insert_appeals(cursor, stage, batch=batch, channel=source.channel, categories=categories)
+        created, inserted = _insert_appeals(
+            cursor, stage, batch=batch, channel=source.channel, categories=categories, lap=lap
+        )
         cursor.execute(f"SELECT count(*) FROM {stage} WHERE ok")
         good = cursor.fetchone()[0]
         cursor.execute(f"DROP TABLE {stage}")
-        lap("insert")
+        lap("timeline")
     if inserted:
         _alert_later(inserted)
     logger.info("import batch %s by COPY: %s rows, phases %s", batch.pk, total, phases)
@@ -742,7 +744,13 @@ def _find_repeats(cursor, stage: str, *, channel: str) -> None:
 
 
 def _insert_appeals(
-    cursor, stage: str, *, batch: ImportBatch, channel: str, categories: dict[str, int]
+    cursor,
+    stage: str,
+    *,
+    batch: ImportBatch,
+    channel: str,
+    categories: dict[str, int],
+    lap: Callable[[str], None] = lambda name: None,
 ) -> tuple[int, tuple | None]:
     """Insert the good rows and their timeline rows (received, then repeat, then risk, as intake does).
 
@@ -816,12 +824,14 @@ def _insert_appeals(
         cursor.execute(f"DROP TABLE {ids}")
         return 0, None
     cursor.execute(f"ANALYZE {ids}")
+    lap("insert")  # the appeals, their "received" rows and the table of ids
     # These rows bypassed Appeal.save(): tell the apps that count appeals, in this transaction, a
     # chunk of ids at a time (each receiver marks the chunk's days in one statement).
     with connection.connection.cursor(name=f"{ids}_signal") as stream:
         stream.execute(f"SELECT id FROM {ids} ORDER BY id")
         while chunk := [r[0] for r in stream.fetchmany(SIGNAL_IDS)]:
             appeals_written.send(sender=Appeal, appeal_ids=chunk, using=connection.alias)
+    lap("signals")
     mine = f"a.id IN (SELECT id FROM {ids}) AND a.channel = %(channel)s"
     # The stage keeps the rejected rows too, and a rejected row may carry the external id of an
     # inserted one (a repeat within the file): every join back to the stage takes good rows only.
