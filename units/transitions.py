@@ -21,7 +21,7 @@ The caller's instance is brought up to date with what was saved, and returned.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
@@ -131,3 +131,42 @@ def transition(
             after(locked)
     refresh(obj, locked)
     return obj
+
+
+def sources_of(moves: Mapping[str, Collection[str]], to: str) -> set[str]:
+    """The statuses of a table of moves (each status → the statuses it may move to) from which a
+    move leads to ``to``."""
+    return {status for status, targets in moves.items() if to in targets}
+
+
+def move_by_table(
+    obj: M,
+    moves: Mapping[str, Collection[str]],
+    *,
+    to: str,
+    action: str,
+    actor=None,
+    refusal: str,
+    note: str = "",
+    **changes: Any,
+) -> M:
+    """One move of ``obj`` allowed by ``moves``, setting ``changes`` on the locked row. A move
+    that stays where it is (a status that may lead to itself) is still a move with its own timeline
+    row, never a no-op. A status the table does not lead from is refused with ``refusal``, a
+    sentence with ``%(s)s`` for the label of the row's status."""
+
+    def apply(locked: M) -> None:
+        for name, value in changes.items():
+            setattr(locked, name, value)
+
+    return transition(
+        obj,
+        action=action,
+        actor=actor,
+        to=to,
+        sources=sources_of(moves, to),
+        already=lambda locked: False,
+        refuse=lambda locked: Refused(refusal % {"s": locked.get_status_display()}),
+        apply=apply,
+        note=note,
+    )

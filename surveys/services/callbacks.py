@@ -16,7 +16,7 @@ from intake.choices import Channel, Kind
 from intake.services import create_appeal
 from units.errors import Refused
 from units.models import User
-from units.transitions import transition
+from units.transitions import move_by_table
 from workorders.services import dispatch_appeal
 
 from .. import permissions
@@ -46,26 +46,17 @@ CALLBACK_MOVES: dict[str, set[str]] = {
 def _callback_transition(
     callback: Callback, *, to: str, actor: User | None, action: str, note: str = "", **changes: Any
 ) -> Callback:
-    """One move of the callback through the platform's transition helper (lock, check the move,
-    apply ``changes``, timeline row). A callback may stay where it is (another call, still
-    pending): that is a move with its own timeline row, never a no-op."""
-
-    def apply(locked: Callback) -> None:
-        for name, value in changes.items():
-            setattr(locked, name, value)
-
-    return transition(
+    """One move of the callback allowed by ``CALLBACK_MOVES`` (``units.transitions.move_by_table``):
+    another call that leaves it pending is a move with its own timeline row."""
+    return move_by_table(
         callback,
-        action=action,
-        actor=actor,
+        CALLBACK_MOVES,
         to=to,
-        sources={status for status, targets in CALLBACK_MOVES.items() if to in targets},
-        already=lambda locked: False,
-        refuse=lambda locked: Refused(
-            _("回访当前状态为“%(s)s”，不能执行此操作。") % {"s": locked.get_status_display()}
-        ),
-        apply=apply,
+        actor=actor,
+        action=action,
+        refusal=_("回访当前状态为“%(s)s”，不能执行此操作。"),
         note=note[:1000],
+        **changes,
     )
 
 

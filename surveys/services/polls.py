@@ -22,7 +22,7 @@ from sms.services import queue_sms
 from sms.texts import next_sending_time, window_end
 from units.errors import Refused
 from units.models import User
-from units.transitions import transition
+from units.transitions import move_by_table
 
 from .. import permissions
 from ..choices import (
@@ -106,27 +106,18 @@ def create_survey(
 
 
 def _survey_transition(
-    survey: Survey, *, to: str, actor: User | None, action: str, note: str = "", **changes
+    survey: Survey, *, to: str, actor: User | None, action: str, note: str = "", **changes: Any
 ) -> Survey:
-    """One move of the survey through the platform's transition helper (lock, check the move,
-    apply ``changes``, timeline row)."""
-
-    def apply(locked: Survey) -> None:
-        for name, value in changes.items():
-            setattr(locked, name, value)
-
-    return transition(
+    """One move of the survey allowed by ``SURVEY_MOVES`` (``units.transitions.move_by_table``)."""
+    return move_by_table(
         survey,
-        action=action,
-        actor=actor,
+        SURVEY_MOVES,
         to=to,
-        sources={status for status, targets in SURVEY_MOVES.items() if to in targets},
-        already=lambda locked: False,
-        refuse=lambda locked: Refused(
-            _("调查当前状态为“%(s)s”，不能执行此操作。") % {"s": locked.get_status_display()}
-        ),
-        apply=apply,
+        actor=actor,
+        action=action,
+        refusal=_("调查当前状态为“%(s)s”，不能执行此操作。"),
         note=note[:300],
+        **changes,
     )
 
 
