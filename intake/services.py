@@ -25,7 +25,7 @@ from units.errors import Refused
 from units.memo import ProcessCache
 from units.models import Unit, User
 from units.roles import center_staff
-from units.transitions import record, refresh, transition
+from units.transitions import record, refresh, sources_of, transition
 
 from . import similarity
 from .choices import AppealStatus, Channel, Kind, RevealedObject, Severity
@@ -120,6 +120,14 @@ def _refuse(appeal: Appeal, to: str) -> Refused:
     )
 
 
+def _required(value: str | None, field: str, message: str) -> str:
+    """``value`` without surrounding blanks; a ValidationError on ``field`` when nothing is left."""
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({field: message})
+    return value
+
+
 def _transition(
     appeal: Appeal,
     *,
@@ -130,13 +138,13 @@ def _transition(
     changes: dict[str, Any] | None = None,
     data: dict | None = None,
     sources: set[str] | None = None,
-    already: Callable[[Appeal], bool] | None = None,
+    status_only: bool = False,
 ) -> Appeal:
     """Move ``appeal`` to status ``to``, applying ``changes`` to its fields, through the one
     transition helper (``units.transitions``: lock, no-op when already there, refusal, save,
     timeline row). Allowed from the statuses whose ``ALLOWED_MOVES`` lead to ``to`` unless
-    ``sources`` says otherwise; "already there" is the status with the same changes unless
-    ``already`` says otherwise.
+    ``sources`` says otherwise; "already there" is the status with the same changes, or the status
+    alone with ``status_only`` (a move whose changes differ each time, such as a new time).
     """
     changes = changes or {}
 
@@ -145,15 +153,15 @@ def _transition(
             setattr(locked, field, value)
 
     def is_there(locked: Appeal) -> bool:
-        return locked.status == to and all(getattr(locked, k) == v for k, v in changes.items())
+        return locked.status == to and (status_only or all(getattr(locked, k) == v for k, v in changes.items()))
 
     return transition(
         appeal,
         action=action,
         actor=actor,
         to=to,
-        sources=sources if sources is not None else {s for s, targets in ALLOWED_MOVES.items() if to in targets},
-        already=already or is_there,
+        sources=sources if sources is not None else sources_of(ALLOWED_MOVES, to),
+        already=is_there,
         refuse=lambda locked: _refuse(locked, to),
         apply=apply,
         note=note,
@@ -325,9 +333,7 @@ def create_appeal(
     """
     if channel not in Channel.values:
         raise ValidationError({"channel": _("未知的渠道。")})
-    content = (content or "").strip()
-    if not content:
-        raise ValidationError({"content": _("请填写诉求内容。")})
+    content = _required(content, "content", _("请填写诉求内容。"))
     if kind and kind not in Kind.values:
         raise ValidationError({"kind": _("未知的诉求类型。")})
     if severity and severity not in Severity.values:
@@ -649,9 +655,7 @@ def mark_dispatched(appeal: Appeal, *, unit: Unit, actor: User | None, note: str
 
 def close_appeal(appeal: Appeal, *, actor: User | None, reply: str, note: str = "") -> Appeal:
     """Answer the citizen and close (status → CLOSED, ``public_reply``, ``closed_at``). Idempotent."""
-    reply = (reply or "").strip()
-    if not reply:
-        raise ValidationError({"reply": _("请填写答复内容。")})
+    reply = _required(reply, "reply", _("请填写答复内容。"))
     return _transition(
         appeal,
         to=AppealStatus.CLOSED,
@@ -659,15 +663,13 @@ def close_appeal(appeal: Appeal, *, actor: User | None, reply: str, note: str = 
         action=Action.CLOSED,
         note=note or reply,
         changes={"public_reply": reply, "closed_at": timezone.now()},
-        already=lambda locked: locked.status == AppealStatus.CLOSED,
+        status_only=True,
     )
 
 
 def reopen_appeal(appeal: Appeal, *, actor: User | None, reason: str) -> Appeal:
     """A closed appeal goes back to work (CLOSED → DISPATCHED); already in work is a no-op."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _("请填写重新办理的原因。")})
+    reason = _required(reason, "reason", _("请填写重新办理的原因。"))
     return _transition(
         appeal,
         to=AppealStatus.DISPATCHED,
@@ -676,7 +678,7 @@ def reopen_appeal(appeal: Appeal, *, actor: User | None, reason: str) -> Appeal:
         note=reason,
         changes={"closed_at": None},
         sources={AppealStatus.CLOSED},
-        already=lambda locked: locked.status == AppealStatus.DISPATCHED,
+        status_only=True,
     )
 
 
