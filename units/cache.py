@@ -118,15 +118,36 @@ redis.call('SET', KEYS[1], tat + interval, 'PX', math.ceil((tat + interval - now
 return 0
 """
 _scripts: dict[str, Any] = {}
+# One redis-py client per connection pool, kept for the process: Django's RedisCache builds a new
+# client object (with its table of ~170 reply callbacks) for every call, which cost the feed push
+# about as much CPU as the round trip itself. A client is thread-safe; the pool stays Django's, so
+# a changed CACHES setting (a new pool) gets a new client.
+_clients: dict[int, tuple[Any, Any]] = {}
+MAX_KEPT_CLIENTS = 32
+
+
+def redis_client(backend, full_key: str):
+    """The redis-py client of ``backend`` (Django's ``RedisCacheClient``) for writing ``full_key``,
+    built once per connection pool."""
+    pool_for = getattr(backend, "_get_connection_pool", None)
+    if pool_for is None or not hasattr(backend, "_client"):
+        return backend.get_client(full_key, write=True)
+    pool = pool_for(True)
+    kept = _clients.get(id(pool))
+    if kept is None or kept[0] is not pool:
+        if len(_clients) >= MAX_KEPT_CLIENTS:  # pools of threads long gone (each thread has its caches)
+            _clients.clear()
+        kept = _clients[id(pool)] = (pool, backend._client(connection_pool=pool))
+    return kept[1]
 
 
 def _take(key: str, *, limit: int, period: float) -> float:
     interval = int(period * 1_000_000 / limit)
     burst = interval * limit
-    client_for = getattr(getattr(cache, "_cache", None), "get_client", None)
-    if client_for is not None and hasattr(cache, "make_and_validate_key"):  # Django's RedisCache
+    backend = getattr(cache, "_cache", None)
+    if hasattr(backend, "get_client") and hasattr(cache, "make_and_validate_key"):  # Django's RedisCache
         full_key = cache.make_and_validate_key(key)
-        client = client_for(full_key, write=True)
+        client = redis_client(backend, full_key)
         script = _scripts.get("gcra")
         if script is None:
             script = _scripts["gcra"] = client.register_script(_GCRA)

@@ -142,6 +142,27 @@ def test_the_feed_throttle_keeps_one_number_per_source_at_any_rate(settings):
     assert soft_cache.take(key, limit=3, period=60) <= wait
 
 
+def test_the_feed_throttle_builds_one_redis_client_per_process_not_one_per_push(monkeypatch):
+    """Django's RedisCache makes a new client object for every call; the throttle keeps one per
+    connection pool (the pool, and the connections in it, are Django's)."""
+    import uuid
+
+    from django.core.cache import cache
+
+    from units import cache as soft
+
+    backend = cache._cache
+    built = []
+    make = backend._client
+    monkeypatch.setattr(backend, "_client", lambda **kwargs: built.append(kwargs) or make(**kwargs))
+    monkeypatch.setattr(soft, "_clients", {})
+    key = f"test-take-{uuid.uuid4().hex}"
+    assert [soft.soft_cache.take(key, limit=5, period=60) for _ in range(5)] == [0] * 5
+    assert soft.soft_cache.take(key, limit=5, period=60) > 0  # the same script, still counting
+    assert len(built) == 1
+    assert built[0]["connection_pool"] is backend._get_connection_pool(True)
+
+
 # --- What is kept per process, and how a change reaches every process ------------------------------
 
 
