@@ -6,6 +6,7 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.utils import timezone
 
 from .models import ApiToken, LoginLockout, Notification, Unit, User
@@ -45,13 +46,87 @@ def token_digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+class _LiveTokens:
+    """The tokens this process authenticated lately, by digest, each with its user: a staff
+    create or a list read with a token no longer reads the token and the user for every request.
+
+    An entry is used for at most ``units.memo.MAX_AGE_SECONDS`` (5 s), then read again: a token
+    revoked or a user deactivated in another process stops working there within seconds. In this
+    process it stops at once: ``services.revoke_api_token`` forgets the token, and a save or delete
+    of a token or a user (the admin, a deactivation) forgets that user's entries. Expiry is checked
+    on every use. Each request gets its own copies, so nothing one request sets on its user is
+    seen by another.
+    """
+
+    MAX_ENTRIES = 1024
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, ApiToken]] = {}
+
+    def get(self, digest: str) -> ApiToken | None:
+        from . import memo
+
+        entry = self._entries.get(digest)
+        if entry is None or memo._clock() - entry[0] >= memo.MAX_AGE_SECONDS:
+            return None
+        return entry[1]
+
+    def keep(self, digest: str, token: ApiToken) -> None:
+        from . import memo
+
+        if len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.clear()
+        self._entries[digest] = (memo._clock(), token)
+
+    def forget(self, *, digest: str | None = None, user_id: int | None = None) -> None:
+        if digest is not None:
+            self._entries.pop(digest, None)
+        if user_id is not None:
+            for key, (_at, token) in list(self._entries.items()):
+                if token.user_id == user_id:
+                    self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+live_tokens = _LiveTokens()
+
+
 def live_api_token(key: str) -> ApiToken | None:
-    """The unexpired, unrevoked token with this key (with its user), else None."""
-    return (
-        ApiToken.objects.select_related("user")
-        .filter(digest=token_digest(key), revoked_at__isnull=True, expires_at__gt=timezone.now())
-        .first()
-    )
+    """The unexpired, unrevoked token with this key (with its user, a copy of its own), else None."""
+    import copy
+
+    from django.db import connection
+
+    digest = token_digest(key)
+    token = live_tokens.get(digest)
+    if token is None:
+        token = (
+            ApiToken.objects.select_related("user")
+            .filter(digest=digest, revoked_at__isnull=True, expires_at__gt=timezone.now())
+            .first()
+        )
+        if token is None:
+            return None
+        if not connection.in_atomic_block:  # nothing read from a transaction that may roll back
+            live_tokens.keep(digest, token)
+    if not token.is_live:
+        live_tokens.forget(digest=digest)
+        return None
+    mine = copy.copy(token)
+    mine.user = copy.copy(token.user)
+    return mine
+
+
+def _forget_tokens_of(sender, instance, **kwargs) -> None:
+    live_tokens.forget(user_id=instance.pk if sender is User else instance.user_id)
+
+
+post_migrate.connect(lambda **kwargs: live_tokens.clear(), dispatch_uid="live-tokens-migrate", weak=False)
+for _model in (ApiToken, User):
+    post_save.connect(_forget_tokens_of, sender=_model, dispatch_uid=f"live-tokens-{_model.__name__}")
+    post_delete.connect(_forget_tokens_of, sender=_model, dispatch_uid=f"live-tokens-del-{_model.__name__}")
 
 
 # --- Notifications ------------------------------------------------------------------------------

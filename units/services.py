@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from .models import ApiToken, LoginFailure, LoginLockout, Notification, UsedNonce, User
 from .roles import leaders_of, supervisors  # noqa: F401 - callers in surveys import them from here
-from .selectors import token_digest
+from .selectors import live_tokens, token_digest
 
 logger = logging.getLogger(__name__)
 
@@ -152,6 +152,7 @@ def revoke_api_token(token: ApiToken, *, actor: User | None) -> bool:
     revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now(), revoked_by=actor
     )
+    live_tokens.forget(digest=token.digest)  # stops at once here; other processes within seconds
     token.refresh_from_db()
     return bool(revoked)
 

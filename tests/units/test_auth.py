@@ -186,3 +186,66 @@ def test_an_administrator_revokes_a_token_in_the_admin(city, administrator):
     assert token.revoked_by == administrator
     assert LogEntry.objects.filter(object_id=str(token.pk), change_message="撤销 API 令牌").exists()
     assert api.get("/api/v1/me/").status_code == 401
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_token_is_read_once_per_process_and_a_revocation_stops_it_at_once_here_within_seconds_elsewhere(
+    city, monkeypatch
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from units import memo, services
+    from units.models import User
+    from units.selectors import live_tokens
+
+    now = [1000.0]
+    monkeypatch.setattr(memo, "_clock", lambda: now[0])
+    live_tokens.clear()
+    user = User.objects.get(username="center")
+
+    def signed_in(key: str) -> int:
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        return api.get("/api/v1/me/").status_code
+
+    token, key = services.issue_api_token(user=user)
+    assert signed_in(key) == 200
+    with CaptureQueriesContext(connection) as ctx:
+        assert signed_in(key) == 200
+    assert not [q["sql"] for q in ctx.captured_queries if "units_apitoken" in q["sql"]]
+
+    # Revoked in this process: refused by the next request.
+    services.revoke_api_token(token, actor=user)
+    assert signed_in(key) == 401
+
+    # Revoked by another process (no signal here): refused once the kept entry is older than 5 s.
+    token, key = services.issue_api_token(user=user)
+    assert signed_in(key) == 200
+    ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
+    now[0] += memo.MAX_AGE_SECONDS - 1
+    assert signed_in(key) == 200
+    now[0] += 1
+    assert signed_in(key) == 401
+
+    # A user deactivated here: his kept tokens are forgotten at once.
+    token, key = services.issue_api_token(user=user)
+    assert signed_in(key) == 200
+    user.is_active = False
+    user.save()
+    assert signed_in(key) == 401
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_cannot_change_the_user_another_request_gets_from_a_kept_token(city):
+    from units import services
+    from units.models import User
+    from units.selectors import live_api_token
+
+    _token, key = services.issue_api_token(user=User.objects.get(username="center"))
+    first = live_api_token(key)
+    first.user.first_name = "改过"
+    first.user.is_active = False
+    second = live_api_token(key)
+    assert second.user is not first.user and second is not first
+    assert second.user.is_active and second.user.first_name != "改过"
