@@ -18,7 +18,6 @@ The rows it makes (dedupe keys ``bench-pacing-…``) are deleted at the end.
 from __future__ import annotations
 
 import argparse
-import itertools
 import multiprocessing
 import os
 import statistics
@@ -31,33 +30,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opinion_center.settings")
 
-TEXT = "请您对12月31日110接处警工作进行评价：满意回1，基本满意回2，不满意回3，不评价回0。"
-
-
-def busiest(times: list[float]) -> int:
-    """The most requests in any sliding one-second window."""
-    times, most, first = sorted(times), 0, 0
-    for last, at in enumerate(times):
-        while at - times[first] >= 1.0:
-            first += 1
-        most = max(most, last - first + 1)
-    return most
-
 
 def provider(rate: int, pipe) -> None:
     """The fake provider's process: serve until told to stop, then send back what it counted."""
     from tests.sms.fake_twilio import FakeTwilio
+    from tests.sms.pacing import stamp_arrivals
 
     fake = FakeTwilio()
-    received: list[float] = []  # every POST, accepted or refused, when it reaches the server
-    handler = fake.server.RequestHandlerClass
-
-    class Stamping(handler):
-        def do_POST(self):
-            received.append(time.monotonic())
-            super().do_POST()
-
-    fake.server.RequestHandlerClass = Stamping
+    received = stamp_arrivals(fake)  # every POST, accepted or refused, when it reaches the server
     fake.start()
     fake.rate_limit = rate
     pipe.send(fake.url)
@@ -87,22 +67,21 @@ def main() -> None:
     django.setup()
     from django.conf import settings
 
-    from intake.phones import phone_hash
     from sms.backends import TwilioBackend
-    from sms.choices import SmsPurpose, SmsStatus
+    from sms.choices import SmsStatus
     from sms.models import OutboundSms, SenderBucket, SmsAttempt
     from sms.outbox import run_sender
     from tests.sms.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, MESSAGING_SERVICE_SID
+    from tests.sms.pacing import achieved_rate, busiest_second, late_sends, queue_evaluations
 
     durations: list[float] = []
-    counter = itertools.count(1)
+    if args.late_every:
+        TwilioBackend.send = late_sends(TwilioBackend, every=args.late_every, seconds=args.late_seconds)
     send = TwilioBackend.send
 
     def timed_send(self, message):
         started = time.monotonic()
         try:
-            if args.late_every and next(counter) % args.late_every == 0:
-                time.sleep(args.late_seconds)
             return send(self, message)
         finally:
             durations.append(time.monotonic() - started)
@@ -122,22 +101,7 @@ def main() -> None:
     prefix = "bench-pacing-"
     OutboundSms.objects.filter(dedupe_key__startswith=prefix).delete()
     SenderBucket.objects.all().delete()
-    rows = []
-    for i in range(args.count):
-        e164 = f"+86138{i:08d}"
-        rows.append(
-            OutboundSms(
-                phone=e164,
-                phone_hash=phone_hash(e164),
-                template_code="eval_110",
-                params={"date": "12月31日"},
-                text=TEXT,
-                segments=1,
-                purpose=SmsPurpose.EVALUATION,
-                dedupe_key=f"{prefix}{i}",
-            )
-        )
-    OutboundSms.objects.bulk_create(rows, batch_size=2000)
+    queue_evaluations(args.count, prefix=prefix, batch_size=2000)
     late = f", every {args.late_every}th send {args.late_seconds} s late" if args.late_every else ""
     print(f"R = {args.rate}/s, N = {args.count}, headroom {settings.SMS_PACING_HEADROOM:.0%}{late}", flush=True)
 
@@ -154,7 +118,7 @@ def main() -> None:
     counted = ours.recv()
     server.join()
     received, arrivals = counted["received"], sorted(counted["accepted"])
-    achieved = (len(arrivals) - 1) / (arrivals[-1] - arrivals[0]) if len(arrivals) > 1 else 0.0
+    achieved = achieved_rate(arrivals)
     per_second = Counter(int(t) for t in arrivals)  # monotonic seconds
     print(
         f"outcomes: {dict(outcomes)}; wall time {elapsed:.1f} s; "
@@ -163,14 +127,14 @@ def main() -> None:
     # First to last overstates a short run a little: the first second may go out in a burst (the
     # window allows R at once). The middle 80 % of the messages is the steady rate.
     low, high = len(arrivals) // 10, len(arrivals) * 9 // 10
-    steady = (high - low) / (arrivals[high] - arrivals[low]) if high > low else 0.0
+    steady = achieved_rate(arrivals[low : high + 1])
     print(
         f"achieved {achieved:.2f}/s = {achieved / args.rate:.3f} R (first to last accepted message); "
         f"steady {steady:.2f}/s = {steady / args.rate:.3f} R (the middle 80 %)"
     )
     print(
-        f"busiest 1-second window at the provider: sliding {busiest(received)} (every request), "
-        f"{busiest(arrivals)} (accepted); aligned {max(per_second.values())} (R = {args.rate})"
+        f"busiest 1-second window at the provider: sliding {busiest_second(received)} (every request), "
+        f"{busiest_second(arrivals)} (accepted); aligned {max(per_second.values())} (R = {args.rate})"
     )
     durations.sort()
     print(

@@ -5,84 +5,24 @@ descheduled between the pacing gate and the call — and the loop still reaches 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import time
 
 import pytest
 from django.utils import timezone
 
-from intake.phones import phone_hash
 from sms.backends import TwilioBackend
-from sms.choices import SmsPurpose, SmsStatus
+from sms.choices import SmsStatus
 from sms.models import OutboundSms, SenderBucket, SmsAttempt
 from sms.outbox import ProviderWindow, claim_batch, run_sender
 from sms.providers.aliyun import AliyunBackend
 from sms.providers.tencent import TencentBackend
 from sms.tasks import send_sms_task
 
-TEXT = "请您对12月31日110接处警工作进行评价：满意回1，基本满意回2，不满意回3，不评价回0。"
+from .pacing import achieved_rate, busiest_second, late_sends, queue_evaluations, stamp_arrivals
 
 
 def _rows(count: int, *, segments: int = 1, start: int = 0) -> list[OutboundSms]:
-    rows = []
-    for i in range(start, start + count):
-        e164 = f"+861380000{i:04d}"
-        rows.append(
-            OutboundSms(
-                phone=e164,
-                phone_hash=phone_hash(e164),
-                template_code="eval_110",
-                params={"date": "12月31日"},
-                text=TEXT,
-                segments=segments,
-                purpose=SmsPurpose.EVALUATION,
-                dedupe_key=f"pacing-test-{i}",
-            )
-        )
-    return OutboundSms.objects.bulk_create(rows)
-
-
-def _count_arrivals(fake) -> list[float]:
-    """The fake provider's own record of the sends it receives: the monotonic moment each POST
-    reaches it (its request line and headers read), counted on the server side."""
-    arrivals: list[float] = []
-    handler = fake.server.RequestHandlerClass
-
-    class Counting(handler):
-        def do_POST(self):
-            arrivals.append(time.monotonic())
-            super().do_POST()
-
-    fake.server.RequestHandlerClass = Counting
-    return arrivals
-
-
-def _busiest_second(times: list[float]) -> int:
-    times, most, first = sorted(times), 0, 0
-    for last, at in enumerate(times):
-        while at - times[first] >= 1.0:
-            first += 1
-        most = max(most, last - first + 1)
-    return most
-
-
-def _rate(times: list[float]) -> float:
-    times = sorted(times)
-    return (len(times) - 1) / (times[-1] - times[0])
-
-
-def _deschedule_some(monkeypatch, backend_class, *, every: int, seconds: float) -> None:
-    """Every ``every``-th send sleeps ``seconds`` after the gate let it through and before the
-    provider is called: a sending thread the scheduler took off the CPU at the worst moment."""
-    counter = itertools.count(1)
-    send = backend_class.send
-
-    def late_send(self, message):
-        if next(counter) % every == 0:
-            time.sleep(seconds)
-        return send(self, message)
-
-    monkeypatch.setattr(backend_class, "send", late_send)
+    return queue_evaluations(count, prefix="pacing-test-", segments=segments, start=start)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -92,12 +32,12 @@ def test_the_sender_loop_keeps_every_second_at_the_provider_within_r_and_reaches
     rate = 20
     settings.SMS_SEGMENTS_PER_SECOND = rate
     fake_twilio.rate_limit = rate  # above R in a wall-clock second it answers 429
-    arrivals = _count_arrivals(fake_twilio)
+    arrivals = stamp_arrivals(fake_twilio)
     _rows(100)
     outcomes = run_sender(max_seconds=30, threads=4)
     assert len(arrivals) == 100
-    assert _busiest_second(arrivals) <= rate
-    assert _rate(arrivals) >= 0.95 * rate, _rate(arrivals)
+    assert busiest_second(arrivals) <= rate
+    assert achieved_rate(arrivals) >= 0.95 * rate, achieved_rate(arrivals)
     # Each SMS was sent once, none refused.
     assert outcomes == {"sent": 100}, (outcomes, fake_twilio.refused)
     assert fake_twilio.refused == 0
@@ -116,15 +56,15 @@ def test_a_thread_descheduled_between_the_gate_and_the_call_never_puts_a_second_
     rate = 20
     settings.SMS_SEGMENTS_PER_SECOND = rate
     fake_twilio.rate_limit = rate
-    arrivals = _count_arrivals(fake_twilio)
-    _deschedule_some(monkeypatch, TwilioBackend, every=7, seconds=0.3)
+    arrivals = stamp_arrivals(fake_twilio)
+    monkeypatch.setattr(TwilioBackend, "send", late_sends(TwilioBackend, every=7, seconds=0.3))
     _rows(100)
     outcomes = run_sender(max_seconds=30, threads=4)
     assert outcomes == {"sent": 100}, (outcomes, fake_twilio.refused)
     assert len(arrivals) == 100 and fake_twilio.refused == 0
-    assert _busiest_second(arrivals) <= rate
+    assert busiest_second(arrivals) <= rate
     # A late call holds its place 300 ms longer; the others fill the rest of the window.
-    assert _rate(arrivals) >= 0.9 * rate, _rate(arrivals)
+    assert achieved_rate(arrivals) >= 0.9 * rate, achieved_rate(arrivals)
 
 
 @pytest.fixture(params=["aliyun", "tencent"])
@@ -132,7 +72,7 @@ def mainland_provider(request, settings):
     """A fake Aliyun or Tencent SMS API (``conftest.py``) that counts what it receives; the backend class."""
     fake = request.getfixturevalue(f"fake_{request.param}")
     settings.ALIYUN_SMS_TIMEOUT_SECONDS = settings.TENCENT_SMS_TIMEOUT_SECONDS = 5
-    return _count_arrivals(fake), {"aliyun": AliyunBackend, "tencent": TencentBackend}[request.param]
+    return stamp_arrivals(fake), {"aliyun": AliyunBackend, "tencent": TencentBackend}[request.param]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -140,12 +80,12 @@ def test_aliyun_and_tencent_sends_pass_the_same_window(mainland_provider, settin
     arrivals, backend_class = mainland_provider
     rate = 10
     settings.SMS_SEGMENTS_PER_SECOND = rate
-    _deschedule_some(monkeypatch, backend_class, every=5, seconds=0.3)
+    monkeypatch.setattr(backend_class, "send", late_sends(backend_class, every=5, seconds=0.3))
     _rows(40)
     outcomes = run_sender(max_seconds=30, threads=4)
     assert outcomes == {"sent": 40}, outcomes
     assert len(arrivals) == 40
-    assert _busiest_second(arrivals) <= rate
+    assert busiest_second(arrivals) <= rate
 
 
 @pytest.mark.django_db(transaction=True)
@@ -155,7 +95,7 @@ def test_the_next_loop_goes_on_from_the_window_the_last_one_left(fake_twilio, al
     # A schedule twice as fast as the provider (a bucket reset, another host's clock): only the
     # window stands between the two loops and a second of ten.
     settings.SMS_PACING_HEADROOM = -1.0
-    arrivals = _count_arrivals(fake_twilio)
+    arrivals = stamp_arrivals(fake_twilio)
     _rows(5)
     before = timezone.now().timestamp()
     assert run_sender(max_seconds=30, threads=2) == {"sent": 5}
@@ -167,7 +107,7 @@ def test_the_next_loop_goes_on_from_the_window_the_last_one_left(fake_twilio, al
     _rows(5, start=5)
     assert run_sender(max_seconds=30, threads=2) == {"sent": 5}
     assert len(arrivals) == 10
-    assert _busiest_second(arrivals) <= rate
+    assert busiest_second(arrivals) <= rate
 
 
 @pytest.mark.django_db
