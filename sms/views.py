@@ -4,6 +4,7 @@ are in ``sms.providers.views``."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from urllib.parse import urlencode
@@ -54,16 +55,32 @@ def _twilio_signature_ok(request: HttpRequest) -> bool:
     return RequestValidator(token).validate(url, request.POST, signature)
 
 
+def _twilio_webhook(view):
+    """A webhook Twilio calls: a POST without a CSRF token, refused (403) unless Twilio signed it."""
+
+    @csrf_exempt
+    @require_POST
+    @functools.wraps(view)
+    def checked(request: HttpRequest) -> HttpResponse:
+        if not _twilio_signature_ok(request):
+            return HttpResponseForbidden("invalid signature")
+        return view(request)
+
+    return checked
+
+
+def _message_sid(request: HttpRequest) -> str:
+    """The message a Twilio webhook is about (older accounts send SmsSid)."""
+    return request.POST.get("MessageSid") or request.POST.get("SmsSid") or ""
+
+
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
-@csrf_exempt
-@require_POST
+@_twilio_webhook
 def twilio_inbound(request: HttpRequest) -> HttpResponse:
     """A citizen's reply. Stored (once per MessageSid) and committed before we answer."""
-    if not _twilio_signature_ok(request):
-        return HttpResponseForbidden("invalid signature")
-    sid = request.POST.get("MessageSid") or request.POST.get("SmsSid") or ""
+    sid = _message_sid(request)
     if not sid:
         return HttpResponse("missing MessageSid", status=400)
     receive_inbound(
@@ -72,13 +89,10 @@ def twilio_inbound(request: HttpRequest) -> HttpResponse:
     return HttpResponse(EMPTY_TWIML, content_type="text/xml")
 
 
-@csrf_exempt
-@require_POST
+@_twilio_webhook
 def twilio_status(request: HttpRequest) -> HttpResponse:
     """A delivery status report: recorded once, applied only when it moves the SMS forward."""
-    if not _twilio_signature_ok(request):
-        return HttpResponseForbidden("invalid signature")
-    sid = request.POST.get("MessageSid") or request.POST.get("SmsSid") or ""
+    sid = _message_sid(request)
     status = request.POST.get("MessageStatus") or request.POST.get("SmsStatus") or ""
     if not sid or not status:
         return HttpResponse("missing MessageSid or MessageStatus", status=400)

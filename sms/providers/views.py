@@ -17,22 +17,23 @@ from . import aliyun, tencent
 from .callbacks import callback_allowed, json_body, malformed, refused
 
 
-def _aliyun_allowed(request: HttpRequest, token: str) -> bool:
-    return callback_allowed(
-        request,
-        token=token,
-        expected_token=settings.ALIYUN_SMS_CALLBACK_TOKEN,
-        cidrs=settings.ALIYUN_SMS_CALLBACK_CIDRS,
-    )
+def _allowed_by(token_setting: str, cidrs_setting: str):
+    """The check of one provider's callbacks: the token in the path and the caller's address,
+    against the two settings named (read at each request)."""
+
+    def allowed(request: HttpRequest, token: str) -> bool:
+        return callback_allowed(
+            request,
+            token=token,
+            expected_token=getattr(settings, token_setting),
+            cidrs=getattr(settings, cidrs_setting),
+        )
+
+    return allowed
 
 
-def _tencent_allowed(request: HttpRequest, token: str) -> bool:
-    return callback_allowed(
-        request,
-        token=token,
-        expected_token=settings.TENCENT_SMS_CALLBACK_TOKEN,
-        cidrs=settings.TENCENT_SMS_CALLBACK_CIDRS,
-    )
+_aliyun_allowed = _allowed_by("ALIYUN_SMS_CALLBACK_TOKEN", "ALIYUN_SMS_CALLBACK_CIDRS")
+_tencent_allowed = _allowed_by("TENCENT_SMS_CALLBACK_TOKEN", "TENCENT_SMS_CALLBACK_CIDRS")
 
 
 ALIYUN_OK = {"code": 0, "msg": "接收成功"}
