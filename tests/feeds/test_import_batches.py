@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -17,20 +16,15 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
-from django.utils import timezone
 
 from feeds.choices import BatchStatus, FeedKind
 from feeds.models import ImportBatch
 from feeds.services import run_import_batch, start_import, sweep_import_batches
 from intake.models import Appeal, AppealEvent
 
-from .test_imports import BAD, GOOD, csv_bytes, do_import
+from .test_imports import BAD, GOOD, csv_bytes, do_import, stored_batch, stored_files
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def stored_files(settings) -> list[Path]:
-    return [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]
 
 
 def rows(n: int, prefix: str = "K") -> list[list[str]]:
@@ -78,14 +72,8 @@ def test_re_uploading_a_queued_file_takes_over_its_batch(sources, city, django_c
 
 
 def test_re_uploading_a_failed_file_runs_its_batch_again(sources, city, settings):
-    batch = ImportBatch.objects.create(
-        kind=FeedKind.APPEALS,
-        source=sources["12345"],
-        filename="a.csv",
-        status=BatchStatus.FAILED,
-        attempts=3,
-        error="导入出错：OperationalError",
-        file_sha256=__import__("hashlib").sha256(csv_bytes(GOOD)).hexdigest(),
+    batch = stored_batch(
+        sources["12345"], status=BatchStatus.FAILED, attempts=3, hashed=True, error="导入出错：OperationalError"
     )
     again = do_import(sources["12345"], csv_bytes(GOOD))
     assert again.pk == batch.pk and again.earlier == BatchStatus.FAILED
@@ -94,6 +82,7 @@ def test_re_uploading_a_failed_file_runs_its_batch_again(sources, city, settings
 
 
 # --- The uploaded file is gone however the batch ends -----------------------------------------
+# (A batch failed for too many attempts: test_imports.py, with the administrators' notice.)
 
 
 def test_the_file_is_gone_after_a_failed_batch(sources, city, settings):
@@ -102,32 +91,8 @@ def test_the_file_is_gone_after_a_failed_batch(sources, city, settings):
     assert not batch.file and stored_files(settings) == []
 
 
-def test_the_file_is_gone_when_a_batch_fails_for_too_many_attempts(
-    sources, city, settings, administrator, django_capture_on_commit_callbacks
-):
-    settings.FEED_IMPORT_MAX_ATTEMPTS = 2
-    batch = ImportBatch.objects.create(
-        kind=FeedKind.APPEALS,
-        source=sources["12345"],
-        filename="a.csv",
-        status=BatchStatus.RUNNING,
-        attempts=2,
-        started_at=timezone.now() - timedelta(hours=2),
-    )
-    batch.file.save("a.csv", SimpleUploadedFile("a.csv", csv_bytes(GOOD)))
-    assert stored_files(settings)
-    with django_capture_on_commit_callbacks(execute=True):
-        assert run_import_batch(batch.pk) is None
-    batch.refresh_from_db()
-    assert batch.status == BatchStatus.FAILED
-    assert not batch.file and stored_files(settings) == []
-
-
 def test_the_sweeper_deletes_a_file_left_by_a_process_killed_after_its_batch_ended(sources, city, settings):
-    batch = ImportBatch.objects.create(
-        kind=FeedKind.APPEALS, source=sources["12345"], filename="a.csv", status=BatchStatus.DONE
-    )
-    batch.file.save("a.csv", SimpleUploadedFile("a.csv", csv_bytes(GOOD)))
+    batch = stored_batch(sources["12345"], status=BatchStatus.DONE, with_file=True)
     sweep_import_batches()
     batch.refresh_from_db()
     assert not batch.file and stored_files(settings) == []
@@ -223,16 +188,9 @@ def test_a_live_import_is_neither_taken_over_nor_swept(sources, city, settings, 
 
     from feeds.services import import_lock
 
-    batch = ImportBatch.objects.create(
-        kind=FeedKind.APPEALS,
-        source=sources["12345"],
-        filename="a.csv",
-        status=BatchStatus.RUNNING,
-        attempts=1,
-        started_at=timezone.now() - timedelta(hours=2),
-        file_sha256=__import__("hashlib").sha256(csv_bytes(GOOD)).hexdigest(),
+    batch = stored_batch(
+        sources["12345"], status=BatchStatus.RUNNING, attempts=1, hours_ago=2, with_file=True, hashed=True
     )
-    batch.file.save("a.csv", SimpleUploadedFile("a.csv", csv_bytes(GOOD)))
     holding, release = threading.Event(), threading.Event()
 
     def live_runner():

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -91,6 +93,29 @@ def do_import(source, data: bytes, *, name="appeals.csv", method=None, actor=Non
     )
     batch.refresh_from_db()
     return batch
+
+
+def stored_batch(
+    source, *, status: str, attempts: int = 0, hours_ago: float | None = None, with_file=False, hashed=False, **fields
+) -> ImportBatch:
+    """An appeals batch of the file ``a.csv`` holding ``GOOD``, as an earlier run left it:
+    ``status`` after ``attempts`` runs, the last started ``hours_ago`` hours ago; ``with_file``: its
+    upload still stored; ``hashed``: the file's digest kept, so that a re-upload finds the batch."""
+    if hours_ago is not None:
+        fields["started_at"] = timezone.now() - timedelta(hours=hours_ago)
+    if hashed:
+        fields["file_sha256"] = hashlib.sha256(csv_bytes(GOOD)).hexdigest()
+    batch = ImportBatch.objects.create(
+        kind=FeedKind.APPEALS, source=source, filename="a.csv", status=status, attempts=attempts, **fields
+    )
+    if with_file:
+        batch.file.save("a.csv", SimpleUploadedFile("a.csv", csv_bytes(GOOD)))
+    return batch
+
+
+def stored_files(settings) -> list[Path]:
+    """The files under MEDIA_ROOT (uploads not deleted yet)."""
+    return [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]
 
 
 def report(batch: ImportBatch) -> list[tuple[int, str, str]]:
@@ -388,26 +413,20 @@ def test_it_leaves_a_fresh_queued_batch_to_its_own_task(sources, city, django_ca
     assert sweep_import_batches() == 0
 
 
-def test_it_fails_a_batch_after_too_many_attempts_and_tells_the_administrators(
+def test_it_fails_a_batch_after_too_many_attempts_tells_the_administrators_and_deletes_the_file(
     sources, city, settings, administrator, django_capture_on_commit_callbacks
 ):
     from units.models import Notification
 
     settings.FEED_IMPORT_MAX_ATTEMPTS = 2
-    batch = ImportBatch.objects.create(
-        kind=FeedKind.APPEALS,
-        source=sources["12345"],
-        filename="a.csv",
-        status=BatchStatus.RUNNING,
-        attempts=2,
-        started_at=timezone.now() - timedelta(hours=2),
-    )
-    batch.file.save("a.csv", SimpleUploadedFile("a.csv", csv_bytes(GOOD)))
+    batch = stored_batch(sources["12345"], status=BatchStatus.RUNNING, attempts=2, hours_ago=2, with_file=True)
+    assert stored_files(settings)
     for _ in range(2):
         with django_capture_on_commit_callbacks(execute=True):
             assert run_import_batch(batch.pk) is None
     batch.refresh_from_db()
     assert batch.status == BatchStatus.FAILED
+    assert not batch.file and stored_files(settings) == []
     assert Appeal.objects.count() == 0
     assert Notification.objects.filter(user=administrator, dedupe_key=f"feeds-batch-failed-{batch.pk}").count() == 1
 
