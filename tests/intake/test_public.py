@@ -35,6 +35,15 @@ def letter(token, answer, **extra) -> dict:
     return data
 
 
+def letter_from_a_new_browser(**extra):
+    """A letter sent from a browser of its own (its own session and captcha); the response."""
+    from django.test import Client
+
+    browser = Client()
+    token, answer = open_form(browser)
+    return browser.post("/mailbox/mayor/", letter(token, answer, **extra))
+
+
 def test_it_takes_a_letter_and_gives_a_tracking_code(client, city):
     token, answer = open_form(client)
     response = client.post("/mailbox/mayor/", letter(token, answer))
@@ -73,20 +82,13 @@ def test_it_refuses_a_wrong_reused_or_foreign_captcha(client, city):
 
 
 def test_it_limits_letters_per_phone_across_devices(client, city, settings):
-    from django.test import Client
-
     settings.INTAKE_MAILBOX_PER_PHONE_PER_DAY = 2
     for i in range(2):
-        browser = Client()
-        token, answer = open_form(browser)
-        assert browser.post("/mailbox/mayor/", letter(token, answer, title=f"第{i}封")).status_code == 302
-    browser = Client()
-    token, answer = open_form(browser)
-    refused = browser.post("/mailbox/mayor/", letter(token, answer, title="第三封"))
+        assert letter_from_a_new_browser(title=f"第{i}封").status_code == 302
+    refused = letter_from_a_new_browser(title="第三封")
     assert refused.status_code == 429 and "提交过于频繁" in refused.content.decode()
     # Another citizen behind the same NAT address is not affected.
-    token, answer = open_form(browser)
-    ok = browser.post("/mailbox/mayor/", letter(token, answer, citizen_phone="13800002469"))
+    ok = letter_from_a_new_browser(citizen_phone="13800002469")
     assert ok.status_code == 302
     assert Appeal.objects.count() == 3
 
@@ -238,16 +240,10 @@ def test_it_refuses_an_expired_captcha(client, city, settings):
 
 
 def test_it_keeps_a_generous_ceiling_per_ip(client, city, settings):
-    from django.test import Client
-
     settings.INTAKE_MAILBOX_PER_IP_PER_HOUR = 2
     for i in range(2):
-        browser = Client()
-        token, answer = open_form(browser)
-        assert browser.post("/mailbox/mayor/", letter(token, answer, citizen_phone=f"1380000300{i}")).status_code == 302
-    browser = Client()
-    token, answer = open_form(browser)
-    assert browser.post("/mailbox/mayor/", letter(token, answer, citizen_phone="13800003009")).status_code == 429
+        assert letter_from_a_new_browser(citizen_phone=f"1380000300{i}").status_code == 302
+    assert letter_from_a_new_browser(citizen_phone="13800003009").status_code == 429
 
 
 def test_it_tracks_a_merged_letter_by_its_original(client, city, center, make_appeal):

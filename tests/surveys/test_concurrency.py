@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.db import connection
 
@@ -11,6 +9,7 @@ from sms.choices import SmsPurpose, SmsStatus
 from sms.models import OutboundSms
 from sms.outbox import send_one
 from sms.services import queue_sms
+from tests.helpers import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,22 +25,9 @@ def test_it_sends_each_row_once_when_two_workers_race(fake_twilio, always_open, 
         ).pk
         for i in range(10)
     ]
-    outcomes: list[str] = []
-    barrier = threading.Barrier(2)
-
-    def worker():
-        barrier.wait()
-        try:
-            for pk in ids:
-                outcomes.append(send_one(pk)[0])
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results, errors = race(lambda: [send_one(pk)[0] for pk in ids])
+    assert errors == []
+    outcomes = [outcome for worker in results for outcome in worker]
     assert len(fake_twilio.messages) == 10
     assert len({m["to"] for m in fake_twilio.messages}) == 10
     assert outcomes.count("sent") == 10
@@ -101,21 +87,10 @@ def test_two_taps_at_once_from_one_device_make_one_qr_rating_and_one_order(cente
 
     cache.clear()
     point = save_rating_point(None, actor=center, unit=station, kind="window", name="并发窗口")
-    barrier = threading.Barrier(2)
-    folded: list[bool] = []
-
-    def tap():
-        barrier.wait()
-        try:
-            folded.append(submit_qr_rating(point, verdict="dissatisfied", device_id="same-phone", text="没人理")[1])
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=tap) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    folded, errors = race(
+        lambda: submit_qr_rating(point, verdict="dissatisfied", device_id="same-phone", text="没人理")[1]
+    )
+    assert errors == []
     assert sorted(folded) == [False, True]
     assert Rating.objects.filter(rating_point=point).count() == 1
     assert WorkOrder.objects.filter(appeal__channel="qr_rating").count() == 1
