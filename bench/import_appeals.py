@@ -107,27 +107,37 @@ def ensure_database() -> None:
             conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING UTF8')
 
 
+HEADER = "来源编号,受理时间,诉求人,联系电话,诉求内容,地址,分类,涉企"
+START = datetime(2026, 11, 20, 0, 0)
+
+
+def appeal_row(rng: random.Random, external_id: str, *, enterprise: tuple[str, str] = ("是", "否")) -> list[str]:
+    """One valid row of an appeals import file (the columns of ``HEADER``): received some time on
+    20 November 2026, a caller, a matter at a street of 临江市 with its category hint, and 涉企
+    written ``enterprise[0]`` (one row in twenty) or ``enterprise[1]``."""
+    hint, template = rng.choice(MATTERS)
+    district, street = rng.choice(DISTRICTS), rng.choice(STREETS)
+    place = f"{district}{street}{rng.randint(1, 300)}号"
+    received = START + timedelta(seconds=rng.randint(0, 86_399))
+    return [
+        external_id,
+        received.strftime("%Y-%m-%d %H:%M:%S"),
+        rng.choice(SURNAMES) + rng.choice(GIVEN),
+        f"13800{rng.randint(0, 999_999):06d}",
+        template.format(place=f"{street}{rng.randint(1, 300)}号"),
+        f"临江市{place}",
+        hint,
+        enterprise[0] if rng.random() < 0.05 else enterprise[1],
+    ]
+
+
 def generate(path: Path, rows: int, *, bad_share: float, seed: int, prefix: str) -> int:
     rng = random.Random(seed)
-    start = datetime(2026, 11, 20, 0, 0)
     bad = 0
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        fh.write("来源编号,受理时间,诉求人,联系电话,诉求内容,地址,分类,涉企\r\n")
+        fh.write(HEADER + "\r\n")
         for i in range(rows):
-            hint, template = rng.choice(MATTERS)
-            district, street = rng.choice(DISTRICTS), rng.choice(STREETS)
-            place = f"{district}{street}{rng.randint(1, 300)}号"
-            received = start + timedelta(seconds=rng.randint(0, 86_399))
-            row = [
-                f"{prefix}{i:07d}",
-                received.strftime("%Y-%m-%d %H:%M:%S"),
-                rng.choice(SURNAMES) + rng.choice(GIVEN),
-                f"13800{rng.randint(0, 999_999):06d}",
-                template.format(place=f"{street}{rng.randint(1, 300)}号"),
-                f"临江市{place}",
-                hint,
-                "是" if rng.random() < 0.05 else "否",
-            ]
+            row = appeal_row(rng, f"{prefix}{i:07d}")
             if rng.random() < bad_share:
                 bad += 1
                 broken = rng.randrange(3)

@@ -39,7 +39,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,10 +49,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opinion_center.settings")
 # raised for this process unless set.
 os.environ.setdefault("FEED_IMPORT_MAX_BYTES", str(1 << 30))
 
-from bench.import_appeals import DISTRICTS, GIVEN, MATTERS, STREETS, SURNAMES, ensure_database  # noqa: E402
+from bench.import_appeals import HEADER, appeal_row, ensure_database  # noqa: E402
 
 PREFIX = "COPYBENCH-"
-HEADER = "来源编号,受理时间,诉求人,联系电话,诉求内容,地址,分类,涉企"
 # The file's columns, in order, as intake_appeal names them (what the raw COPY loads).
 COLUMNS = (
     "external_id",
@@ -87,29 +86,11 @@ SCRATCH_DEFAULTS = {
 def generate(path: Path, rows: int, *, seed: int) -> None:
     """Every row valid for both loaders; 涉企 written 1/0, which the import and PostgreSQL both read."""
     rng = random.Random(seed)
-    start = datetime(2026, 11, 20, 0, 0)
     run = f"{seed % 100000:05d}-"
     with path.open("w", encoding="utf-8", newline="") as fh:
         fh.write(HEADER + "\r\n")
         for i in range(rows):
-            hint, template = rng.choice(MATTERS)
-            street = rng.choice(STREETS)
-            received = start + timedelta(seconds=rng.randint(0, 86_399))
-            fh.write(
-                ",".join(
-                    (
-                        f"{PREFIX}{run}{i:08d}",
-                        received.strftime("%Y-%m-%d %H:%M:%S"),
-                        rng.choice(SURNAMES) + rng.choice(GIVEN),
-                        f"13800{rng.randint(0, 999_999):06d}",
-                        template.format(place=f"{street}{rng.randint(1, 300)}号"),
-                        f"临江市{rng.choice(DISTRICTS)}{street}{rng.randint(1, 300)}号",
-                        hint,
-                        "1" if rng.random() < 0.05 else "0",
-                    )
-                )
-                + "\r\n"
-            )
+            fh.write(",".join(appeal_row(rng, f"{PREFIX}{run}{i:08d}", enterprise=("1", "0"))) + "\r\n")
 
 
 def vm_rss_mb() -> float:
