@@ -30,6 +30,18 @@ def database_url(name: str) -> str:
 
 
 @contextlib.contextmanager
+def stop_group(process: subprocess.Popen, *, timeout: float) -> None:
+    """End ``process`` and its children (started with ``start_new_session``): SIGTERM, and SIGKILL
+    after ``timeout`` seconds."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 def serve(
     db_url: str, *, port: int, app: str = "opinion_center.wsgi:application", workers: int = 2, timeout: int = 120
 ):
@@ -78,13 +90,7 @@ def serve(
             time.sleep(0.3)
         yield base
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_group(process, timeout=20)
         log.close()
 
 

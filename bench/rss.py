@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opinion_center.settings")
 
+from bench.httpbench import stop_group  # noqa: E402
 from bench.import_copy import generate  # noqa: E402
 
 
@@ -117,13 +117,7 @@ def main() -> None:
             print(f"  worker {role:<13} pid {pid:>7}: idle {idle.get(pid, 0):6.0f} MB, peak {peak:6.0f} MB")
         ImportBatch.objects.filter(pk=batch.pk).update(file="")
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
+        stop_group(worker, timeout=30)
         log.close()
 
 
