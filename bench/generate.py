@@ -90,6 +90,7 @@ BIG_TABLES = [
     "sms_inboundsms",
     "surveys_rating",
     "surveys_callback",
+    "workorders_scopeentry",
 ]
 
 
@@ -582,6 +583,12 @@ def fill_scopes(cursor, *, base: int, order_base: int) -> bool:
         "  UNION ALL SELECT m.appeal_id, jsonb_array_elements(m.scope_units) FROM moved m"
         " ) x GROUP BY x.id) s WHERE a.id = s.id"
     )
+    # The ordered lists' rows, one per unit that sees an order, as the order table's triggers
+    # write them (``session_replication_role = replica`` keeps those triggers quiet here).
+    from workorders import models as workorder_models
+
+    if hasattr(workorder_models, "scope_entries_sql"):
+        cursor.execute(workorder_models.scope_entries_sql("workorders_workorder", f"w.id > {order_base}"))
     return True
 
 

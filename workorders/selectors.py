@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db import connections
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from units.models import User
+from units.visibility import unit_scope
 
 from .choices import WITH_UNIT, ExtensionState, UrgeStage, WorkOrderStatus
 from .models import CalendarDay, WorkOrder
@@ -43,6 +45,55 @@ TAB_ORDERING = {
     "handed_back": ("-updated_at", "-id"),
     "all": ("-dispatched_at", "-id"),
 }
+
+
+# The tabs that grow forever, read for a unit user from ``ScopeEntry`` (PostgreSQL): the entry's
+# copy of the tab's sort timestamp, the entry's status condition. Their btree indexes lead with the
+# unit, then the timestamp, so a page reads a page of the unit's rows; through the GIN index of
+# ``scope_units`` a station's tab read and sorted the station's whole history.
+ENTRY_TABS = {
+    "closed": ("closed_at", Q(scope_entries__status=S.CLOSED)),
+    "handed_back": ("updated_at", Q(scope_entries__status=S.HANDED_BACK)),
+    "all": ("dispatched_at", Q()),
+}
+# The order of those lists: ``list_at`` is the entry's timestamp (the same value as the order's).
+ENTRY_ORDERING = ("-list_at", "-id")
+
+
+def entry_scope(user: User, using: str = "default"):
+    """The unit whose ``ScopeEntry`` rows list what ``user`` sees, or None when the lists read the
+    order table itself (users who see every unit, users without a unit, SQLite)."""
+    if connections[using].vendor != "postgresql":
+        return None
+    scope = unit_scope(user)
+    return scope or None
+
+
+def seen_in_order(user: User, sort_field: str, condition: Q | None = None) -> QuerySet[WorkOrder] | None:
+    """The orders ``user`` sees, read from his unit's ``ScopeEntry`` rows (``condition`` on them,
+    e.g. their status) and annotated ``list_at`` (the entry's ``sort_field``), to be ordered by
+    ``ENTRY_ORDERING``; None when ``entry_scope`` is None. The same orders as
+    ``WorkOrder.objects.visible_to(user)``: the entries are the elements of ``scope_units``."""
+    scope = entry_scope(user)
+    if scope is None:
+        return None
+    # One filter() call, so the entry's unit and status are conditions on one join, which the
+    # annotation and the keyset conditions on ``list_at`` reuse.
+    return WorkOrder.objects.filter(Q(scope_entries__unit=scope.pk) & (condition or Q())).annotate(
+        list_at=F(f"scope_entries__{sort_field}")
+    )
+
+
+def tab_orders(user: User, tab: str, *, now=None) -> tuple[QuerySet[WorkOrder], tuple[str, str]]:
+    """The orders of ``tab`` the user sees, with what lists show, and the tab's keyset ordering."""
+    condition = tab_filter(tab, now=now)
+    if tab in ENTRY_TABS:
+        field, on_entry = ENTRY_TABS[tab]
+        seen = seen_in_order(user, field, on_entry)
+        if seen is not None:
+            qs = seen.filter(condition).select_related("unit", "appeal", "appeal__category", "handler")
+            return qs.prefetch_related("assisting_units"), ENTRY_ORDERING
+    return orders_for(user).filter(condition), TAB_ORDERING.get(tab, DEFAULT_ORDERING)
 
 
 def cursor_of(order: WorkOrder, ordering: tuple[str, str]) -> str:
@@ -233,7 +284,14 @@ def workspace_orders(user: User, params) -> tuple[str, object, QuerySet]:
     tab = params.get("tab") or ("review" if user.is_center else "to_sign")
     if tab not in TAB_KEYS:
         tab = "all"
-    base = orders_for(user).filter(tab_filter(tab))
+    base, ordering = tab_orders(user, tab)
     filterset = WorkOrderFilter(params or None, queryset=base)
     qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base
-    return tab, filterset, qs.order_by(*TAB_ORDERING.get(tab, DEFAULT_ORDERING))
+    return tab, filterset, qs.order_by(*ordering)
+
+
+def workspace_ordering(user: User, tab: str) -> tuple[str, str]:
+    """The keyset ordering ``workspace_orders`` gives ``tab`` for ``user`` (its cursors' fields)."""
+    if tab in ENTRY_TABS and entry_scope(user) is not None:
+        return ENTRY_ORDERING
+    return TAB_ORDERING.get(tab, DEFAULT_ORDERING)

@@ -68,7 +68,7 @@ class WorkspaceView(RoleRequiredMixin, ListView):
 
     def get_queryset(self):
         self.tab, self.filterset, qs = selectors.workspace_orders(self.request.user, self.request.GET)
-        self.ordering_key = selectors.TAB_ORDERING.get(self.tab, selectors.DEFAULT_ORDERING)
+        self.ordering_key = selectors.workspace_ordering(self.request.user, self.tab)
         qs = selectors.after_cursor(selectors.list_rows(qs), self.ordering_key, self.request.GET.get("after", ""))
         rows = list(qs.order_by(*self.ordering_key)[: PAGE_SIZE + 1])
         self.next_cursor = selectors.cursor_of(rows[PAGE_SIZE - 1], self.ordering_key) if len(rows) > PAGE_SIZE else ""

@@ -14,7 +14,7 @@ from intake.api.views import AppealViewSet, TriageRole
 from units.parsers import LimitedJSONParser
 from units.visibility import VisibleViewSetMixin
 
-from .. import services
+from .. import selectors, services
 from ..filters import WorkOrderFilter
 from ..models import WorkOrder, WorkOrderEvent
 from . import serializers as s
@@ -47,7 +47,6 @@ class WorkOrderViewSet(VisibleViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
     queryset = WorkOrder.objects.select_related("unit", "appeal").prefetch_related("assisting_units")
     filterset_class = WorkOrderFilter
-    cursor_ordering = ("-dispatched_at", "-id")
     parser_classes = [LimitedJSONParser, MultiPartParser, FormParser]  # JSON size and depth limits
 
     def get_serializer_class(self):
@@ -68,7 +67,19 @@ class WorkOrderViewSet(VisibleViewSetMixin, viewsets.ReadOnlyModelViewSet):
         fresh = _with_detail(WorkOrder.objects.select_related("unit", "appeal")).get(pk=order.pk)
         return Response(s.WorkOrderDetailSerializer(fresh, context={"request": request}).data)
 
+    @property
+    def cursor_ordering(self):
+        return selectors.ENTRY_ORDERING if self._listed_from_entries() else ("-dispatched_at", "-id")
+
+    def _listed_from_entries(self) -> bool:
+        return self.action == "list" and selectors.entry_scope(self.request.user) is not None
+
     def get_queryset(self):
+        if self._listed_from_entries():
+            # A unit's orders newest first, read in order from its ``ScopeEntry`` rows: a page of
+            # rows, not the unit's whole history sorted (the same orders as the visibility rule).
+            seen = selectors.seen_in_order(self.request.user, "dispatched_at")
+            return seen.select_related("unit", "appeal").prefetch_related("assisting_units")
         qs = super().get_queryset()
         return _with_detail(qs) if self.action == "retrieve" else qs
 
