@@ -85,6 +85,14 @@ class Findings:
             self.add(value, f"500 ({type(exc).__name__}: {str(exc)[:120]})")
             return None
 
+    def read_back(self, value, got, want) -> None:
+        """What the server accepted, read back: counted when it is what was sent (``want``), a
+        finding otherwise."""
+        if got != want:
+            self.add(value, f"stored altered: {got!r:.200}")
+        else:
+            self.stored += 1
+
     def check(self, *, min_stored: int = 0) -> None:
         assert self.stored >= min_stored, f"{self.where}: only {self.stored} values stored intact"
         assert not self.lines, f"{len(self.lines)} problem(s):\n" + "\n".join(self.lines[:40])
@@ -153,10 +161,7 @@ def test_the_mailbox_stores_or_refuses_every_string(client, city):
         if response.status_code == 302:
             appeal = Appeal.objects.latest("id")
             got = (appeal.citizen_name, appeal.title, appeal.content, appeal.address)
-            if got != (kept(value), kept(value), kept(content), kept(value)):
-                findings.add(value, f"stored altered: {got!r:.200}")
-            else:
-                findings.stored += 1
+            findings.read_back(value, got, (kept(value), kept(value), kept(content), kept(value)))
         elif not page_error(response) or Appeal.objects.count() != before:
             findings.add(value, f"neither stored nor refused with a message ({response.status_code})")
     findings.check(min_stored=SAMPLE // 3)
@@ -242,10 +247,7 @@ def test_the_qr_form_stores_or_refuses_every_string(rating_point):
         if response.status_code == 302:
             # The same device within the fold window updates its one rating.
             stored = Rating.objects.get(rating_point=rating_point).text
-            if stored != kept(value):
-                findings.add(value, f"stored altered: {stored!r:.120}")
-            else:
-                findings.stored += 1
+            findings.read_back(value, stored, kept(value))
         elif not page_error(response) or list(Rating.objects.values_list("text", flat=True)) != before:
             findings.add(value, f"neither stored nor refused ({response.status_code})")
         phone = findings.call(value, lambda v=value: browser.post(url, {"verdict": "satisfied", "phone": v}))
@@ -289,10 +291,7 @@ def test_the_survey_form_stores_or_refuses_every_string(invitation):
             continue
         stored = SurveyResponse.objects.filter(invitation=invitation).values_list("answers", flat=True).first()
         if response.status_code == 200:
-            if (stored or {}).get(str(text_q.pk), "") != kept(value):
-                findings.add(value, f"stored altered: {stored!r:.120}")
-            else:
-                findings.stored += 1
+            findings.read_back(value, (stored or {}).get(str(text_q.pk), ""), kept(value))
         elif not page_error(response):
             findings.add(value, f"neither stored nor refused ({response.status_code})")
     findings.check(min_stored=SAMPLE // 3)
@@ -350,10 +349,7 @@ def test_the_appeal_push_stores_or_refuses_every_string(city, feed_sources):
             appeal = Appeal.objects.get(pk=response.json()["id"])
             got = (appeal.external_id, appeal.citizen_name, appeal.content, appeal.address, appeal.category_hint)
             want = tuple(kept(data[k]) for k in ("external_id", "citizen_name", "content", "address", "category_hint"))
-            if got != want:
-                findings.add(value, f"stored altered: {got!r:.200}")
-            else:
-                findings.stored += 1
+            findings.read_back(value, got, want)
         elif not json_error(response):
             findings.add(value, f"neither stored nor refused ({response.status_code})")
     findings.check(min_stored=SAMPLE // 3)
@@ -450,10 +446,7 @@ def test_the_hotline_form_stores_or_refuses_every_string(client, center):
         if response.status_code == 302:
             appeal = Appeal.objects.latest("id")
             got = (appeal.citizen_name, appeal.address, appeal.title, appeal.content)
-            if got != (kept(value),) * 4:
-                findings.add(value, f"stored altered: {got!r:.200}")
-            else:
-                findings.stored += 1
+            findings.read_back(value, got, (kept(value),) * 4)
         elif not page_error(response) or Appeal.objects.count() != before:
             findings.add(value, f"neither stored nor refused ({response.status_code})")
     for name, body in (("1 MB", {"content": "长" * MB}), ("25 MB", {"content": "a" * (25 * MB)})):
@@ -575,10 +568,7 @@ def test_callback_records_store_or_refuse_every_string(client, center, callback)
         if response.status_code == 302:
             reason = Callback.objects.get(pk=callback.pk).reason
             note = CallbackAttempt.objects.latest("id").note
-            if (reason, note) != (kept(value), kept(value)):
-                findings.add(value, f"stored altered: {(reason, note)!r:.160}")
-            else:
-                findings.stored += 1
+            findings.read_back(value, (reason, note), (kept(value), kept(value)))
         # A refused record comes back in place with its errors and the text kept (422).
         elif not (response.status_code in (200, 400, 422) and _shows_errors(response.content.decode())):
             findings.add(value, f"neither stored nor refused ({response.status_code})")
@@ -609,10 +599,7 @@ def test_the_appeals_api_stores_or_refuses_every_string_and_closes_with_it(api, 
             continue
         appeal = Appeal.objects.get(pk=response.json()["id"])
         got = (appeal.content, appeal.title, appeal.citizen_name, appeal.address)
-        if got != (kept(value),) * 4:
-            findings.add(value, f"stored altered: {got!r:.200}")
-        else:
-            findings.stored += 1
+        findings.read_back(value, got, (kept(value),) * 4)
         if i % 3:
             continue  # a third of them go on through triage and close
         base = f"/api/v1/appeals/{appeal.pk}/"
@@ -671,10 +658,7 @@ def test_rating_points_api_stores_or_refuses_every_string(api, center, station):
             continue
         if response.status_code == 201:
             point = RatingPoint.objects.get(pk=response.json()["id"])
-            if (point.name, point.officer_code) != (kept(data["name"]), kept(value)):
-                findings.add(value, f"stored altered: {(point.name, point.officer_code)!r:.160}")
-            else:
-                findings.stored += 1
+            findings.read_back(value, (point.name, point.officer_code), (kept(data["name"]), kept(value)))
         elif not json_error(response):
             findings.add(value, f"neither stored nor refused ({response.status_code})")
     findings.check(min_stored=SAMPLE // 3)
