@@ -2,7 +2,8 @@
 
 units.demo builds the city bureau → departments / district bureaus → stations tree; the users are
 ``center`` (center staff), ``handler`` and ``leader`` (station 滨江派出所 and its head),
-``handler2`` (another station, 北湖派出所), ``supervisor`` and ``administrator``.
+``handler2`` (another station, 北湖派出所), ``supervisor`` and ``administrator``; ``superuser`` is a
+superuser whose role is a handler's.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from rest_framework.test import APIClient
 
 from opinion_center.celery import app as celery_app
 from units import demo as units_demo
+from units.choices import Role
 from units.models import Unit, User
 
 
@@ -106,6 +108,12 @@ def supervisor(city) -> User:
 @pytest.fixture
 def administrator(city) -> User:
     return _user("admin")
+
+
+@pytest.fixture
+def superuser(station) -> User:
+    """A superuser whose role is a handler's: an administrator by ``has_role``."""
+    return User.objects.create_user("root", role=Role.UNIT_HANDLER, unit=station, is_superuser=True)
 
 
 @pytest.fixture

@@ -35,12 +35,6 @@ def leader2(other_station) -> User:
     return User.objects.create_user("leader2", role=Role.UNIT_LEADER, unit=other_station)
 
 
-@pytest.fixture
-def superuser(station) -> User:
-    """A superuser whose role is a handler's: an administrator by ``has_role``."""
-    return User.objects.create_user("root", role=Role.UNIT_HANDLER, unit=station, is_superuser=True)
-
-
 def _alert(station, state: str, tag: str) -> Alert:
     return Alert.objects.create(
         detector=Detector.CALLER, key=f"perm-{tag}", title="滨江派出所的预警", unit=station, raised_at=NOW, state=state

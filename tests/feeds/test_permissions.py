@@ -14,20 +14,12 @@ from feeds.choices import DeliveryStatus
 from feeds.models import ImportBatch, ResultDelivery
 from feeds.services import generate_source_key, queue_result_delivery, retry_delivery
 from intake.services import create_appeal
-from units.choices import Role
-from units.models import User
 
 from .test_imports import GOOD, csv_bytes
 
 pytestmark = pytest.mark.django_db
 
 CAST = ("center", "handler", "leader", "handler2", "supervisor", "administrator", "superuser")
-
-
-@pytest.fixture
-def superuser(station) -> User:
-    """A superuser whose role is a handler's: an administrator by ``has_role``."""
-    return User.objects.create_user("root", role=Role.UNIT_HANDLER, unit=station, is_superuser=True)
 
 
 @pytest.fixture

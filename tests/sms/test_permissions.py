@@ -14,18 +14,10 @@ from sms.choices import SmsPurpose, SmsStatus
 from sms.models import InboundSms, OptOut, OutboundSms
 from sms.optouts import opt_out
 from sms.services import lift_opt_out, queue_sms, requeue_sms
-from units.choices import Role
-from units.models import User
 
 pytestmark = pytest.mark.django_db
 
 CAST = ("center", "handler", "leader", "handler2", "supervisor", "administrator", "superuser")
-
-
-@pytest.fixture
-def superuser(station) -> User:
-    """A superuser whose role is a handler's: an administrator by ``has_role``."""
-    return User.objects.create_user("root", role=Role.UNIT_HANDLER, unit=station, is_superuser=True)
 
 
 def _flagged(phone: str) -> OutboundSms:
