@@ -5,26 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from sms.inbound import receive_inbound
-from sms.models import OutboundSms
-from sms.outbox import send_one
 from surveys.choices import CallbackStatus
-from surveys.models import Callback
 from surveys.services.callbacks import close_callback
-from surveys.services.records import run_evaluation
 
 pytestmark = pytest.mark.django_db
 
 NOTE = "群众说夜里两点才有民警到场，要求说明原因"
-
-
-@pytest.fixture
-def callback(always_open, make_record, city):
-    record = make_record()
-    run_evaluation()
-    send_one(OutboundSms.objects.get(service_record=record).pk)
-    receive_inbound(provider="simulator", message_id="SIM-KEPT", phone="13800001234", body="3 民警没来")
-    return Callback.objects.get()
 
 
 def test_it_keeps_the_typed_note_beside_the_missing_reason(client, callback, center):

@@ -21,16 +21,6 @@ from units.errors import Refused
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def callback(always_open, make_record, city):
-    record = make_record()
-    run_evaluation()
-    sms = OutboundSms.objects.get(service_record=record)
-    send_one(sms.pk)
-    receive_inbound(provider="simulator", message_id="SIM-1", phone="13800001234", body="3 民警没来")
-    return Callback.objects.get()
-
-
 def test_it_retries_an_unreached_citizen_and_closes_after_the_maximum(callback, center, settings):
     settings.SURVEYS_CALLBACK_MAX_UNREACHED = 3
     settings.SURVEYS_CALLBACK_RETRY_HOURS = 2

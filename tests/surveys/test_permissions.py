@@ -10,16 +10,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from intake.models import PhoneReveal
-from sms.inbound import receive_inbound
-from sms.models import OutboundSms
-from sms.outbox import send_one
 from surveys import permissions
-from surveys.models import Callback, CallbackAttempt, RatingPoint, ServiceRecord, Survey
+from surveys.models import CallbackAttempt, RatingPoint, ServiceRecord, Survey
 from surveys.services.callbacks import close_callback
-from surveys.services.qr_ratings import save_rating_point
-from surveys.services.records import run_evaluation
-from units.choices import Role
-from units.models import User
 
 pytestmark = pytest.mark.django_db
 
@@ -27,18 +20,8 @@ CAST = ("center", "handler", "leader", "handler2", "supervisor", "administrator"
 
 
 @pytest.fixture
-def superuser(station) -> User:
-    """A superuser whose role is a handler's: an administrator by ``has_role``."""
-    return User.objects.create_user("root", role=Role.UNIT_HANDLER, unit=station, is_superuser=True)
-
-
-@pytest.fixture
-def callback(always_open, make_record, city):
-    record = make_record(phone="13800007701")
-    run_evaluation()
-    send_one(OutboundSms.objects.get(service_record=record).pk)
-    receive_inbound(provider="simulator", message_id="SIM-PERM-1", phone="13800007701", body="3 民警没来")
-    return Callback.objects.get()
+def callback(make_callback):
+    return make_callback(phone="13800007701")
 
 
 @pytest.mark.parametrize("name", CAST)
@@ -72,9 +55,8 @@ def test_a_closed_callback_keeps_its_reveal_and_offers_no_call(client, callback,
 
 
 @pytest.mark.parametrize("name", CAST)
-def test_the_rating_point_buttons_are_shown_exactly_when_editing_works(name, request, client, api, station, center):
+def test_the_rating_point_buttons_are_shown_exactly_when_editing_works(name, request, client, api, station, point):
     user = request.getfixturevalue(name)
-    point = save_rating_point(None, actor=center, unit=station, kind="window", name="户籍窗口")
     client.force_login(user)
     page = client.get(f"/surveys/rating-points/{point.pk}/")
     html = page.content.decode() if page.status_code == 200 else ""

@@ -23,6 +23,7 @@ from surveys.services.qr_ratings import (
     save_rating_point,
     submit_qr_rating,
 )
+from tests.helpers import stored_column
 from units.models import Notification
 
 pytestmark = pytest.mark.django_db
@@ -33,16 +34,6 @@ def _empty_counters():
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture
-def point(station, center):
-    return save_rating_point(None, actor=center, unit=station, kind="window", name="户籍窗口")
-
-
-@pytest.fixture
-def other_point(other_station, center):
-    return save_rating_point(None, actor=center, unit=other_station, kind="window", name="出入境窗口")
 
 
 def _form_url(p: RatingPoint) -> str:
@@ -133,12 +124,7 @@ def test_it_records_a_qr_rating_with_tags_comment_and_an_encrypted_phone(point, 
     assert rating.text == "排队有点久"
     assert rating.phone == "+8613800001234"
     assert rating.phone_hash == phone_hash("+8613800001234")
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT phone FROM surveys_rating WHERE id = %s", [rating.pk])
-        stored = cursor.fetchone()[0]
-    assert "13800001234" not in stored
+    assert "13800001234" not in stored_column(rating, "phone")
     assert rating.device_hash and len(rating.device_hash) == 64
     thanks = client.get(response["Location"])
     assert "感谢您的评价" in thanks.content.decode()

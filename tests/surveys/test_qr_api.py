@@ -14,16 +14,6 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/rating-points/"
 
 
-@pytest.fixture
-def point(station, center):
-    return save_rating_point(None, actor=center, unit=station, kind="window", name="户籍窗口")
-
-
-@pytest.fixture
-def other_point(other_station, center):
-    return save_rating_point(None, actor=center, unit=other_station, kind="window", name="出入境窗口")
-
-
 def test_it_refuses_anonymous_callers(api, point):
     assert api.get(URL).status_code in (401, 403)
     assert api.get(f"{URL}{point.pk}/").status_code in (401, 403)

@@ -6,23 +6,14 @@ import pytest
 from django.urls import reverse
 
 from intake.models import PhoneReveal
-from sms.inbound import receive_inbound
-from sms.models import OutboundSms
-from sms.outbox import send_one
-from surveys.models import Callback, CallbackEvent
-from surveys.services.records import run_evaluation
+from surveys.models import CallbackEvent
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def callback(always_open, make_record, city):
-    record = make_record(phone="13800002468")
-    run_evaluation()
-    sms = OutboundSms.objects.get(service_record=record)
-    send_one(sms.pk)
-    receive_inbound(provider="simulator", message_id="SIM-R1", phone="13800002468", body="3 民警没来")
-    return Callback.objects.get()
+def callback(make_callback):
+    return make_callback(phone="13800002468")
 
 
 def test_it_refuses_a_callback_reveal_without_a_reason(client, callback, center):
