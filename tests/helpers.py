@@ -5,7 +5,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from django.db import connection
+from django.db import connection, models
+
+
+def stored_column(row: models.Model, column: str):
+    """``column`` of ``row`` as the database holds it, read past the model (an encrypted phone's
+    ciphertext, not the number the model gives back)."""
+    table, name = connection.ops.quote_name(row._meta.db_table), connection.ops.quote_name(column)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {name} FROM {table} WHERE id = %s", [row.pk])
+        return cursor.fetchone()[0]
 
 
 def race(fn: Callable[[], object], *, times: int = 2) -> tuple[list[object], list[BaseException]]:

@@ -21,6 +21,7 @@ from intake.choices import Channel
 from intake.models import Appeal
 from intake.phones import normalize_phone
 from intake.services import close_appeal
+from tests.helpers import stored_column
 from units.models import Unit, User
 
 API_KEY = "open311-test-client-key"
@@ -244,11 +245,7 @@ def test_a_posted_request_becomes_an_appeal_and_is_listed_with_its_public_status
     assert appeal.citizen_phone == normalize_phone(CITIZEN["phone"])
     assert appeal.open311.client == open311_client
     # The phone is stored encrypted, like every phone.
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT citizen_phone FROM intake_appeal WHERE id = %s", [appeal.pk])
-        assert CITIZEN["phone"] not in cursor.fetchone()[0]
+    assert CITIZEN["phone"] not in stored_column(appeal, "citizen_phone")
 
     # The token stands for the same request.
     token = geo.get(f"tokens/{answer['token']}")

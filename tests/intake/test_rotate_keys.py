@@ -5,18 +5,12 @@ import io
 import pytest
 from cryptography.fernet import Fernet
 from django.core.management import call_command
-from django.db import connection
 
 from intake.models import Appeal
 from intake.phones import phone_hash
+from tests.helpers import stored_column
 
 pytestmark = pytest.mark.django_db
-
-
-def stored(pk: int) -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT citizen_phone FROM intake_appeal WHERE id = %s", [pk])
-        return cursor.fetchone()[0]
 
 
 def test_it_reencrypts_and_rehashes_so_the_old_keys_can_go(make_appeal, settings):
@@ -32,5 +26,5 @@ def test_it_reencrypts_and_rehashes_so_the_old_keys_can_go(make_appeal, settings
     fresh = Appeal.objects.get(pk=appeal.pk)
     assert fresh.citizen_phone == "+8613800006060"
     assert fresh.citizen_phone_hash == phone_hash("+8613800006060")
-    assert Fernet(new.encode()).decrypt(stored(appeal.pk).encode()) == b"+8613800006060"
+    assert Fernet(new.encode()).decrypt(stored_column(appeal, "citizen_phone").encode()) == b"+8613800006060"
     assert Appeal.objects.get(pk=blank.pk).citizen_phone == ""
