@@ -29,7 +29,15 @@ def database_url(name: str) -> str:
     return urllib.parse.urlunparse(url._replace(path=f"/{name}"))
 
 
-@contextlib.contextmanager
+def vm_rss_mb(pid: int) -> float:
+    """The resident memory of process ``pid`` in MB (0 once it is gone)."""
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def stop_group(process: subprocess.Popen, *, timeout: float) -> None:
     """End ``process`` and its children (started with ``start_new_session``): SIGTERM, and SIGKILL
     after ``timeout`` seconds."""
@@ -42,6 +50,7 @@ def stop_group(process: subprocess.Popen, *, timeout: float) -> None:
         process.wait()
 
 
+@contextlib.contextmanager
 def serve(
     db_url: str, *, port: int, app: str = "opinion_center.wsgi:application", workers: int = 2, timeout: int = 120
 ):

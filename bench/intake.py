@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opinion_center.settings")
 
-from bench.httpbench import database_url, machine_load, percentile, serve  # noqa: E402
+from bench.httpbench import database_url, machine_load, percentile, serve, vm_rss_mb  # noqa: E402
 
 TEXTS = [
     "{place}附近的烧烤店营业到凌晨，噪音很大，严重影响休息。",
@@ -113,14 +113,6 @@ def gunicorn_workers(port: int) -> list[int]:
             with open(f"/proc/{entry}/stat") as fh:
                 processes[int(entry)] = int(fh.read().rsplit(")", 1)[1].split()[1])
     return [pid for pid, parent in processes.items() if parent in processes]
-
-
-def vm_rss_mb(pid: int) -> float:
-    with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def cpu_seconds(pid: int) -> float:

@@ -31,16 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opinion_center.settings")
 
-from bench.httpbench import stop_group  # noqa: E402
+from bench.httpbench import stop_group, vm_rss_mb  # noqa: E402
 from bench.import_copy import generate  # noqa: E402
-
-
-def vm_rss_mb(pid: int) -> float:
-    with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def children(pid: int) -> list[int]:
