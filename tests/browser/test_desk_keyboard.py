@@ -4,33 +4,22 @@ a search by full number, last four digits, name and two words."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
-from intake import services as intake_services
 from intake.models import Appeal
 from workorders import services
 from workorders.models import JurisdictionRule, WorkOrder
 
+from .appeals import desk_appeal
+
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _appeal(n: int, **kwargs) -> Appeal:
-    kwargs.setdefault("content", f"滨江路夜市烧烤噪音扰民第{n}次反映")
-    kwargs.setdefault("address", "临江市江北区滨江路18号")
-    kwargs.setdefault("citizen_phone", f"1380000{n:04d}")
-    appeal, _created = intake_services.create_appeal(channel="hotline", **kwargs)
-    Appeal.objects.filter(pk=appeal.pk).update(received_at=timezone.now() - timedelta(minutes=100 - n))
-    return appeal
 
 
 def test_a_desk_session_dispatches_ten_appeals_with_the_keyboard_keeping_the_filters(signed_in, live_server, station):
     JurisdictionRule.objects.create(kind="street", pattern="滨江路", unit=station)
     # A search of words lists newest first: the desk's queue runs from the last appeal received.
-    queue = [_appeal(i) for i in range(10)][::-1]
-    other = _appeal(50, content="别处的诉求：小区停车难", address="临江市江南区")
+    queue = [desk_appeal(i) for i in range(10)][::-1]
+    other = desk_appeal(50, content="别处的诉求：小区停车难", address="临江市江南区")
     ctx, page = signed_in("center")
     desk = f"{live_server.url}/appeals/?status=new&q=%E7%83%A7%E7%83%A4"  # q=烧烤
     page.goto(desk)
@@ -76,7 +65,7 @@ def test_a_desk_session_dispatches_ten_appeals_with_the_keyboard_keeping_the_fil
 def test_a_bulk_sign_of_five_orders_signs_four_and_refuses_the_one_moved_away(
     signed_in, live_server, center, station, other_station
 ):
-    orders = [services.dispatch_appeal(_appeal(i), unit=station, actor=center) for i in range(5)]
+    orders = [services.dispatch_appeal(desk_appeal(i), unit=station, actor=center) for i in range(5)]
     ctx, page = signed_in("handler")
     page.goto(f"{live_server.url}/workorders/?tab=to_sign")
     assert page.locator("[data-testid=order-table] [data-row]").count() == 5
@@ -103,9 +92,9 @@ def test_a_bulk_sign_of_five_orders_signs_four_and_refuses_the_one_moved_away(
 
 
 def test_the_desk_finds_a_caller_by_number_last_four_name_and_two_words(signed_in, live_server):
-    wang = _appeal(7771, citizen_name="王小明", content="小区门口夜市烧烤噪音到凌晨", address="")
-    li = _appeal(8882, citizen_name="李四", content="夜市摊贩占道经营", address="")
-    zhao = _appeal(9771, citizen_name="赵六", content="楼下烧烤油烟呛人", address="")
+    wang = desk_appeal(7771, citizen_name="王小明", content="小区门口夜市烧烤噪音到凌晨", address="")
+    li = desk_appeal(8882, citizen_name="李四", content="夜市摊贩占道经营", address="")
+    zhao = desk_appeal(9771, citizen_name="赵六", content="楼下烧烤油烟呛人", address="")
     Appeal.objects.filter(pk=zhao.pk).update(citizen_phone_last4="7771")  # same last four as 王小明's
     ctx, page = signed_in("center")
     page.goto(f"{live_server.url}/appeals/?status=all")

@@ -5,27 +5,17 @@ panel with the reply prefilled from the category's template."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.utils import timezone
 
-from intake import services as intake_services
 from intake.models import Appeal
 from units.models import SavedView
 from workorders.models import JurisdictionRule, ReplyTemplate
 
+from .appeals import desk_appeal
+
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _appeal(n: int, **kwargs) -> Appeal:
-    kwargs.setdefault("content", f"滨江路夜市烧烤噪音扰民第{n}次反映")
-    kwargs.setdefault("address", "临江市江北区滨江路18号")
-    kwargs.setdefault("citizen_phone", f"1380000{n:04d}")
-    appeal, _created = intake_services.create_appeal(channel="hotline", **kwargs)
-    Appeal.objects.filter(pk=appeal.pk).update(received_at=timezone.now() - timedelta(minutes=100 - n))
-    return appeal
 
 
 def _on_the_desk(url: str) -> bool:
@@ -53,8 +43,8 @@ def _same_view(page):
 
 def test_acting_on_an_appeal_from_the_filtered_desk_comes_back_to_the_same_view(signed_in, live_server, station):
     JurisdictionRule.objects.create(kind="street", pattern="滨江路", unit=station)
-    queue = [_appeal(i) for i in range(3)]
-    _appeal(50, content="别处的诉求：小区停车难", address="临江市江南区")
+    queue = [desk_appeal(i) for i in range(3)]
+    desk_appeal(50, content="别处的诉求：小区停车难", address="临江市江南区")
     ctx, page = signed_in("center")
     _filter_the_desk(page, live_server)
     # Open the first appeal in the panel, then its full page; act there (待派单).
@@ -79,7 +69,7 @@ def test_acting_on_an_appeal_from_the_filtered_desk_comes_back_to_the_same_view(
 
 def test_answer_and_close_from_the_panel_with_the_template_prefilled(signed_in, live_server, station):
     ReplyTemplate.objects.create(category=None, text="您反映的问题（{code}）已答复：")
-    queue = [_appeal(i) for i in range(3)]
+    queue = [desk_appeal(i) for i in range(3)]
     ctx, page = signed_in("center")
     _filter_the_desk(page, live_server)
     page.click(f"#appeal-row-{queue[2].pk} [data-open]")
@@ -97,8 +87,8 @@ def test_answer_and_close_from_the_panel_with_the_template_prefilled(signed_in, 
 
 def test_a_filter_set_saved_as_my_view_becomes_a_tab(signed_in, live_server, center):
     for i in range(3):
-        _appeal(i)
-    _appeal(50, content="别处的诉求：小区停车难", address="临江市江南区")
+        desk_appeal(i)
+    desk_appeal(50, content="别处的诉求：小区停车难", address="临江市江南区")
     ctx, page = signed_in("center")
     _filter_the_desk(page, live_server)
     page.click("[data-testid=save-view]")
@@ -127,7 +117,7 @@ def test_a_filter_set_saved_as_my_view_becomes_a_tab(signed_in, live_server, cen
 
 def test_the_panel_picks_units_by_typing_a_name(signed_in, live_server, station, other_station):
     JurisdictionRule.objects.create(kind="street", pattern="滨江路", unit=station)
-    appeal = _appeal(1)
+    appeal = desk_appeal(1)
     ctx, page = signed_in("center")
     page.goto(f"{live_server.url}/appeals/?open={appeal.pk}")
     form = page.locator("[data-testid=desk-panel-form]")

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from intake.models import Appeal
-from intake.phones import phone_hash
 from workorders.models import JurisdictionRule, WorkOrder
+
+from .appeals import waiting_appeal
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -17,16 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def appeal(city, station):
     JurisdictionRule.objects.create(kind="street", pattern="滨江路", unit=station)
-    return Appeal.objects.create(
-        channel="hotline",
-        content="滨江路夜市烧烤油烟和噪音扰民，每晚持续到凌晨。",
-        address="临江市江北区滨江路18号",
-        citizen_name="王秀英",
-        citizen_phone="+8613800000301",
-        citizen_phone_hash=phone_hash("+8613800000301"),
-        severity="yellow",
-        status="pending_dispatch",
-    )
+    return waiting_appeal("+8613800000301")
 
 
 def test_it_dispatches_signs_feeds_back_approves_and_shows_the_timeline(signed_in, live_server, appeal, station):

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from intake.models import Appeal
-from intake.phones import phone_hash
 from workorders import services
 from workorders.models import WorkOrder
+
+from .appeals import waiting_appeal
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,16 +19,7 @@ TEXT = "已到现场核实：夜市摊主共 6 户，已责令 22 点后停止�
 
 @pytest.fixture
 def order(city, station, center, handler):
-    appeal = Appeal.objects.create(
-        channel="hotline",
-        content="滨江路夜市烧烤油烟和噪音扰民，每晚持续到凌晨。",
-        address="临江市江北区滨江路18号",
-        citizen_name="王秀英",
-        citizen_phone="+8613800000302",
-        citizen_phone_hash=phone_hash("+8613800000302"),
-        severity="yellow",
-        status="pending_dispatch",
-    )
+    appeal = waiting_appeal("+8613800000302")
     order = services.dispatch_appeal(appeal, unit=station, actor=center)
     services.sign_for(order, actor=handler)
     return order
