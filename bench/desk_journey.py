@@ -114,12 +114,18 @@ def login(page, base: str, username: str) -> None:
     page.wait_for_url(lambda url: "/login/" not in url)
 
 
-def desk_session(browser, base: str, *, tag: str, appeals: int) -> dict:
+def signed_in_page(browser, base: str, username: str):
+    """A staff-sized browser page signed in as ``username``, counting its requests: the context,
+    the page and its ``RequestLog``."""
     context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1366, "height": 900})
     context.set_default_timeout(30_000)
     page = context.new_page()
-    login(page, base, "center")
-    counter = RequestLog(page)
+    login(page, base, username)
+    return context, page, RequestLog(page)
+
+
+def desk_session(browser, base: str, *, tag: str, appeals: int) -> dict:
+    context, page, counter = signed_in_page(browser, base, "center")
     keys = clicks = 0
     started = time.monotonic()
     page.goto(f"{base}/appeals/?status=new&q={quote(tag)}")  # a saved link: the filtered queue
@@ -152,11 +158,7 @@ def desk_session(browser, base: str, *, tag: str, appeals: int) -> dict:
 
 
 def sign_session(browser, base: str, *, tag: str, orders: int) -> dict:
-    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1366, "height": 900})
-    context.set_default_timeout(30_000)
-    page = context.new_page()
-    login(page, base, "handler")
-    counter = RequestLog(page)
+    context, page, counter = signed_in_page(browser, base, "handler")
     keys = clicks = 0
     started = time.monotonic()
     page.goto(f"{base}/workorders/?tab=to_sign&q={quote(tag)}")
