@@ -291,6 +291,13 @@ def build_units(cursor, *, cities: int, districts: int, stations: int) -> tuple[
         for uid, place in generated:
             copy.write_row((k, uid, place))
             k += 1
+    # Each station's path ids: who sees a row of that station (``scope_units``, as the product
+    # derives it), written with the rows instead of by a later pass over them.
+    cursor.execute("ALTER TABLE bench_station ADD COLUMN scope jsonb")
+    cursor.execute(
+        "UPDATE bench_station s SET scope = (SELECT jsonb_agg(DISTINCT x::int ORDER BY x::int)"
+        " FROM unnest(string_to_array(trim(both '/' from u.path), '/')) x) FROM units_unit u WHERE u.id = s.unit_id"
+    )
     return len(demo_stations) + len(generated), len(demo_stations)
 
 
@@ -358,7 +365,7 @@ def generate_appeals(cursor, *, n: int, base: int, span_days: int, n_phones: int
     plan = f"""
         FROM (
           SELECT p.*, t.category_id, t.category_name, t.kind, t.severity AS cat_severity, t.body, t.enterprise,
-                 s.unit_id AS station_unit, s.place, ph.cipher, ph.hash, ph.last4,
+                 s.unit_id AS station_unit, s.place, ph.cipher, ph.hash, ph.last4, s.scope AS station_scope,
                  CASE
                    WHEN p.age > 30 THEN CASE WHEN p.rs < 0.02 AND p.g > 1 THEN 'merged'
                                             WHEN p.rs < 0.99 THEN 'closed' ELSE 'dispatched' END
@@ -423,6 +430,10 @@ def generate_appeals(cursor, *, n: int, base: int, span_days: int, n_phones: int
     # Derived phone columns, when the model has them (the last four digits for the desk search).
     if "citizen_phone_last4" in {f.column for f in Appeal._meta.concrete_fields}:
         exprs["citizen_phone_last4"] = "a.last4"
+    # Who sees the appeal, written with the row (see ``unit_scopes``); a second pass over ten
+    # million rows rewrote the whole table (half an hour of the 10M run).
+    if has_scope_columns():
+        exprs["scope_units"] = f"CASE WHEN {has_order} THEN a.station_scope ELSE '[]'::jsonb END"
     insert_select(cursor, Appeal, exprs, plan)
 
 
@@ -486,6 +497,9 @@ def generate_orders(cursor, *, base: int, order_base: int, extra: int) -> int:
     fed_back = "a.ostatus IN ('feedback_submitted', 'approved', 'closed')"
     with_unit = "a.ostatus IN ('dispatched', 'signed', 'in_progress', 'returned')"
     exprs = order_exprs(due=due, signed=signed, fed_back=fed_back, with_unit=with_unit)
+    scoped = has_scope_columns()
+    if scoped:
+        exprs["scope_units"] = "a.scope_units"  # the station's path ids, as its appeal's
     created = insert_select(cursor, WorkOrder, exprs, source)
     if extra > 0:
         source = f"""
@@ -505,6 +519,10 @@ def generate_orders(cursor, *, base: int, order_base: int, extra: int) -> int:
         exprs["closed_at"] = "NULL"
         exprs["closed_on_time"] = "NULL"
         exprs["updated_at"] = "a.dispatched + interval '2 hours'"
+        if scoped:
+            exprs["scope_units"] = (
+                "(SELECT s.scope FROM bench_station s WHERE s.unit_id = COALESCE(a.next_unit, a.unit_id))"
+            )
         created += insert_select(cursor, WorkOrder, exprs, source)
     return created
 
@@ -545,33 +563,23 @@ def order_exprs(*, due: str, signed: str, fed_back: str, with_unit: str) -> dict
     }
 
 
-def fill_scopes(cursor, *, base: int, order_base: int) -> bool:
-    """Fill the rows' ``scope_units`` (the unit ids that see an order or an appeal) as ``save()``
-    keeps them: an order's are the ids on its unit's path (generated orders have no assisting
-    units); an appeal's are its unit's and those of its orders (a handed-back order's station
-    included). Left at their default ``[]``, a station's users would see none of the generated
-    history and every unit-scoped list would be measured on the demo's rows only. Set-wise, by
-    hash joins on a table of each unit's path ids (the product's per-row SQL would scan the unit
-    table once per row). False when the product has no such columns."""
+def has_scope_columns() -> bool:
+    """Whether the product keeps ``scope_units`` (the unit ids that see a row) on orders and appeals."""
     from intake.models import Appeal
     from workorders.models import WorkOrder
 
-    if not {"scope_units"} <= {f.name for f in WorkOrder._meta.fields} & {f.name for f in Appeal._meta.fields}:
+    return {"scope_units"} <= {f.name for f in WorkOrder._meta.fields} & {f.name for f in Appeal._meta.fields}
+
+
+def fill_scopes(cursor, *, base: int, order_base: int) -> bool:
+    """Complete the rows' ``scope_units`` as ``save()`` keeps them. The inserts wrote each row's
+    own unit's path ids (generated orders have no assisting units); an appeal also counts the
+    units of its orders, so those handed back by another station get that station's ids here,
+    set-wise. Left at their default ``[]``, a station's users would see none of the generated
+    history and every unit-scoped list would be measured on the demo's rows only. False when the
+    product has no such columns."""
+    if not has_scope_columns():
         return False
-    cursor.execute(
-        "CREATE TEMP TABLE bench_unit_scope ON COMMIT DROP AS"
-        " SELECT u.id, jsonb_agg(p.x ORDER BY p.x) AS scope FROM units_unit u,"
-        " LATERAL (SELECT DISTINCT x::int AS x FROM unnest(string_to_array(trim(both '/' from u.path), '/')) x) p"
-        " GROUP BY u.id"
-    )
-    cursor.execute(
-        "UPDATE workorders_workorder w SET scope_units = s.scope FROM bench_unit_scope s"
-        f" WHERE s.id = w.unit_id AND w.id > {order_base}"
-    )
-    cursor.execute(
-        "UPDATE intake_appeal a SET scope_units = s.scope FROM bench_unit_scope s"
-        f" WHERE s.id = a.unit_id AND a.id > {base}"
-    )
     # Appeals whose order went to another station first: that station saw them too.
     cursor.execute(
         "WITH moved AS (SELECT w.appeal_id, w.scope_units FROM workorders_workorder w"
@@ -885,23 +893,16 @@ def load_demo() -> None:
     """Each app's demo (users, feed keys, calendar, policies, a month of the demo city), as
     ``manage.py load_demo`` does; an app whose demo fails is reported and skipped, since the
     generated history does not depend on the analytics or survey demo rows."""
-    from importlib import import_module
-
-    from django.apps import apps
     from django.db import transaction
 
-    for config in apps.get_app_configs():
-        try:
-            module = import_module(f"{config.name}.demo")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.demo":
-                raise
-            continue
+    from units.app_modules import app_modules
+
+    for module in app_modules("demo"):
         try:
             with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull), transaction.atomic():
                 module.load(stdout=None)
         except Exception as exc:  # noqa: BLE001 (reported; the history does not need it)
-            print(f"warning: the demo of {config.name} failed and was skipped: {exc!r}", flush=True)
+            print(f"warning: the demo {module.__name__} failed and was skipped: {exc!r}", flush=True)
 
 
 def main() -> None:
