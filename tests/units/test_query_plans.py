@@ -17,6 +17,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -279,9 +280,8 @@ def test_every_list_query_uses_an_index_and_reads_a_bounded_number_of_rows(cente
     now = timezone.now()
     for user in (center, handler, leader):
         for tab in wo_selectors.TAB_KEYS:
-            ordering = wo_selectors.TAB_ORDERING.get(tab, wo_selectors.DEFAULT_ORDERING)
-            qs = wo_selectors.orders_for(user).filter(wo_selectors.tab_filter(tab, now=now)).order_by(*ordering)
-            _check(f"workspace {tab} as {user.username}", qs[:51], failures)
+            qs, ordering = wo_selectors.tab_orders(user, tab, now=now)
+            _check(f"workspace {tab} as {user.username}", qs.order_by(*ordering)[:51], failures)
             if tab in wo_selectors.COUNTED_TABS:
                 counted = wo_selectors.WorkOrder.objects.visible_to(user).filter(wo_selectors.tab_filter(tab, now=now))
                 _check(f"workspace count {tab} as {user.username}", counted.order_by()[:1001], failures)
@@ -503,3 +503,50 @@ def test_a_filter_combination_seeks_in_desk_order_instead_of_reading_the_categor
     assert all("intake_appeal_category_id" not in n.get("Index Name", "") for n in scans)
     fetched = max(n["Actual Rows"] + n.get("Rows Removed by Filter", 0) for n in scans)
     assert fetched <= 500, fetched
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="plans are PostgreSQL's")
+def test_unit_scoped_growing_lists_read_a_page_in_order_not_the_units_history(handler, leader, district):
+    """已办结, 已退单 and 全部 of a station or a district, and the API list of a unit's orders, grow
+    with every year. Each first and deep page reads its rows in order from the unit's
+    ``ScopeEntry`` index: no sort, about a page of entries and of orders fetched, whatever the unit
+    holds; and the same orders in the same order as the visibility rule and the tab's order."""
+    from units.choices import Role
+    from units.models import User
+    from workorders.models import WorkOrder
+
+    _generate()
+    with connection.cursor() as cur:  # some handed back (the generated history has none)
+        cur.execute("UPDATE workorders_workorder SET status = 'handed_back', closed_at = NULL WHERE id % 4 = 1")
+        cur.execute("ANALYZE workorders_workorder")
+        cur.execute("ANALYZE workorders_scopeentry")
+    district_leader = User.objects.create_user("plan_district", role=Role.UNIT_LEADER, unit=district, password="x")
+    for user in (handler, leader, district_leader):
+        in_scope = WorkOrder.objects.visible_to(user).count()
+        assert in_scope > 1000, in_scope  # a real history to sort, were it sorted
+        lists = {
+            tab: (*wo_selectors.tab_orders(user, tab), wo_selectors.TAB_ORDERING[tab], wo_selectors.tab_filter(tab))
+            for tab in wo_selectors.ENTRY_TABS
+        }
+        lists["api"] = (wo_selectors.seen_in_order(user, "dispatched_at"), wo_selectors.ENTRY_ORDERING)
+        lists["api"] += (("-dispatched_at", "-id"), Q())
+        for label, (qs, ordering, rule_ordering, condition) in lists.items():
+            assert ordering == wo_selectors.ENTRY_ORDERING, label
+            rule = WorkOrder.objects.visible_to(user).filter(condition).order_by(*rule_ordering)
+            ordered = qs.order_by(*ordering)
+            pages = {"first page": (ordered[:51], rule[:51])}
+            if rule[600:601]:
+                # Page 13 (50 rows a page) from its cursor: starts there in the index.
+                row = ordered[599]
+                cursor = wo_selectors.cursor_of(row, ordering)
+                deep = wo_selectors.after_cursor(ordered, ordering, cursor)[:51]
+                pages["deep page"] = (deep, rule[600:651])
+            for page_label, (page, expected) in pages.items():
+                where = f"{label} {page_label} as {user.username}"
+                assert [o.pk for o in page] == [o.pk for o in expected], where
+                plan = _plan(page, analyze=True)
+                sorts = [n["Node Type"] for n in _nodes(plan) if "Sort" in n["Node Type"]]
+                assert not sorts, (where, _summary(plan))
+                for table in ("workorders_scopeentry", "workorders_workorder"):
+                    read, scans = _rows_fetched(page, table)
+                    assert read <= 2 * 51, f"{where}: {read} rows of {table} read ({scans}); {in_scope} in scope"

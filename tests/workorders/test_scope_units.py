@@ -10,14 +10,14 @@ assisting units added or removed later.
 from __future__ import annotations
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from intake import services as intake_services
 from intake.models import Appeal
 from units.choices import Role
 from units.models import Unit, User
 from workorders import services
-from workorders.models import WorkOrder
+from workorders.models import ScopeEntry, WorkOrder
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +35,25 @@ def _assert_same_as_rule(label: str) -> None:
         stored = set(WorkOrder.objects.visible_to(user).values_list("pk", flat=True))
         rule = set(WorkOrder.objects.filter(WorkOrder.objects.holders_condition(unit)).values_list("pk", flat=True))
         assert stored == rule, (label, unit.name, "orders")
+    _assert_entries_mirror_the_orders(label)
+
+
+ENTRY_FIELDS = ("status", "dispatched_at", "closed_at", "updated_at")
+
+
+def _assert_entries_mirror_the_orders(label: str) -> None:
+    """The ordered lists' rows (``ScopeEntry``, written by the order table's triggers) are one per
+    element of each order's ``scope_units``, with the order's status and sort timestamps."""
+    if connection.vendor != "postgresql":
+        assert not ScopeEntry.objects.exists()  # the demo's lists read the rule itself
+        return
+    expected = {
+        (order.pk, unit_id, *(getattr(order, f) for f in ENTRY_FIELDS))
+        for order in WorkOrder.objects.all()
+        for unit_id in order.scope_units
+    }
+    stored = set(ScopeEntry.objects.values_list("order_id", "unit_id", *ENTRY_FIELDS))
+    assert stored == expected, (label, stored ^ expected)
 
 
 @pytest.fixture
@@ -105,6 +124,21 @@ def test_the_stored_scope_follows_every_move_that_changes_a_unit(
     assert Appeal.objects.visible_to(handler2).filter(pk=later.pk).exists()
     assert not Appeal.objects.visible_to(handler).filter(pk=untouched.pk).exists()
     assert leader.unit == station
+
+    # Closed (the 已办结 tab's status and close time), then a set-wise update of many orders, then
+    # deleted: the ordered lists' rows follow.
+    WorkOrder.objects.filter(pk=late_order.pk).update(status="closed", closed_at=late_order.dispatched_at)
+    _assert_same_as_rule("closed by an UPDATE")
+    WorkOrder.objects.update(updated_at=late_order.dispatched_at)
+    _assert_same_as_rule("every order updated in one statement")
+    WorkOrder.objects.filter(pk=late_order.pk).delete()
+    _assert_entries_mirror_the_orders("order deleted")
+    # A delete outside Django's collector, too (rolled back: other tables still point at the order).
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM workorders_workorder WHERE id = %s", [order.pk])
+        _assert_entries_mirror_the_orders("order deleted in SQL")
+        transaction.set_rollback(True)
 
 
 def test_unit_scoping_is_one_lookup_on_the_row_not_a_join_over_work_orders(handler):

@@ -7,9 +7,11 @@ order; ``workorders_scopeentry`` holds one row per (order, unit in its ``scope_u
 order's status and sort timestamps, and a btree per list on (unit, timestamp desc, order desc)
 reads a page.
 
-On PostgreSQL the rows are written by statement-level triggers on ``workorders_workorder`` (with
-transition tables: a set-wise UPDATE of many orders rewrites their rows in two statements), so no
-code path that changes an order can leave them behind. Order of the steps, none holding a lock on
+On PostgreSQL the rows are written by row-level triggers on ``workorders_workorder``, so no code
+path that changes an order can leave them behind; an update's trigger fires only when the scope,
+the status or a sort timestamp changed (its WHEN clause, evaluated without a function call).
+Statement-level triggers with transition tables were tried first: joining the old and new rows to
+find the changed ones cost 0.6 s for an UPDATE of 1,000 orders that changed none of them. Order of the steps, none holding a lock on
 the order table for long: the triggers first (new writes are mirrored from then on), then the
 backfill (one INSERT … SELECT, ``ON CONFLICT DO NOTHING`` beside the triggers), then the list
 indexes, built concurrently. Elsewhere (SQLite, the demo) only the table is created: its lists
@@ -18,55 +20,58 @@ evaluate the visibility rule directly.
 
 from django.db import migrations, models
 
-from workorders.models import scope_entries_sql
+from workorders.models import SCOPE_ENTRY_COLUMNS, scope_entries_sql
 
 LIST_INDEXES = [
-    models.Index(
-        fields=["unit", "-closed_at", "-order"], condition=models.Q(status="closed"), name="scope_closed_tab"
-    ),
+    models.Index(fields=["unit", "-closed_at", "-order"], condition=models.Q(status="closed"), name="scope_closed_tab"),
     models.Index(
         fields=["unit", "-updated_at", "-order"], condition=models.Q(status="handed_back"), name="scope_handed_back_tab"
     ),
     models.Index(fields=["unit", "-dispatched_at", "-order"], name="scope_all_tab"),
 ]
 
+# A row-level trigger's WHEN is evaluated without calling its function: an update that changes none
+# of these (the urge job's, a note) costs the order table nothing more.
 CHANGED = (
-    "(n.scope_units, n.status, n.dispatched_at, n.closed_at, n.updated_at)"
-    " IS DISTINCT FROM (o.scope_units, o.status, o.dispatched_at, o.closed_at, o.updated_at)"
+    "OLD.scope_units IS DISTINCT FROM NEW.scope_units OR OLD.status IS DISTINCT FROM NEW.status"
+    " OR OLD.dispatched_at IS DISTINCT FROM NEW.dispatched_at OR OLD.closed_at IS DISTINCT FROM NEW.closed_at"
+    " OR OLD.updated_at IS DISTINCT FROM NEW.updated_at"
+)
+INSERT_NEW = (
+    f"INSERT INTO workorders_scopeentry ({SCOPE_ENTRY_COLUMNS})"
+    " SELECT NEW.id, x.u::bigint, NEW.status, NEW.dispatched_at, NEW.closed_at, NEW.updated_at"
+    " FROM jsonb_array_elements_text(NEW.scope_units) x(u) ON CONFLICT DO NOTHING"
 )
 
 TRIGGERS = f"""
 CREATE OR REPLACE FUNCTION workorders_scope_entries_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    {scope_entries_sql("new_rows")};
+    {INSERT_NEW};
     RETURN NULL;
 END $$;
 
 CREATE OR REPLACE FUNCTION workorders_scope_entries_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    -- Only the orders whose scope, status or sort timestamps changed have their rows written again.
-    DELETE FROM workorders_scopeentry e USING new_rows n JOIN old_rows o ON o.id = n.id
-        WHERE e.order_id = n.id AND {CHANGED};
-    {scope_entries_sql("new_rows", f"EXISTS (SELECT 1 FROM old_rows o WHERE o.id = w.id AND {CHANGED.replace('n.', 'w.')})")};
+    DELETE FROM workorders_scopeentry WHERE order_id = OLD.id;
+    {INSERT_NEW};
     RETURN NULL;
 END $$;
 
 CREATE OR REPLACE FUNCTION workorders_scope_entries_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    DELETE FROM workorders_scopeentry e USING old_rows o WHERE e.order_id = o.id;
+    DELETE FROM workorders_scopeentry WHERE order_id = OLD.id;
     RETURN NULL;
 END $$;
 
 DROP TRIGGER IF EXISTS workorders_scope_entries_insert ON workorders_workorder;
 CREATE TRIGGER workorders_scope_entries_insert AFTER INSERT ON workorders_workorder
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION workorders_scope_entries_insert();
+    FOR EACH ROW WHEN (NEW.scope_units <> '[]'::jsonb) EXECUTE FUNCTION workorders_scope_entries_insert();
 DROP TRIGGER IF EXISTS workorders_scope_entries_update ON workorders_workorder;
 CREATE TRIGGER workorders_scope_entries_update AFTER UPDATE ON workorders_workorder
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION workorders_scope_entries_update();
+    FOR EACH ROW WHEN ({CHANGED}) EXECUTE FUNCTION workorders_scope_entries_update();
 DROP TRIGGER IF EXISTS workorders_scope_entries_delete ON workorders_workorder;
 CREATE TRIGGER workorders_scope_entries_delete AFTER DELETE ON workorders_workorder
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION workorders_scope_entries_delete();
+    FOR EACH ROW EXECUTE FUNCTION workorders_scope_entries_delete();
 """
 
 DROP_TRIGGERS = """
@@ -95,9 +100,7 @@ def forward(apps, schema_editor):
     schema_editor.execute(scope_entries_sql("workorders_workorder"))
     for index in LIST_INDEXES:
         create = str(index.create_sql(model, schema_editor, concurrently=True))
-        schema_editor.execute(
-            create.replace("CREATE INDEX CONCURRENTLY", "CREATE INDEX CONCURRENTLY IF NOT EXISTS", 1)
-        )
+        schema_editor.execute(create.replace("CREATE INDEX CONCURRENTLY", "CREATE INDEX CONCURRENTLY IF NOT EXISTS", 1))
     schema_editor.execute("ANALYZE workorders_scopeentry")
 
 
