@@ -16,7 +16,7 @@ from intake.phones import phone_hash
 from sms.models import OutboundSms
 from surveys.models import Callback, Rating, ServiceRecord
 from units.models import Unit
-from workorders.models import WorkOrder
+from workorders.models import ScopeEntry, WorkOrder
 
 pytestmark = pytest.mark.django_db
 
@@ -126,6 +126,17 @@ def test_generator_writes_consistent_history(generator):
     )
     assert WorkOrder.objects.refresh_scope() == 0
     assert Appeal.objects.refresh_scope() == 0
+    # The ordered lists' rows: one per unit that sees an order, as the order table's triggers
+    # write them (the generator writes with those triggers off).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM ((SELECT w.id, x.u::bigint, w.status, w.dispatched_at, w.closed_at, w.updated_at"
+            " FROM workorders_workorder w, jsonb_array_elements_text(w.scope_units) x(u))"
+            " EXCEPT (SELECT order_id, unit_id, status, dispatched_at, closed_at, updated_at"
+            " FROM workorders_scopeentry)) missing"
+        )
+        assert cursor.fetchone()[0] == 0
+    assert ScopeEntry.objects.count() == sum(len(s) for s in WorkOrder.objects.values_list("scope_units", flat=True))
 
     # Every evaluation SMS belongs to a queued record; every rating to a reply of its SMS; every
     # dissatisfied rating has its callback.

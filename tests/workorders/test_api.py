@@ -165,6 +165,27 @@ def test_it_lists_with_a_fixed_number_of_queries(api, make_appeal, station, othe
     assert len(many) == len(few)
 
 
+def test_it_pages_a_units_orders_newest_first_through_every_page(
+    api, make_appeal, station, other_station, center, handler, handler2
+):
+    """A unit user's list is read in order from his unit's rows (PostgreSQL): page after page, the
+    orders the visibility rule shows, newest first, each once, assisted ones included."""
+    from workorders import services
+
+    for i in range(7):
+        lead, assisting = (station, []) if i % 2 else (other_station, [station] if i % 3 == 0 else [])
+        services.dispatch_appeal(make_appeal(), unit=lead, actor=center, assisting_units=assisting)
+    for user in (handler, handler2, center):
+        client = api.as_user(user)
+        seen, page = [], "/api/v1/work-orders/?page_size=2"
+        while page:
+            body = client.get(page).json()
+            seen += [row["id"] for row in body["results"]]
+            page = body["next"]
+        rule = WorkOrder.objects.visible_to(user).order_by("-dispatched_at", "-id").values_list("pk", flat=True)
+        assert seen == list(rule) and len(seen) >= 3, user.username
+
+
 MOVES = [
     "sign", "start", "submit-feedback", "approve", "return", "hand-back", "sub-dispatch", "request-extension",
     "approve-extension", "refuse-extension", "close", "reopen", "list", "unlist", "consult",

@@ -72,7 +72,9 @@ class WorkOrderViewSet(VisibleViewSetMixin, viewsets.ReadOnlyModelViewSet):
         return selectors.ENTRY_ORDERING if self._listed_from_entries() else ("-dispatched_at", "-id")
 
     def _listed_from_entries(self) -> bool:
-        return self.action == "list" and selectors.entry_scope(self.request.user) is not None
+        request = getattr(self, "request", None)  # none while the schema is generated
+        user = getattr(request, "user", None)
+        return getattr(self, "action", None) == "list" and user is not None and selectors.entry_scope(user) is not None
 
     def get_queryset(self):
         if self._listed_from_entries():
