@@ -205,3 +205,37 @@ def test_it_answers_404_for_an_unknown_move_and_explains_a_refused_dispatch(clie
         f"/workorders/dispatch/{order.appeal_id}/", {"unit": other_station.pk, "next": "/workorders/"}, follow=True
     )
     assert "已有办理中的工单" in r.content.decode()
+
+
+def test_a_units_closed_and_all_tabs_page_through_its_orders_in_the_tabs_order(
+    client, make_appeal, station, other_station, center, handler
+):
+    """已办结 and 全部 of a station, page after page (keyset ``?after=``): the orders the visibility
+    rule shows in the tab's order, each once (on PostgreSQL read from the station's ordered rows)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from workorders.views import PAGE_SIZE
+
+    orders = [  # every fourth led by another station and assisted by this one
+        services.dispatch_appeal(make_appeal(), unit=station, actor=center)
+        if i % 4
+        else services.dispatch_appeal(make_appeal(), unit=other_station, actor=center, assisting_units=[station])
+        for i in range(PAGE_SIZE + 12)
+    ]
+    start = timezone.now() - timedelta(days=30)
+    for i, order in enumerate(orders[: PAGE_SIZE + 6]):  # a shared close time too: the id breaks the tie
+        WorkOrder.objects.filter(pk=order.pk).update(status="closed", closed_at=start + timedelta(hours=i // 2))
+    client.force_login(handler)
+    for tab, ordering in (("closed", ("-closed_at", "-id")), ("all", ("-dispatched_at", "-id"))):
+        seen, page = [], f"/workorders/?tab={tab}"
+        while page:
+            response = client.get(page)
+            assert response.status_code == 200
+            seen += [o.pk for o in response.context["orders"]]
+            page = response.context["next_url"] and f"/workorders/{response.context['next_url']}"
+        rule = WorkOrder.objects.visible_to(handler)
+        rule = rule.filter(status="closed") if tab == "closed" else rule
+        expected = list(rule.order_by(*ordering).values_list("pk", flat=True))
+        assert seen == expected and len(seen) > PAGE_SIZE, tab
