@@ -54,7 +54,11 @@ END $$;
 
 CREATE OR REPLACE FUNCTION workorders_scope_entries_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    DELETE FROM workorders_scopeentry WHERE order_id = OLD.id;
+    -- An order with an empty scope has no rows (a new order's scope is filled by an UPDATE): no
+    -- DELETE, whose cached plan on a table without statistics yet could be a sequential scan.
+    IF OLD.scope_units <> '[]'::jsonb THEN
+        DELETE FROM workorders_scopeentry WHERE order_id = OLD.id;
+    END IF;
     {INSERT_NEW};
     RETURN NULL;
 END $$;
