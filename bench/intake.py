@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opinion_center.settings")
 
-from bench.httpbench import database_url, machine_load, percentile, serve, vm_rss_mb  # noqa: E402
+from bench.httpbench import PRODUCTION_ENV, database_url, machine_load, percentile, serve, vm_rss_mb  # noqa: E402
 
 TEXTS = [
     "{place}附近的烧烤店营业到凌晨，噪音很大，严重影响休息。",
@@ -160,13 +160,7 @@ def production_settings() -> None:
     import base64
     import hashlib
 
-    os.environ.update(
-        DJANGO_DEBUG="0",
-        DJANGO_SSL_REDIRECT="0",
-        DJANGO_SECURE_COOKIES="0",
-        DJANGO_STATIC_MANIFEST="0",
-        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
-    )
+    os.environ.update(PRODUCTION_ENV, DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost")
     os.environ.setdefault("DJANGO_SECRET_KEY", _DEV_SECRET)
     os.environ.setdefault(
         "PHONE_ENCRYPTION_KEYS",

@@ -31,16 +31,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.httpbench import PRODUCTION_ENV  # noqa: E402
+
 # Production settings (DEBUG off); the keys come from the environment or .env, as for gunicorn
 # in bench/pages.py.
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opinion_center.settings")
-os.environ.update(
-    DJANGO_DEBUG="0",
-    DJANGO_SSL_REDIRECT="0",
-    DJANGO_SECURE_COOKIES="0",
-    DJANGO_STATIC_MANIFEST="0",
-    DJANGO_ALLOWED_HOSTS="testserver,127.0.0.1,localhost",
-)
+os.environ.update(PRODUCTION_ENV, DJANGO_ALLOWED_HOSTS="testserver,127.0.0.1,localhost")
 
 PAGES = [
     ("desk, handler", "handler", "/appeals/", {}),
