@@ -10,6 +10,7 @@ the buttons of the alert page.
 from __future__ import annotations
 
 from units.choices import Role
+from units.roles import has_any_role as _has
 
 from .choices import AlertState
 
@@ -19,10 +20,6 @@ READERS = (Role.CENTER_STAFF, Role.SUPERVISOR, Role.ADMIN, Role.UNIT_LEADER)
 HANDLERS = (Role.CENTER_STAFF, Role.ADMIN, Role.UNIT_LEADER)
 # 挂牌督办: as for listing a work order (``workorders.permissions.may_list``).
 LISTERS = (Role.SUPERVISOR, Role.ADMIN)
-
-
-def _has(user, roles: tuple[str, ...]) -> bool:
-    return bool(user is not None and getattr(user, "is_authenticated", False) and user.has_role(*roles))
 
 
 def _sees(user, alert) -> bool:

@@ -3,11 +3,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from units.choices import Role
-
-# Who opens the analytics pages and API (unit leaders: their own subtree; handlers: nobody).
-ANALYTICS_ROLES = (Role.SUPERVISOR, Role.CENTER_STAFF, Role.ADMIN, Role.UNIT_LEADER)
-
 
 class RankingStatus(models.TextChoices):
     """A ranking is a draft (recomputable) until published; a published month is frozen."""

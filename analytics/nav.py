@@ -6,9 +6,9 @@ from units.choices import Role
 from units.navigation import HomePanel, NavItem
 
 from . import panels
-from .choices import ANALYTICS_ROLES
+from .permissions import READ_ROLES
 
-ANALYTICS = frozenset(ANALYTICS_ROLES)
+ANALYTICS = frozenset(READ_ROLES)
 
 NAV_ITEMS = [
     NavItem(_("统计分析"), "analytics:dashboard", roles=ANALYTICS, order=60),

@@ -11,12 +11,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from units.choices import Role, Tier
+from units.choices import Tier
 from units.enqueue import send_task_after_commit
 from units.errors import Refused
 from units.models import Unit
 from units.transitions import record, transition
 
+from . import permissions
 from .aggregates import refresh_for, stored_metrics
 from .choices import LOWER_IS_BETTER, METRIC_KEYS, METRIC_LABELS, BulletinKind, ListFlag, RankingStatus
 from .hotspots import hotspot_title
@@ -26,8 +27,6 @@ from .periods import Period, day, month_of, previous_month, week_of
 
 # Tiers that are ranked, each against itself (stations with stations, bureaus with bureaus).
 RANKED_TIERS = (Tier.STATION, Tier.DISTRICT, Tier.DEPARTMENT)
-PUBLISHER_ROLES = (Role.SUPERVISOR, Role.ADMIN)
-COMPUTER_ROLES = (Role.SUPERVISOR, Role.ADMIN, Role.CENTER_STAFF)
 
 
 # Codes of the refusals (units.errors.Refused) of a ranking move; the API answers them 409.
@@ -101,8 +100,9 @@ def rank_units(
     return out
 
 
-def _require(actor, roles) -> None:
-    if actor is not None and not actor.has_role(*roles):
+def _require(actor, allowed) -> None:
+    """Refuse an actor ``allowed`` (a ``permissions.may_*``) says no to; ``None`` is the system."""
+    if actor is not None and not allowed(actor):
         raise PermissionDenied(_("您无权执行该操作。"))
 
 
@@ -115,7 +115,7 @@ def compute_ranking(*, month: dt.date, tier: str, actor=None, min_sample: int | 
     the event. Computing twice with the same data gives the same entries and one ranking row.
     ``min_sample`` overrides ``ANALYTICS_RANKING_MIN_SAMPLE`` (it is stored with the ranking).
     """
-    _require(actor, COMPUTER_ROLES)
+    _require(actor, permissions.may_compute)
     if tier not in RANKED_TIERS:
         raise ValidationError(_("该层级不参与红黑榜排名。"))
     period = month_of(month)
@@ -170,7 +170,7 @@ def publish_ranking(ranking: Ranking, *, actor) -> Ranking:
     Steps: lock the row; return if already published; compute it first if it never was; mark it
     published with who and when; record the event. Its entries are never recomputed afterwards.
     """
-    _require(actor, PUBLISHER_ROLES)
+    _require(actor, permissions.may_publish)
     if Ranking.objects.filter(pk=ranking.pk, computed_at__isnull=True).exists():
         compute_ranking(month=ranking.month, tier=ranking.tier, actor=actor)
 
@@ -327,7 +327,7 @@ def generate_bulletin(*, kind: str, on: dt.date, actor=None) -> tuple[Bulletin, 
     finished periods are generated, so that a kept bulletin never misses the end of its period.
     """
     if actor is not None:
-        _require(actor, COMPUTER_ROLES)
+        _require(actor, permissions.may_compute)
     from .selectors import bulletin_content
 
     period = bulletin_period(kind, on)

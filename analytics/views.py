@@ -24,8 +24,8 @@ from units.navigation import panels_for
 from units.refusals import show_refusal
 from units.visibility import RoleRequiredMixin, VisibleMixin, unit_scope
 
-from . import exports, selectors, services
-from .choices import ANALYTICS_ROLES, METRIC_KEYS, METRIC_LABELS, BulletinKind, ListFlag
+from . import exports, permissions, selectors, services
+from .choices import METRIC_KEYS, METRIC_LABELS, BulletinKind, ListFlag
 from .forms import UNIT_SORTS, ComputeRankingForm, GenerateBulletinForm, PeriodForm
 from .models import Bulletin, Ranking, RankingEntry
 from .pdf import browser_path
@@ -36,7 +36,7 @@ class DashboardView(RoleRequiredMixin, TemplateView):
     """统计分析: KPI tiles, charts and the unit table with drill-down, for the chosen period."""
 
     template_name = "analytics/dashboard.html"
-    allowed_roles = ANALYTICS_ROLES
+    allowed_roles = permissions.READ_ROLES
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
@@ -97,7 +97,7 @@ class RankingListView(RoleRequiredMixin, ListView):
 
     template_name = "analytics/rankings.html"
     context_object_name = "rankings"
-    allowed_roles = ANALYTICS_ROLES
+    allowed_roles = permissions.READ_ROLES
 
     def get_queryset(self):
         raw = self.request.GET.get("month", "")
@@ -127,8 +127,8 @@ class RankingListView(RoleRequiredMixin, ListView):
         ctx.update(
             month=self.month,
             months=sorted(set(months) | {self.month}, reverse=True),
-            can_compute=user.has_role(*services.COMPUTER_ROLES),
-            can_publish=user.has_role(*services.PUBLISHER_ROLES),
+            can_compute=permissions.may_compute(user),
+            can_publish=permissions.may_publish(user),
             tiers=services.RANKED_TIERS,
             lists=[_lists(r) for r in ctx["rankings"]],
         )
@@ -152,7 +152,7 @@ RANKING_PAGE_SIZE = 100
 
 class RankingDetailView(VisibleMixin, DetailView):
     template_name = "analytics/ranking_detail.html"
-    allowed_roles = ANALYTICS_ROLES
+    allowed_roles = permissions.READ_ROLES
     context_object_name = "ranking"
     queryset = Ranking.objects.prefetch_related("events__actor")
 
@@ -169,16 +169,14 @@ class RankingDetailView(VisibleMixin, DetailView):
             entries_page=page,
             metric_keys=METRIC_KEYS,
             metric_labels=METRIC_LABELS,
-            can_compute=user.has_role(*services.COMPUTER_ROLES) and not self.object.is_published,
-            can_publish=user.has_role(*services.PUBLISHER_ROLES)
-            and not self.object.is_published
-            and self.object.month_is_over,
+            can_compute=permissions.may_compute(user) and not self.object.is_published,
+            can_publish=permissions.may_publish(user) and not self.object.is_published and self.object.month_is_over,
         )
         return ctx
 
 
 class ComputeRankingView(RoleRequiredMixin, View):
-    allowed_roles = services.COMPUTER_ROLES
+    allowed_roles = permissions.COMPUTE_ROLES
 
     def post(self, request):
         form = ComputeRankingForm(request.POST)
@@ -196,7 +194,7 @@ class ComputeRankingView(RoleRequiredMixin, View):
 
 
 class PublishRankingView(RoleRequiredMixin, View):
-    allowed_roles = services.PUBLISHER_ROLES
+    allowed_roles = permissions.PUBLISH_ROLES
 
     def post(self, request, pk: int):
         ranking = get_object_or_404(Ranking.objects.visible_to(request.user), pk=pk)
@@ -214,7 +212,7 @@ class BulletinListView(VisibleMixin, ListView):
 
     template_name = "analytics/bulletins.html"
     context_object_name = "bulletins"
-    allowed_roles = ANALYTICS_ROLES
+    allowed_roles = permissions.READ_ROLES
     model = Bulletin
     paginate_by = 30
 
@@ -230,7 +228,7 @@ class BulletinListView(VisibleMixin, ListView):
         ctx.update(
             kind=self.kind,
             kinds=BulletinKind.choices,
-            can_generate=self.request.user.has_role(*services.COMPUTER_ROLES),
+            can_generate=permissions.may_compute(self.request.user),
             generate_form=GenerateBulletinForm(
                 initial={"kind": BulletinKind.DAILY, "on": timezone.localdate() - dt.timedelta(days=1)}
             ),
@@ -239,7 +237,7 @@ class BulletinListView(VisibleMixin, ListView):
 
 
 class GenerateBulletinView(RoleRequiredMixin, View):
-    allowed_roles = services.COMPUTER_ROLES
+    allowed_roles = permissions.COMPUTE_ROLES
 
     def post(self, request):
         form = GenerateBulletinForm(request.POST)
@@ -262,7 +260,7 @@ class GenerateBulletinView(RoleRequiredMixin, View):
 
 class BulletinDetailView(VisibleMixin, DetailView):
     template_name = "analytics/bulletin_detail.html"
-    allowed_roles = ANALYTICS_ROLES
+    allowed_roles = permissions.READ_ROLES
     model = Bulletin
     context_object_name = "bulletin"
 
@@ -284,7 +282,7 @@ class BulletinPrintView(BulletinDetailView):
 
 
 class BulletinExcelView(VisibleMixin, DetailView):
-    allowed_roles = ANALYTICS_ROLES
+    allowed_roles = permissions.READ_ROLES
     model = Bulletin
 
     def get(self, request, *args, **kwargs):
@@ -301,7 +299,7 @@ class BulletinExcelView(VisibleMixin, DetailView):
 class BulletinPdfView(VisibleMixin, DetailView):
     """The printed PDF when it is ready; otherwise it is queued and the print view offered."""
 
-    allowed_roles = ANALYTICS_ROLES
+    allowed_roles = permissions.READ_ROLES
     model = Bulletin
 
     def get(self, request, *args, **kwargs):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from units.choices import Role
 from units.roles import CENTER_ROLES
+from units.roles import has_any_role as _has
 
 from .choices import DeliveryStatus
 
@@ -19,10 +20,6 @@ FEED_ROLES = CENTER_ROLES
 SOURCE_ROLES = (Role.ADMIN,)
 # A delivery that gave up or was parked can be sent again by hand.
 RETRYABLE = (DeliveryStatus.FAILED, DeliveryStatus.PARKED)
-
-
-def _has(user, roles: tuple[str, ...]) -> bool:
-    return bool(user is not None and getattr(user, "is_authenticated", False) and user.has_role(*roles))
 
 
 def may_import(user) -> bool:

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 from units.choices import Role
 from units.roles import CENTER_ROLES
+from units.roles import has_any_role as _has
 
 # 研判, 标记待派单, 合并, 答复并办结, 热线登记: the center's desk.
 TRIAGE_ROLES = CENTER_ROLES
 # Every staff role reads the desk and the appeals of the units it sees.
 DESK_ROLES = (Role.CENTER_STAFF, Role.ADMIN, Role.SUPERVISOR, Role.UNIT_LEADER, Role.UNIT_HANDLER)
-
-
-def _has(user, roles: tuple[str, ...]) -> bool:
-    return bool(user is not None and getattr(user, "is_authenticated", False) and user.has_role(*roles))
 
 
 def may_triage(user, appeal=None) -> bool:

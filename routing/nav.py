@@ -2,12 +2,12 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from units.choices import Role
 from units.navigation import HomePanel, NavItem
 
-CENTER = frozenset({Role.CENTER_STAFF, Role.ADMIN})
-# The city-wide hand-back rate on the dashboard: roles that see every unit.
-CITY = frozenset({Role.CENTER_STAFF, Role.SUPERVISOR, Role.ADMIN})
+from .permissions import CITY_ROLES, VIEW_ROLES
+
+CENTER = frozenset(VIEW_ROLES)
+CITY = frozenset(CITY_ROLES)
 
 
 def appeal_proposal(request, appeal) -> dict:

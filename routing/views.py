@@ -11,23 +11,20 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from intake.models import Category
-from units.choices import Role
 from units.enqueue import send_task
 
-from . import selectors
+from . import permissions, selectors
 from .models import AutoDispatchSetting
 
-VIEW_ROLES = (Role.CENTER_STAFF, Role.ADMIN)
 
-
-def _require(user, *roles) -> None:
-    if not user.has_role(*roles):
+def _require(allowed: bool) -> None:
+    if not allowed:
         raise PermissionDenied
 
 
 @login_required
 def overview(request):
-    _require(request.user, *VIEW_ROLES)
+    _require(permissions.may_view(request.user))
     settings_by_category = {s.category_id: s for s in AutoDispatchSetting.objects.all()}
     categories = [
         (c, settings_by_category.get(c.pk))
@@ -42,7 +39,7 @@ def overview(request):
             "acceptance": selectors.acceptance(),
             "handback": selectors.handback_rates(),
             "categories": categories,
-            "can_edit": request.user.has_role(Role.ADMIN),
+            "can_edit": permissions.may_edit(request.user),
         },
     )
 
@@ -51,7 +48,7 @@ def overview(request):
 @require_POST
 def train(request):
     """Queue a training run now (the same job as the nightly one)."""
-    _require(request.user, Role.ADMIN)
+    _require(permissions.may_edit(request.user))
     from .tasks import train_model_task
 
     if send_task(train_model_task):
@@ -65,7 +62,7 @@ def train(request):
 @require_POST
 def auto_settings(request):
     """Turn auto-dispatch on or off per category and set its threshold (percent, 50–100)."""
-    _require(request.user, Role.ADMIN)
+    _require(permissions.may_edit(request.user))
     changed = 0
     for category in Category.objects.filter(is_active=True):
         enabled = request.POST.get(f"on-{category.pk}") == "1"

@@ -10,15 +10,12 @@ from __future__ import annotations
 
 from units.choices import Role
 from units.roles import CENTER_ROLES
+from units.roles import has_any_role as _has
 
 # 外发短信: the center's outbox list and its export.
 OUTBOX_ROLES = CENTER_ROLES
 # 重新发送, 退订名单, 短信模拟器.
 ADMIN_ROLES = (Role.ADMIN,)
-
-
-def _has(user, roles: tuple[str, ...]) -> bool:
-    return bool(user is not None and getattr(user, "is_authenticated", False) and user.has_role(*roles))
 
 
 def may_read_outbox(user) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from units.choices import Role
 from units.roles import CENTER_ROLES
+from units.roles import has_any_role as _has
 
 from .choices import CallbackStatus
 
@@ -23,10 +24,6 @@ STAFF_ROLES = (Role.CENTER_STAFF, Role.SUPERVISOR, Role.ADMIN, Role.UNIT_LEADER,
 WORK_ROLES = CENTER_ROLES
 # 号码往来记录: every SMS to and from one phone.
 PHONE_HISTORY_ROLES = (Role.ADMIN,)
-
-
-def _has(user, roles: tuple[str, ...]) -> bool:
-    return bool(user is not None and getattr(user, "is_authenticated", False) and user.has_role(*roles))
 
 
 def may_read(user) -> bool:

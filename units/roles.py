@@ -23,6 +23,12 @@ UNIT_ROLES = (Role.UNIT_HANDLER, Role.UNIT_LEADER)  # the people of a handling u
 OVERSIGHT_ROLES = (Role.SUPERVISOR, Role.ADMIN)  # list for supervision, publish rankings
 
 
+def has_any_role(user, roles: tuple[str, ...]) -> bool:
+    """Whether ``user`` is signed in and holds one of ``roles``: the role test of every app's
+    ``permissions.py`` (an anonymous user or none at all holds no role)."""
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.has_role(*roles))
+
+
 def admins() -> list[User]:
     """Active administrators (the administrator role, or a superuser)."""
     return list(User.objects.filter(is_active=True).filter(Q(role=Role.ADMIN) | Q(is_superuser=True)))

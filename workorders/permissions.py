@@ -11,15 +11,12 @@ from __future__ import annotations
 
 from units.choices import Role
 from units.roles import CENTER_ROLES, OVERSIGHT_ROLES
+from units.roles import has_any_role as _has
 
 # Who makes a move of the table (``services.MOVES``): the lead unit's people, its leaders, the center.
 BY_UNIT, BY_LEADER, BY_CENTER = "unit", "leader", "center"
 
 CONSULT_ROLES = (Role.CENTER_STAFF, Role.SUPERVISOR, Role.ADMIN, Role.UNIT_LEADER)
-
-
-def _has(user, roles: tuple[str, ...]) -> bool:
-    return bool(user is not None and getattr(user, "is_authenticated", False) and user.has_role(*roles))
 
 
 def may_dispatch(user) -> bool:

@@ -14,8 +14,8 @@ from rest_framework.response import Response
 
 from units.visibility import HasRole, VisibleViewSetMixin
 
-from .. import services
-from ..choices import ANALYTICS_ROLES, PeriodKind
+from .. import permissions, services
+from ..choices import PeriodKind
 from ..filters import BulletinFilter, RankingFilter
 from ..metrics import basic_weight
 from ..models import Bulletin, Ranking
@@ -44,7 +44,7 @@ class MetricsViewSet(viewsets.ViewSet):
     """
 
     permission_classes = [HasRole]
-    allowed_roles = ANALYTICS_ROLES
+    allowed_roles = permissions.READ_ROLES
     schema_single_object = True  # "list" answers one object (units.api.schema)
 
     @extend_schema(
@@ -80,7 +80,7 @@ class RankingViewSet(VisibleViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """Monthly red/black lists per tier. Leaders read published lists; city-wide roles also drafts."""
 
     queryset = Ranking.objects.prefetch_related("entries__unit")
-    allowed_roles = ANALYTICS_ROLES
+    allowed_roles = permissions.READ_ROLES
     filterset_class = RankingFilter
     cursor_ordering = ("-month", "-id")
 
@@ -131,7 +131,7 @@ class BulletinViewSet(VisibleViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """Generated bulletins (daily, weekly, monthly), newest period first."""
 
     queryset = Bulletin.objects.all()
-    allowed_roles = ANALYTICS_ROLES
+    allowed_roles = permissions.READ_ROLES
     filterset_class = BulletinFilter
     cursor_ordering = ("-period_start", "-id")
 
