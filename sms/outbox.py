@@ -236,8 +236,9 @@ def record_accepted(*, sms_id: int, attempt_id: int | None, result: ProviderResu
     find the message at the provider — never send it again. One disk flush less per SMS."""
     now = timezone.now()
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        if connection.vendor == "postgresql":  # SQLite (make run's default) has no such setting
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
         sms = OutboundSms.objects.select_for_update().get(pk=sms_id)
         sms.provider_sid = result.sid
         sms.sent_at = sms.sent_at or now
