@@ -337,7 +337,9 @@ class WorkOrder(models.Model):
         return self.is_with_unit and not self.is_overdue and self.urge_stage >= UrgeStage.EIGHTY and self.due_at > now
 
 
-SCOPE_ENTRY_COLUMNS = "order_id, unit_id, status, dispatched_at, closed_at, updated_at"
+SCOPE_ENTRY_COLUMNS = "order_id, unit_id, status, dispatched_at, closed_at, updated_at, due_at"
+# The order's values of those columns, on a row aliased ``w`` (``NEW`` in a trigger).
+SCOPE_ENTRY_VALUES = "{w}.id, x.u::bigint, {w}.status, {w}.dispatched_at, {w}.closed_at, {w}.updated_at, {w}.due_at"
 
 
 def scope_entries_sql(source: str, where: str = "true") -> str:
@@ -345,7 +347,7 @@ def scope_entries_sql(source: str, where: str = "true") -> str:
     transition table, aliased w) matching ``where``: one per element of their ``scope_units``."""
     return (
         f"INSERT INTO workorders_scopeentry ({SCOPE_ENTRY_COLUMNS})"
-        " SELECT w.id, x.u::bigint, w.status, w.dispatched_at, w.closed_at, w.updated_at"
+        f" SELECT {SCOPE_ENTRY_VALUES.format(w='w')}"
         f" FROM {source} w, jsonb_array_elements_text(w.scope_units) x(u) WHERE {where}"
         " ON CONFLICT DO NOTHING"
     )
@@ -358,7 +360,8 @@ class ScopeEntry(models.Model):
     A GIN index on ``scope_units`` finds a unit's orders but cannot give them in order: the closed,
     handed-back and 全部 tabs of a station read and sorted its whole history (5,504 closed orders
     at 1M, ten times that at 10M) to show 50. Here a btree on (unit, timestamp) per list reads a
-    page of a unit's orders newest first. Written only by PostgreSQL triggers on the order table
+    page of a unit's orders newest first; one on (unit, status, due_at) of the open statuses the
+    open tabs in deadline order and their counts (``scope_open_tab``). Written only by PostgreSQL triggers on the order table
     (migration ``workorders 0011``), set-wise per statement, whatever updates the order; SQLite
     (the demo) leaves it empty and its lists read the rule itself.
     """
@@ -378,6 +381,8 @@ class ScopeEntry(models.Model):
     dispatched_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True)
     updated_at = models.DateTimeField()
+    # The open tabs' order (migration 0012; entries of orders finished before it have none).
+    due_at = models.DateTimeField(null=True)
 
     class Meta:
         indexes = [
@@ -393,6 +398,13 @@ class ScopeEntry(models.Model):
                 name="scope_handed_back_tab",
             ),
             models.Index(fields=["unit", "-dispatched_at", "-order"], name="scope_all_tab"),
+            # The open tabs and their counts (待签收 … 待审核): a unit's open orders of a status,
+            # by deadline.
+            models.Index(
+                fields=["unit", "status", "due_at", "order"],
+                condition=Q(status__in=sorted(OPEN_STATUSES)),
+                name="scope_open_tab",
+            ),
         ]
 
     def __str__(self) -> str:

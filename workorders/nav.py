@@ -18,7 +18,7 @@ def awaiting_signature(user):
     "待签收" tab, same rows)."""
     if not user.has_role(*UNIT_ROLES):
         return None
-    return WorkOrder.objects.visible_to(user).filter(selectors.tab_filter("to_sign"))
+    return selectors.in_tab(user, "to_sign")
 
 
 def awaiting_review(user):

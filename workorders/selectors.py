@@ -18,21 +18,25 @@ from .workdays import known_years
 
 S = WorkOrderStatus
 
-# Workspace tabs: key, label, filter. "Due soon" = the 80 % reminder has gone and the deadline not yet.
+# Workspace tabs: key, label, filter (of the time and of the name the deadline is read by: the
+# order's ``due_at``, or the ``list_at`` copy on a unit's entry). "Due soon" = the 80 % reminder
+# has gone and the deadline not yet.
 TABS = [
-    ("to_sign", _("待签收"), lambda now: Q(status=S.DISPATCHED)),
-    ("in_progress", _("办理中"), lambda now: Q(status__in=[S.SIGNED, S.IN_PROGRESS])),
+    ("to_sign", _("待签收"), lambda now, due: Q(status=S.DISPATCHED)),
+    ("in_progress", _("办理中"), lambda now, due: Q(status__in=[S.SIGNED, S.IN_PROGRESS])),
     (
         "due_soon",
         _("即将到期"),
-        lambda now: Q(status__in=WITH_UNIT, is_overdue=False, urge_stage__gte=UrgeStage.EIGHTY, due_at__gt=now),
+        lambda now, due: Q(
+            status__in=WITH_UNIT, is_overdue=False, urge_stage__gte=UrgeStage.EIGHTY, **{f"{due}__gt": now}
+        ),
     ),
-    ("overdue", _("已超期"), lambda now: Q(status__in=WITH_UNIT, is_overdue=True)),
-    ("returned", _("退回重办"), lambda now: Q(status=S.RETURNED)),
-    ("review", _("待审核"), lambda now: Q(status=S.FEEDBACK_SUBMITTED)),
-    ("closed", _("已办结"), lambda now: Q(status=S.CLOSED)),
-    ("handed_back", _("已退单"), lambda now: Q(status=S.HANDED_BACK)),
-    ("all", _("全部"), lambda now: Q()),
+    ("overdue", _("已超期"), lambda now, due: Q(status__in=WITH_UNIT, is_overdue=True)),
+    ("returned", _("退回重办"), lambda now, due: Q(status=S.RETURNED)),
+    ("review", _("待审核"), lambda now, due: Q(status=S.FEEDBACK_SUBMITTED)),
+    ("closed", _("已办结"), lambda now, due: Q(status=S.CLOSED)),
+    ("handed_back", _("已退单"), lambda now, due: Q(status=S.HANDED_BACK)),
+    ("all", _("全部"), lambda now, due: Q()),
 ]
 TAB_KEYS = [t[0] for t in TABS]
 # Tabs whose counts stay small (open orders, a partial index); "closed" and "all" grow forever
@@ -58,6 +62,20 @@ ENTRY_TABS = {
 }
 # The order of those lists: ``list_at`` is the entry's timestamp (the same value as the order's).
 ENTRY_ORDERING = ("-list_at", "-id")
+# The counted tabs' statuses, also read for a unit user from ``ScopeEntry`` (its index
+# ``scope_open_tab`` on unit, status and deadline): the statistics of plain columns estimate how
+# many a unit has, where the GIN of ``scope_units`` gets a fixed guess and the planner may walk
+# every unit's orders of the status instead (a station's 待审核 reading the province's review
+# queue). Their order is the entry's copy of the deadline, which no index of every unit's serves.
+OPEN_ENTRY_ORDERING = ("list_at", "id")
+OPEN_TAB_STATUSES = {
+    "to_sign": (S.DISPATCHED,),
+    "in_progress": (S.SIGNED, S.IN_PROGRESS),
+    "due_soon": tuple(sorted(WITH_UNIT)),
+    "overdue": tuple(sorted(WITH_UNIT)),
+    "returned": (S.RETURNED,),
+    "review": (S.FEEDBACK_SUBMITTED,),
+}
 
 
 def entry_scope(user: User, using: str = "default"):
@@ -84,16 +102,27 @@ def seen_in_order(user: User, sort_field: str, condition: Q | None = None) -> Qu
     )
 
 
-def tab_orders(user: User, tab: str, *, now=None) -> tuple[QuerySet[WorkOrder], tuple[str, str]]:
-    """The orders of ``tab`` the user sees, with what lists show, and the tab's keyset ordering."""
-    condition = tab_filter(tab, now=now)
+def in_tab(user: User, tab: str, *, now=None) -> QuerySet[WorkOrder]:
+    """The orders of ``tab`` the user sees (a unit user's through his unit's ``ScopeEntry`` rows on
+    PostgreSQL), unordered and without related rows: what the tab lists and counts."""
     if tab in ENTRY_TABS:
         field, on_entry = ENTRY_TABS[tab]
-        seen = seen_in_order(user, field, on_entry)
-        if seen is not None:
-            qs = seen.filter(condition).select_related("unit", "appeal", "appeal__category", "handler")
-            return qs.prefetch_related("assisting_units"), ENTRY_ORDERING
-    return orders_for(user).filter(condition), TAB_ORDERING.get(tab, DEFAULT_ORDERING)
+    elif tab in OPEN_TAB_STATUSES:
+        field, on_entry = "due_at", Q(scope_entries__status__in=OPEN_TAB_STATUSES[tab])
+    else:
+        field = None
+    seen = seen_in_order(user, field, on_entry) if field else None
+    if seen is None:
+        return WorkOrder.objects.visible_to(user).filter(tab_filter(tab, now=now))
+    # The deadline read on the entry (an open tab's ``list_at``): a condition on the order's own
+    # would let the planner start from every unit's orders not yet due (``workorder_due``).
+    return seen.filter(tab_filter(tab, now=now, due="list_at" if field == "due_at" else "due_at"))
+
+
+def tab_orders(user: User, tab: str, *, now=None) -> tuple[QuerySet[WorkOrder], tuple[str, str]]:
+    """The orders of ``tab`` the user sees, with what lists show, and the tab's keyset ordering."""
+    qs = in_tab(user, tab, now=now).select_related("unit", "appeal", "appeal__category", "handler")
+    return qs.prefetch_related("assisting_units"), workspace_ordering(user, tab)
 
 
 def cursor_of(order: WorkOrder, ordering: tuple[str, str]) -> str:
@@ -138,11 +167,11 @@ def list_rows(qs: QuerySet[WorkOrder]) -> QuerySet[WorkOrder]:
     )
 
 
-def tab_filter(tab: str, *, now=None) -> Q:
+def tab_filter(tab: str, *, now=None, due: str = "due_at") -> Q:
     now = now or timezone.now()
     for key, _label, q in TABS:
         if key == tab:
-            return q(now)
+            return q(now, due)
     return Q()
 
 
@@ -166,8 +195,7 @@ def count_label(n: int | None, *, cap: int | None = None) -> str:
 def workspace_tabs(user: User, *, now=None) -> list[dict]:
     """Tabs with their counts: one bounded count per open tab ("closed", "all" are not counted)."""
     now = now or timezone.now()
-    qs = WorkOrder.objects.visible_to(user)
-    counts = {key: bounded_count(qs.filter(q(now))) for key, _label, q in TABS if key in COUNTED_TABS}
+    counts = {key: bounded_count(in_tab(user, key, now=now)) for key in TAB_KEYS if key in COUNTED_TABS}
     return [
         {"key": key, "label": label, "count": counts.get(key), "count_label": count_label(counts.get(key))}
         for key, label, _q in TABS
@@ -292,6 +320,9 @@ def workspace_orders(user: User, params) -> tuple[str, object, QuerySet]:
 
 def workspace_ordering(user: User, tab: str) -> tuple[str, str]:
     """The keyset ordering ``workspace_orders`` gives ``tab`` for ``user`` (its cursors' fields)."""
-    if tab in ENTRY_TABS and entry_scope(user) is not None:
-        return ENTRY_ORDERING
+    if entry_scope(user) is not None:
+        if tab in ENTRY_TABS:
+            return ENTRY_ORDERING
+        if tab in OPEN_TAB_STATUSES:
+            return OPEN_ENTRY_ORDERING
     return TAB_ORDERING.get(tab, DEFAULT_ORDERING)

@@ -9,6 +9,8 @@ assisting units added or removed later.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection, transaction
 
@@ -38,7 +40,7 @@ def _assert_same_as_rule(label: str) -> None:
     _assert_entries_mirror_the_orders(label)
 
 
-ENTRY_FIELDS = ("status", "dispatched_at", "closed_at", "updated_at")
+ENTRY_FIELDS = ("status", "dispatched_at", "closed_at", "updated_at", "due_at")
 
 
 def _assert_entries_mirror_the_orders(label: str) -> None:
@@ -124,6 +126,10 @@ def test_the_stored_scope_follows_every_move_that_changes_a_unit(
     assert Appeal.objects.visible_to(handler2).filter(pk=later.pk).exists()
     assert not Appeal.objects.visible_to(handler).filter(pk=untouched.pk).exists()
     assert leader.unit == station
+
+    # A new deadline alone (an extension, a recomputed deadline): the open tabs' order follows.
+    WorkOrder.objects.filter(pk=late_order.pk).update(due_at=late_order.due_at + timedelta(days=3))
+    _assert_same_as_rule("deadline moved by an UPDATE")
 
     # Closed (the 已办结 tab's status and close time), then a set-wise update of many orders, then
     # deleted: the ordered lists' rows follow.

@@ -22,7 +22,18 @@ Elsewhere (SQLite, the demo) only the table is created: its lists evaluate the r
 
 from django.db import migrations, models
 
-from workorders.models import SCOPE_ENTRY_COLUMNS, scope_entries_sql
+# The columns as this migration created them (0012 adds ``due_at``).
+SCOPE_ENTRY_COLUMNS = "order_id, unit_id, status, dispatched_at, closed_at, updated_at"
+
+
+def scope_entries_sql(source: str, where: str = "true") -> str:
+    return (
+        f"INSERT INTO workorders_scopeentry ({SCOPE_ENTRY_COLUMNS})"
+        " SELECT w.id, x.u::bigint, w.status, w.dispatched_at, w.closed_at, w.updated_at"
+        f" FROM {source} w, jsonb_array_elements_text(w.scope_units) x(u) WHERE {where}"
+        " ON CONFLICT DO NOTHING"
+    )
+
 
 LIST_INDEXES = [
     models.Index(fields=["unit", "-closed_at", "-order"], condition=models.Q(status="closed"), name="scope_closed_tab"),
