@@ -91,6 +91,7 @@ BIG_TABLES = [
     "surveys_rating",
     "surveys_callback",
     "workorders_scopeentry",
+    "intake_appealscopeentry",
 ]
 
 
@@ -597,6 +598,11 @@ def fill_scopes(cursor, *, base: int, order_base: int) -> bool:
 
     if hasattr(workorder_models, "scope_entries_sql"):
         cursor.execute(workorder_models.scope_entries_sql("workorders_workorder", f"w.id > {order_base}"))
+    # The same for the appeals' ordered lists, now that their scopes are final.
+    from intake import models as intake_models
+
+    if hasattr(intake_models, "appeal_scope_entries_sql"):
+        cursor.execute(intake_models.appeal_scope_entries_sql("intake_appeal", f"a.id > {base}"))
     return True
 
 

@@ -94,7 +94,9 @@ class AppealFilter(widgets.QuickFilterSet):
         # the severity (and the received range within it) instead of reading every severity's rows.
         if not value:
             return queryset
-        return queryset.filter(severity__in=value, severity_rank__in=sorted({Severity(v).rank for v in value}))
+        ranks = sorted({Severity(v).rank for v in value})
+        queryset = queryset.filter(severity__in=value, severity_rank__in=ranks)
+        return _on_entry(queryset, list_rank__in=ranks)
 
     def filter_unit(self, queryset, name, value):
         if not value:
@@ -102,10 +104,15 @@ class AppealFilter(widgets.QuickFilterSet):
         return queryset.filter(unit_id__in=list(Unit.objects.below(value).values_list("pk", flat=True)))
 
     def filter_received_after(self, queryset, name, value):
-        return queryset.filter(received_at__gte=_day_start(value)) if value else queryset
+        if not value:
+            return queryset
+        return _on_entry(queryset.filter(received_at__gte=_day_start(value)), list_at__gte=_day_start(value))
 
     def filter_received_before(self, queryset, name, value):
-        return queryset.filter(received_at__lt=_day_start(value + timedelta(days=1))) if value else queryset
+        if not value:
+            return queryset
+        end = _day_start(value + timedelta(days=1))
+        return _on_entry(queryset.filter(received_at__lt=end), list_at__lt=end)
 
     def filter_risk(self, queryset, name, value):
         if value is None:
@@ -115,6 +122,16 @@ class AppealFilter(widgets.QuickFilterSet):
     def filter_text(self, queryset, name, value):
         condition = search_condition(value, vendor=connections[queryset.db].vendor)
         return queryset.filter(condition) if condition is not None else queryset
+
+
+def _on_entry(queryset, **conditions):
+    """``queryset`` with ``conditions`` on a unit's entry too when it reads a unit's entries
+    (``selectors.seen_in_order``: ``list_rank`` and ``list_at`` are the entry's copies of the
+    appeal's severity rank and received time): the same rows, and a severity or a range of days
+    is then a range of the unit's entry index instead of a filter on the appeals it leads to."""
+    if "list_at" not in queryset.query.annotations:
+        return queryset
+    return queryset.filter(**conditions)
 
 
 def search_condition(value: str | None, *, vendor: str = "postgresql", prefix: str = "") -> Q | None:

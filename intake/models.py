@@ -294,6 +294,64 @@ class Appeal(models.Model):
         return mask(self.citizen_phone) if self.citizen_phone else ""
 
 
+APPEAL_SCOPE_ENTRY_COLUMNS = "appeal_id, unit_id, status, severity_rank, received_at"
+# The appeal's values of those columns, on a row aliased ``a`` (``NEW`` in a trigger).
+APPEAL_SCOPE_ENTRY_VALUES = "{a}.id, x.u::bigint, {a}.status, {a}.severity_rank, {a}.received_at"
+
+
+def appeal_scope_entries_sql(source: str, where: str = "true") -> str:
+    """The INSERT that writes the ``AppealScopeEntry`` rows of the appeals in ``source`` (a table,
+    aliased a) matching ``where``: one per element of their ``scope_units``."""
+    return (
+        f"INSERT INTO intake_appealscopeentry ({APPEAL_SCOPE_ENTRY_COLUMNS})"
+        f" SELECT {APPEAL_SCOPE_ENTRY_VALUES.format(a='a')}"
+        f" FROM {source} a, jsonb_array_elements_text(a.scope_units) x(u) WHERE {where}"
+        " ON CONFLICT DO NOTHING"
+    )
+
+
+class AppealScopeEntry(models.Model):
+    """One unit that sees one appeal (an element of the appeal's ``scope_units``), with the
+    appeal's status and the keys its growing lists are sorted by.
+
+    The GIN index on ``scope_units`` finds a unit's appeals but cannot give them in order: the
+    desk's 全部 and 已办结 of a station and the API list of its appeals (newest first) read and
+    sorted the station's whole history to show 50 (5,688 appeals at 1M, ten times that at 10M).
+    Here a btree on (unit, severity_rank, received_at) reads a page in desk order, one on (unit,
+    received_at desc) a page newest first. Written only by PostgreSQL triggers on the appeal table
+    (migration ``intake 0014``), whatever updates the appeal; SQLite (the demo) leaves it empty and
+    its lists read the rule itself.
+    """
+
+    pk = models.CompositePrimaryKey("appeal", "unit")
+    # No index of their own: the primary key leads with the appeal (the triggers' look-up), the
+    # list indexes with the unit. No foreign-key constraint either: the appeal table's triggers
+    # keep the rows (and a constraint would check every row of a backfill of tens of millions).
+    appeal = models.ForeignKey(
+        Appeal, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="scope_entries"
+    )
+    unit = models.ForeignKey(
+        "units.Unit", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    status = models.CharField(max_length=20, choices=AppealStatus.choices)
+    severity_rank = models.PositiveSmallIntegerField()
+    received_at = models.DateTimeField()
+
+    class Meta:
+        # Two indexes, each paid on every insert of an appeal's entries. The open status tabs need
+        # none: a unit's open appeals are few, found through the GIN of ``scope_units``; 已办结 is
+        # most of a unit's history, read from the desk-order index with the entry's status.
+        indexes = [
+            # The desk's 全部 and 已办结, in desk order.
+            models.Index(fields=["unit", "severity_rank", "received_at", "appeal"], name="appeal_scope_desk"),
+            # The API list, newest first.
+            models.Index(fields=["unit", "-received_at", "-appeal"], name="appeal_scope_newest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appeal_id}@{self.unit_id}"
+
+
 class AppealEvent(TimelineEvent):
     """One step of an appeal's timeline: who did what, when, from which status to which, and why."""
 

@@ -12,17 +12,19 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import BooleanField, Count, F, Func, IntegerField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from units.visibility import unit_scope
+
 from . import filters
 from .choices import AppealStatus
 from .limits import APPEAL_FIELD_LIMITS
-from .models import Appeal
+from .models import Appeal, AppealScopeEntry
 from .similarity import cosine_vectors, max_chars, vector
 
 DESK_ORDER = ("severity_rank", "received_at", "id")
@@ -31,6 +33,68 @@ _CURSOR_SALT = "intake.desk.cursor"
 
 def visible_appeals(user) -> QuerySet[Appeal]:
     return Appeal.objects.visible_to(user).select_related("category", "category__parent", "unit")
+
+
+# --- A unit's lists that grow with history, read from its ``AppealScopeEntry`` rows ---------------
+
+# The GIN index of ``scope_units`` finds a unit's appeals but gives them in no order: the desk's 全部
+# and 已办结 of a station and the API list of its appeals read and sorted the station's whole
+# history for a page. A unit user's (PostgreSQL) are read from his unit's entries instead, whose
+# btree indexes lead with the unit and then the list's order: a page reads a page of rows. The
+# lists' orders name the entry's copies of the sort keys (``list_rank``, ``list_at``: the same
+# values as the appeal's), so the index gives the order and the cursor seeks in it.
+ENTRY_DESK_ORDER = ("list_rank", "list_at", "id")
+ENTRY_NEWEST_FIRST = ("-list_at", "-id")
+# The desk's status tabs read from the entries besides 全部: 已办结 is most of a unit's history and
+# is read from the desk-order index with the entry's status. The open tabs hold a unit's few open
+# appeals, found through the GIN index and sorted (an entry index per open status would cost every
+# insert for no page it shortens); 已合并 appeals are merged before dispatch, seen by no unit.
+ENTRY_STATUSES = frozenset({AppealStatus.CLOSED})
+
+
+def entry_scope(user, using: str = "default"):
+    """The unit whose ``AppealScopeEntry`` rows list what ``user`` sees, or None when the lists
+    read the appeal table itself (users who see every unit, users without a unit, SQLite)."""
+    if connections[using].vendor != "postgresql":
+        return None
+    return unit_scope(user) or None
+
+
+def seen_in_order(user, statuses=()) -> QuerySet[Appeal] | None:
+    """The appeals ``user`` sees (of ``statuses``, all when empty), read from his unit's
+    ``AppealScopeEntry`` rows and annotated with the entry's sort keys ``list_rank`` and
+    ``list_at``, to be ordered by ``ENTRY_DESK_ORDER`` or ``ENTRY_NEWEST_FIRST``; None when
+    ``entry_scope`` is None. The same appeals as ``Appeal.objects.visible_to(user)``: the entries
+    are the elements of ``scope_units``, one per appeal for a given unit."""
+    scope = entry_scope(user)
+    if scope is None:
+        return None
+    on_entry = Q(scope_entries__unit=scope.pk)
+    if statuses:
+        on_entry &= Q(scope_entries__status__in=list(statuses))
+    # One filter() call, so the unit and the status are conditions on one join, which the
+    # annotations, the keyset conditions and the filters on the sort keys reuse.
+    return Appeal.objects.filter(on_entry).annotate(
+        list_rank=F("scope_entries__severity_rank"), list_at=F("scope_entries__received_at")
+    )
+
+
+def is_entry_list(queryset: QuerySet[Appeal]) -> bool:
+    """Whether ``queryset`` reads a unit's entries (``seen_in_order``)."""
+    return "list_at" in queryset.query.annotations
+
+
+def desk_source(user, params) -> QuerySet[Appeal]:
+    """The appeals the desk lists for ``params`` (a QueryDict of its filters, "全部" as no status)
+    before its filters: a unit user's through his unit's entries for 全部 and 已办结 without a text
+    search (read newest first from windows of time, ``search_page``), else the visibility rule."""
+    statuses = params.getlist("status")
+    text = params.get("q")
+    if set(statuses) <= ENTRY_STATUSES and not filters.is_text_search(text, vendor=connection.vendor):
+        seen = seen_in_order(user, statuses)
+        if seen is not None:
+            return seen.select_related("category", "category__parent", "unit")
+    return visible_appeals(user)
 
 
 def encode_cursor(appeal: Appeal) -> str:
@@ -57,24 +121,34 @@ class DeskPage:
 
 def desk_page(queryset: QuerySet[Appeal], *, cursor: str | None = None, size: int = 50) -> DeskPage:
     """One page of the desk: most severe first, then oldest first, by keyset (no OFFSET, no COUNT)."""
-    queryset = queryset.order_by(*DESK_ORDER)
-    position = decode_cursor(cursor) if cursor else None
-    if position:
-        queryset = queryset.filter(_after(queryset.model._meta.db_table, *position))
-    rows = list(queryset[: size + 1])
+    rows = list(desk_rows(queryset, cursor=cursor)[: size + 1])
     more = len(rows) > size
     items = rows[:size]
     return DeskPage(items=items, next_cursor=encode_cursor(items[-1]) if more and items else None)
 
 
-def _after(table: str, rank: int, when: datetime, pk: int) -> RawSQL:
-    """Rows after the cursor in desk order, as one row-value comparison.
+def desk_rows(queryset: QuerySet[Appeal], *, cursor: str | None = None) -> QuerySet[Appeal]:
+    """``queryset`` in desk order from ``cursor`` on (a unit's entries in their keys' order)."""
+    entries = is_entry_list(queryset)
+    queryset = queryset.order_by(*(ENTRY_DESK_ORDER if entries else DESK_ORDER))
+    position = decode_cursor(cursor) if cursor else None
+    if position:
+        if entries:  # the entry's keys: the page starts at the cursor in the unit's entry index
+            queryset = queryset.filter(_after(AppealScopeEntry._meta.db_table, *position, pk_column="appeal_id"))
+        else:
+            queryset = queryset.filter(_after(queryset.model._meta.db_table, *position))
+    return queryset
+
+
+def _after(table: str, rank: int, when: datetime, pk: int, *, pk_column: str = "id") -> RawSQL:
+    """Rows after the cursor in desk order, as one row-value comparison (on ``table``'s columns:
+    the appeal's, or a unit's entry's, whose ``pk_column`` is the appeal's id).
 
     Written as ``(rank, received_at, id) > (…)`` the database seeks straight to the cursor in the
     desk index; the equivalent OR of three conditions is only a filter, and PostgreSQL then reads
     every row before the cursor (page 1,000 cost 20 times page 1).
     """
-    columns = ", ".join(f'"{table}"."{c}"' for c in DESK_ORDER)
+    columns = ", ".join(f'"{table}"."{c}"' for c in ("severity_rank", "received_at", pk_column))
     return RawSQL(
         f"({columns}) > (%s, %s, %s)",
         (rank, connection.ops.adapt_datetimefield_value(when), pk),

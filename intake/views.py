@@ -87,7 +87,15 @@ def desk_queryset(request, params: QueryDict) -> QuerySet[Appeal]:
     """The desk's filtered queue (nothing when the filters are invalid), unordered."""
     base = selectors.visible_appeals(request.user)
     filterset = AppealFilter(params, queryset=base, request=request)
-    return filterset.qs if filterset.is_valid() else base.none()
+    return _listed(request, filterset, params, base)
+
+
+def _listed(request, filterset: AppealFilter, params: QueryDict, base: QuerySet[Appeal]) -> QuerySet[Appeal]:
+    """The queue ``filterset`` selects, its filters applied to what the desk lists for ``params``
+    (a unit user's 全部 and 已办结 from his unit's entries, ``selectors.desk_source``)."""
+    if not filterset.is_valid():
+        return base.none()
+    return filterset.filter_queryset(selectors.desk_source(request.user, params))
 
 
 def desk_url(queue: str, **extra) -> str:
@@ -153,7 +161,7 @@ class DeskView(VisibleMixin, ListView):
         without_status.pop("status", None)
         text = params.get("q")
         counts = selectors.status_counts(AppealFilter(without_status, queryset=base, request=request).qs, text=text)
-        qs = filterset.qs if filterset.is_valid() else base.none()
+        qs = _listed(request, filterset, params, base)
         page = selectors.queue_page(
             qs,
             text=text,

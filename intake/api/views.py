@@ -72,7 +72,30 @@ class AppealViewSet(
     serializer_class = s.AppealSerializer
     filterset_class = AppealFilter
     permission_classes = [TriageRole]
-    cursor_ordering = ("-received_at", "-id")
+
+    @property
+    def cursor_ordering(self):
+        return selectors.ENTRY_NEWEST_FIRST if self._listed_from_entries() else selectors.NEWEST_FIRST
+
+    def _listed_from_entries(self) -> bool:
+        """A unit user's list without a text search (read from windows of time, ``search_window``)
+        is read newest first from his unit's entries (PostgreSQL)."""
+        request = getattr(self, "request", None)  # none while the schema is generated
+        user = getattr(request, "user", None)
+        return (
+            getattr(self, "action", None) == "list"
+            and user is not None
+            and not is_text_search(request.query_params.get("q"), vendor=connection.vendor)
+            and selectors.entry_scope(user) is not None
+        )
+
+    def get_queryset(self):
+        if self._listed_from_entries():
+            # A page of the unit's entries in the order of their index, not the unit's whole history
+            # sorted; the same appeals as the visibility rule. The cursor's condition is on the
+            # entry's ``list_at``, so a deep page starts at the cursor in the index.
+            return selectors.seen_in_order(self.request.user).select_related("category", "category__parent", "unit")
+        return super().get_queryset()
 
     def list(self, request, *args, **kwargs):
         if not is_text_search(request.query_params.get("q"), vendor=connection.vendor):

@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from intake.models import Appeal
+from intake.models import Appeal, AppealScopeEntry
 from intake.phones import phone_hash
 from sms.models import OutboundSms
 from surveys.models import Callback, Rating, ServiceRecord
@@ -137,6 +137,15 @@ def test_generator_writes_consistent_history(generator):
         )
         assert cursor.fetchone()[0] == 0
     assert ScopeEntry.objects.count() == sum(len(s) for s in WorkOrder.objects.values_list("scope_units", flat=True))
+    # The same for the appeals' ordered lists.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM ((SELECT a.id, x.u::bigint, a.status, a.severity_rank, a.received_at"
+            " FROM intake_appeal a, jsonb_array_elements_text(a.scope_units) x(u))"
+            " EXCEPT (SELECT appeal_id, unit_id, status, severity_rank, received_at FROM intake_appealscopeentry)) missing"
+        )
+        assert cursor.fetchone()[0] == 0
+    assert AppealScopeEntry.objects.count() == sum(len(s) for s in Appeal.objects.values_list("scope_units", flat=True))
 
     # Every evaluation SMS belongs to a queued record; every rating to a reply of its SMS; every
     # dissatisfied rating has its callback.

@@ -39,6 +39,7 @@ N = 50_000
 BIG = {
     "intake_appeal",
     "workorders_workorder",
+    "intake_appealscopeentry",
     "surveys_servicerecord",
     "sms_outboundsms",
     "surveys_rating",
@@ -237,7 +238,9 @@ def _desk_querysets(user, params: dict) -> list:
     for key, value in params.items():
         query.setlist(key, value if isinstance(value, list) else [value])
     base = Appeal.objects.visible_to(user).select_related("category", "category__parent", "unit")
-    page = AppealFilter(query, queryset=base).qs.order_by(*intake_selectors.DESK_ORDER)[:51]
+    # The page from what the desk lists (a unit user's 全部 and 已办结 from his unit's entries).
+    listed = AppealFilter(query, queryset=intake_selectors.desk_source(user, query)).qs
+    page = intake_selectors.desk_rows(listed)[:51]
     without = query.copy()
     without.pop("status", None)
     counted = AppealFilter(without, queryset=base).qs.order_by()
@@ -271,10 +274,14 @@ def test_every_list_query_uses_an_index_and_reads_a_bounded_number_of_rows(cente
             for i, qs in enumerate(_desk_querysets(user, params)):
                 _check(f"desk as {user.username} {params} #{i}", qs, failures)
 
-    # The API appeals list: same filter, newest first, one keyset page.
+    # The API appeals list: same filter, newest first, one keyset page (a unit user's from his
+    # unit's entries).
     for user in (center, handler):
         qs = Appeal.objects.visible_to(user).select_related("category", "category__parent", "unit")
-        _check(f"api appeals as {user.username}", qs.order_by("-received_at", "-id")[:51], failures)
+        ordered = qs.order_by("-received_at", "-id")
+        if intake_selectors.entry_scope(user) is not None:
+            ordered = intake_selectors.seen_in_order(user).order_by(*intake_selectors.ENTRY_NEWEST_FIRST)
+        _check(f"api appeals as {user.username}", ordered[:51], failures)
 
     # Workspace tabs, their counts, the review lists and the home panels.
     now = timezone.now()
@@ -550,3 +557,68 @@ def test_unit_scoped_growing_lists_read_a_page_in_order_not_the_units_history(ha
                 for table in ("workorders_scopeentry", "workorders_workorder"):
                     read, scans = _rows_fetched(page, table)
                     assert read <= 2 * 51, f"{where}: {read} rows of {table} read ({scans}); {in_scope} in scope"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="plans are PostgreSQL's")
+def test_a_units_appeal_lists_read_a_page_in_order_not_the_units_history(handler, leader, district, api):
+    """The desk's 全部 and 已办结 of a station or a district, and the API list of its appeals, grow
+    with every year. Each first and deep page reads its rows in order from the unit's
+    ``AppealScopeEntry`` index: no sort, about a page of entries and of appeals fetched, whatever
+    the unit holds; and the same appeals in the same order as the visibility rule, through the
+    views too (the desk's rows and next page, the API's next link)."""
+    from django.urls import reverse
+
+    from units.choices import Role
+    from units.models import User
+
+    _generate()
+    district_leader = User.objects.create_user("plan_district", role=Role.UNIT_LEADER, unit=district, password="x")
+    desk_order, newest = intake_selectors.DESK_ORDER, intake_selectors.NEWEST_FIRST
+    for user in (handler, leader, district_leader):
+        seen = Appeal.objects.visible_to(user)
+        in_scope = seen.count()
+        assert in_scope > 1000, in_scope  # a real history to sort, were it sorted
+        lists = {}
+        for tab, status in (("全部", None), ("已办结", "closed")):
+            query = QueryDict(mutable=True)
+            if status:
+                query["status"] = status
+            source = intake_selectors.desk_source(user, query)
+            rule = seen.filter(status=status) if status else seen
+            lists[f"desk {tab}"] = (AppealFilter(query, queryset=source).qs, rule.order_by(*desk_order), "desk")
+        lists["api"] = (intake_selectors.seen_in_order(user), seen.order_by(*newest), "api")
+        for label, (qs, rule, kind) in lists.items():
+            assert intake_selectors.is_entry_list(qs), label
+            if kind == "desk":
+                first = intake_selectors.desk_rows(qs)[:51]
+                cursor = intake_selectors.encode_cursor(rule[599])
+                deep = intake_selectors.desk_rows(qs, cursor=cursor)[:51]
+            else:
+                # As the API's cursor pagination filters: the entry's ``list_at`` before the cursor's.
+                ordered = qs.order_by(*intake_selectors.ENTRY_NEWEST_FIRST)
+                first = ordered[:51]
+                deep = ordered.filter(list_at__lt=rule[599].received_at)[:51]
+            for page_label, page, expected in (("first page", first, rule[:51]), ("deep page", deep, rule[600:651])):
+                where = f"{label} {page_label} as {user.username}"
+                assert [a.pk for a in page] == [a.pk for a in expected], where
+                plan = _plan(page, analyze=True)
+                sorts = [n["Node Type"] for n in _nodes(plan) if "Sort" in n["Node Type"]]
+                assert not sorts, (where, _summary(plan))
+                for table in ("intake_appealscopeentry", "intake_appeal"):
+                    read, scans = _rows_fetched(page, table)
+                    assert read <= 2 * 51, f"{where}: {read} rows of {table} read ({scans}); {in_scope} in scope"
+
+        # Through the views: the desk's 全部 pages and the API's, as the rule orders them.
+        client = api.as_user(user)
+        client.force_login(user)
+        response = client.get(reverse("intake:desk"), {"status": "all"})
+        assert [a.pk for a in response.context["appeals"]] == list(
+            seen.order_by(*desk_order)[:50].values_list("pk", flat=True)
+        )
+        response = client.get(reverse("intake:desk") + response.context["next_url"])
+        expected = list(seen.order_by(*desk_order)[50:100].values_list("pk", flat=True))
+        assert [a.pk for a in response.context["appeals"]] == expected
+        body = client.get("/api/v1/appeals/").json()
+        assert [a["id"] for a in body["results"]] == list(seen.order_by(*newest)[:50].values_list("pk", flat=True))
+        body = client.get(body["next"]).json()
+        assert [a["id"] for a in body["results"]] == list(seen.order_by(*newest)[50:100].values_list("pk", flat=True))

@@ -15,7 +15,7 @@ import pytest
 from django.db import connection, transaction
 
 from intake import services as intake_services
-from intake.models import Appeal
+from intake.models import Appeal, AppealScopeEntry
 from units.choices import Role
 from units.models import Unit, User
 from workorders import services
@@ -38,6 +38,7 @@ def _assert_same_as_rule(label: str) -> None:
         rule = set(WorkOrder.objects.filter(WorkOrder.objects.holders_condition(unit)).values_list("pk", flat=True))
         assert stored == rule, (label, unit.name, "orders")
     _assert_entries_mirror_the_orders(label)
+    _assert_entries_mirror_the_appeals(label)
 
 
 ENTRY_FIELDS = ("status", "dispatched_at", "closed_at", "updated_at", "due_at")
@@ -55,6 +56,24 @@ def _assert_entries_mirror_the_orders(label: str) -> None:
         for unit_id in order.scope_units
     }
     stored = set(ScopeEntry.objects.values_list("order_id", "unit_id", *ENTRY_FIELDS))
+    assert stored == expected, (label, stored ^ expected)
+
+
+APPEAL_ENTRY_FIELDS = ("status", "severity_rank", "received_at")
+
+
+def _assert_entries_mirror_the_appeals(label: str) -> None:
+    """The appeals' ordered lists' rows (``AppealScopeEntry``, written by the appeal table's
+    triggers) are one per element of each appeal's ``scope_units``, with its status and sort keys."""
+    if connection.vendor != "postgresql":
+        assert not AppealScopeEntry.objects.exists()  # the demo's lists read the rule itself
+        return
+    expected = {
+        (appeal.pk, unit_id, *(getattr(appeal, f) for f in APPEAL_ENTRY_FIELDS))
+        for appeal in Appeal.objects.all()
+        for unit_id in appeal.scope_units
+    }
+    stored = set(AppealScopeEntry.objects.values_list("appeal_id", "unit_id", *APPEAL_ENTRY_FIELDS))
     assert stored == expected, (label, stored ^ expected)
 
 
@@ -145,6 +164,24 @@ def test_the_stored_scope_follows_every_move_that_changes_a_unit(
             cursor.execute("DELETE FROM workorders_workorder WHERE id = %s", [order.pk])
         _assert_entries_mirror_the_orders("order deleted in SQL")
         transaction.set_rollback(True)
+
+    # An appeal's status, severity and received time (its lists' keys) by an UPDATE, then every
+    # appeal updated in one statement, then deleted: the appeals' ordered rows follow. (The rule is
+    # no longer checked here: the order deleted above leaves its appeal's stored scope as it was.)
+    Appeal.objects.filter(pk=assisted.pk).update(status="closed", severity="red", severity_rank=0)
+    _assert_entries_mirror_the_appeals("appeal closed and made red by an UPDATE")
+    Appeal.objects.filter(pk=direct.pk).update(received_at=assisted.received_at - timedelta(days=1))
+    _assert_entries_mirror_the_appeals("appeal received time corrected")
+    Appeal.objects.update(title="夜间施工噪音")
+    _assert_entries_mirror_the_appeals("every appeal updated in one statement")
+    assert AppealScopeEntry.objects.filter(appeal=direct).exists() == (connection.vendor == "postgresql")
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM intake_appeal WHERE id = %s", [direct.pk])
+        _assert_entries_mirror_the_appeals("appeal deleted in SQL")
+        transaction.set_rollback(True)
+    direct.delete()
+    _assert_entries_mirror_the_appeals("appeal deleted")
 
 
 def test_unit_scoping_is_one_lookup_on_the_row_not_a_join_over_work_orders(handler):
