@@ -12,14 +12,14 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.db.models import BooleanField, Count, F, Func, IntegerField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from units.visibility import unit_scope
+from units.visibility import entry_scope
 
 from . import filters
 from .choices import AppealStatus
@@ -50,14 +50,6 @@ ENTRY_NEWEST_FIRST = ("-list_at", "-id")
 # appeals, found through the GIN index and sorted (an entry index per open status would cost every
 # insert for no page it shortens); 已合并 appeals are merged before dispatch, seen by no unit.
 ENTRY_STATUSES = frozenset({AppealStatus.CLOSED})
-
-
-def entry_scope(user, using: str = "default"):
-    """The unit whose ``AppealScopeEntry`` rows list what ``user`` sees, or None when the lists
-    read the appeal table itself (users who see every unit, users without a unit, SQLite)."""
-    if connections[using].vendor != "postgresql":
-        return None
-    return unit_scope(user) or None
 
 
 def seen_in_order(user, statuses=()) -> QuerySet[Appeal] | None:

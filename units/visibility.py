@@ -23,6 +23,15 @@ def unit_scope(user):
     return user.unit if user.unit_id else False
 
 
+def entry_scope(user, using: str = "default"):
+    """The unit whose per-unit list rows (``intake.AppealScopeEntry``, ``workorders.ScopeEntry``,
+    kept by PostgreSQL triggers) list what ``user`` sees, or None when the lists read the rule on
+    the table itself: users who see every unit, users without a unit, SQLite (no triggers)."""
+    if connections[using].vendor != "postgresql":
+        return None
+    return unit_scope(user) or None
+
+
 def visible_unit_ids(user) -> list[int]:
     """The ids of the user's unit and the units below it, resolved once per user object (rule 12).
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from django.db import connections
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from units.models import User
-from units.visibility import unit_scope
+from units.visibility import entry_scope
 
 from .choices import WITH_UNIT, ExtensionState, UrgeStage, WorkOrderStatus
 from .models import CalendarDay, WorkOrder
@@ -76,15 +75,6 @@ OPEN_TAB_STATUSES = {
     "returned": (S.RETURNED,),
     "review": (S.FEEDBACK_SUBMITTED,),
 }
-
-
-def entry_scope(user: User, using: str = "default"):
-    """The unit whose ``ScopeEntry`` rows list what ``user`` sees, or None when the lists read the
-    order table itself (users who see every unit, users without a unit, SQLite)."""
-    if connections[using].vendor != "postgresql":
-        return None
-    scope = unit_scope(user)
-    return scope or None
 
 
 def seen_in_order(user: User, sort_field: str, condition: Q | None = None) -> QuerySet[WorkOrder] | None:
