@@ -41,40 +41,29 @@ def _assert_same_as_rule(label: str) -> None:
     _assert_entries_mirror_the_appeals(label)
 
 
-ENTRY_FIELDS = ("status", "dispatched_at", "closed_at", "updated_at", "due_at")
+def _assert_entries_mirror(label: str, source, entries, key: str, fields: tuple[str, ...]) -> None:
+    """The ordered lists' rows (``entries``, written by ``source``'s table's triggers) are one per
+    element of each row's ``scope_units``, with the row's status and sort keys (``fields``)."""
+    if connection.vendor != "postgresql":
+        assert not entries.objects.exists()  # the demo's lists read the rule itself
+        return
+    expected = {
+        (row.pk, unit_id, *(getattr(row, f) for f in fields))
+        for row in source.objects.all()
+        for unit_id in row.scope_units
+    }
+    stored = set(entries.objects.values_list(key, "unit_id", *fields))
+    assert stored == expected, (label, stored ^ expected)
 
 
 def _assert_entries_mirror_the_orders(label: str) -> None:
-    """The ordered lists' rows (``ScopeEntry``, written by the order table's triggers) are one per
-    element of each order's ``scope_units``, with the order's status and sort timestamps."""
-    if connection.vendor != "postgresql":
-        assert not ScopeEntry.objects.exists()  # the demo's lists read the rule itself
-        return
-    expected = {
-        (order.pk, unit_id, *(getattr(order, f) for f in ENTRY_FIELDS))
-        for order in WorkOrder.objects.all()
-        for unit_id in order.scope_units
-    }
-    stored = set(ScopeEntry.objects.values_list("order_id", "unit_id", *ENTRY_FIELDS))
-    assert stored == expected, (label, stored ^ expected)
-
-
-APPEAL_ENTRY_FIELDS = ("status", "severity_rank", "received_at")
+    fields = ("status", "dispatched_at", "closed_at", "updated_at", "due_at")
+    _assert_entries_mirror(label, WorkOrder, ScopeEntry, "order_id", fields)
 
 
 def _assert_entries_mirror_the_appeals(label: str) -> None:
-    """The appeals' ordered lists' rows (``AppealScopeEntry``, written by the appeal table's
-    triggers) are one per element of each appeal's ``scope_units``, with its status and sort keys."""
-    if connection.vendor != "postgresql":
-        assert not AppealScopeEntry.objects.exists()  # the demo's lists read the rule itself
-        return
-    expected = {
-        (appeal.pk, unit_id, *(getattr(appeal, f) for f in APPEAL_ENTRY_FIELDS))
-        for appeal in Appeal.objects.all()
-        for unit_id in appeal.scope_units
-    }
-    stored = set(AppealScopeEntry.objects.values_list("appeal_id", "unit_id", *APPEAL_ENTRY_FIELDS))
-    assert stored == expected, (label, stored ^ expected)
+    fields = ("status", "severity_rank", "received_at")
+    _assert_entries_mirror(label, Appeal, AppealScopeEntry, "appeal_id", fields)
 
 
 @pytest.fixture
