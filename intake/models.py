@@ -338,10 +338,18 @@ class AppealScopeEntry(models.Model):
     received_at = models.DateTimeField()
 
     class Meta:
-        # Two indexes, each paid on every insert of an appeal's entries. The open status tabs need
-        # none: a unit's open appeals are few, found through the GIN of ``scope_units``; 已办结 is
-        # most of a unit's history, read from the desk-order index with the entry's status.
+        # Each index is paid on every insert of an appeal's entries. 已办结 is most of a unit's
+        # history, read from the desk-order index with the entry's status; the open status tabs
+        # and their counts from the partial index of open statuses (a station held over 1,000
+        # dispatched appeals of 55,299 at 10M: its counts through the GIN of ``scope_units``
+        # intersected the station's whole bitmap with every unit's dispatched appeals, 66 ms).
         indexes = [
+            # The desk's open status tabs in desk order, and their bounded counts.
+            models.Index(
+                fields=["unit", "status", "severity_rank", "received_at", "appeal"],
+                condition=Q(status__in=["dispatched", "new", "pending_dispatch"]),
+                name="appeal_scope_open",
+            ),
             # The desk's 全部 and 已办结, in desk order.
             models.Index(fields=["unit", "severity_rank", "received_at", "appeal"], name="appeal_scope_desk"),
             # The API list, newest first.

@@ -45,11 +45,14 @@ def visible_appeals(user) -> QuerySet[Appeal]:
 # values as the appeal's), so the index gives the order and the cursor seeks in it.
 ENTRY_DESK_ORDER = ("list_rank", "list_at", "id")
 ENTRY_NEWEST_FIRST = ("-list_at", "-id")
-# The desk's status tabs read from the entries besides 全部: 已办结 is most of a unit's history and
-# is read from the desk-order index with the entry's status. The open tabs hold a unit's few open
-# appeals, found through the GIN index and sorted (an entry index per open status would cost every
-# insert for no page it shortens); 已合并 appeals are merged before dispatch, seen by no unit.
-ENTRY_STATUSES = frozenset({AppealStatus.CLOSED})
+# The desk's status tabs read from the entries besides 全部: 已办结 (most of a unit's history) from
+# the desk-order index with the entry's status; the open tabs and their counts from the index of
+# open statuses (``appeal_scope_open``): through the GIN of ``scope_units`` each count built the
+# unit's whole bitmap and every unit's bitmap of the status. 已合并 appeals are merged before
+# dispatch, seen by no unit.
+ENTRY_STATUSES = frozenset(
+    {AppealStatus.CLOSED, AppealStatus.NEW, AppealStatus.PENDING_DISPATCH, AppealStatus.DISPATCHED}
+)
 
 
 def seen_in_order(user, statuses=()) -> QuerySet[Appeal] | None:
@@ -67,7 +70,9 @@ def seen_in_order(user, statuses=()) -> QuerySet[Appeal] | None:
     # One filter() call, so the unit and the status are conditions on one join, which the
     # annotations, the keyset conditions and the filters on the sort keys reuse.
     return Appeal.objects.filter(on_entry).annotate(
-        list_rank=F("scope_entries__severity_rank"), list_at=F("scope_entries__received_at")
+        list_rank=F("scope_entries__severity_rank"),
+        list_at=F("scope_entries__received_at"),
+        list_status=F("scope_entries__status"),
     )
 
 
@@ -320,7 +325,12 @@ def status_counts(
     if filters.is_text_search(text, vendor=connection.vendor):
         return dict.fromkeys(AppealStatus.values)
     base = queryset.order_by()
-    return {s: base.filter(status=s)[: cap + 1].count() if s in COUNTED_STATUSES else None for s in AppealStatus.values}
+    # A unit's entries (``seen_in_order``) are counted by the entry's status: the same join, read
+    # from the unit's index of open statuses (``appeal_scope_open``).
+    field = "list_status" if is_entry_list(base) else "status"
+    return {
+        s: base.filter(**{field: s})[: cap + 1].count() if s in COUNTED_STATUSES else None for s in AppealStatus.values
+    }
 
 
 def count_label(n: int | None, *, cap: int = COUNT_CAP) -> str:

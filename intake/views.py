@@ -160,7 +160,9 @@ class DeskView(VisibleMixin, ListView):
         without_status = params.copy()
         without_status.pop("status", None)
         text = params.get("q")
-        counts = selectors.status_counts(AppealFilter(without_status, queryset=base, request=request).qs, text=text)
+        # A unit user's counts from his unit's entries (``selectors.desk_source`` without a status).
+        counted = selectors.desk_source(request.user, without_status)
+        counts = selectors.status_counts(AppealFilter(without_status, queryset=counted, request=request).qs, text=text)
         qs = _listed(request, filterset, params, base)
         page = selectors.queue_page(
             qs,
