@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from units.choices import Tier
+from units.copy_rows import insert_rows
 from units.enqueue import send_task_after_commit
 from units.errors import Refused
 from units.models import Unit
@@ -127,24 +128,25 @@ def compute_ranking(*, month: dt.date, tier: str, actor=None, min_sample: int | 
         ranking = Ranking.objects.select_for_update().get(month=period.first, tier=tier)
         if ranking.is_published:
             raise Refused(_("%(ranking)s 已发布，数据已冻结，不能重新计算。") % {"ranking": ranking}, code=FROZEN)
-        units = list(Unit.objects.filter(tier=tier, is_active=True))
+        codes = dict(Unit.objects.filter(tier=tier, is_active=True).values_list("pk", "code"))
         w = basic_weight()
-        metrics = stored_metrics(period, [u.pk for u in units], weight=w)
+        metrics = stored_metrics(period, list(codes), weight=w)
         if min_sample is None:
             min_sample = policy_min_sample
-        placed = rank_units(
-            metrics, {u.pk: u.code for u in units}, weights=weights, min_sample=min_sample, list_size=list_size
-        )
+        placed = rank_units(metrics, codes, weights=weights, min_sample=min_sample, list_size=list_size)
         ranking.entries.all().delete()
-        RankingEntry.objects.bulk_create(
-            RankingEntry(
-                ranking=ranking,
-                unit=u,
-                figures=metrics[u.pk].as_dict(),
-                sample=metrics[u.pk].sample,
-                **placed[u.pk],
-            )
-            for u in units
+        insert_rows(
+            RankingEntry,
+            (
+                {
+                    "ranking_id": ranking.pk,
+                    "unit_id": pk,
+                    "figures": metrics[pk].as_dict(),
+                    "sample": metrics[pk].sample,
+                    **placed[pk],
+                }
+                for pk in codes
+            ),
         )
         first = ranking.computed_at is None
         ranking.weights = weights

@@ -922,6 +922,13 @@ def main() -> None:
     parser.add_argument("--phones", type=int, default=200_000, help="distinct callers in the pool")
     parser.add_argument("--years", type=float, default=3.0, help="history spread over this many years")
     parser.add_argument("--demo-share", type=float, default=0.05, help="share of rows in the demo city 临江市")
+    parser.add_argument(
+        "--aggregate-months",
+        type=int,
+        default=None,
+        help="rebuild the stored aggregates for this many recent months only (0: skip; "
+        "default: the whole span)",
+    )
     parser.add_argument("--reset", action="store_true", help="drop and re-create the database first")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
@@ -959,8 +966,10 @@ def main() -> None:
     log("vacuumed and analysed", started)
     # Stored figures derived from the history (analytics' daily aggregates) are rebuilt by the
     # product's own command, over the whole generated span, when the product has one.
-    if "rebuild_aggregates" in get_commands():
+    if "rebuild_aggregates" in get_commands() and args.aggregate_months != 0:
         first = dt.date.today() - dt.timedelta(days=int(args.years * 365) + 2)
+        if args.aggregate_months:
+            first = max(first, (dt.date.today() - dt.timedelta(days=31 * args.aggregate_months)).replace(day=1))
         with open(os.devnull, "w") as devnull:
             call_command("rebuild_aggregates", "--from", f"{first}", stdout=devnull)
         log(f"rebuild_aggregates --from {first} done", started)

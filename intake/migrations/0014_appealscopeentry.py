@@ -22,6 +22,7 @@ Elsewhere (SQLite, the demo) only the table is created: its lists evaluate the r
 The SQL is this migration's own: a later change of the model must not change what it ran.
 """
 
+from units.migration_indexes import create_index
 from django.db import migrations, models, transaction
 
 COLUMNS = "appeal_id, unit_id, status, severity_rank, received_at"
@@ -142,8 +143,7 @@ def forward(apps, schema_editor):
         cursor.execute(entries_sql("intake_appeal", f"a.id IN (SELECT appeal_id FROM {LOG})"))
         cursor.execute(STOP_LOG)
     for index in LIST_INDEXES:
-        create = str(index.create_sql(model, schema_editor, concurrently=True))
-        schema_editor.execute(create.replace("CREATE INDEX CONCURRENTLY", "CREATE INDEX CONCURRENTLY IF NOT EXISTS", 1))
+        create_index(schema_editor, model, index, analyze=False)
     schema_editor.execute("ANALYZE intake_appealscopeentry")
 
 

@@ -6,35 +6,19 @@ appeals a station seeing 55,299 appeals, over 1,000 of them dispatched, built bo
 and 231k entries) for each count, 66 ms for the dispatched tab's. A btree on (unit, status, desk
 order) of the open statuses' entries reads at most the page, or the count's cap, of the unit's own.
 
-Built concurrently on PostgreSQL (no write lock on the entries of ten million appeals); elsewhere
-the ordinary schema operation runs.
+Built concurrently on PostgreSQL (no write lock on the entries of ten million appeals,
+``units.migration_indexes``); elsewhere the ordinary schema operation runs.
 """
 
 from django.db import migrations, models
+
+from units.migration_indexes import add_index
 
 INDEX = models.Index(
     fields=["unit", "status", "severity_rank", "received_at", "appeal"],
     condition=models.Q(status__in=["dispatched", "new", "pending_dispatch"]),
     name="appeal_scope_open",
 )
-
-
-def forward(apps, schema_editor):
-    model = apps.get_model("intake", "AppealScopeEntry")
-    if schema_editor.connection.vendor != "postgresql":
-        schema_editor.add_index(model, INDEX)
-        return
-    create = str(INDEX.create_sql(model, schema_editor, concurrently=True))
-    schema_editor.execute(create.replace("CREATE INDEX CONCURRENTLY", "CREATE INDEX CONCURRENTLY IF NOT EXISTS", 1))
-    schema_editor.execute("ANALYZE intake_appealscopeentry")
-
-
-def backward(apps, schema_editor):
-    model = apps.get_model("intake", "AppealScopeEntry")
-    if schema_editor.connection.vendor != "postgresql":
-        schema_editor.remove_index(model, INDEX)
-        return
-    schema_editor.execute("DROP INDEX CONCURRENTLY IF EXISTS appeal_scope_open")
 
 
 class Migration(migrations.Migration):
@@ -44,9 +28,4 @@ class Migration(migrations.Migration):
         ("intake", "0014_appealscopeentry"),
     ]
 
-    operations = [
-        migrations.SeparateDatabaseAndState(
-            state_operations=[migrations.AddIndex(model_name="appealscopeentry", index=INDEX)],
-            database_operations=[migrations.RunPython(forward, backward)],
-        )
-    ]
+    operations = [add_index("intake", "AppealScopeEntry", INDEX)]

@@ -14,7 +14,7 @@ from django.db import connection, transaction
 
 from analytics import aggregates
 from analytics.metrics import COUNTERS, total_metrics
-from analytics.models import AggregateMark, TreeDayFigures, UnitDayFigures
+from analytics.models import AggregateMark, TreeDayFigures, TreeMonthFigures, UnitDayFigures
 from analytics.periods import Period, day, month_of, week_of
 from analytics.signals import mark
 from intake.models import Appeal, Category
@@ -125,6 +125,20 @@ def _assert_equal_everywhere(nodes):
             assert _stored(period, node) == _live(period, node), (period, node)
 
 
+def _assert_months_sum_their_days():
+    """Every month row is the sum of its node's day rows of that month, and no month with day rows
+    lacks one."""
+    expected: dict = {}
+    for row in TreeDayFigures.objects.values("node_id", "day", *aggregates.ALL_FIELDS):
+        key = (row.pop("node_id"), row.pop("day").replace(day=1))
+        expected.setdefault(key, aggregates.Bucket()).add_row(row)
+    stored = {
+        (row.pop("node_id"), row.pop("day")): row
+        for row in TreeMonthFigures.objects.values("node_id", "day", *aggregates.ALL_FIELDS)
+    }
+    assert stored == {key: b.as_fields() for key, b in expected.items()}
+
+
 def _live_channels(period, node):
     qs = Appeal.objects.filter(received_at__gte=period.start, received_at__lt=period.end)
     if node is not None:
@@ -147,6 +161,10 @@ def test_the_aggregates_equal_the_live_figures_on_a_generated_month(month, stati
     october = PERIODS[0]
     assert _live(october, None)["escalations"] > 0 and _live(october, None)["dissatisfied_resolved"] > 0
     _assert_equal_everywhere(nodes)
+    _assert_months_sum_their_days()
+    assert TreeMonthFigures.objects.filter(day=dt.date(2026, 10, 1), node=None).get().appeals == _live(october, None)[
+        "appeals"
+    ]
     for period in PERIODS:
         for node in nodes:
             assert _stored_channels(period, node) == _live_channels(period, node)
@@ -191,6 +209,7 @@ def test_the_aggregates_follow_late_changes_once_the_marks_are_recomputed(
     assert any(_stored(p, n) != _live(p, n) for p in PERIODS for n in nodes)  # stale until the job runs
     aggregates.refresh_marked()
     _assert_equal_everywhere(nodes)
+    _assert_months_sum_their_days()
     for period in PERIODS[:3]:
         for node in nodes:
             assert _stored_channels(period, node) == _live_channels(period, node)
@@ -203,18 +222,24 @@ def test_a_unit_moved_to_another_bureau_carries_its_figures(month, station, othe
     station.save()
     aggregates.refresh_marked()
     _assert_equal_everywhere(_nodes(Unit.objects.get(pk=station.pk), other_station))
+    _assert_months_sum_their_days()
 
 
 def _rows(model, key):
     return [{k: v for k, v in r.items() if k != "id"} for r in model.objects.order_by(key, "day").values()]
 
 
+def _all_rows():
+    return _rows(TreeDayFigures, "node_id"), _rows(UnitDayFigures, "unit_id"), _rows(TreeMonthFigures, "node_id")
+
+
 def test_a_full_rebuild_gives_the_same_rows_as_the_minute_job(month, station, other_station):
     aggregates.refresh_marked()
-    before = _rows(TreeDayFigures, "node_id"), _rows(UnitDayFigures, "unit_id")
+    before = _all_rows()
     TreeDayFigures.objects.all().delete()
+    TreeMonthFigures.objects.all().delete()
     aggregates.refresh_days(Period(dt.date(2026, 9, 20), dt.date(2026, 11, 10)).days)
-    assert (_rows(TreeDayFigures, "node_id"), _rows(UnitDayFigures, "unit_id")) == before
+    assert _all_rows() == before
 
 
 def test_the_set_wise_rebuild_gives_the_same_rows_as_the_minute_job(month, station, other_station):
@@ -224,9 +249,10 @@ def test_the_set_wise_rebuild_gives_the_same_rows_as_the_minute_job(month, stati
     from analytics import services
 
     aggregates.refresh_marked()
-    before = _rows(TreeDayFigures, "node_id"), _rows(UnitDayFigures, "unit_id")
-    assert len(before[0]) > 40 and len(before[1]) > 40
+    before = _all_rows()
+    assert len(before[0]) > 40 and len(before[1]) > 40 and len(before[2]) > 10
     TreeDayFigures.objects.all().delete()
+    TreeMonthFigures.objects.update(appeals=999)  # stale rows to replace
     UnitDayFigures.objects.filter(day__gte=dt.date(2026, 10, 1)).update(appeals=999)  # stale rows to replace
     mark([(dt.date(2026, 10, 12), station.pk), (dt.date(2027, 1, 5), None)])
     chunks = []
@@ -239,7 +265,7 @@ def test_the_set_wise_rebuild_gives_the_same_rows_as_the_minute_job(month, stati
         (dt.date(2026, 10, 1), dt.date(2026, 11, 1)),
         (dt.date(2026, 11, 1), dt.date(2026, 11, 10)),
     ]
-    assert (_rows(TreeDayFigures, "node_id"), _rows(UnitDayFigures, "unit_id")) == before
+    assert _all_rows() == before
     assert list(AggregateMark.objects.values_list("day", flat=True)) == [dt.date(2027, 1, 5)]  # outside the range
     _assert_equal_everywhere(_nodes(station, other_station))
 

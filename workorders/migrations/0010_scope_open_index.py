@@ -20,6 +20,7 @@ table); elsewhere the ordinary schema operations run.
 
 from django.db import migrations, models
 
+from units.migration_indexes import create_index, drop_index
 from workorders.choices import OPEN_STATUSES, WITH_UNIT
 
 OPEN = ", ".join(f"'{s}'" for s in sorted(OPEN_STATUSES))
@@ -40,32 +41,24 @@ def _model(apps):
 
 def forward(apps, schema_editor):
     model = _model(apps)
-    if schema_editor.connection.vendor != "postgresql":
-        schema_editor.add_index(model, URGE_NEW)
-        schema_editor.remove_index(model, URGE_OLD)
-        return
-    # btree_gin puts a plain column beside the JSON in one GIN index (a trusted extension since
-    # PostgreSQL 13: the database owner may create it).
-    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS btree_gin")
-    schema_editor.execute(
-        "CREATE INDEX CONCURRENTLY IF NOT EXISTS workorder_scope_open ON workorders_workorder "
-        f"USING gin (scope_units jsonb_path_ops, status) WHERE status IN ({OPEN})"
-    )
-    create = str(URGE_NEW.create_sql(model, schema_editor, concurrently=True))
-    schema_editor.execute(create.replace("CREATE INDEX CONCURRENTLY", "CREATE INDEX CONCURRENTLY IF NOT EXISTS", 1))
-    schema_editor.execute("DROP INDEX CONCURRENTLY IF EXISTS workorder_urge_due")
+    if schema_editor.connection.vendor == "postgresql":
+        # btree_gin puts a plain column beside the JSON in one GIN index (a trusted extension since
+        # PostgreSQL 13: the database owner may create it).
+        schema_editor.execute("CREATE EXTENSION IF NOT EXISTS btree_gin")
+        schema_editor.execute(
+            "CREATE INDEX CONCURRENTLY IF NOT EXISTS workorder_scope_open ON workorders_workorder "
+            f"USING gin (scope_units jsonb_path_ops, status) WHERE status IN ({OPEN})"
+        )
+    create_index(schema_editor, model, URGE_NEW, analyze=False)
+    drop_index(schema_editor, model, URGE_OLD)
 
 
 def backward(apps, schema_editor):
     model = _model(apps)
-    if schema_editor.connection.vendor != "postgresql":
-        schema_editor.add_index(model, URGE_OLD)
-        schema_editor.remove_index(model, URGE_NEW)
-        return
-    create = str(URGE_OLD.create_sql(model, schema_editor, concurrently=True))
-    schema_editor.execute(create.replace("CREATE INDEX CONCURRENTLY", "CREATE INDEX CONCURRENTLY IF NOT EXISTS", 1))
-    schema_editor.execute("DROP INDEX CONCURRENTLY IF EXISTS workorder_urge_next")
-    schema_editor.execute("DROP INDEX CONCURRENTLY IF EXISTS workorder_scope_open")
+    create_index(schema_editor, model, URGE_OLD, analyze=False)
+    drop_index(schema_editor, model, URGE_NEW)
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("DROP INDEX CONCURRENTLY IF EXISTS workorder_scope_open")
 
 
 class Migration(migrations.Migration):

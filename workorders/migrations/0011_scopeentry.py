@@ -20,6 +20,7 @@ backfill's snapshot may have kept its older rows), then the list indexes, built 
 Elsewhere (SQLite, the demo) only the table is created: its lists evaluate the rule directly.
 """
 
+from units.migration_indexes import create_index
 from django.db import migrations, models
 
 # The columns as this migration created them (0012 adds ``due_at``).
@@ -126,8 +127,7 @@ def forward(apps, schema_editor):
     )
     schema_editor.execute(scope_entries_sql("workorders_workorder", saved_since), [started])
     for index in LIST_INDEXES:
-        create = str(index.create_sql(model, schema_editor, concurrently=True))
-        schema_editor.execute(create.replace("CREATE INDEX CONCURRENTLY", "CREATE INDEX CONCURRENTLY IF NOT EXISTS", 1))
+        create_index(schema_editor, model, index, analyze=False)
     schema_editor.execute("ANALYZE workorders_scopeentry")
 
 

@@ -21,6 +21,7 @@ no list reads it); the index, built concurrently. Elsewhere (SQLite) the schema 
 
 from django.db import migrations, models, transaction
 
+from units.migration_indexes import create_index, drop_index
 from workorders.choices import OPEN_STATUSES
 
 OPEN = ", ".join(f"'{s}'" for s in sorted(OPEN_STATUSES))
@@ -93,9 +94,7 @@ def forward(apps, schema_editor):
             "UPDATE workorders_scopeentry e SET due_at = w.due_at FROM workorders_workorder w"
             f" WHERE w.id = e.order_id AND e.status IN ({OPEN}) AND e.due_at IS DISTINCT FROM w.due_at"
         )
-    create = str(INDEX.create_sql(model, schema_editor, concurrently=True))
-    schema_editor.execute(create.replace("CREATE INDEX CONCURRENTLY", "CREATE INDEX CONCURRENTLY IF NOT EXISTS", 1))
-    schema_editor.execute("ANALYZE workorders_scopeentry")
+    create_index(schema_editor, model, INDEX)
 
 
 def backward(apps, schema_editor):
@@ -103,7 +102,7 @@ def backward(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         schema_editor.remove_index(model, INDEX)
         return
-    schema_editor.execute("DROP INDEX CONCURRENTLY IF EXISTS scope_open_tab")
+    drop_index(schema_editor, model, INDEX)
     schema_editor.execute(OLD_FUNCTIONS)
 
 
