@@ -627,6 +627,10 @@ def _pieces(period: Period) -> list[tuple[type, dt.date, dt.date]]:
     return pieces
 
 
+# Up to this many nodes are read node by node on the (node, day) index; more, by the day range.
+_JOIN_NODES = 500
+
+
 def stored_counts(period: Period, nodes: Iterable[int | None]) -> dict[int | None, Counter]:
     """The counters of ``analytics.metrics.COUNTERS`` for each node (a unit's subtree; None the whole
     city) over the period: one grouped query over the nodes' month rows of the period's whole
@@ -637,19 +641,37 @@ def stored_counts(period: Period, nodes: Iterable[int | None]) -> dict[int | Non
     alias = TreeDayFigures.objects.all().db
     if connections[alias].vendor != "postgresql":
         return _stored_counts_portable(period, nodes, verdicts)
-    columns = ", ".join(["node_id", *INT_FIELDS, "resolved_by", "escalations_after"])
+    columns = ", ".join(f"f.{c}" for c in ["node_id", *INT_FIELDS, "resolved_by", "escalations_after"])
     arms, params = [], []
     for model, first, until in _pieces(period):
-        # Each arm is one range of the (node, day) index: a node's days or months, not its history.
-        # The array is cast to the column's type: psycopg sends small ids as smallint[], and
-        # ``bigint = ANY(smallint[])`` walks the whole array for every row (8,000 stations' month:
-        # 73 million comparisons, 166 ms) where ``= ANY(bigint[])`` is one hash probe.
-        where = "(node_id = ANY(%s::bigint[]) AND day >= %s AND day < %s)"
-        params += [ids, first, until]
+        # Each arm reads the nodes' days or months, not their history, nor every node's rows of
+        # the range: a few nodes (a dashboard's root and its rows) are joined one by one to the
+        # (node, day) index; PostgreSQL otherwise took the day index and filtered a whole
+        # province's days (25,888 rows read for 808 at 1M, ten times that at 10M). Many nodes (a
+        # tier's every station) are most of the range: read by the day index, each row's node
+        # looked up in the array, cast to the column's type (psycopg sends small ids as
+        # smallint[], and ``bigint = ANY(smallint[])`` walks the whole array for every row:
+        # 8,000 stations' month, 73 million comparisons, 166 ms). The city (node None) is its own
+        # arm on its partial index.
+        table = model._meta.db_table
+        if len(ids) > _JOIN_NODES:
+            arms.append(
+                f"SELECT {columns} FROM {table} f WHERE f.node_id = ANY(%s::bigint[]) AND f.day >= %s AND f.day < %s"
+            )
+            params += [ids, first, until]
+        elif ids:
+            # The LIMIT (a node has at most one row a day, so it never cuts) keeps the subquery
+            # from being flattened into a hash join over the day index: it runs per node.
+            arms.append(
+                f"SELECT {columns} FROM unnest(%s::bigint[]) AS n(id) CROSS JOIN LATERAL"
+                f" (SELECT * FROM {table} t WHERE t.node_id = n.id AND t.day >= %s AND t.day < %s LIMIT %s) f"
+            )
+            params += [ids, first, until, (until - first).days]
         if None in nodes:
-            where += " OR (node_id IS NULL AND day >= %s AND day < %s)"
+            arms.append(f"SELECT {columns} FROM {table} f WHERE f.node_id IS NULL AND f.day >= %s AND f.day < %s")
             params += [first, until]
-        arms.append(f"SELECT {columns} FROM {model._meta.db_table} WHERE {where}")
+    if not arms:
+        return {n: Counter() for n in nodes}
     ints = ", ".join(f"COALESCE(SUM({name}), 0)" for name in INT_FIELDS)
     sql = f"""
         SELECT node_id, {ints},

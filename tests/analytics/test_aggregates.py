@@ -5,6 +5,7 @@ once the marked buckets are recomputed."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import threading
 from collections import Counter
@@ -162,9 +163,10 @@ def test_the_aggregates_equal_the_live_figures_on_a_generated_month(month, stati
     assert _live(october, None)["escalations"] > 0 and _live(october, None)["dissatisfied_resolved"] > 0
     _assert_equal_everywhere(nodes)
     _assert_months_sum_their_days()
-    assert TreeMonthFigures.objects.filter(day=dt.date(2026, 10, 1), node=None).get().appeals == _live(october, None)[
-        "appeals"
-    ]
+    assert (
+        TreeMonthFigures.objects.filter(day=dt.date(2026, 10, 1), node=None).get().appeals
+        == _live(october, None)["appeals"]
+    )
     for period in PERIODS:
         for node in nodes:
             assert _stored_channels(period, node) == _live_channels(period, node)
@@ -426,3 +428,71 @@ def test_the_red_black_lists_and_the_bulletin_carry_the_live_figures(month, sett
         live = total_metrics(october, within=Unit.objects.get(pk=row["unit_id"])).as_dict()
         assert {k: row[k] for k in live} == live, row["name"]
     assert {c["code"]: c["n"] for c in content["channels"] if c["n"]} == dict(_live_channels(october, None))
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="plans are PostgreSQL's")
+def test_a_dashboard_reads_its_own_nodes_rows_not_every_nodes_days():
+    """A dashboard's figures (its root, its hundred rows, the city) read those nodes' day and month
+    rows, whatever the province holds: 3,000 nodes fill every day and month here, and the read of a
+    month to date, of a quarter and of a whole month stays at the hundred nodes' own rows (the day
+    index with a filter on the nodes read every node's days of the range)."""
+    ints = ", ".join(aggregates.INT_FIELDS)
+    maps = ", ".join(aggregates.JSON_FIELDS)
+    ones = ", ".join("1" for _ in aggregates.INT_FIELDS)
+    empty = ", ".join("'{}'::jsonb" for _ in aggregates.JSON_FIELDS)
+    # A month row holds the sum of its days: 1 a day.
+    month_sums = ", ".join(
+        "extract(day FROM d + interval '1 month' - interval '1 day')::int" for _ in aggregates.INT_FIELDS
+    )
+    # Nodes that are not units: the foreign key is checked at the end of the test, by when the
+    # rows are gone again.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO analytics_treedayfigures (day, node_id, path, {ints}, {maps})
+                SELECT d::date, n, '', {ones}, {empty}
+                FROM generate_series(date '2026-07-01', date '2026-12-31', interval '1 day') d,
+                     generate_series(9000001, 9003000) n"""
+        )
+        cursor.execute(
+            f"""INSERT INTO analytics_treemonthfigures (day, node_id, path, {ints}, {maps})
+                SELECT d::date, n, '', {month_sums}, {empty}
+                FROM generate_series(date '2026-07-01', date '2026-12-01', interval '1 month') d,
+                     generate_series(9000001, 9003000) n"""
+        )
+        cursor.execute("ANALYZE analytics_treedayfigures")
+        cursor.execute("ANALYZE analytics_treemonthfigures")
+    statements = []
+
+    def keep(execute, sql, params, many, context):
+        statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    for period in (
+        Period(dt.date(2026, 12, 1), dt.date(2026, 12, 9)),
+        Period(dt.date(2026, 10, 1), dt.date(2026, 12, 9)),
+        month_of(dt.date(2026, 11, 1)),
+    ):
+        statements.clear()
+        with connection.execute_wrapper(keep):
+            counts = aggregates.stored_counts(period, [None, *range(9000001, 9000101)])
+        assert counts[9000001]["appeals"] == (period.until - period.first).days
+        ((sql, params),) = statements
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
+            plan = cursor.fetchone()[0]
+        plan = (plan if isinstance(plan, list) else json.loads(plan))[0]["Plan"]
+        scans = [n for n in _plan_nodes(plan) if n.get("Relation Name", "").startswith("analytics_tree")]
+        read = sum(
+            n.get("Actual Rows", 0) * n.get("Actual Loops", 1) + n.get("Rows Removed by Filter", 0) for n in scans
+        )
+        # 101 nodes × (8 days, or 2 months and 8 days, or a month): at most 1,111 rows; every
+        # node's days of December alone are 24,000.
+        assert scans and read <= 1200, (period, [(n.get("Index Name"), n.get("Actual Rows")) for n in scans])
+    TreeDayFigures.objects.filter(node_id__gte=9000001).delete()
+    TreeMonthFigures.objects.filter(node_id__gte=9000001).delete()
+
+
+def _plan_nodes(node: dict):
+    yield node
+    for child in node.get("Plans", []):
+        yield from _plan_nodes(child)
