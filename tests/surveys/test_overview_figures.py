@@ -56,3 +56,26 @@ def test_without_any_verdict_there_is_no_rate(center, station):
         "declined": 0,
         "rate": None,
     }
+
+
+def test_the_home_panel_reads_the_kept_day_figures_which_equal_the_ratings(rf, center, handler, station, other_station):
+    """The home page's satisfaction panel (today, the last 7 days) reads the analytics' kept day
+    rows of the user's subtree: once the minute job has run they equal the ratings themselves."""
+    from analytics import aggregates
+    from surveys.selectors import satisfaction_panel
+
+    _rate(station, Verdict.SATISFIED, Verdict.BASIC, Verdict.DISSATISFIED, Verdict.DECLINED)
+    _rate(other_station, Verdict.SATISFIED, Verdict.DISSATISFIED, days_ago=3)
+    _rate(other_station, Verdict.DISSATISFIED, days_ago=9)  # before the week
+    request = rf.get("/")
+    request.user = center
+    assert satisfaction_panel(request)["today"]["total"] == 0  # not yet folded in by the minute job
+    aggregates.refresh_marked()
+    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    for user in (center, handler):
+        request.user = user
+        panel = satisfaction_panel(request)
+        assert panel["today"] == rating_figures(user, since=today)
+        assert panel["week"] == rating_figures(user, since=today - dt.timedelta(days=7))
+    request.user = center
+    assert satisfaction_panel(request)["week"]["total"] == 6
