@@ -87,7 +87,8 @@ class OutboundSms(models.Model):
     """
 
     phone = EncryptedPhoneField(_("手机号"))
-    phone_hash = models.CharField(max_length=64, db_index=True, editable=False)
+    # Indexed with the sending time (``sms_reply_match``) and with the purpose below.
+    phone_hash = models.CharField(max_length=64, editable=False)
     template_code = models.CharField(_("模板代码"), max_length=40)
     params = models.JSONField(_("模板参数"), default=dict, blank=True)
     text = models.CharField(_("短信内容"), max_length=500)
@@ -141,6 +142,10 @@ class OutboundSms(models.Model):
             ),
             models.Index(fields=["claimed_at"], condition=Q(status="sending"), name="sms_sending_idx"),
             models.Index(fields=["phone_hash", "purpose", "created_at"], name="sms_phone_purpose_idx"),
+            # A reply's match: the phone's SMS sent in the reply window, newest first. On the phone
+            # alone (or with the purpose) every SMS the number ever got was read and filtered by
+            # time: ten times as many at 10M as at 1M.
+            models.Index(fields=["phone_hash", "sent_at", "id"], name="sms_reply_match"),
             # The daily figures read a day's evaluation SMS by the time they went out.
             models.Index(fields=["sent_at"], name="sms_sent_at_idx"),
         ]

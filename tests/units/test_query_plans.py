@@ -622,3 +622,36 @@ def test_a_units_appeal_lists_read_a_page_in_order_not_the_units_history(handler
         assert [a["id"] for a in body["results"]] == list(seen.order_by(*newest)[:50].values_list("pk", flat=True))
         body = client.get(body["next"]).json()
         assert [a["id"] for a in body["results"]] == list(seen.order_by(*newest)[50:100].values_list("pk", flat=True))
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="plans are PostgreSQL's")
+def test_a_reply_is_matched_by_reading_the_window_not_every_sms_the_phone_ever_got():
+    """A number that got an evaluation SMS every other day for three years: matching its reply
+    reads the SMS of the reply window (newest first), not the 550 others (the phone's index, or
+    the phone-and-purpose one, read them all and filtered them by time)."""
+    caller = phone_hash("+8613800000078")
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            INSERT INTO sms_outboundsms (phone, phone_hash, template_code, params, text, segments, purpose,
+                status, send_after, next_attempt_at, attempts, backend, needs_reconciliation, last_error,
+                created_at, updated_at, reconcile_checks, reconcile_not_found, sent_at)
+            SELECT '', %s, 'evaluation', '{}', '请回复1满意2基本满意3不满意', 1, 'evaluation', 'delivered',
+                t, t, 1, 'console', false, '', t, t, 0, 0, t
+            FROM (SELECT now() - make_interval(days => 2 * g) AS t FROM generate_series(1, 550) g) s
+            """,
+            [caller],
+        )
+        cur.execute("ANALYZE sms_outboundsms")
+    received = timezone.now() - timedelta(days=100)
+    matching = OutboundSms.objects.filter(
+        phone_hash=caller,
+        purpose__in=("evaluation", "follow_up", "appeal_closed", "survey"),
+        sent_at__gte=received - timedelta(hours=72),
+        sent_at__lte=received + timedelta(minutes=5),
+    ).order_by("-sent_at", "-id")
+    plan = _plan(matching[:1], analyze=True)
+    scans = [n for n in _nodes(plan) if n.get("Relation Name") == "sms_outboundsms"]
+    read = sum(n.get("Actual Rows", 0) + n.get("Rows Removed by Filter", 0) for n in scans)
+    assert scans and read <= 3, _summary(plan)
+    assert matching.first().sent_at <= received
