@@ -221,18 +221,21 @@ def bulletin_content(period: Period, *, previous: Period | None = None) -> dict:
     # The rows of the city-wide dashboard: the bureaus and departments, or a province's cities.
     units, _province = top_rows()
     units.sort(key=lambda u: (u.tier, u.sort_order, u.code))
-    stations = list(Unit.objects.filter(tier=Tier.STATION, is_active=True))
-    metrics = aggregates.stored_metrics(period, [None, *(u.pk for u in units), *(u.pk for u in stations)])
+    # A province has thousands of stations: their ids, and the units of the five kept only.
+    station_ids = list(Unit.objects.filter(tier=Tier.STATION, is_active=True).values_list("pk", flat=True))
+    metrics = aggregates.stored_metrics(period, [None, *(u.pk for u in units), *station_ids])
     totals = metrics[None]
     rows = unit_rows(period, units, metrics=metrics)
     city_rate = totals.satisfaction.rate
     # Stations below the city's satisfaction rate, worst first (none when the city has no ratings).
-    station_rows = [
-        (u, m)
-        for u, m in unit_rows(period, stations, metrics=metrics)
-        if m.ratings and city_rate is not None and m.satisfaction.rate < city_rate
+    lowest = [
+        pk
+        for pk in station_ids
+        if metrics[pk].ratings and city_rate is not None and metrics[pk].satisfaction.rate < city_rate
     ]
-    station_rows.sort(key=lambda um: (um[1].satisfaction.rate, -um[1].ratings))
+    lowest.sort(key=lambda pk: (metrics[pk].satisfaction.rate, -metrics[pk].ratings, pk))
+    kept = Unit.objects.in_bulk(lowest[:5])
+    station_rows = [(kept[pk], metrics[pk]) for pk in lowest[:5]]
     days = aggregates.stored_days(period, None)
     return {
         "period": {"first": period.first.isoformat(), "until": period.until.isoformat(), "label": period.label()},
