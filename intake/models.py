@@ -241,6 +241,14 @@ class Appeal(models.Model):
             models.Index(fields=["citizen_phone_hash", "received_at"], name="appeal_caller_idx"),
             # Desk category filter in desk order (and the PROTECT check of a category).
             models.Index(fields=["category", "severity_rank", "received_at", "id"], name="appeal_category_desk_idx"),
+            # The desk's open status counts under a category filter: a category's open appeals of a
+            # status and severity in the period (the status index read every category's of the
+            # period and filtered them: 3,667 rows for 1 at 1M, ten times as many at 10M).
+            models.Index(
+                fields=["category", "status", "severity_rank", "received_at"],
+                condition=Q(status__in=["dispatched", "new", "pending_dispatch"]),
+                name="appeal_open_category",
+            ),
             # Desk search by the last four digits, in desk order.
             models.Index(
                 fields=["citizen_phone_last4", "severity_rank", "received_at", "id"], name="appeal_last4_desk_idx"
