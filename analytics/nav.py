@@ -24,6 +24,12 @@ HOME_PANELS = [
         context=panels.supervisor_panel,
     ),
     HomePanel(
+        "analytics/_panel_satisfaction.html",
+        roles=frozenset({Role.SUPERVISOR, Role.CENTER_STAFF}),
+        order=31,
+        context=panels.satisfaction_panel,
+    ),
+    HomePanel(
         "analytics/_panel_leader.html",
         roles=frozenset({Role.UNIT_LEADER}),
         order=40,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from .aggregates import fresh_enough, stored_metrics
+from .aggregates import fresh_enough, stored_counts, stored_metrics
 from .choices import ListFlag, RankingStatus
 from .models import Bulletin, Ranking, RankingEntry
-from .periods import to_date
+from .periods import Period, to_date
 
 
 def supervisor_panel(request) -> dict:
@@ -48,3 +51,38 @@ def leader_panel(request) -> dict:
 def _totals(period, node: int | None):
     fresh_enough(period)
     return stored_metrics(period, [node])[node]
+
+
+def kept_rating_figures(user, *, first: dt.date, until: dt.date) -> dict[str, Any]:
+    """The verdict counts and satisfaction rate of ``surveys.selectors.rating_figures`` over the
+    local days [first, until), read from the kept day rows of the user's subtree (the minute job's
+    figures, as on the dashboard), never from the period's ratings: a week of a province's ratings
+    is some 20,000 rows a home page would read."""
+    from surveys.selectors import with_rate
+    from units.visibility import unit_scope
+
+    scope = unit_scope(user)
+    counts: dict[str, int] = {}
+    if scope is not False:
+        node = None if scope is None else scope.pk
+        period = Period(first, until)
+        fresh_enough(period)
+        counts = stored_counts(period, [node])[node]
+    verdicts = {key: counts.get(key, 0) for key in ("satisfied", "basic", "dissatisfied", "declined")}
+    return with_rate({"total": sum(verdicts.values()), **verdicts})
+
+
+def satisfaction_panel(request) -> dict[str, Any]:
+    """Center staff's and supervisors' home: today's and the last 7 days' satisfaction, and the
+    open callbacks."""
+    from surveys.choices import CallbackStatus
+    from surveys.models import Callback
+
+    today = timezone.localdate()
+    tomorrow = today + dt.timedelta(days=1)
+    return {
+        "today": kept_rating_figures(request.user, first=today, until=tomorrow),
+        "week": kept_rating_figures(request.user, first=today - dt.timedelta(days=7), until=tomorrow),
+        "open_callbacks": Callback.objects.visible_to(request.user).open().count(),
+        "closed_status": CallbackStatus.CLOSED,
+    }

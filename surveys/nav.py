@@ -7,7 +7,7 @@ from units.navigation import HomePanel, NavCount, NavItem
 
 from .choices import CallbackStatus
 from .models import Callback
-from .selectors import callbacks_due_panel, qr_panel, satisfaction_panel
+from .selectors import callbacks_due_panel, qr_panel
 
 
 def awaiting_callback(user):
@@ -39,12 +39,6 @@ NAV_ITEMS = [
 HOME_PANELS = [
     HomePanel(
         "surveys/_panel_callbacks.html", roles=frozenset({Role.CENTER_STAFF}), order=30, context=callbacks_due_panel
-    ),
-    HomePanel(
-        "surveys/_panel_satisfaction.html",
-        roles=frozenset({Role.SUPERVISOR, Role.CENTER_STAFF}),
-        order=31,
-        context=satisfaction_panel,
     ),
     HomePanel(
         "surveys/_panel_qr.html",

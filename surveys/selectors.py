@@ -14,7 +14,7 @@ from sms.choices import SmsPurpose, SmsStatus
 from sms.models import InboundSms, OptOut, OutboundSms
 from units.pagination import LIST_COUNT_CAP, BoundedPaginator  # noqa: F401 - the lists of this app page with it
 
-from .choices import CallbackStatus, ReviewStatus, Verdict
+from .choices import ReviewStatus, Verdict
 from .models import Callback, EvaluationRun, Rating, ReviewItem
 
 
@@ -39,7 +39,7 @@ def _verdict_counts() -> dict[str, Count]:
     }
 
 
-def _with_rate(counts: dict[str, Any]) -> dict[str, Any]:
+def with_rate(counts: dict[str, Any]) -> dict[str, Any]:
     """The counts with the satisfaction rate in per cent (basic counts as satisfied; a declined
     answer is no verdict); None without any verdict."""
     with_verdict = counts["total"] - counts["declined"]
@@ -49,7 +49,7 @@ def _with_rate(counts: dict[str, Any]) -> dict[str, Any]:
 
 def rating_figures(user, *, since: dt.datetime) -> dict[str, Any]:
     """Counts of verdicts since a moment, and the satisfaction rate (basic counts as satisfied)."""
-    return _with_rate(Rating.objects.visible_to(user).filter(rated_at__gte=since).aggregate(**_verdict_counts()))
+    return with_rate(Rating.objects.visible_to(user).filter(rated_at__gte=since).aggregate(**_verdict_counts()))
 
 
 def sms_figures(user, *, since: dt.datetime) -> dict[str, int]:
@@ -71,7 +71,7 @@ def unit_figures(user, *, since: dt.datetime, limit: int = 30) -> list[dict[str,
         .values("unit__name")
         .annotate(**_verdict_counts())
     )
-    result = [_with_rate(row) for row in rows]
+    result = [with_rate(row) for row in rows]
     result.sort(key=lambda r: (r["rate"] is None, r["rate"] if r["rate"] is not None else 0, -r["total"]))
     return result[:limit]
 
@@ -110,36 +110,6 @@ def callbacks_due_panel(request) -> dict[str, Any]:
         "open": qs.count(),
         "overdue": qs.filter(due_at__lt=now).count(),
         "now": now,
-    }
-
-
-def kept_rating_figures(user, *, first: dt.date, until: dt.date) -> dict[str, Any]:
-    """``rating_figures`` over the local days [first, until), read from the analytics' kept day
-    rows of the user's subtree (the minute job's figures, as on the dashboard), never from the
-    period's ratings: a week of a province's ratings is some 20,000 rows a home page would read."""
-    from analytics.aggregates import fresh_enough, stored_counts
-    from analytics.periods import Period
-    from units.visibility import unit_scope
-
-    scope = unit_scope(user)
-    counts: dict[str, int] = {}
-    if scope is not False:
-        node = None if scope is None else scope.pk
-        period = Period(first, until)
-        fresh_enough(period)
-        counts = stored_counts(period, [node])[node]
-    verdicts = {key: counts.get(key, 0) for key in ("satisfied", "basic", "dissatisfied", "declined")}
-    return _with_rate({"total": sum(verdicts.values()), **verdicts})
-
-
-def satisfaction_panel(request) -> dict[str, Any]:
-    today = timezone.localdate()
-    tomorrow = today + dt.timedelta(days=1)
-    return {
-        "today": kept_rating_figures(request.user, first=today, until=tomorrow),
-        "week": kept_rating_figures(request.user, first=today - dt.timedelta(days=7), until=tomorrow),
-        "open_callbacks": Callback.objects.visible_to(request.user).open().count(),
-        "closed_status": CallbackStatus.CLOSED,
     }
 
 

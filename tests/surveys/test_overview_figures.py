@@ -62,7 +62,7 @@ def test_the_home_panel_reads_the_kept_day_figures_which_equal_the_ratings(rf, c
     """The home page's satisfaction panel (today, the last 7 days) reads the analytics' kept day
     rows of the user's subtree: once the minute job has run they equal the ratings themselves."""
     from analytics import aggregates
-    from surveys.selectors import satisfaction_panel
+    from analytics.panels import satisfaction_panel
 
     _rate(station, Verdict.SATISFIED, Verdict.BASIC, Verdict.DISSATISFIED, Verdict.DECLINED)
     _rate(other_station, Verdict.SATISFIED, Verdict.DISSATISFIED, days_ago=3)
