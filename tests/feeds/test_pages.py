@@ -128,7 +128,11 @@ def test_it_loads_the_demo_twice_without_duplicating(db, settings):
 
     call_command("load_demo", stdout=io.StringIO())
     counts = (FeedSource.objects.count(), ImportBatch.objects.count(), Appeal.objects.count())
+    appeals = set(Appeal.objects.values_list("pk", flat=True))
     call_command("load_demo", stdout=io.StringIO())
+    # The appeals a second load made, if any, by what made them (a channel and source id).
+    again = list(Appeal.objects.exclude(pk__in=appeals).values_list("channel", "external_id", "received_at"))
+    assert not again
     assert (FeedSource.objects.count(), ImportBatch.objects.count(), Appeal.objects.count()) == counts
     assert FeedSource.objects.get(code="12345").key_prefix == "demo-123"
     assert all(b.status == "done" and b.rejected > 0 for b in ImportBatch.objects.all())
