@@ -289,6 +289,14 @@ class WorkOrder(models.Model):
             models.Index(fields=["updated_at", "id"], condition=Q(status="handed_back"), name="workorder_handed_back"),
             models.Index(fields=["due_at"], condition=Q(extension_state="requested"), name="workorder_extension"),
             models.Index(fields=["is_listed", "status"], condition=Q(is_listed=True), name="workorder_listed"),
+            # 即将到期 of city-wide roles and its count: the orders whose 80 % reminder has gone and
+            # whose deadline has not, by deadline. Through the status index every open order not
+            # yet due was read and filtered (30,357 rows for a count of 0 at 10M).
+            models.Index(
+                fields=["due_at", "id"],
+                condition=Q(status__in=sorted(WITH_UNIT), is_overdue=False, urge_stage__gte=UrgeStage.EIGHTY),
+                name="workorder_due_soon",
+            ),
             # Period figures (completion and on-time rates) select orders by due and close dates.
             models.Index(fields=["due_at"], name="workorder_due"),
             models.Index(fields=["closed_at"], condition=Q(closed_at__isnull=False), name="workorder_closed"),
