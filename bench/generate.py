@@ -926,8 +926,7 @@ def main() -> None:
         "--aggregate-months",
         type=int,
         default=None,
-        help="rebuild the stored aggregates for this many recent months only (0: skip; "
-        "default: the whole span)",
+        help="rebuild the stored aggregates for this many recent months only (0: skip; default: the whole span)",
     )
     parser.add_argument("--reset", action="store_true", help="drop and re-create the database first")
     args = parser.parse_args()
