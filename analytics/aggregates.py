@@ -605,6 +605,16 @@ def fresh_enough(period: Period) -> None:
         refresh_for(period)
 
 
+def behind_since() -> dt.datetime | None:
+    """When the oldest change not yet folded into the stored figures was made, if that is longer
+    ago than ``ANALYTICS_BEHIND_AFTER_SECONDS`` (the minute job is not running); else None. The
+    marks are append-only, so the oldest is the first by id: one row read by the primary key."""
+    oldest = AggregateMark.objects.order_by("id").values_list("marked_at", flat=True).first()
+    if oldest is None or timezone.now() - oldest < dt.timedelta(seconds=settings.ANALYTICS_BEHIND_AFTER_SECONDS):
+        return None
+    return oldest
+
+
 # --- Reading --------------------------------------------------------------------------------
 
 

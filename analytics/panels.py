@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from .aggregates import fresh_enough, stored_counts, stored_metrics
+from .aggregates import behind_since, fresh_enough, stored_counts, stored_metrics
 from .choices import ListFlag, RankingStatus
 from .models import Bulletin, Ranking, RankingEntry
 from .periods import Period, to_date
@@ -85,4 +85,5 @@ def satisfaction_panel(request) -> dict[str, Any]:
         "week": kept_rating_figures(request.user, first=today - dt.timedelta(days=7), until=tomorrow),
         "open_callbacks": Callback.objects.visible_to(request.user).open().count(),
         "closed_status": CallbackStatus.CLOSED,
+        "behind_since": behind_since(),
     }

@@ -201,6 +201,7 @@ def dashboard(user, period: Period, *, unit_id: int | None = None, sort: str = "
             "labels": {k: str(v) for k, v in METRIC_LABELS.items()},
         },
         "hotspots": recent_hotspots(period, within=within, limit=8),
+        "behind_since": aggregates.behind_since(),
     }
 
 

@@ -709,5 +709,8 @@ ANALYTICS_PDF_MAX_ATTEMPTS = env.int("ANALYTICS_PDF_MAX_ATTEMPTS", default=3)
 # Dashboard figures come from daily aggregate rows refreshed every minute; True folds the period's
 # pending buckets in before each dashboard read (exact, but a read may then write: small cities).
 ANALYTICS_REFRESH_ON_READ = env.bool("ANALYTICS_REFRESH_ON_READ", default=False)
+# Pages that read the stored figures say so when a change older than this is not folded in yet
+# (the minute job is not running: no worker or no beat).
+ANALYTICS_BEHIND_AFTER_SECONDS = env.int("ANALYTICS_BEHIND_AFTER_SECONDS", default=300)
 # Days the nightly job recomputes in full (yesterday and the days before it: late reports).
 ANALYTICS_NIGHTLY_DAYS = env.int("ANALYTICS_NIGHTLY_DAYS", default=2)

@@ -267,3 +267,22 @@ def test_the_full_ranking_pages_and_the_lists_page_reads_only_the_listed(client,
     shown = lists.context["lists"][0]
     assert {e.unit_id for e in shown["red"] + shown["black"]} == flagged and flagged
     assert "entries" not in shown
+
+
+def test_the_dashboard_and_the_home_panel_say_when_the_figures_are_behind(client, supervisor, settings):
+    """With the minute job not running (no worker, no beat) the changes' marks pile up: the pages
+    that read the stored figures say since when they are behind instead of showing old figures as
+    current."""
+    from django.utils import timezone
+
+    from analytics.models import AggregateMark
+
+    settings.ANALYTICS_REFRESH_ON_READ = False  # the production read
+    c = _client(client, supervisor)
+    assert 'data-testid="figures-behind"' not in c.get(reverse("analytics:dashboard")).content.decode()
+    AggregateMark.objects.create(day=dt.date(2026, 10, 10), unit=None)  # just now: the job has a minute
+    assert 'data-testid="figures-behind"' not in c.get(reverse("analytics:dashboard")).content.decode()
+    AggregateMark.objects.update(marked_at=timezone.now() - dt.timedelta(minutes=10))
+    for page in (reverse("analytics:dashboard"), "/"):
+        html = c.get(page).content.decode()
+        assert 'data-testid="figures-behind"' in html and "统计数据有延迟" in html, page
