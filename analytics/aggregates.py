@@ -41,7 +41,7 @@ from units.models import Unit
 
 from .metrics import UnitMetrics, basic_weight
 from .models import AggregateMark, TreeDayFigures, TreeMonthFigures, UnitDayFigures
-from .periods import Period
+from .periods import Period, month_of
 
 INT_FIELDS = (
     "satisfied",
@@ -309,11 +309,6 @@ def _lock_month(month: dt.date) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_MONTH_LOCK_SPACE, month.toordinal()])
 
 
-def _month_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
-    first = day.replace(day=1)
-    return first, (first + dt.timedelta(days=32)).replace(day=1)
-
-
 def _store_units(day: dt.date, buckets: dict[int | None, Bucket], unit_ids: set | None) -> None:
     """Replace the owned rows of these units (all units when None) on this day."""
     paths = dict(Unit.objects.filter(pk__in=[u for u in buckets if u is not None]).values_list("pk", "path"))
@@ -379,7 +374,8 @@ def _store_tree(day: dt.date) -> None:
 def _store_months(day: dt.date, nodes: set | None) -> None:
     """Rewrite the month rows (the month of ``day``) of these nodes (every node when None) as the
     sum of their day rows of that month, under the month's lock."""
-    first, until = _month_bounds(day)
+    month = month_of(day)
+    first, until = month.first, month.until
     _lock_month(first)
     stale = TreeMonthFigures.objects.filter(day=first)
     if nodes is not None:
@@ -623,10 +619,10 @@ def _pieces(period: Period) -> list[tuple[type, dt.date, dt.date]]:
     (one row per node and month, keyed by the month's first day), the days before and after them
     from the day rows."""
     first, until = period.first, period.until
-    month = first if first.day == 1 else _month_bounds(first)[1]
+    month = first if first.day == 1 else month_of(first).until
     months_until = month
-    while _month_bounds(months_until)[1] <= until:
-        months_until = _month_bounds(months_until)[1]
+    while month_of(months_until).until <= until:
+        months_until = month_of(months_until).until
     if months_until == month:  # no whole month inside
         return [(TreeDayFigures, first, until)]
     pieces = [(TreeMonthFigures, month, months_until)]
