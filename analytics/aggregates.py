@@ -290,23 +290,26 @@ def compute_day(day: dt.date, unit_ids: set | None = None) -> dict[int | None, B
 # --- Storing --------------------------------------------------------------------------------
 
 
-def _lock_day(day: dt.date) -> None:
-    """One recomputation of a day at a time (released at commit): a slower run could otherwise
-    write subtree rows from an older reading over a newer one."""
+def _lock(space: int, day: dt.date) -> None:
+    """A transaction-scoped advisory lock on ``day`` in ``space`` (released at commit). SQLite
+    (make run) serialises writers itself: one write transaction at a time."""
     if connection.vendor != "postgresql":
-        return  # SQLite (make run) serialises writers itself: one write transaction at a time
+        return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_SPACE, day.toordinal()])
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [space, day.toordinal()])
+
+
+def _lock_day(day: dt.date) -> None:
+    """One recomputation of a day at a time: a slower run could otherwise write subtree rows from
+    an older reading over a newer one."""
+    _lock(_LOCK_SPACE, day)
 
 
 def _lock_month(month: dt.date) -> None:
     """One rewrite of a month's rows at a time, taken after the day locks (never before one): a
     month row is summed from every day of the month, so two days' transactions must not each
     write a sum that misses the other's day."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_MONTH_LOCK_SPACE, month.toordinal()])
+    _lock(_MONTH_LOCK_SPACE, month)
 
 
 def _store_units(day: dt.date, buckets: dict[int | None, Bucket], unit_ids: set | None) -> None:
