@@ -697,13 +697,15 @@ def stored_counts(period: Period, nodes: Iterable[int | None]) -> dict[int | Non
     # The database the router reads from (a replica serves analytics when one is configured).
     with connections[alias].cursor() as cursor:
         cursor.execute(sql, [verdicts, period.first.isoformat(), *params])
+        n_ints = len(INT_FIELDS)
+        escalations_first = INT_FIELDS.index("escalations_first")
+        names = [*INT_FIELDS, "dissatisfied_resolved", "escalations"]
         for row in cursor.fetchall():
-            node, values = row[0], row[1:]
-            values = [int(v) for v in values]  # SUM of a bigint is numeric in PostgreSQL
-            c = Counter(dict(zip(INT_FIELDS, values, strict=False)))
-            c["dissatisfied_resolved"] = values[len(INT_FIELDS)]
-            c["escalations"] = c.pop("escalations_first") + values[len(INT_FIELDS) + 1]
-            out[node] = +c
+            values = [int(v) for v in row[1:]]  # SUM of a bigint is numeric in PostgreSQL
+            values[n_ints + 1] += values[escalations_first]
+            values[escalations_first] = 0
+            # Built from a dict (one C-level update), the zeros left out, as ``+counter`` would.
+            out[row[0]] = Counter({k: v for k, v in zip(names, values, strict=True) if v})
     return out
 
 

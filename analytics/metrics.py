@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q
@@ -61,8 +62,7 @@ COUNTERS = (
 )
 
 
-@dataclass(frozen=True)
-class Ratio:
+class Ratio(NamedTuple):
     """numerator / denominator; ``rate`` is None when there is nothing to measure."""
 
     num: float
@@ -73,83 +73,102 @@ class Ratio:
         return self.num / self.den if self.den else None
 
     def as_dict(self) -> dict:
-        return {"num": self.num, "den": self.den, "rate": self.rate}
+        return {"num": self.num, "den": self.den, "rate": self.num / self.den if self.den else None}
 
 
 @dataclass
 class UnitMetrics:
-    """The counters of one unit (its whole subtree) for one period, and the metrics derived from them."""
+    """The counters of one unit (its whole subtree) for one period, and the metrics derived from them.
+
+    A red/black list scores and keeps the figures of every station of a province (8,000 and more)
+    at once, so the counters are read with ``dict.get`` (a missing key of a ``Counter`` goes
+    through a Python-level ``__missing__``) and all seven ratios are built in one pass
+    (``ratios``)."""
 
     unit_id: int | None
     counts: Counter = field(default_factory=Counter)
     basic_weight: float = 1.0
 
+    def ratios(self) -> dict[str, Ratio]:
+        """Every metric of ``METRIC_LABELS``, keyed as there."""
+        get = self.counts.get
+        satisfied, basic, dissatisfied = get("satisfied", 0), get("basic", 0), get("dissatisfied", 0)
+        appeals = get("appeals", 0)
+        return {
+            "satisfaction": Ratio(satisfied + self.basic_weight * basic, satisfied + basic + dissatisfied),
+            "completion": Ratio(get("due_closed", 0), get("due", 0)),
+            "on_time": Ratio(get("closed_on_time", 0), get("closed", 0)),
+            "resolution": Ratio(get("dissatisfied_resolved", 0), dissatisfied),
+            "repeat": Ratio(get("repeat", 0), appeals),
+            "reply": Ratio(get("sms_replied", 0), get("sms_delivered", 0)),
+            "escalation": Ratio(get("escalations", 0), appeals),
+        }
+
     @property
     def ratings(self) -> int:
-        c = self.counts
-        return c["satisfied"] + c["basic"] + c["dissatisfied"]
+        get = self.counts.get
+        return get("satisfied", 0) + get("basic", 0) + get("dissatisfied", 0)
 
     @property
     def satisfaction(self) -> Ratio:
-        c = self.counts
-        return Ratio(c["satisfied"] + self.basic_weight * c["basic"], self.ratings)
+        get = self.counts.get
+        return Ratio(get("satisfied", 0) + self.basic_weight * get("basic", 0), self.ratings)
 
     @property
     def completion(self) -> Ratio:
-        return Ratio(self.counts["due_closed"], self.counts["due"])
+        return Ratio(self.counts.get("due_closed", 0), self.counts.get("due", 0))
 
     @property
     def on_time(self) -> Ratio:
-        return Ratio(self.counts["closed_on_time"], self.counts["closed"])
+        return Ratio(self.counts.get("closed_on_time", 0), self.counts.get("closed", 0))
 
     @property
     def resolution(self) -> Ratio:
-        return Ratio(self.counts["dissatisfied_resolved"], self.counts["dissatisfied"])
+        return Ratio(self.counts.get("dissatisfied_resolved", 0), self.counts.get("dissatisfied", 0))
 
     @property
     def repeat(self) -> Ratio:
-        return Ratio(self.counts["repeat"], self.counts["appeals"])
+        return Ratio(self.counts.get("repeat", 0), self.counts.get("appeals", 0))
 
     @property
     def reply(self) -> Ratio:
-        return Ratio(self.counts["sms_replied"], self.counts["sms_delivered"])
+        return Ratio(self.counts.get("sms_replied", 0), self.counts.get("sms_delivered", 0))
 
     @property
     def escalation(self) -> Ratio:
-        return Ratio(self.counts["escalations"], self.counts["appeals"])
+        return Ratio(self.counts.get("escalations", 0), self.counts.get("appeals", 0))
 
     @property
     def escalations(self) -> int:
-        return self.counts["escalations"]
+        return self.counts.get("escalations", 0)
 
     @property
     def appeals(self) -> int:
-        return self.counts["appeals"]
+        return self.counts.get("appeals", 0)
 
     @property
     def sample(self) -> int:
         """Evidence behind a unit's score: ratings with a verdict plus work orders due."""
-        return self.ratings + self.counts["due"]
+        return self.ratings + self.counts.get("due", 0)
 
     def metric(self, key: str) -> Ratio:
         return getattr(self, key)
 
-    def as_dict(self) -> dict:
-        """JSON-ready figures (what rankings and bulletins store)."""
-        return {
-            "counts": {k: self.counts[k] for k in COUNTERS},
-            "satisfaction": self.satisfaction.as_dict(),
-            "completion": self.completion.as_dict(),
-            "on_time": self.on_time.as_dict(),
-            "resolution": self.resolution.as_dict(),
-            "repeat": self.repeat.as_dict(),
-            "reply": self.reply.as_dict(),
-            "escalation": self.escalation.as_dict(),
-            "escalations": self.escalations,
-            "appeals": self.appeals,
-            "ratings": self.ratings,
-            "sample": self.sample,
-        }
+    def as_dict(self, ratios: dict[str, Ratio] | None = None) -> dict:
+        """JSON-ready figures (what rankings and bulletins store); ``ratios`` when already built."""
+        ratios = self.ratios() if ratios is None else ratios
+        get = self.counts.get
+        out: dict = {"counts": {k: get(k, 0) for k in COUNTERS}}
+        for key, ratio in ratios.items():
+            out[key] = ratio.as_dict()
+        ratings = ratios["satisfaction"].den
+        out.update(
+            escalations=get("escalations", 0),
+            appeals=get("appeals", 0),
+            ratings=ratings,
+            sample=ratings + get("due", 0),
+        )
+        return out
 
 
 def basic_weight() -> float:

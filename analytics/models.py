@@ -128,7 +128,9 @@ class Ranking(models.Model):
 class RankingEntry(models.Model):
     """One unit's line in a ranking: its figures, score and place, stored (never recomputed once published)."""
 
-    ranking = models.ForeignKey(Ranking, on_delete=models.CASCADE, related_name="entries")
+    # No index of its own: ``ranking_entry_once`` (ranking, unit) serves every look-up by ranking,
+    # and a province's station tier writes 8,000 entries a computation.
+    ranking = models.ForeignKey(Ranking, on_delete=models.CASCADE, related_name="entries", db_index=False)
     unit = models.ForeignKey("units.Unit", verbose_name=_("单位"), on_delete=models.PROTECT, related_name="+")
     figures = models.JSONField(_("指标"), default=dict)
     sample = models.PositiveIntegerField(_("样本量"), default=0)

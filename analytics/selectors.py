@@ -229,12 +229,14 @@ def bulletin_content(period: Period, *, previous: Period | None = None) -> dict:
     rows = unit_rows(period, units, metrics=metrics)
     city_rate = totals.satisfaction.rate
     # Stations below the city's satisfaction rate, worst first (none when the city has no ratings).
-    lowest = [
-        pk
-        for pk in station_ids
-        if metrics[pk].ratings and city_rate is not None and metrics[pk].satisfaction.rate < city_rate
-    ]
-    lowest.sort(key=lambda pk: (metrics[pk].satisfaction.rate, -metrics[pk].ratings, pk))
+    below = []  # (rate, -ratings, pk), each station's satisfaction built once
+    if city_rate is not None:
+        for pk in station_ids:
+            num, den = metrics[pk].satisfaction
+            if den and num / den < city_rate:
+                below.append((num / den, -den, pk))
+    below.sort()
+    lowest = [pk for _rate, _ratings, pk in below]
     kept = Unit.objects.in_bulk(lowest[:5])
     station_rows = [(kept[pk], metrics[pk]) for pk in lowest[:5]]
     days = aggregates.stored_days(period, None)

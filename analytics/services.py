@@ -50,15 +50,18 @@ def ranking_policy() -> tuple[dict[str, float], int, int]:
     return weights, min_sample, list_size
 
 
-def score_of(m: UnitMetrics, weights: Mapping[str, float]) -> float | None:
+def score_of(m: UnitMetrics, weights: Mapping[str, float], ratios: Mapping | None = None) -> float | None:
     """Weighted mean (0–100) of the unit's rates; a metric with nothing to measure is left out and
     the remaining weights renormalised, so a unit is not punished for having had no dissatisfied
-    citizen. Lower-is-better rates (repeat, escalation) count as 1 − rate."""
+    citizen. Lower-is-better rates (repeat, escalation) count as 1 − rate. ``ratios``: the unit's
+    ``UnitMetrics.ratios()`` when already built."""
+    ratios = m.ratios() if ratios is None else ratios
     total = weight_sum = 0.0
     for key, w in weights.items():
-        rate = m.metric(key).rate
-        if rate is None:
+        num, den = ratios[key]
+        if not den:
             continue
+        rate = num / den
         total += w * ((1 - rate) if key in LOWER_IS_BETTER else rate)
         weight_sum += w
     return round(100 * total / weight_sum, 2) if weight_sum else None
@@ -71,8 +74,10 @@ def rank_units(
     weights: Mapping[str, float],
     min_sample: int,
     list_size: int,
+    ratios_of: Mapping[int, Mapping] | None = None,
 ) -> dict[int, dict]:
-    """Score, rank and flag each unit. Pure function.
+    """Score, rank and flag each unit. Pure function. ``ratios_of``: each unit's
+    ``UnitMetrics.ratios()`` when the caller has built them already.
 
     Units below ``min_sample`` (or with nothing to score) are not ranked. Ranks are competition
     ranks (equal scores share a place). The red list is the top ``n`` and the black list the
@@ -82,7 +87,8 @@ def rank_units(
     out: dict[int, dict] = {}
     ranked: list[tuple[float, str, int]] = []
     for uid, m in metrics.items():
-        score = score_of(m, weights)
+        ratios = ratios_of[uid] if ratios_of is not None else None
+        score = score_of(m, weights, ratios)
         eligible = score is not None and m.sample >= min_sample
         out[uid] = {"score": score, "eligible": eligible, "rank": None, "flag": ListFlag.NONE}
         if eligible:
@@ -133,7 +139,10 @@ def compute_ranking(*, month: dt.date, tier: str, actor=None, min_sample: int | 
         metrics = stored_metrics(period, list(codes), weight=w)
         if min_sample is None:
             min_sample = policy_min_sample
-        placed = rank_units(metrics, codes, weights=weights, min_sample=min_sample, list_size=list_size)
+        ratios_of = {pk: m.ratios() for pk, m in metrics.items()}
+        placed = rank_units(
+            metrics, codes, weights=weights, min_sample=min_sample, list_size=list_size, ratios_of=ratios_of
+        )
         ranking.entries.all().delete()
         insert_rows(
             RankingEntry,
@@ -141,7 +150,7 @@ def compute_ranking(*, month: dt.date, tier: str, actor=None, min_sample: int | 
                 {
                     "ranking_id": ranking.pk,
                     "unit_id": pk,
-                    "figures": metrics[pk].as_dict(),
+                    "figures": metrics[pk].as_dict(ratios_of[pk]),
                     "sample": metrics[pk].sample,
                     **placed[pk],
                 }

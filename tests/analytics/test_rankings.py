@@ -187,3 +187,26 @@ def test_it_validates_a_policy_in_chinese():
             RankingPolicy(weights=weights, min_sample=5, list_size=3).full_clean()
         assert message in str(err.value)
     RankingPolicy(weights={"satisfaction": 0.5, "repeat": 0.5}, min_sample=5, list_size=3).full_clean()
+
+
+def test_the_ratios_of_one_pass_are_the_metrics_one_by_one():
+    """``ratios()`` (built once per unit when 8,000 stations are scored) names every metric and
+    gives what each metric's own property gives; the stored figures keep their shape."""
+    from analytics.choices import METRIC_KEYS
+    from analytics.metrics import COUNTERS
+
+    counts = Counter({name: i + 1 for i, name in enumerate(COUNTERS)})
+    m = UnitMetrics(7, counts, basic_weight=0.8)
+    ratios = m.ratios()
+    assert list(ratios) == METRIC_KEYS
+    for key in METRIC_KEYS:
+        assert ratios[key] == m.metric(key), key
+        assert ratios[key].rate == pytest.approx(m.metric(key).num / m.metric(key).den)
+    figures = m.as_dict()
+    assert figures == m.as_dict(ratios)
+    assert figures["counts"] == dict(counts)
+    assert figures["satisfaction"] == {"num": 1 + 0.8 * 2, "den": 1 + 2 + 3, "rate": (1 + 1.6) / 6}
+    assert (figures["ratings"], figures["sample"], figures["appeals"]) == (6, 6 + counts["due"], counts["appeals"])
+    empty = UnitMetrics(8, Counter()).as_dict()
+    assert empty["reply"] == {"num": 0, "den": 0, "rate": None} and empty["sample"] == 0
+    assert services.score_of(m, WEIGHTS, ratios) == services.score_of(m, WEIGHTS)
