@@ -202,9 +202,9 @@ def search_window(
     whole and checked with LIKE instead, which costs less than probing windows for a page that the
     small set may never fill.
     """
-    if unsearched is not None and text:
-        if unsearched.order_by()[: SEARCH_SMALL_SET + 1].count() <= SEARCH_SMALL_SET:
-            return unsearched.filter(filters.search_condition(text, vendor=""))
+    small = _small_set_search(unsearched, text)
+    if small is not None:
+        return small
     anchor = anchor or timezone.now()
     probe_base = queryset.filter(after) if after is not None else queryset
     windowed = queryset
@@ -214,6 +214,43 @@ def search_window(
         if probe_base.filter(condition).order_by()[:need].count() >= need:
             break
     return windowed
+
+
+def _small_set_search(unsearched: QuerySet[Appeal] | None, text: str | None) -> QuerySet[Appeal] | None:
+    """The search as LIKE over the filters' own rows when they are at most ``SEARCH_SMALL_SET``
+    (``search_window``), else None."""
+    if unsearched is None or not text:
+        return None
+    if unsearched.order_by()[: SEARCH_SMALL_SET + 1].count() > SEARCH_SMALL_SET:
+        return None
+    return unsearched.filter(filters.search_condition(text, vendor=""))
+
+
+def _windowed_page(
+    queryset: QuerySet[Appeal],
+    *,
+    need: int,
+    anchor: datetime | None,
+    after,
+    unsearched: QuerySet[Appeal] | None,
+    text: str | None,
+) -> list[Appeal]:
+    """The newest ``need`` rows of a text search after the keyset condition ``after``: the windows
+    of ``search_window`` read as pages themselves. A window that holds ``need`` rows holds the
+    newest ``need`` (every row outside it is older), so the probe that fills is the page: one
+    statement fewer than counting the window and then reading it (the count and the read
+    intersected the same posting lists twice: 18.7 and 23.5 ms of a station handler's 噪音 at 1M)."""
+    small = _small_set_search(unsearched, text)
+    if small is not None:
+        return list((small.filter(after) if after is not None else small).order_by(*NEWEST_FIRST)[:need])
+    anchor = anchor or timezone.now()
+    base = queryset.filter(after) if after is not None else queryset
+    rows: list[Appeal] = []
+    for level in range(SEARCH_LEVELS):
+        rows = list(base.filter(filters.terms_overlap(search_blocks(level, anchor))).order_by(*NEWEST_FIRST)[:need])
+        if len(rows) >= need:
+            break
+    return rows
 
 
 def encode_search_cursor(appeal: Appeal) -> str:
@@ -268,7 +305,7 @@ def search_page(
         )
     with serial_reads():
         if connection.vendor == "postgresql":
-            queryset = search_window(
+            rows = _windowed_page(
                 queryset,
                 need=size + 1,
                 anchor=position[0] if position else None,
@@ -276,9 +313,8 @@ def search_page(
                 unsearched=unsearched,
                 text=text,
             )
-        if after is not None:
-            queryset = queryset.filter(after)
-        rows = list(queryset.order_by(*NEWEST_FIRST)[: size + 1])
+        else:
+            rows = list((queryset.filter(after) if after is not None else queryset).order_by(*NEWEST_FIRST)[: size + 1])
     more = len(rows) > size
     items = rows[:size]
     return DeskPage(items=items, next_cursor=encode_search_cursor(items[-1]) if more and items else None)

@@ -462,8 +462,11 @@ def test_a_text_search_reads_a_window_of_its_matches_not_their_whole_history(cen
         assert [a.received_at for a in page.items] == sorted((a.received_at for a in page.items), reverse=True)
         searches = [q["sql"] for q in ctx.captured_queries if "appeal_search_terms" in q["sql"]]
         assert searches, params
-        # The page query itself, re-run under EXPLAIN ANALYZE: rows actually fetched, not estimates.
+        # Each window is read as the page itself: no count of a window before reading it again.
+        assert not any(sql.startswith("SELECT COUNT(") for sql in searches), (params, searches)
         window = intake_selectors.search_window(qs, need=51)
+        assert page.items == list(window.order_by(*intake_selectors.NEWEST_FIRST)[:50]), params
+        # The page query itself, re-run under EXPLAIN ANALYZE: rows actually fetched, not estimates.
         plan = _plan(window.order_by(*intake_selectors.NEWEST_FIRST)[:51], analyze=True)
         scans = _appeal_scans(plan)
         # The time window is a condition inside the search index, not a filter on fetched rows.
