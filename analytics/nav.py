@@ -36,3 +36,13 @@ HOME_PANELS = [
         context=panels.leader_panel,
     ),
 ]
+
+# The rating figures of the surveys app's overview (回访评价), read from the kept day rows.
+SURVEY_OVERVIEW_PANELS = [
+    HomePanel(
+        "analytics/_panel_survey_overview.html",
+        roles=frozenset({Role.SUPERVISOR, Role.CENTER_STAFF}),
+        order=10,
+        context=panels.survey_overview_panel,
+    ),
+]

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Sum
 from django.utils import timezone
 
 from .aggregates import behind_since, fresh_enough, stored_counts, stored_metrics
 from .choices import ListFlag, RankingStatus
-from .models import Bulletin, Ranking, RankingEntry
+from .models import RATED, Bulletin, Ranking, RankingEntry, UnitDayFigures
 from .periods import Period, to_date
 
 
@@ -85,5 +85,49 @@ def satisfaction_panel(request) -> dict[str, Any]:
         "week": kept_rating_figures(request.user, first=today - dt.timedelta(days=7), until=tomorrow),
         "open_callbacks": Callback.objects.visible_to(request.user).open().count(),
         "closed_status": CallbackStatus.CLOSED,
+        "behind_since": behind_since(),
+    }
+
+
+VERDICTS = ("satisfied", "basic", "dissatisfied", "declined")
+
+
+def kept_unit_rating_figures(user, *, first: dt.date, until: dt.date, limit: int = 30) -> list[dict[str, Any]]:
+    """Per rated unit the user sees, over the local days [first, until): the verdict counts and
+    satisfaction rate of its own ratings, worst rate first, ``limit`` of them. Summed from the kept
+    per-unit day rows that hold a rating (``unit_day_figures_rated``, read index only): at most one
+    row per unit and day, however many ratings a province gets in 30 days (some five million);
+    the names of the ``limit`` units shown are read last."""
+    from surveys.selectors import with_rate
+    from units.models import Unit
+    from units.visibility import unit_scope, visible_unit_ids
+
+    scope = unit_scope(user)
+    if scope is False:
+        return []
+    fresh_enough(Period(first, until))
+    rows = UnitDayFigures.objects.filter(RATED, day__gte=first, day__lt=until, unit__isnull=False)
+    if scope is not None:
+        rows = rows.filter(unit_id__in=visible_unit_ids(user))
+    found = []
+    for row in rows.values("unit_id").annotate(**{v: Sum(v) for v in VERDICTS}).order_by():
+        counts = {v: row[v] or 0 for v in VERDICTS}
+        found.append(with_rate({"unit_id": row["unit_id"], "total": sum(counts.values()), **counts}))
+    found.sort(key=lambda r: (r["rate"] is None, r["rate"] if r["rate"] is not None else 0, -r["total"], r["unit_id"]))
+    found = found[:limit]
+    names = dict(Unit.objects.filter(pk__in=[r["unit_id"] for r in found]).values_list("pk", "name"))
+    return [{**r, "unit__name": names.get(r["unit_id"], "")} for r in found]
+
+
+def survey_overview_panel(request) -> dict[str, Any]:
+    """The rating figures of the evaluation overview (回访评价): today's and the last 30 days', and
+    per rated unit over the last 30 days, from the kept day rows (the minute job's figures)."""
+    today = timezone.localdate()
+    tomorrow = today + dt.timedelta(days=1)
+    month_ago = today - dt.timedelta(days=30)
+    return {
+        "today": kept_rating_figures(request.user, first=today, until=tomorrow),
+        "month": kept_rating_figures(request.user, first=month_ago, until=tomorrow),
+        "units": kept_unit_rating_figures(request.user, first=month_ago, until=tomorrow),
         "behind_since": behind_since(),
     }

@@ -52,6 +52,7 @@ PAGES = [
     ("callback desk, center", "center", "/surveys/callbacks/", {}),
     ("service records, center", "center", "/surveys/records/", {}),
     ("SMS outbox, center", "center", "/sms/outbox/", {}),
+    ("evaluation overview, center", "center", "/surveys/", {}),
     ("home, handler", "handler", "/", {}),
     ("home, center", "center", "/", {}),
     ("API appeals, handler", "handler", "/api/v1/appeals/", {}),

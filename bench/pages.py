@@ -100,6 +100,7 @@ def page_list(ids: dict, today: dt.date) -> list[tuple[str, str, str, str, dict]
         ("desk page 1 as center staff (all statuses)", "center", "GET", "/appeals/", {"status": "all"}),
         ("service records list", "center", "GET", "/surveys/records/", {}),
         ("SMS outbox list", "center", "GET", "/sms/outbox/", {}),
+        ("evaluation overview (回访评价)", "center", "GET", "/surveys/", {}),
         (
             "hotline caller look-up (page fragment)",
             "center",

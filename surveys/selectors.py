@@ -47,43 +47,21 @@ def with_rate(counts: dict[str, Any]) -> dict[str, Any]:
     return {**counts, "rate": rate}
 
 
-def rating_figures(user, *, since: dt.datetime) -> dict[str, Any]:
-    """Counts of verdicts since a moment, and the satisfaction rate (basic counts as satisfied)."""
-    return with_rate(Rating.objects.visible_to(user).filter(rated_at__gte=since).aggregate(**_verdict_counts()))
-
-
 def sms_figures(user, *, since: dt.datetime) -> dict[str, int]:
+    """Evaluation SMS created since a moment (the overview's "今日回访短信"): one count on the
+    ``created_at`` index of a day's rows."""
     qs = OutboundSms.objects.visible_to(user).filter(purpose=SmsPurpose.EVALUATION, created_at__gte=since)
-    return qs.aggregate(
-        total=Count("id"),
-        queued=Count("id", filter=Q(status=SmsStatus.QUEUED)),
-        delivered=Count("id", filter=Q(status=SmsStatus.DELIVERED)),
-        failed=Count("id", filter=Q(status__in=[SmsStatus.FAILED, SmsStatus.UNDELIVERED])),
-        replied=Count("id", filter=Q(rating__isnull=False)),
-    )
-
-
-def unit_figures(user, *, since: dt.datetime, limit: int = 30) -> list[dict[str, Any]]:
-    """Per rated unit since a moment: verdict counts and satisfaction rate, worst rate first."""
-    rows = (
-        Rating.objects.visible_to(user)
-        .filter(rated_at__gte=since, unit__isnull=False)
-        .values("unit__name")
-        .annotate(**_verdict_counts())
-    )
-    result = [with_rate(row) for row in rows]
-    result.sort(key=lambda r: (r["rate"] is None, r["rate"] if r["rate"] is not None else 0, -r["total"]))
-    return result[:limit]
+    return {"total": qs.count()}
 
 
 def overview(user) -> dict[str, Any]:
+    """The overview's own figures: today's evaluation SMS, the callbacks and reviews waiting, the
+    runs. Its rating figures come from the apps that keep them (``SURVEY_OVERVIEW_PANELS``): a
+    province's 30 days are millions of ratings, never read on a page."""
     today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     return {
-        "today": rating_figures(user, since=today),
-        "month": rating_figures(user, since=today - dt.timedelta(days=30)),
         "sms_today": sms_figures(user, since=today),
         "runs": EvaluationRun.objects.all()[:10],
-        "units": unit_figures(user, since=today - dt.timedelta(days=30)),
         "open_callbacks": Callback.objects.visible_to(user).open().count(),
         "overdue_callbacks": Callback.objects.visible_to(user).open().filter(due_at__lt=timezone.now()).count(),
         "open_reviews": ReviewItem.objects.filter(status=ReviewStatus.OPEN).count(),

@@ -26,6 +26,7 @@ from sms.forms import PhoneForm
 from units.auth import client_address
 from units.errors import Refused
 from units.models import Unit
+from units.navigation import panels_for
 from units.unit_options import bound_unit_field
 from units.visibility import RoleRequiredMixin, VisibleMixin
 
@@ -72,7 +73,13 @@ class OverviewView(RoleRequiredMixin, TemplateView):
     allowed_roles = CENTER_AND_SUPERVISORS
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), **selectors.overview(self.request.user)}
+        ctx = {**super().get_context_data(**kwargs), **selectors.overview(self.request.user)}
+        # The rating figures: SURVEY_OVERVIEW_PANELS of the apps that keep them (analytics' day rows).
+        ctx["figure_panels"] = [
+            {"template": p.template, "context": p.context(self.request) if p.context else {}}
+            for p in panels_for("SURVEY_OVERVIEW_PANELS", self.request.user)
+        ]
+        return ctx
 
 
 class FilteredListView(VisibleMixin, ListView):
