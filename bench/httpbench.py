@@ -38,6 +38,14 @@ def database_url(name: str) -> str:
     return urllib.parse.urlunparse(url._replace(path=f"/{name}"))
 
 
+def refuse_shared_database() -> None:
+    """Exit when DATABASE_URL names one of the shared ``oc_bench…`` databases: the benchmarks that
+    write appeals (imports, pushes, creates) leave them there, with phone numbers encrypted by
+    that run's keys, and ``bench/pages.py`` reads those databases afterwards."""
+    if os.environ.get("DATABASE_URL", "").rsplit("/", 1)[-1].startswith("oc_bench"):
+        sys.exit("The shared oc_bench… databases are read-only for benchmarks: use a database of your own.")
+
+
 def vm_rss_mb(pid: int) -> float:
     """The resident memory of process ``pid`` in MB (0 once it is gone)."""
     with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as fh:

@@ -49,6 +49,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opinion_center.settings")
 # raised for this process unless set.
 os.environ.setdefault("FEED_IMPORT_MAX_BYTES", str(1 << 30))
 
+from bench.httpbench import refuse_shared_database  # noqa: E402
 from bench.import_appeals import HEADER, appeal_row, ensure_database  # noqa: E402
 
 PREFIX = "COPYBENCH-"
@@ -199,8 +200,7 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
         sys.exit("Set DATABASE_URL to a PostgreSQL database of your own (the COPY path is PostgreSQL's).")
-    if url.rsplit("/", 1)[-1].startswith("oc_bench"):
-        sys.exit("The shared oc_bench… databases are read-only for benchmarks: use a database of your own.")
+    refuse_shared_database()
     ensure_database()
 
     import django

@@ -9,8 +9,10 @@ API token of center staff). Prints req/s, p50/p99 and each write's ratio to the 
 the resident memory (VmRSS, sampled every 100 ms) of each gunicorn worker: the peak over each kind
 of request.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/oc_bench1m REDIS_URL=redis://127.0.0.1:6379/13 \\
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/oc_h3 REDIS_URL=redis://127.0.0.1:6379/3 \\
         .venv/bin/python bench/intake.py --connections 8 --seconds 20
+
+It writes appeals, so it refuses the shared ``oc_bench…`` databases that ``bench/pages.py`` reads.
 
 ``--profile RUNS`` measures instead, in this one process and without any server, the CPU each
 kind of request costs: the same WSGI application called directly with the same requests (DEBUG
@@ -50,7 +52,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opinion_center.settings")
 
-from bench.httpbench import PRODUCTION_ENV, database_url, machine_load, percentile, serve, vm_rss_mb  # noqa: E402
+from bench.httpbench import (  # noqa: E402
+    PRODUCTION_ENV,
+    database_url,
+    machine_load,
+    percentile,
+    refuse_shared_database,
+    serve,
+    vm_rss_mb,
+)
 
 TEXTS = [
     "{place}附近的烧烤店营业到凌晨，噪音很大，严重影响休息。",
@@ -299,6 +309,7 @@ def main() -> None:
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise SystemExit("Set DATABASE_URL to the benchmark database (filled by bench/generate.py).")
+    refuse_shared_database()  # it writes appeals
     db_name = os.environ["DATABASE_URL"].rsplit("/", 1)[-1]
     if args.profile:
         production_settings()

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opinion_center.settings")
 
-from bench.httpbench import stop_group, vm_rss_mb  # noqa: E402
+from bench.httpbench import refuse_shared_database, stop_group, vm_rss_mb  # noqa: E402
 from bench.import_copy import generate  # noqa: E402
 
 
@@ -53,8 +53,7 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres") or not os.environ.get("REDIS_URL"):
         sys.exit("Set DATABASE_URL (PostgreSQL, your own database) and REDIS_URL (the broker).")
-    if url.rsplit("/", 1)[-1].startswith("oc_bench"):
-        sys.exit("The shared oc_bench… databases are read-only for benchmarks: use a database of your own.")
+    refuse_shared_database()
 
     import django
 
