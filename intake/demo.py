@@ -326,9 +326,12 @@ def _plan(rnd: random.Random, now) -> list[dict]:
             again["content"] = rnd.choice(REPEAT_PREFIX) + first["content"]
             again["channel"] = rnd.choice([Channel.HOTLINE, Channel.FEED_12345, first["channel"]])
             plan.append(again)
-    plan.sort(key=lambda p: p["received_at"])
+    # Numbered in the order drawn, which is the same whatever the minute: numbered after the sort,
+    # a second load a minute later could swap two appeals of the same minute, one drawn relative
+    # to now and one at a fixed hour, and create both again under the other's number.
     for i, p in enumerate(plan, start=1):
         p["external_id"] = f"DEMO-{i:04d}"
+    plan.sort(key=lambda p: p["received_at"])
     return plan
 
 

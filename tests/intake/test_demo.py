@@ -22,3 +22,22 @@ def test_it_loads_a_monday_morning_once(city):
     assert Appeal.objects.filter(status=AppealStatus.NEW).count() >= 15
     phones = {a.citizen_phone for a in Appeal.objects.all()}
     assert all(p.startswith("+861380000") for p in phones)
+
+
+def test_a_load_minutes_later_numbers_every_appeal_as_before():
+    """A second load skips the appeals by their number (channel and DEMO id): the numbers must name
+    the same appeals whatever the minute. Numbered after sorting by time they did not: an appeal
+    drawn relative to now and one at a fixed hour of the same minute swapped places a minute later,
+    and both were created again (a test of two loads failed so once)."""
+    import datetime as dt
+    import random
+
+    from django.utils import timezone
+
+    def by_number(now):
+        return {p["external_id"]: (p["channel"], p["content"]) for p in demo._plan(random.Random(20261122), now)}
+
+    start = timezone.localtime().replace(hour=9, minute=0, second=0, microsecond=0)
+    first = by_number(start)
+    for minutes in range(1, 180):
+        assert by_number(start + dt.timedelta(minutes=minutes)) == first, minutes
