@@ -152,6 +152,36 @@ def test_a_quickened_form_renders_and_reads_as_before():
     assert escape(str(category)) in str(quick["category"])  # the label with its parent, escaped
 
 
+@pytest.mark.django_db(transaction=True)  # kept only outside the transaction that saved the units
+def test_the_unit_select_keeps_its_options_and_marks_each_requests_choice(rf, center, handler, station, other_station):
+    """The desk's unit select is rendered once per listing statement and language and kept
+    (``units.widgets.model_options``); each request marks its own choice; a renamed unit shows."""
+    from intake.filters import AppealFilter
+    from intake.models import Appeal
+    from units.widgets import _options, model_options
+
+    def select(user, chosen=""):
+        request = rf.get("/appeals/", {"unit": chosen} if chosen else {})
+        request.user = user
+        form = AppealFilter(request.GET, queryset=Appeal.objects.all(), request=request).form
+        widget = form.fields["unit"].widget
+        fresh = _options(widget._pairs(), {chosen})  # what rendering from the rows gives
+        return str(form["unit"]), fresh
+
+    model_options.clear()
+    for user, chosen in ((center, ""), (center, str(station.pk)), (center, str(other_station.pk)), (handler, "")):
+        html, fresh = select(user, chosen)
+        assert fresh in html, (user, chosen)
+        assert html.count(" selected>") == 1
+    assert len(model_options.get()) == 2  # the center's listing and the handler's
+    with translation.override("en"):
+        html, fresh = select(center)
+        assert fresh in html and 'value="" selected>All<' in html.replace("\n", "")
+    station.name = "滨江派出所（新址）"
+    station.save()
+    assert "滨江派出所（新址）" in select(center, str(station.pk))[0]
+
+
 def test_a_mobiles_national_form_is_what_phonenumbers_gives():
     rng = random.Random(7)
     numbers = [f"+861{rng.choice('3456789')}{rng.randrange(10**9):09d}" for _ in range(500)]
