@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Prefetch, Sum
+from django.db.models import Case, F, FloatField, Prefetch, Sum, Value, When
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from .aggregates import behind_since, fresh_enough, stored_counts, stored_metrics
@@ -94,10 +95,11 @@ VERDICTS = ("satisfied", "basic", "dissatisfied", "declined")
 
 def kept_unit_rating_figures(user, *, first: dt.date, until: dt.date, limit: int = 30) -> list[dict[str, Any]]:
     """Per rated unit the user sees, over the local days [first, until): the verdict counts and
-    satisfaction rate of its own ratings, worst rate first, ``limit`` of them. Summed from the kept
-    per-unit day rows that hold a rating (``unit_day_figures_rated``, read index only): at most one
-    row per unit and day, however many ratings a province gets in 30 days (some five million);
-    the names of the ``limit`` units shown are read last."""
+    satisfaction rate of its own ratings, worst rate first (then most ratings), ``limit`` of them.
+    Summed from the kept per-unit day rows that hold a rating (``unit_day_figures_rated``, read
+    index only): at most one row per unit and day, however many ratings a province gets in 30 days
+    (some five million). PostgreSQL orders the units and returns the ``limit`` shown (a province
+    rates 8,000 of them in a month); their names are read last."""
     from surveys.selectors import with_rate
     from units.models import Unit
     from units.visibility import unit_scope, visible_unit_ids
@@ -109,12 +111,26 @@ def kept_unit_rating_figures(user, *, first: dt.date, until: dt.date, limit: int
     rows = UnitDayFigures.objects.filter(RATED, day__gte=first, day__lt=until, unit__isnull=False)
     if scope is not None:
         rows = rows.filter(unit_id__in=visible_unit_ids(user))
-    found = []
-    for row in rows.values("unit_id").annotate(**{v: Sum(v) for v in VERDICTS}).order_by():
-        counts = {v: row[v] or 0 for v in VERDICTS}
-        found.append(with_rate({"unit_id": row["unit_id"], "total": sum(counts.values()), **counts}))
-    found.sort(key=lambda r: (r["rate"] is None, r["rate"] if r["rate"] is not None else 0, -r["total"], r["unit_id"]))
-    found = found[:limit]
+    sums = {v: Sum(v) for v in VERDICTS}
+    with_verdict = F("satisfied") + F("basic") + F("dissatisfied")
+    ordered = (
+        rows.values("unit_id")
+        .annotate(**sums)
+        .annotate(
+            total=with_verdict + F("declined"),
+            # The satisfaction rate of ``with_rate`` (basic counts as satisfied), unrounded; none
+            # without a verdict, listed last.
+            exact_rate=Case(
+                When(satisfied=0, basic=0, dissatisfied=0, then=Value(None)),
+                default=Cast(F("satisfied") + F("basic"), FloatField()) / Cast(with_verdict, FloatField()),
+                output_field=FloatField(),
+            ),
+        )
+        .order_by(F("exact_rate").asc(nulls_last=True), "-total", "unit_id")[:limit]
+    )
+    found = [
+        with_rate({"unit_id": r["unit_id"], "total": r["total"], **{v: r[v] or 0 for v in VERDICTS}}) for r in ordered
+    ]
     names = dict(Unit.objects.filter(pk__in=[r["unit_id"] for r in found]).values_list("pk", "name"))
     return [{**r, "unit__name": names.get(r["unit_id"], "")} for r in found]
 

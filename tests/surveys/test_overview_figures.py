@@ -131,6 +131,7 @@ def test_the_per_unit_table_reads_the_rated_days_alone(center, station):
         rows = kept_unit_rating_figures(center, **_last_30_days())
     assert [(r["unit__name"], r["satisfied"]) for r in rows] == [(station.name, 1)]  # 5 days ago; 50, 95… are outside
     sql = next(q["sql"] for q in ctx.captured_queries if "analytics_unitdayfigures" in q["sql"])
+    assert sql.rstrip().endswith("LIMIT 30")  # ordered in the database: 30 units come back, not every rated one
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
         raw = cursor.fetchone()[0]
