@@ -102,9 +102,9 @@ def count_text(n: int) -> str:
     return f"{COUNT_LIMIT - 1}+" if n >= COUNT_LIMIT else str(n)
 
 
-def bounded_counts(querysets: dict) -> dict:
-    """Count each queryset up to COUNT_LIMIT rows, all of one database in a single statement:
-    ``SELECT (SELECT COUNT(*) FROM (<rows> LIMIT 100)), ...``.
+def bounded_counts(querysets: dict, *, limit: int = COUNT_LIMIT) -> dict:
+    """Count each queryset up to ``limit`` rows (COUNT_LIMIT), all of one database in a single
+    statement: ``SELECT (SELECT COUNT(*) FROM (<rows> LIMIT 100)), ...``.
 
     A database error costs the counts of that database, never the page: the statement runs in a
     savepoint (the request's transaction stays usable) and the failure is logged.
@@ -112,7 +112,7 @@ def bounded_counts(querysets: dict) -> dict:
     found: dict = {}
     by_db: dict[str, list] = {}
     for key, qs in querysets.items():
-        limited = qs.order_by().values("pk")[:COUNT_LIMIT]
+        limited = qs.order_by().values("pk")[:limit]
         try:
             sql, params = limited.query.get_compiler(using=limited.db).as_sql()
         except EmptyResultSet:  # .none(): nothing to count

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from units.models import User
+from units.navigation import bounded_counts
 from units.visibility import entry_scope
 
 from .choices import WITH_UNIT, ExtensionState, UrgeStage, WorkOrderStatus
@@ -183,9 +184,11 @@ def count_label(n: int | None, *, cap: int | None = None) -> str:
 
 
 def workspace_tabs(user: User, *, now=None) -> list[dict]:
-    """Tabs with their counts: one bounded count per open tab ("closed", "all" are not counted)."""
+    """Tabs with their counts: one bounded count per open tab ("closed", "all" are not counted),
+    all in one statement (``units.navigation.bounded_counts``)."""
     now = now or timezone.now()
-    counts = {key: bounded_count(in_tab(user, key, now=now)) for key in TAB_KEYS if key in COUNTED_TABS}
+    counted = {key: in_tab(user, key, now=now) for key in TAB_KEYS if key in COUNTED_TABS}
+    counts = bounded_counts(counted, limit=COUNT_CAP + 1)
     return [
         {"key": key, "label": label, "count": counts.get(key), "count_label": count_label(counts.get(key))}
         for key, label, _q in TABS

@@ -14,15 +14,16 @@ pytestmark = pytest.mark.django_db
 def test_tab_counts_are_bounded_and_shown_as_more_than_the_cap(monkeypatch, make_appeal, station, center, handler):
     for _ in range(3):
         services.dispatch_appeal(make_appeal(), unit=station, actor=center)
-    monkeypatch.setattr(selectors.bounded_count, "__kwdefaults__", {"cap": 2})
-    monkeypatch.setattr(selectors.count_label, "__kwdefaults__", {"cap": 2})
+    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
     with CaptureQueriesContext(connection) as ctx:
         tabs = {t["key"]: t for t in selectors.workspace_tabs(handler)}
     assert tabs["to_sign"]["count"] == 3 and tabs["to_sign"]["count_label"] == "2+"
     assert tabs["in_progress"]["count_label"] == "0"
     assert tabs["closed"]["count"] is None and tabs["all"]["count"] is None
+    # Every counted tab in one statement, each count stopping at cap + 1 rows.
     counted = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
-    assert counted and all("LIMIT 3" in sql for sql in counted), counted
+    assert len(counted) == 1, counted
+    assert counted[0].count("LIMIT 3)") == len(selectors.COUNTED_TABS), counted
 
 
 def test_home_panel_counts_are_bounded(rf, center, make_appeal, station):
