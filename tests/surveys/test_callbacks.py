@@ -217,3 +217,19 @@ def test_the_desk_finds_a_callback_by_the_citizens_full_number_or_its_number(cli
     assert listed("13800009999") == []
     assert listed(f"#{callback.pk}") == [callback.pk]
     assert listed("民警没来") == [callback.pk]
+
+
+def test_the_home_panel_lines_read_no_number(rf, callback, center, django_assert_num_queries):
+    """The panel's eight lines show the due time, the unit and the rating's words: the rating's
+    number (a decryption each) and the SMS, business type and assignee are not read."""
+    from surveys.selectors import callbacks_due_panel
+
+    request = rf.get("/")
+    request.user = center
+    with django_assert_num_queries(3):  # the lines, the open count, the overdue count
+        panel = callbacks_due_panel(request)
+    (line,) = panel["items"]
+    assert line.pk == callback.pk and line.unit_id == callback.unit_id
+    assert "phone" in line.rating.get_deferred_fields()
+    assert "assigned_to" not in line._state.fields_cache
+    assert not {"sms", "business_type"} & set(line.rating._state.fields_cache)
