@@ -109,34 +109,34 @@ class UnitMetrics:
         get = self.counts.get
         return get("satisfied", 0) + get("basic", 0) + get("dissatisfied", 0)
 
+    # Each metric is its entry of ``ratios()``: the definitions are written once, there.
     @property
     def satisfaction(self) -> Ratio:
-        get = self.counts.get
-        return Ratio(get("satisfied", 0) + self.basic_weight * get("basic", 0), self.ratings)
+        return self.ratios()["satisfaction"]
 
     @property
     def completion(self) -> Ratio:
-        return Ratio(self.counts.get("due_closed", 0), self.counts.get("due", 0))
+        return self.ratios()["completion"]
 
     @property
     def on_time(self) -> Ratio:
-        return Ratio(self.counts.get("closed_on_time", 0), self.counts.get("closed", 0))
+        return self.ratios()["on_time"]
 
     @property
     def resolution(self) -> Ratio:
-        return Ratio(self.counts.get("dissatisfied_resolved", 0), self.counts.get("dissatisfied", 0))
+        return self.ratios()["resolution"]
 
     @property
     def repeat(self) -> Ratio:
-        return Ratio(self.counts.get("repeat", 0), self.counts.get("appeals", 0))
+        return self.ratios()["repeat"]
 
     @property
     def reply(self) -> Ratio:
-        return Ratio(self.counts.get("sms_replied", 0), self.counts.get("sms_delivered", 0))
+        return self.ratios()["reply"]
 
     @property
     def escalation(self) -> Ratio:
-        return Ratio(self.counts.get("escalations", 0), self.counts.get("appeals", 0))
+        return self.ratios()["escalation"]
 
     @property
     def escalations(self) -> int:
